@@ -1,0 +1,137 @@
+//! `Error`: what failed, on which object, with which errno, plus a hint — rendered as the
+//! one line tinyctr prints (`tinyctr: mount proc on "/proc": EPERM (Operation not
+//! permitted)`), and the exit status it maps to (docker's convention: 125 for tinyctr
+//! itself, 126 not executable, 127 not found).
+
+use crate::buf::Buf;
+use rustix::io::Errno;
+
+/// tinyctr itself failed: bad option, setup error.
+pub const EXIT_SETUP: u8 = 125;
+/// The command was found but could not be executed.
+pub const EXIT_CANNOT_EXEC: u8 = 126;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+pub struct Error {
+    /// The message without the `tinyctr: ` prefix.
+    pub msg: Buf<640>,
+    pub status: u8,
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+impl Error {
+    /// A usage or validation error: `text` is the whole message.
+    pub fn usage(text: &[u8]) -> Error {
+        Error { msg: Buf::from(text), status: EXIT_SETUP }
+    }
+
+    /// `op "obj": ENAME (text)`.
+    pub fn sys(op: &str, obj: &[u8], errno: Errno) -> Error {
+        let mut e = Error { msg: Buf::new(), status: EXIT_SETUP };
+        e.msg.push_str(op);
+        if !obj.is_empty() {
+            e.msg.push(b" \"").push(obj).push(b"\"");
+        }
+        e.msg.push(b": ");
+        push_errno(&mut e.msg, errno);
+        e
+    }
+
+    /// Appends `; hint`.
+    pub fn hint(mut self, hint: &[u8]) -> Error {
+        self.msg.push(b"; ").push(hint);
+        self
+    }
+
+    pub fn with_status(mut self, status: u8) -> Error {
+        self.status = status;
+        self
+    }
+
+    /// The full line, `tinyctr: ...\n`.
+    pub fn line(&self) -> Buf<700> {
+        let mut b = Buf::new();
+        b.push(b"tinyctr: ").push(self.msg.as_bytes());
+        if self.msg.overflowed() {
+            b.push(b"...");
+        }
+        b.push(b"\n");
+        b
+    }
+}
+
+/// Writes `ENAME (description)` for the errnos tinyctr can meet, `errno N` otherwise.
+pub fn push_errno<const N: usize>(b: &mut Buf<N>, errno: Errno) {
+    let n = errno.raw_os_error();
+    match errno_text(n) {
+        Some((name, text)) => {
+            b.push_str(name).push(b" (").push_str(text).push(b")");
+        }
+        None => {
+            b.push(b"errno ").push_i64(n as i64);
+        }
+    }
+}
+
+fn errno_text(n: i32) -> Option<(&'static str, &'static str)> {
+    use linux_raw_sys::errno::*;
+    let n = n as u32;
+    Some(match n {
+        EPERM => ("EPERM", "Operation not permitted"),
+        ENOENT => ("ENOENT", "No such file or directory"),
+        ESRCH => ("ESRCH", "No such process"),
+        EINTR => ("EINTR", "Interrupted system call"),
+        EIO => ("EIO", "Input/output error"),
+        E2BIG => ("E2BIG", "Argument list too long"),
+        ENOEXEC => ("ENOEXEC", "Exec format error"),
+        EBADF => ("EBADF", "Bad file descriptor"),
+        ECHILD => ("ECHILD", "No child processes"),
+        EAGAIN => ("EAGAIN", "Resource temporarily unavailable"),
+        ENOMEM => ("ENOMEM", "Cannot allocate memory"),
+        EACCES => ("EACCES", "Permission denied"),
+        EFAULT => ("EFAULT", "Bad address"),
+        EBUSY => ("EBUSY", "Device or resource busy"),
+        EEXIST => ("EEXIST", "File exists"),
+        EXDEV => ("EXDEV", "Invalid cross-device link"),
+        ENODEV => ("ENODEV", "No such device"),
+        ENOTDIR => ("ENOTDIR", "Not a directory"),
+        EISDIR => ("EISDIR", "Is a directory"),
+        EINVAL => ("EINVAL", "Invalid argument"),
+        EMFILE => ("EMFILE", "Too many open files"),
+        ETXTBSY => ("ETXTBSY", "Text file busy"),
+        ENOSPC => ("ENOSPC", "No space left on device"),
+        EROFS => ("EROFS", "Read-only file system"),
+        ERANGE => ("ERANGE", "Numerical result out of range"),
+        ENAMETOOLONG => ("ENAMETOOLONG", "File name too long"),
+        ENOSYS => ("ENOSYS", "Function not implemented"),
+        ENOTEMPTY => ("ENOTEMPTY", "Directory not empty"),
+        ELOOP => ("ELOOP", "Too many levels of symbolic links"),
+        EOPNOTSUPP => ("EOPNOTSUPP", "Operation not supported"),
+        EUSERS => ("EUSERS", "Too many users"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_op_object_errno_hint() {
+        let e = Error::sys("write 67108864 to", b"/sys/fs/cgroup/x/memory.max", Errno::BUSY)
+            .hint(b"the cgroup already uses more");
+        assert_eq!(
+            e.line().as_bytes(),
+            &b"tinyctr: write 67108864 to \"/sys/fs/cgroup/x/memory.max\": EBUSY (Device or resource busy); the cgroup already uses more\n"[..]
+        );
+        assert_eq!(e.status, EXIT_SETUP);
+    }
+
+    #[test]
+    fn unknown_errno_is_numbered() {
+        let e = Error::sys("frob", b"", Errno::from_raw_os_error(200));
+        assert_eq!(e.line().as_bytes(), b"tinyctr: frob: errno 200\n");
+    }
+}

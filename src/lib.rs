@@ -1,0 +1,10 @@
+//! tinyctr: a container runtime in one small static file.
+//!
+//! The library holds all the logic; `src/main.rs` is a thin C `main`. It is `no_std` (and
+//! uses no allocator) except when unit tests run under the ordinary test harness.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+pub mod buf;
+pub mod error;
+pub mod sys;

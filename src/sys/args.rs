@@ -1,0 +1,131 @@
+//! Views of C string arrays: the argv and envp the kernel gave us, and the pointer
+//! arrays the trampoline hands to execve. No copies: strings are used where they lie.
+
+use core::ffi::{c_char, CStr};
+use core::marker::PhantomData;
+
+/// A borrowed, NULL-terminated array of C strings (argv or envp), indexable in place.
+#[derive(Clone, Copy)]
+pub struct CArgs<'a> {
+    ptrs: &'a [*const c_char],
+}
+
+impl<'a> CArgs<'a> {
+    /// # Safety
+    /// `ptr` must point to `len` valid pointers to NUL-terminated strings that live for `'a`.
+    pub unsafe fn from_raw(ptr: *const *const c_char, len: usize) -> CArgs<'a> {
+        if ptr.is_null() || len == 0 {
+            return CArgs { ptrs: &[] };
+        }
+        // SAFETY: guaranteed by the caller.
+        CArgs { ptrs: unsafe { core::slice::from_raw_parts(ptr, len) } }
+    }
+
+    /// # Safety
+    /// `ptr` must be NULL or point to a NULL-terminated array of valid C strings that live
+    /// for `'a` (the `envp` that `main` receives).
+    pub unsafe fn from_null_terminated(ptr: *const *const c_char) -> CArgs<'a> {
+        if ptr.is_null() {
+            return CArgs { ptrs: &[] };
+        }
+        let mut n = 0;
+        // SAFETY: the array is NULL-terminated, so every index up to the NULL is in bounds.
+        while !unsafe { *ptr.add(n) }.is_null() {
+            n += 1;
+        }
+        // SAFETY: as for `from_raw`, with the length just counted.
+        unsafe { Self::from_raw(ptr, n) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ptrs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ptrs.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a CStr> {
+        // SAFETY: construction guarantees every pointer is a valid C string living for 'a.
+        self.ptrs.get(i).map(|&p| unsafe { CStr::from_ptr(p) })
+    }
+
+    /// The arguments from `start` on.
+    pub fn tail(&self, start: usize) -> CArgs<'a> {
+        CArgs { ptrs: self.ptrs.get(start..).unwrap_or(&[]) }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + 'a {
+        let ptrs = self.ptrs;
+        // SAFETY: as in `get`.
+        ptrs.iter().map(|&p| unsafe { CStr::from_ptr(p) })
+    }
+
+    /// Test support: a view of pointers built by the caller from live `CString`s.
+    #[cfg(test)]
+    pub fn from_test(ptrs: &'a [*const c_char]) -> CArgs<'a> {
+        CArgs { ptrs }
+    }
+}
+
+/// A NULL-terminated pointer array under construction, for execve's argv or envp. It
+/// lives in memory the parent mapped before clone; it borrows the strings it points to.
+pub struct PtrArray<'a> {
+    slots: &'a mut [*const c_char],
+    len: usize,
+    _strings: PhantomData<&'a CStr>,
+}
+
+impl<'a> PtrArray<'a> {
+    /// An empty array over `slots`; it can hold `slots.len() - 1` strings.
+    pub fn new(slots: &'a mut [*const c_char]) -> PtrArray<'a> {
+        if let Some(first) = slots.first_mut() {
+            *first = core::ptr::null();
+        }
+        PtrArray { slots, len: 0, _strings: PhantomData }
+    }
+
+    /// Appends `s`; false (and nothing written) when full.
+    pub fn push(&mut self, s: &'a CStr) -> bool {
+        if self.len + 1 >= self.slots.len() {
+            return false;
+        }
+        self.slots[self.len] = s.as_ptr();
+        self.len += 1;
+        self.slots[self.len] = core::ptr::null();
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The array for execve: always NULL-terminated (see `new` and `push`).
+    pub fn as_ptr(&self) -> *const *const c_char {
+        self.slots.as_ptr()
+    }
+}
+
+/// Splits a mapping into `n` pointer slots followed by the remaining bytes.
+pub fn split_slots(bytes: &mut [u8], n: usize) -> Option<(&mut [*const c_char], &mut [u8])> {
+    let size = n.checked_mul(core::mem::size_of::<*const c_char>())?;
+    if size > bytes.len() || (bytes.as_ptr() as usize) % core::mem::align_of::<*const c_char>() != 0 {
+        return None;
+    }
+    let (head, rest) = bytes.split_at_mut(size);
+    // SAFETY: `head` is exclusively borrowed, suitably aligned (checked above) and exactly
+    // `n` pointers long; any bit pattern is a valid raw pointer.
+    let slots = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<*const c_char>(), n) };
+    Some((slots, rest))
+}
+
+/// execve with arrays built by `PtrArray`; returns only on failure.
+pub fn execve(path: &CStr, argv: &PtrArray<'_>, envp: &PtrArray<'_>) -> rustix::io::Errno {
+    // SAFETY: PtrArray guarantees NULL termination and that every string it points to is
+    // borrowed for its lifetime, which covers this call.
+    unsafe { super::execve(path, argv.as_ptr(), envp.as_ptr()) }
+}

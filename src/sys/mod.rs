@@ -1,0 +1,173 @@
+//! The only module that says `unsafe`: the few system calls rustix does not wrap (clone3,
+//! a fork-style clone, execve, exit_group, signal masks, signalfd, an interface ioctl,
+//! an anonymous mapping) and the view of the C argv/envp arrays.
+//!
+//! Every wrapper here is callable from the trampoline (between clone and execve): none
+//! allocates, takes a lock or touches thread-local state; they are raw syscalls.
+#![allow(unsafe_code)]
+
+pub mod args;
+pub mod signal;
+
+use core::ffi::CStr;
+use core::ffi::c_char;
+use linux_raw_sys::general::clone_args;
+use rustix::fd::{FromRawFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+
+/// Turns a raw syscall return into `Result` (the kernel returns -errno in -4095..-1).
+fn check(ret: usize) -> Result<usize, Errno> {
+    let r = ret as isize;
+    if (-4095..0).contains(&r) {
+        Err(Errno::from_raw_os_error(-r as i32))
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Who we are after a fork-style clone.
+pub enum Forked {
+    /// In the parent: the child's pid and, when the kernel gave one, its pidfd.
+    Parent { pid: i32, pidfd: Option<OwnedFd> },
+    /// In the child.
+    Child,
+}
+
+/// `clone3(args)` with fork semantics: no new stack, the child returns here too.
+///
+/// `pidfd` is where the kernel stores the pidfd when `CLONE_PIDFD` is set.
+/// <https://man7.org/linux/man-pages/man2/clone3.2.html>
+pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> Result<Forked, Errno> {
+    let mut pidfd: i32 = -1;
+    let mut args = clone_args {
+        flags,
+        pidfd: &mut pidfd as *mut i32 as u64,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: linux_raw_sys::general::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    if let Some(fd) = cgroup_fd {
+        args.flags |= linux_raw_sys::general::CLONE_INTO_CGROUP as u64;
+        args.cgroup = fd as u64;
+    }
+    // SAFETY: with stack == 0 and no CLONE_VM, clone3 behaves like fork: the child gets a
+    // copy-on-write copy of this single-threaded process and returns here with 0. `args`
+    // and `pidfd` live across the call; the kernel reads the former and writes the latter.
+    let ret = unsafe {
+        sc::syscall2(sc::nr::CLONE3, &mut args as *mut clone_args as usize, core::mem::size_of::<clone_args>())
+    };
+    forked(check(ret)?, pidfd)
+}
+
+/// `clone(flags | SIGCHLD, NULL, ...)`: the classic fork-style clone, for kernels without
+/// clone3 (before 5.3) or where a seccomp filter refuses it.
+pub fn clone_fork(flags: u64) -> Result<Forked, Errno> {
+    // SAFETY: a NULL stack gives fork semantics (see clone3 above); the pointer arguments
+    // (parent_tid, child_tid, tls) are unused because no flag asks for them.
+    let ret = unsafe {
+        sc::syscall5(sc::nr::CLONE, (flags | linux_raw_sys::general::SIGCHLD as u64) as usize, 0, 0, 0, 0)
+    };
+    forked(check(ret)?, -1)
+}
+
+fn forked(ret: usize, pidfd: i32) -> Result<Forked, Errno> {
+    if ret == 0 {
+        return Ok(Forked::Child);
+    }
+    let pidfd = if pidfd >= 0 {
+        // SAFETY: the kernel just created this descriptor for us and nobody else owns it.
+        Some(unsafe { OwnedFd::from_raw_fd(pidfd) })
+    } else {
+        None
+    };
+    Ok(Forked::Parent { pid: ret as i32, pidfd })
+}
+
+/// `execve(path, argv, envp)`; returns only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must point to NULL-terminated arrays of pointers to NUL-terminated
+/// strings that stay valid for the call.
+pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    // SAFETY: the caller guarantees the arrays; `path` is a valid C string.
+    let ret = unsafe { sc::syscall3(sc::nr::EXECVE, path.as_ptr() as usize, argv as usize, envp as usize) };
+    check(ret).err().unwrap_or(Errno::INVAL)
+}
+
+/// `exit_group(code)`: ends the process at once, with no atexit handlers (there are none:
+/// tinyctr never registers any, and in the forked child we must not run the parent's).
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group takes an int and does not return.
+    unsafe {
+        sc::syscall1(sc::nr::EXIT_GROUP, code as usize);
+    }
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// `unshare(flags)` for this single-threaded process.
+pub fn unshare(flags: u32) -> Result<(), Errno> {
+    // SAFETY: rustix marks unshare unsafe because it changes state other threads of the
+    // process may rely on; tinyctr never creates threads.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::from_bits_retain(flags)) }
+}
+
+/// `IFF_UP` from <linux/if.h> (an enum in linux-raw-sys, so spelled out here).
+const IFF_UP: u16 = 1;
+
+/// Sets the `IFF_UP` flag of interface `name` (up to 15 bytes) through `SIOCSIFFLAGS` on
+/// `sock`, after reading the current flags with `SIOCGIFFLAGS`.
+pub fn interface_up(sock: &OwnedFd, name: &[u8]) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    // struct ifreq is 40 bytes on x86_64: the name in 16, then a union whose first member
+    // we use is `short ifr_flags`.
+    let mut ifr = [0u8; 40];
+    let n = name.len().min(15);
+    ifr[..n].copy_from_slice(&name[..n]);
+    let fd = sock.as_raw_fd() as usize;
+    // SAFETY: `ifr` is a valid, large enough ifreq for both ioctls, alive for the call.
+    check(unsafe { sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCGIFFLAGS as usize, ifr.as_mut_ptr() as usize) })?;
+    let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | IFF_UP;
+    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+    // SAFETY: as above.
+    check(unsafe { sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCSIFFLAGS as usize, ifr.as_mut_ptr() as usize) })?;
+    Ok(())
+}
+
+/// An anonymous private mapping of `len` bytes, zeroed by the kernel. The parent makes the
+/// one it needs before clone, sized to the request, so the child never has to allocate.
+pub struct Mapping {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Mapping {
+    pub fn new(len: usize) -> Result<Mapping, Errno> {
+        let len = len.max(1);
+        use rustix::mm::{MapFlags, ProtFlags};
+        // SAFETY: a fresh anonymous mapping aliases nothing; we own it until Drop.
+        let ptr = unsafe {
+            rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::PRIVATE)?
+        };
+        Ok(Mapping { ptr: ptr.cast(), len })
+    }
+
+    pub fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: ptr..ptr+len is our mapping, readable and writable, and `&mut self`
+        // makes this the only live reference into it.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: we own the mapping and no reference into it outlives `self`.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.len) };
+    }
+}
