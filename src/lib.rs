@@ -8,3 +8,4 @@
 pub mod buf;
 pub mod error;
 pub mod sys;
+pub mod out;
