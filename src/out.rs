@@ -15,11 +15,11 @@ fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) {
 }
 
 pub fn print(bytes: &[u8]) {
-    write_all(rustix::stdio::stdout(), bytes)
+    write_all(crate::sys::std_fd(1), bytes)
 }
 
 pub fn eprint(bytes: &[u8]) {
-    write_all(rustix::stdio::stderr(), bytes)
+    write_all(crate::sys::std_fd(2), bytes)
 }
 
 /// Prints `tinyctr: <msg>` and a newline on stderr in one write.

@@ -171,3 +171,14 @@ impl Drop for Mapping {
         let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.len) };
     }
 }
+
+/// Descriptor `n` (0, 1 or 2) as a borrowed fd.
+///
+/// tinyctr never closes or replaces its standard descriptors, so borrowing them for the
+/// life of the process is sound; if one was closed by our caller, a write or read just
+/// answers EBADF.
+pub fn std_fd(n: i32) -> rustix::fd::BorrowedFd<'static> {
+    debug_assert!((0..=2).contains(&n));
+    // SAFETY: see above: the descriptor outlives every use, and we never close it.
+    unsafe { rustix::fd::BorrowedFd::borrow_raw(n) }
+}
