@@ -9,3 +9,7 @@ pub mod buf;
 pub mod error;
 pub mod sys;
 pub mod out;
+pub mod cgroup;
+pub mod check;
+pub mod limits;
+pub mod mountinfo;

@@ -1,0 +1,3 @@
+//! (being written)
+pub mod v1;
+pub mod v2;
