@@ -1,0 +1,110 @@
+//! VM tests: tinyctr inside a minimal VM, on each host cgroup layout a user can have.
+//!
+//! Each test names a host layout (`v2`, `v1`, `hybrid`, `bare`) and a guest script
+//! (`tests/vm/guest/NAME.sh`); `tests/vm/vm.sh` does the rest: it builds the release
+//! binary, fetches the Debian kernel and busybox-static once (cached in target/vm/),
+//! packs the initramfs, boots qemu, and returns the script's status. The console output
+//! is shown when a test fails (and always with `--nocapture`).
+//!
+//! To add a test: write `tests/vm/guest/NAME.sh` (start it with `. /vm/lib.sh`) and
+//! add one line below, `vm_test!(NAME: v2, v1, hybrid, bare);` with the layouts it
+//! should run in. Test names are `NAME::LAYOUT`, so `cargo test --test vm NAME` or
+//! `cargo test --test vm hybrid` pick a subset.
+//!
+//! Without qemu these tests skip and say why; under CI=true they fail instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// What preparing the VM bed came to, once per test process.
+enum Bed {
+    Ready,
+    /// Nothing to boot on this machine (no qemu): the tests skip, saying this.
+    Skip(String),
+    Failed(String),
+}
+
+fn vm_sh() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/vm.sh")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn text(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    s
+}
+
+fn have_qemu() -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v qemu-system-x86_64"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Builds tinyctr, the kernel, the initramfs and the KVM verdict once for all tests
+/// (vm.sh caches them across runs and locks against other processes).
+fn bed() -> &'static Bed {
+    static BED: OnceLock<Bed> = OnceLock::new();
+    BED.get_or_init(|| {
+        if !have_qemu() {
+            return Bed::Skip(
+                "qemu-system-x86_64 not found (apt-get install qemu-system-x86)".into(),
+            );
+        }
+        match Command::new(vm_sh()).arg("prepare").output() {
+            Ok(out) if out.status.success() => Bed::Ready,
+            Ok(out) => Bed::Failed(format!("vm.sh prepare failed:\n{}", text(&out))),
+            Err(e) => Bed::Failed(format!("cannot run {}: {e}", vm_sh().display())),
+        }
+    })
+}
+
+/// Boots a guest with `layout` and runs `tests/vm/guest/<script>.sh` in it; panics
+/// with the whole console output unless the script reports status 0.
+pub fn boot(layout: &str, script: &str) {
+    match bed() {
+        Bed::Ready => {}
+        Bed::Skip(why) if !in_ci() => {
+            eprintln!("skipped VM test {script} in {layout}: {why}");
+            return;
+        }
+        Bed::Skip(why) => panic!("CI=true, so VM tests may not skip: {why}"),
+        Bed::Failed(why) => panic!("{why}"),
+    }
+    let out = Command::new(vm_sh())
+        .args(["boot", layout, script])
+        .output()
+        .expect("run vm.sh boot");
+    let console = text(&out);
+    // The result line is the guest's own word; vm.sh's status also covers hangs and panics.
+    let passed = out.status.success() && console.lines().any(|l| l == "TINYCTR-VM-RESULT: 0");
+    assert!(
+        passed,
+        "VM test {script} in {layout} failed (vm.sh status {:?}); console:\n{console}",
+        out.status.code()
+    );
+    println!("{console}");
+}
+
+/// `vm_test!(NAME: LAYOUT, ...)`: one `#[test]` per layout, named `NAME::LAYOUT`,
+/// running `tests/vm/guest/NAME.sh` in a guest with that layout.
+macro_rules! vm_test {
+    ($script:ident : $($layout:ident),+ $(,)?) => {
+        mod $script {
+            $(
+                #[test]
+                fn $layout() {
+                    super::boot(stringify!($layout), stringify!($script));
+                }
+            )+
+        }
+    };
+}
+
+// The harness itself: each layout is what it claims to be, and tinyctr starts.
+vm_test!(smoke: v2, v1, hybrid, bare);

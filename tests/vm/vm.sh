@@ -1,0 +1,130 @@
+#!/bin/sh
+# vm.sh: boot tinyctr in a minimal VM (a Debian kernel + an initramfs of busybox-static,
+# tinyctr and the guest test scripts) and bring the guest script's result back.
+#
+#   vm.sh prepare               build/fetch what is missing: tinyctr, vmlinux, initramfs, KVM verdict
+#   vm.sh boot LAYOUT SCRIPT    boot once; prints the console, exits with the script's status
+#   vm.sh run LAYOUT SCRIPT     prepare, then boot
+#
+# LAYOUT: v2 | v1 | hybrid | bare (see init); SCRIPT: NAME of tests/vm/guest/NAME.sh.
+# Exit status of boot/run: the guest script's status; 124 when the guest hung and was
+# killed; 125 when the guest ended without a result line (kernel panic, /init died) or
+# the harness itself failed.
+#
+# Environment:
+#   TINYCTR_BIN          tinyctr binary to test (default: `cargo build --release` into
+#                        $TINYCTR_VM_DIR/cargo, a target dir of its own so it never waits
+#                        on the build lock of a `cargo test` that runs us)
+#   TINYCTR_VM_DIR       cache directory (default: target/vm in the repository)
+#   TINYCTR_VM_ACCEL     kvm | tcg: skip the probe (default: probe once, cache in DIR/accel)
+#   TINYCTR_VM_TIMEOUT   seconds before a guest counts as hung (default 60)
+#   TINYCTR_VM_APPEND    extra kernel command line
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+dir=${TINYCTR_VM_DIR:-$repo/target/vm}
+qemu=qemu-system-x86_64
+timeout_s=${TINYCTR_VM_TIMEOUT:-60}
+
+say() { echo "vm.sh: $*" >&2; }
+now() { date +%s.%N; }
+since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+tinyctr_bin() {
+	if [ -n "${TINYCTR_BIN:-}" ]; then
+		[ -x "$TINYCTR_BIN" ] || { say "TINYCTR_BIN=$TINYCTR_BIN is not an executable file"; exit 125; }
+		echo "$TINYCTR_BIN"
+		return
+	fi
+	# Our own target dir: the outer `cargo test` may hold the lock on target/.
+	(cd "$repo" && CARGO_TARGET_DIR="$dir/cargo" "${CARGO:-cargo}" build --release --bin tinyctr --quiet) >&2 ||
+		{ say "cargo build --release failed"; exit 125; }
+	echo "$dir/cargo/x86_64-unknown-linux-musl/release/tinyctr"
+}
+
+# qemu_cmd ACCEL LAYOUT SCRIPT: print nothing, set "$@" for qemu.
+qemu_boot() { # ACCEL LAYOUT SCRIPT
+	accel=$1 layout=$2 script=$3
+	set -- -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+		-m 256M -smp 1 -kernel "$dir/vmlinux" -initrd "$dir/initramfs.cpio"
+	if [ "$accel" = kvm ]; then set -- "$@" -enable-kvm -cpu host; else set -- "$@" -accel tcg; fi
+	extra=
+	[ "$layout" = v2 ] && extra=cgroup_no_v1=all
+	timeout -k 5 "$timeout_s" "$qemu" "$@" -append \
+		"console=ttyS0 loglevel=0 panic=-1 $extra tt_layout=$layout tt_script=$script ${TINYCTR_VM_APPEND:-}" </dev/null
+}
+
+probe_accel() {
+	if [ -n "${TINYCTR_VM_ACCEL:-}" ]; then
+		echo "$TINYCTR_VM_ACCEL" >"$dir/accel"
+		return
+	fi
+	[ -s "$dir/accel" ] && return
+	verdict=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		# A short real boot: on nested hosts /dev/kvm exists yet qemu aborts with -cpu host.
+		if timeout_s=30 qemu_boot kvm bare smoke 2>&1 | tr -d '\r' | grep -q '^TINYCTR-VM-RESULT: 0$'; then
+			verdict=kvm
+		fi
+	fi
+	say "accelerator: $verdict (cached in $dir/accel; delete it to probe again)"
+	echo "$verdict" >"$dir/accel"
+}
+
+prepare() {
+	command -v "$qemu" >/dev/null || { say "$qemu not found (apt-get install qemu-system-x86)"; exit 125; }
+	mkdir -p "$dir"
+	bin=$(tinyctr_bin)
+	# One preparer at a time (parallel test processes share the cache).
+	exec 9>"$dir/.lock"
+	flock 9
+	"$here/kernel.sh" "$dir" || exit 125
+	"$here/initramfs.sh" "$dir" "$bin" || exit 125
+	probe_accel
+	flock -u 9
+}
+
+boot() { # LAYOUT SCRIPT
+	layout=$1 script=$2
+	case $layout in v2 | v1 | hybrid | bare) ;; *) say "unknown layout '$layout'"; exit 125 ;; esac
+	[ -f "$here/guest/$script.sh" ] || { say "no guest script tests/vm/guest/$script.sh"; exit 125; }
+	[ -s "$dir/initramfs.cpio" ] && [ -s "$dir/accel" ] || { say "not prepared: run vm.sh prepare"; exit 125; }
+	accel=$(cat "$dir/accel")
+	mkdir -p "$dir/logs"
+	log=$dir/logs/$layout-$script.log
+	st=$dir/logs/$layout-$script.qemu-status
+	t0=$(now)
+	{
+		set +e
+		qemu_boot "$accel" "$layout" "$script" 2>&1
+		echo $? >"$st"
+	} | tr -d '\r' | tee "$log"
+	took=$(since "$t0")
+	qst=$(cat "$st")
+	result=$(sed -n 's/^TINYCTR-VM-RESULT: //p' "$log" | tail -n 1)
+	echo "$(date +%FT%T) $layout $script $accel result=${result:-none} qemu=$qst ${took}s" >>"$dir/timings.log"
+	case $result in
+	'')
+		if [ "$qst" = 124 ] || [ "$qst" = 137 ]; then
+			say "$layout/$script: guest hung, killed after ${timeout_s}s"
+			exit 124
+		fi
+		say "$layout/$script: guest ended without a result line after ${took}s (qemu status $qst): kernel panic or /init died?"
+		exit 125
+		;;
+	*[!0-9]*)
+		say "$layout/$script: guest setup failed ($result) after ${took}s"
+		exit 125
+		;;
+	esac
+	say "$layout/$script: status $result, boot to result ${took}s ($accel)"
+	exit "$result"
+}
+
+case ${1:-} in
+prepare) prepare ;;
+boot) [ $# -eq 3 ] || { say "usage: vm.sh boot LAYOUT SCRIPT"; exit 125; }; boot "$2" "$3" ;;
+run) [ $# -eq 3 ] || { say "usage: vm.sh run LAYOUT SCRIPT"; exit 125; }; prepare && boot "$2" "$3" ;;
+*) say "usage: vm.sh prepare | boot LAYOUT SCRIPT | run LAYOUT SCRIPT"; exit 125 ;;
+esac
