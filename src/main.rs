@@ -1,7 +1,55 @@
+//! The entry point: musl's start files call this C `main` with argv and envp. Everything
+//! else lives in the library; this file only dispatches and maps the result to an exit
+//! status.
 #![no_std]
 #![no_main]
-extern crate tinyctr;
+
+use core::ffi::c_char;
+
+use tinyctr::cli::{self, Command, Help};
+use tinyctr::out;
+use tinyctr::sys::args::CArgs;
+
 #[no_mangle]
-pub extern "C" fn main() -> i32 { 0 }
+pub extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
+    // SAFETY: the kernel hands main argc valid C strings in argv and a NULL-terminated
+    // envp; both live as long as the process.
+    #[allow(unsafe_code)]
+    let (args, env) = unsafe { (CArgs::from_raw(argv, argc.max(0) as usize), CArgs::from_null_terminated(envp)) };
+    let status = match cli::parse(args) {
+        Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
+        Ok(Command::Check) => tinyctr::check::run(),
+        Ok(Command::Help(Help::Top)) => {
+            out::print(cli::HELP_TOP.as_bytes());
+            0
+        }
+        Ok(Command::Help(Help::Run)) => {
+            out::print(cli::HELP_RUN.as_bytes());
+            0
+        }
+        Ok(Command::Version) => {
+            out::print(cli::version().as_bytes());
+            0
+        }
+        Err(e) => {
+            out::report(&e);
+            e.status
+        }
+    };
+    // exit_group directly: musl's exit would run atexit handlers and flush stdio, and
+    // tinyctr has neither.
+    tinyctr::sys::exit(status as i32)
+}
+
+/// A panic cannot happen by design (no unwrap on kernel calls, no indexing of untrusted
+/// lengths); if one does, end at once with tinyctr's own failure status.
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    out::eprint(b"tinyctr: internal error\n");
+    tinyctr::sys::exit(125)
+}
+
+/// `cargo test` builds this binary with panic=unwind for the integration tests, which
+/// then wants an unwinding personality routine; it is never called.
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}

@@ -37,6 +37,10 @@ impl<'a> CArgs<'a> {
         unsafe { Self::from_raw(ptr, n) }
     }
 
+    pub const fn empty() -> CArgs<'static> {
+        CArgs { ptrs: &[] }
+    }
+
     pub fn len(&self) -> usize {
         self.ptrs.len()
     }
@@ -128,4 +132,12 @@ pub fn execve(path: &CStr, argv: &PtrArray<'_>, envp: &PtrArray<'_>) -> rustix::
     // SAFETY: PtrArray guarantees NULL termination and that every string it points to is
     // borrowed for its lifetime, which covers this call.
     unsafe { super::execve(path, argv.as_ptr(), envp.as_ptr()) }
+}
+
+impl<'a> PtrArray<'a> {
+    /// The strings pushed so far.
+    pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + '_ {
+        // SAFETY: every slot below `len` was set by `push` from a `&'a CStr`.
+        self.slots[..self.len].iter().map(|&p| unsafe { CStr::from_ptr(p) })
+    }
 }

@@ -1,0 +1,559 @@
+//! The hand-written command-line parser: argv in, a plain `Command` out, before any
+//! system call. Nothing is copied: every string in the result points into argv.
+//!
+//! Grammar: `tinyctr run [OPTIONS] COMMAND [ARG...]`. Options come before COMMAND; `--`
+//! ends them; everything after COMMAND belongs to COMMAND. Long options take their value
+//! as `--opt value` or `--opt=value`, short ones as `-o value` or `-ovalue`. The book's
+//! Go-style spellings (`-cpushare`, `-cpuset`) are accepted beside docker's.
+
+use core::ffi::CStr;
+
+use crate::buf::Buf;
+use crate::error::{Error, Result};
+use crate::limits::{LimitKey, Limits};
+use crate::sys::args::CArgs;
+
+pub const DEFAULT_HOSTNAME: &CStr = c"tinyctr";
+
+pub enum Command<'a> {
+    Run(RunConfig<'a>),
+    Check,
+    Help(Help),
+    Version,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Help {
+    Top,
+    Run,
+}
+
+/// Everything `tinyctr run` was asked to do.
+pub struct RunConfig<'a> {
+    pub hostname: &'a CStr,
+    pub workdir: Option<&'a CStr>,
+    /// `--net host`: stay in the host's network namespace.
+    pub host_net: bool,
+    /// `--init`: PID 1 is tinyctr's own init, COMMAND its child.
+    pub init: bool,
+    pub rootfs: Option<&'a CStr>,
+    pub read_only: bool,
+    pub limits: Limits<'a>,
+    /// How many `-e` options were given; their values are walked again by [`env_options`].
+    pub env_count: usize,
+    /// The option part of argv (between `run` and COMMAND), kept for [`env_options`].
+    pub options: CArgs<'a>,
+    /// COMMAND and its arguments; never empty.
+    pub command: CArgs<'a>,
+}
+
+/// The options `run` knows. `Flag`s take no value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Opt {
+    Hostname,
+    Env,
+    Workdir,
+    Net,
+    Init,
+    Interactive,
+    Rootfs,
+    ReadOnly,
+    Limit(LimitKey),
+    Help,
+}
+
+impl Opt {
+    fn takes_value(self) -> bool {
+        !matches!(self, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Help)
+    }
+}
+
+/// Long names (after `--`), and the book's single-dash spellings.
+const LONG: &[(&str, Opt)] = &[
+    ("hostname", Opt::Hostname),
+    ("env", Opt::Env),
+    ("workdir", Opt::Workdir),
+    ("net", Opt::Net),
+    ("network", Opt::Net),
+    ("init", Opt::Init),
+    ("interactive", Opt::Interactive),
+    ("tty", Opt::Interactive),
+    ("rootfs", Opt::Rootfs),
+    ("read-only", Opt::ReadOnly),
+    ("memory", Opt::Limit(LimitKey::Memory)),
+    ("memory-swap", Opt::Limit(LimitKey::MemorySwap)),
+    ("cpu-shares", Opt::Limit(LimitKey::CpuShares)),
+    ("cpus", Opt::Limit(LimitKey::Cpus)),
+    ("cpuset-cpus", Opt::Limit(LimitKey::CpusetCpus)),
+    ("pids-limit", Opt::Limit(LimitKey::PidsLimit)),
+    ("name", Opt::Limit(LimitKey::Name)),
+    ("cgroup-parent", Opt::Limit(LimitKey::CgroupParent)),
+    ("help", Opt::Help),
+];
+
+/// The book's Go-flag spellings: one dash, a whole word.
+const BOOK: &[(&str, Opt)] = &[
+    ("cpushare", Opt::Limit(LimitKey::CpuShares)),
+    ("cpuset", Opt::Limit(LimitKey::CpusetCpus)),
+];
+
+const SHORT: &[(u8, Opt)] = &[
+    (b'h', Opt::Hostname),
+    (b'e', Opt::Env),
+    (b'w', Opt::Workdir),
+    (b'm', Opt::Limit(LimitKey::Memory)),
+    (b'c', Opt::Limit(LimitKey::CpuShares)),
+    (b'r', Opt::Rootfs),
+    (b'i', Opt::Interactive),
+    (b't', Opt::Interactive),
+];
+
+/// One option occurrence: what it is, how the user spelled it, and its value.
+struct Occurrence<'a> {
+    opt: Opt,
+    spelled: &'a [u8],
+    value: Option<&'a CStr>,
+}
+
+/// Walks the options of `run`, stopping at COMMAND (or after `--`).
+struct Options<'a> {
+    args: CArgs<'a>,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Options<'a> {
+    fn new(args: CArgs<'a>) -> Self {
+        Options { args, pos: 0, done: false }
+    }
+
+    /// Index in `args` where COMMAND starts (valid once the walk returned `None`).
+    fn command_start(&self) -> usize {
+        self.pos
+    }
+
+    fn next(&mut self) -> Option<Result<Occurrence<'a>>> {
+        if self.done {
+            return None;
+        }
+        let Some(arg) = self.args.get(self.pos) else {
+            self.done = true;
+            return None;
+        };
+        let bytes = arg.to_bytes();
+        if bytes == b"--" {
+            self.pos += 1;
+            self.done = true;
+            return None;
+        }
+        if bytes.len() < 2 || bytes[0] != b'-' {
+            // COMMAND (a lone "-" is a command name too, like a file called "-").
+            self.done = true;
+            return None;
+        }
+        self.pos += 1;
+        Some(self.parse_one(arg))
+    }
+
+    fn parse_one(&mut self, arg: &'a CStr) -> Result<Occurrence<'a>> {
+        let bytes = arg.to_bytes();
+        if bytes.starts_with(b"--") {
+            let (name, inline) = split_eq(arg, 2);
+            return match lookup(LONG, name) {
+                Some(opt) => self.finish(opt, &bytes[..2 + name.len()], inline),
+                None => Err(unknown(&bytes[..2 + name.len()])),
+            };
+        }
+        let body = &bytes[1..];
+        // A whole-word single-dash spelling: the book's flags.
+        let (name, inline) = split_eq(arg, 1);
+        if let Some(opt) = lookup(BOOK, name) {
+            return self.finish(opt, &bytes[..1 + name.len()], inline);
+        }
+        // Clustered -i/-t (`-ti`, `-it`, `-i`, `-t`).
+        if body.iter().all(|&c| c == b'i' || c == b't') {
+            return Ok(Occurrence { opt: Opt::Interactive, spelled: bytes, value: None });
+        }
+        let Some(&(_, opt)) = SHORT.iter().find(|(c, _)| *c == body[0]) else {
+            return Err(unknown(bytes));
+        };
+        let spelled = &bytes[..2];
+        if !opt.takes_value() {
+            return Err(unknown(bytes));
+        }
+        if body.len() > 1 {
+            // `-m64m`: the value is attached; it is the tail of the same C string.
+            let tail = &arg.to_bytes_with_nul()[2..];
+            let value = CStr::from_bytes_with_nul(tail).map_err(|_| unknown(bytes))?;
+            return Ok(Occurrence { opt, spelled, value: Some(value) });
+        }
+        self.finish(opt, spelled, None)
+    }
+
+    fn finish(&mut self, opt: Opt, spelled: &'a [u8], inline: Option<&'a CStr>) -> Result<Occurrence<'a>> {
+        if !opt.takes_value() {
+            if inline.is_some() {
+                return Err(opt_error(spelled, b"takes no value"));
+            }
+            return Ok(Occurrence { opt, spelled, value: None });
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let v = self.args.get(self.pos).ok_or_else(|| opt_error(spelled, b"needs a value"))?;
+                self.pos += 1;
+                v
+            }
+        };
+        Ok(Occurrence { opt, spelled, value: Some(value) })
+    }
+}
+
+/// Splits `-name=value` / `--name=value` after `skip` dashes: the name, and the value as
+/// the C string that follows `=` (it shares argv's terminating NUL).
+fn split_eq(arg: &CStr, skip: usize) -> (&[u8], Option<&CStr>) {
+    let bytes = &arg.to_bytes()[skip..];
+    match bytes.iter().position(|&c| c == b'=') {
+        Some(i) => {
+            let tail = &arg.to_bytes_with_nul()[skip + i + 1..];
+            (&bytes[..i], CStr::from_bytes_with_nul(tail).ok())
+        }
+        None => (bytes, None),
+    }
+}
+
+fn lookup(table: &[(&str, Opt)], name: &[u8]) -> Option<Opt> {
+    table.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, o)| o)
+}
+
+fn unknown(spelled: &[u8]) -> Error {
+    let mut e = Error::usage(b"unknown option '");
+    e.msg.push(spelled).push(b"' (see tinyctr run --help)");
+    e
+}
+
+fn opt_error(spelled: &[u8], what: &[u8]) -> Error {
+    let mut e = Error::usage(spelled);
+    e.msg.push(b": ").push(what);
+    e
+}
+
+fn value_error(spelled: &[u8], value: &CStr, what: &[u8]) -> Error {
+    let mut e = Error::usage(spelled);
+    e.msg.push(b": '").push(value.to_bytes()).push(b"' ").push(what);
+    e
+}
+
+/// Parses the whole argv (argv[0] included).
+pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
+    let Some(sub) = argv.get(1) else {
+        return Err(Error::usage(b"no command given (usage: tinyctr run [OPTIONS] COMMAND [ARG...]; see tinyctr --help)"));
+    };
+    match sub.to_bytes() {
+        b"run" => parse_run(argv.tail(2)),
+        b"check" => match argv.get(2) {
+            None => Ok(Command::Check),
+            Some(x) => Err(extra("check", x)),
+        },
+        b"--help" | b"-h" | b"help" => Ok(Command::Help(match argv.get(2).map(CStr::to_bytes) {
+            Some(b"run") => Help::Run,
+            _ => Help::Top,
+        })),
+        b"--version" | b"-V" | b"version" => Ok(Command::Version),
+        other => {
+            let mut e = Error::usage(b"unknown command '");
+            e.msg.push(other).push(b"' (commands: run, check, help; see tinyctr --help)");
+            Err(e)
+        }
+    }
+}
+
+fn extra(cmd: &str, arg: &CStr) -> Error {
+    let mut e = Error::usage(cmd.as_bytes());
+    e.msg.push(b": unexpected argument '").push(arg.to_bytes()).push(b"'");
+    e
+}
+
+fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
+    let mut cfg = RunConfig {
+        hostname: DEFAULT_HOSTNAME,
+        workdir: None,
+        host_net: false,
+        init: false,
+        rootfs: None,
+        read_only: false,
+        limits: Limits::default(),
+        env_count: 0,
+        options: args,
+        command: CArgs::empty(),
+    };
+    let mut opts = Options::new(args);
+    while let Some(occ) = opts.next() {
+        let occ = occ?;
+        let spelled = occ.spelled;
+        // `finish` guarantees a value for every option that takes one.
+        let value = occ.value.unwrap_or(c"");
+        match occ.opt {
+            Opt::Help => return Ok(Command::Help(Help::Run)),
+            Opt::Hostname => {
+                let n = value.to_bytes().len();
+                // HOST_NAME_MAX is 64; sethostname answers EINVAL beyond it.
+                if n == 0 || n > 64 {
+                    return Err(value_error(spelled, value, b"is not a valid hostname (1 to 64 bytes)"));
+                }
+                cfg.hostname = value;
+            }
+            Opt::Env => {
+                if env_key(value.to_bytes()).is_empty() {
+                    return Err(value_error(spelled, value, b"has no variable name (use KEY=VALUE or KEY)"));
+                }
+                cfg.env_count += 1;
+            }
+            Opt::Workdir => {
+                if value.to_bytes().is_empty() {
+                    return Err(value_error(spelled, value, b"is not a directory path"));
+                }
+                cfg.workdir = Some(value);
+            }
+            Opt::Net => match value.to_bytes() {
+                b"host" => cfg.host_net = true,
+                b"none" | b"private" => cfg.host_net = false,
+                _ => return Err(value_error(spelled, value, b"is not a network mode (host, or none: the default)")),
+            },
+            Opt::Init => cfg.init = true,
+            Opt::Interactive => {}
+            Opt::Rootfs => {
+                if value.to_bytes().is_empty() {
+                    return Err(value_error(spelled, value, b"is not a directory path"));
+                }
+                cfg.rootfs = Some(value);
+            }
+            Opt::ReadOnly => cfg.read_only = true,
+            Opt::Limit(key) => {
+                // The limits module quotes the option as typed in its own messages.
+                let name = core::str::from_utf8(spelled).unwrap_or("option");
+                cfg.limits.set(key, name, value)?;
+            }
+        }
+    }
+    cfg.limits.validate()?;
+    if cfg.read_only && cfg.rootfs.is_none() {
+        return Err(Error::usage(b"--read-only: needs --rootfs DIR (it makes the container's own root read-only)"));
+    }
+    cfg.command = args.tail(opts.command_start());
+    if cfg.command.is_empty() {
+        return Err(Error::usage(b"run: no command given (usage: tinyctr run [OPTIONS] COMMAND [ARG...])"));
+    }
+    Ok(Command::Run(cfg))
+}
+
+/// The name part of `KEY=VALUE` (all of it when there is no `=`).
+pub fn env_key(entry: &[u8]) -> &[u8] {
+    match entry.iter().position(|&c| c == b'=') {
+        Some(i) => &entry[..i],
+        None => entry,
+    }
+}
+
+/// Calls `f` with the value of each `-e`/`--env` option, in order. Only valid on the
+/// options of a `RunConfig` that parsed successfully.
+pub fn env_options<'a>(options: CArgs<'a>, mut f: impl FnMut(&'a CStr)) {
+    let mut opts = Options::new(options);
+    while let Some(Ok(occ)) = opts.next() {
+        if occ.opt == Opt::Env {
+            if let Some(v) = occ.value {
+                f(v);
+            }
+        }
+    }
+}
+
+/// `--version` text.
+pub fn version() -> Buf<64> {
+    let mut b = Buf::new();
+    b.push(b"tinyctr ").push_str(env!("CARGO_PKG_VERSION")).push(b"\n");
+    b
+}
+
+pub const HELP_TOP: &str = "\
+tinyctr: a container runtime in one small static file
+
+Usage:
+  tinyctr run [OPTIONS] COMMAND [ARG...]   run COMMAND as PID 1 of new namespaces
+  tinyctr check                            say whether this kernel can run containers
+  tinyctr --help | help [run]              this text, or the options of run
+  tinyctr --version
+
+Exit status of run: the command's own, 128+S if a signal S killed it (137 after an
+out-of-memory kill), 125 if tinyctr failed, 126 if the command cannot be executed,
+127 if it was not found.
+";
+
+pub const HELP_RUN: &str = "\
+Usage: tinyctr run [OPTIONS] COMMAND [ARG...]
+
+Runs COMMAND as PID 1 in new UTS, PID, mount, IPC, network and cgroup namespaces,
+with a fresh /proc. Options come before COMMAND; `--` ends them. Values can be
+given as `--opt value` or `--opt=value` (`-o value` or `-ovalue` for short ones).
+
+Container:
+  -h, --hostname NAME      hostname inside (default: tinyctr)
+  -e, --env KEY=VALUE      set a variable (repeatable); `-e KEY` copies KEY from
+                           tinyctr's environment if set. The environment is
+                           otherwise clean: PATH, HOSTNAME, HOME=/root, TERM.
+  -w, --workdir DIR        working directory (default: the current one; / with --rootfs)
+      --net, --network host  share the host's network namespace (default: a new
+                           one with only the loopback interface, up)
+      --init               run a tiny init as PID 1 that forwards signals to
+                           COMMAND and reaps zombies (so Ctrl-C and SIGTERM work)
+  -r, --rootfs DIR         use DIR as the container's root (pivot_root)
+      --read-only          mount the container's root read-only (with --rootfs)
+  -i, -t, -ti              accepted for docker habits: tinyctr always runs in the
+                           foreground on the caller's stdin, stdout and stderr
+
+Limits (cgroups; none asked, none touched):
+  -m, --memory SIZE        memory limit: bytes or k, m, g (64m, 1g)
+      --memory-swap SIZE   memory plus swap (-1: unlimited swap; default: no swap)
+  -c, --cpu-shares N       relative CPU weight (v1 cpu.shares; v2 cpu.weight)
+      --cpus DECIMAL       CPU quota, e.g. 0.5 or 1.25 CPUs
+      --cpuset-cpus LIST   CPUs allowed, e.g. 0-2,4
+      --pids-limit N       most processes at once
+      --name NAME          name of the container's cgroup (default: unique)
+      --cgroup-parent PATH create the cgroup below PATH instead of tinyctr's own
+  The book's spellings -cpushare and -cpuset work too.
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// Parses `words` as argv (with argv[0] = "tinyctr") and hands the result to `f`.
+    fn with_parsed<R>(words: &[&str], f: impl FnOnce(Result<Command<'_>>) -> R) -> R {
+        let owned: Vec<CString> =
+            std::iter::once("tinyctr").chain(words.iter().copied()).map(|w| CString::new(w).unwrap()).collect();
+        let ptrs: Vec<*const core::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        f(parse(CArgs::from_test(&ptrs)))
+    }
+
+    fn run_ok<R>(words: &[&str], f: impl FnOnce(&RunConfig<'_>) -> R) -> R {
+        let words: Vec<&str> = std::iter::once("run").chain(words.iter().copied()).collect();
+        with_parsed(&words, |r| match r {
+            Ok(Command::Run(cfg)) => f(&cfg),
+            Ok(_) => panic!("not a run"),
+            Err(e) => panic!("error: {}", String::from_utf8_lossy(e.msg.as_bytes())),
+        })
+    }
+
+    fn err_text(words: &[&str]) -> String {
+        let words: Vec<&str> = std::iter::once("run").chain(words.iter().copied()).collect();
+        with_parsed(&words, |r| match r {
+            Err(e) => {
+                assert_eq!(e.status, 125);
+                String::from_utf8_lossy(e.line().as_bytes()).into_owned()
+            }
+            Ok(_) => panic!("expected an error for {words:?}"),
+        })
+    }
+
+    fn words(a: CArgs<'_>) -> Vec<String> {
+        a.iter().map(|c| c.to_str().unwrap().to_owned()).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        run_ok(&["/bin/sh"], |c| {
+            assert_eq!(c.hostname, c"tinyctr");
+            assert!(c.workdir.is_none() && !c.host_net && !c.init && c.rootfs.is_none());
+            assert_eq!(words(c.command), ["/bin/sh"]);
+            assert_eq!(c.env_count, 0);
+            assert!(!c.limits.wants_cgroup());
+        });
+    }
+
+    #[test]
+    fn everything_after_command_is_its_own() {
+        run_ok(&["/bin/echo", "-m", "5"], |c| assert_eq!(words(c.command), ["/bin/echo", "-m", "5"]));
+        run_ok(&["--", "-weird", "x"], |c| assert_eq!(words(c.command), ["-weird", "x"]));
+        run_ok(&["-h", "box", "--", "ls"], |c| {
+            assert_eq!(c.hostname, c"box");
+            assert_eq!(words(c.command), ["ls"]);
+        });
+    }
+
+    #[test]
+    fn every_option_both_forms() {
+        for args in [
+            &["-h", "a", "-w", "/tmp", "--net", "host", "--init", "-e", "A=1", "-e", "B", "true"][..],
+            &["--hostname=a", "--workdir=/tmp", "--network=host", "--init", "--env=A=1", "--env", "B", "true"][..],
+            &["-ha", "-w/tmp", "--net=host", "--init", "-eA=1", "-eB", "true"][..],
+        ] {
+            run_ok(args, |c| {
+                assert_eq!(c.hostname, c"a");
+                assert_eq!(c.workdir, Some(c"/tmp"));
+                assert!(c.host_net && c.init);
+                assert_eq!(c.env_count, 2);
+                let mut envs = Vec::new();
+                env_options(c.options, |v| envs.push(v.to_str().unwrap().to_owned()));
+                assert_eq!(envs, ["A=1", "B"]);
+                assert_eq!(words(c.command), ["true"]);
+            });
+        }
+    }
+
+    #[test]
+    fn interactive_flags_are_accepted() {
+        for f in ["-i", "-t", "-ti", "-it", "--interactive", "--tty", "-iti"] {
+            run_ok(&[f, "sh"], |c| assert_eq!(words(c.command), ["sh"]));
+        }
+    }
+
+    #[test]
+    fn rootfs_options() {
+        run_ok(&["-r", "/srv/root", "--read-only", "sh"], |c| {
+            assert_eq!(c.rootfs, Some(c"/srv/root"));
+            assert!(c.read_only);
+        });
+        assert!(err_text(&["--read-only", "sh"]).contains("needs --rootfs"));
+    }
+
+    #[test]
+    fn limit_options_reach_limits() {
+        run_ok(&["-m", "64m", "-cpushare", "512", "-cpuset=0", "--pids-limit=10", "sh"], |c| {
+            assert_eq!(c.limits.memory, Some(64 << 20));
+            assert_eq!(c.limits.cpu_shares, Some(512));
+            assert_eq!(c.limits.cpuset_cpus, Some(c"0"));
+            assert_eq!(c.limits.pids, Some(10));
+            assert!(c.limits.wants_cgroup());
+        });
+        assert!(err_text(&["-m", "64x", "sh"]).contains("'64x'"));
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error() {
+        assert_eq!(err_text(&["--bogus", "sh"]), "tinyctr: unknown option '--bogus' (see tinyctr run --help)\n");
+        assert_eq!(err_text(&["-x", "sh"]), "tinyctr: unknown option '-x' (see tinyctr run --help)\n");
+        assert_eq!(err_text(&["-h"]), "tinyctr: -h: needs a value\n");
+        assert_eq!(err_text(&["--hostname"]), "tinyctr: --hostname: needs a value\n");
+        assert_eq!(err_text(&["--init=1", "sh"]), "tinyctr: --init: takes no value\n");
+        assert!(err_text(&[]).contains("run: no command given"));
+        assert!(err_text(&["-h", "x", "--"]).contains("no command given"));
+        assert!(err_text(&["--net", "bridge", "sh"]).contains("'bridge' is not a network mode"));
+        assert!(err_text(&["-e", "=x", "sh"]).contains("no variable name"));
+        assert!(err_text(&["-h", &"x".repeat(65), "sh"]).contains("not a valid hostname"));
+        assert!(err_text(&["-h", "", "sh"]).contains("not a valid hostname"));
+    }
+
+    #[test]
+    fn top_level_commands() {
+        with_parsed(&["--help"], |r| assert!(matches!(r, Ok(Command::Help(Help::Top)))));
+        with_parsed(&["help"], |r| assert!(matches!(r, Ok(Command::Help(Help::Top)))));
+        with_parsed(&["help", "run"], |r| assert!(matches!(r, Ok(Command::Help(Help::Run)))));
+        with_parsed(&["run", "--help"], |r| assert!(matches!(r, Ok(Command::Help(Help::Run)))));
+        with_parsed(&["--version"], |r| assert!(matches!(r, Ok(Command::Version))));
+        with_parsed(&["check"], |r| assert!(matches!(r, Ok(Command::Check))));
+        with_parsed(&[], |r| assert!(r.is_err()));
+        with_parsed(&["frobnicate"], |r| assert!(r.is_err()));
+        with_parsed(&["check", "x"], |r| assert!(r.is_err()));
+    }
+}

@@ -1,0 +1,91 @@
+//! The container's environment, built by the parent before clone: clean as docker makes
+//! it (PATH, HOSTNAME, HOME, and TERM if tinyctr has one), then every `-e` in order. A
+//! variable given twice keeps its last value; `-e KEY` copies KEY from tinyctr's own
+//! environment when it is set there and is dropped otherwise.
+//!
+//! Nothing is copied: the array points at static strings, at argv and at envp; only
+//! `HOSTNAME=...` is composed, in a buffer the caller keeps alive.
+
+use core::ffi::CStr;
+
+use crate::buf::Buf;
+use crate::cli::{env_key, env_options, RunConfig};
+use crate::sys::args::{CArgs, PtrArray};
+
+pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const HOME: &CStr = c"HOME=/root";
+
+/// `HOSTNAME=` plus a hostname of at most 64 bytes (checked by the parser).
+pub type HostnameVar = Buf<80>;
+
+pub fn hostname_var(hostname: &CStr) -> HostnameVar {
+    let mut b = Buf::new();
+    b.push(b"HOSTNAME=").push(hostname.to_bytes());
+    b
+}
+
+/// Pointer slots the environment needs, terminating NULL included.
+pub fn slots_needed(cfg: &RunConfig<'_>) -> usize {
+    4 + cfg.env_count + 1
+}
+
+/// `KEY=VALUE` from `env` for `key`, if set.
+pub fn lookup<'a>(env: CArgs<'a>, key: &[u8]) -> Option<&'a CStr> {
+    env.iter().find(|e| {
+        let b = e.to_bytes();
+        b.len() > key.len() && b[key.len()] == b'=' && &b[..key.len()] == key
+    })
+}
+
+/// Fills `out` (sized by [`slots_needed`]) and returns the value of PATH in it, which is
+/// where the command is looked up, as docker does.
+pub fn build<'a>(
+    out: &mut PtrArray<'a>,
+    cfg: &RunConfig<'a>,
+    host_env: CArgs<'a>,
+    hostname: &'a CStr,
+) -> &'a [u8] {
+    // Resolve one -e value to the entry it contributes, if any.
+    let resolve = |v: &'a CStr| -> Option<&'a CStr> {
+        if v.to_bytes().contains(&b'=') {
+            Some(v)
+        } else {
+            lookup(host_env, v.to_bytes())
+        }
+    };
+    // Does some -e at or after position `from` set `key`?
+    let set_later = |key: &[u8], from: usize| -> bool {
+        let mut i = 0;
+        let mut found = false;
+        env_options(cfg.options, |v| {
+            if i >= from && env_key(v.to_bytes()) == key && resolve(v).is_some() {
+                found = true;
+            }
+            i += 1;
+        });
+        found
+    };
+    let term = lookup(host_env, b"TERM");
+    let defaults = [Some(DEFAULT_PATH), Some(hostname), Some(HOME), term];
+    for d in defaults.into_iter().flatten() {
+        if !set_later(env_key(d.to_bytes()), 0) {
+            out.push(d);
+        }
+    }
+    let mut i = 0;
+    env_options(cfg.options, |v| {
+        i += 1;
+        if let Some(entry) = resolve(v) {
+            if !set_later(env_key(v.to_bytes()), i) {
+                out.push(entry);
+            }
+        }
+    });
+    path_of(out)
+}
+
+/// The value of the PATH entry of a built environment (empty if the user removed it by
+/// setting `-e PATH=`).
+fn path_of<'a>(env: &PtrArray<'a>) -> &'a [u8] {
+    env.iter().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")).unwrap_or(b"")
+}

@@ -1,0 +1,294 @@
+//! The parent side of one `run`: prepare everything the child needs (so the child never
+//! allocates), create the cgroups, clone into new namespaces, place the child in its
+//! cgroups, hand it the command through the pipe, learn whether it reached execve, and
+//! supervise it. Whatever fails, nothing is left behind: the child is killed and reaped,
+//! the cgroups removed.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::pipe::{pipe_with, PipeFlags};
+
+use crate::cgroup::Cgroup;
+use crate::cli::RunConfig;
+use crate::env;
+use crate::error::{Error, Result};
+use crate::supervise::{self, Container};
+use crate::sys::args::{split_slots, CArgs, PtrArray};
+use crate::sys::signal;
+use crate::sys::{clone3, clone_fork, Forked, Mapping};
+use crate::trampoline::{self, ChildFds, ChildPlan, Step, RECORD_LEN};
+
+/// Runs the container described by `cfg`; returns tinyctr's exit status. Errors are
+/// reported here, once, on stderr.
+pub fn run(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> u8 {
+    match run_inner(cfg, host_env) {
+        Ok(code) => code,
+        Err(e) => {
+            crate::out::report(&e);
+            e.status
+        }
+    }
+}
+
+fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
+    if let Some(root) = cfg.rootfs {
+        crate::rootfs::check(root)?;
+    }
+    // One mapping, sized to this command: environment pointers, argv pointers, and the
+    // bytes of the command as they will arrive through the pipe.
+    let argc = cfg.command.len();
+    let cmd_len: usize = cfg.command.iter().map(|a| a.to_bytes_with_nul().len()).sum();
+    let env_slots = env::slots_needed(cfg);
+    let slots = env_slots + argc + 1;
+    let mut map = Mapping::new(slots * core::mem::size_of::<usize>() + cmd_len)
+        .map_err(|e| Error::sys("map memory for", b"the command line", e))?;
+    let (slot_mem, cmd_bytes) =
+        split_slots(map.bytes(), slots).ok_or_else(|| Error::sys("lay out", b"the command line", Errno::NOMEM))?;
+    let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
+    let mut hostname_var = env::hostname_var(cfg.hostname);
+    let mut envs = PtrArray::new(env_mem);
+    let path = env::build(&mut envs, cfg, host_env, hostname_var.as_cstr());
+
+    let mut cgroup = match cfg.limits.wants_cgroup() {
+        true => Some(Cgroup::create(&cfg.limits)?),
+        false => None,
+    };
+    let plan = ChildPlan {
+        hostname: cfg.hostname,
+        workdir: cfg.workdir,
+        new_net: !cfg.host_net,
+        rootfs: cfg.rootfs,
+        read_only: cfg.read_only,
+        init: cfg.init,
+        unshare: 0,
+        env: envs,
+        path,
+        argv_slots,
+        cmd_bytes: &mut cmd_bytes[..cmd_len],
+    };
+    let result = launch(cfg, plan, cgroup.as_ref(), host_env);
+    if let Some(cg) = cgroup.as_mut() {
+        if let Err(e) = cg.destroy() {
+            crate::out::report(&e);
+            // A leftover cgroup is tinyctr's failure, but the command's status matters
+            // more to scripts when the command itself ran.
+            if result.is_err() {
+                return result;
+            }
+        }
+    }
+    result
+}
+
+/// The namespaces every container gets (plus a network one unless `--net host`).
+const NAMESPACES: u32 = {
+    use linux_raw_sys::general::*;
+    CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
+};
+
+fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>, host_env: CArgs<'_>) -> Result<u8> {
+    let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create", b"a pipe", e));
+    let (cmd_rx, cmd_tx) = pipe()?;
+    let (err_rx, err_tx) = pipe()?;
+    // Block the forwarded signals before clone so none is lost in between; they are read
+    // from a signalfd, and the child restores a clean mask before exec.
+    signal::block(supervise::BLOCKED).map_err(|e| Error::sys("block", b"signals", e))?;
+    let sfd = signal::signalfd(supervise::BLOCKED).map_err(|e| Error::sys("create", b"a signalfd", e))?;
+
+    let mut ns = NAMESPACES;
+    if !cfg.host_net {
+        ns |= linux_raw_sys::general::CLONE_NEWNET;
+    }
+    let cgroup_fd = cgroup.and_then(|c| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
+    let (forked, born_inside) = match clone_namespaces(ns, cgroup_fd, host_env) {
+        Ok((f, unshare, born_inside)) => {
+            plan.unshare = unshare;
+            (f, born_inside)
+        }
+        Err(e) => return Err(e),
+    };
+    let container = match forked {
+        Forked::Child => {
+            drop(sfd);
+            trampoline::run(plan, ChildFds { cmd_rx, err_tx, parent_ends: [cmd_tx, err_rx] })
+        }
+        Forked::Parent { pid, pidfd } => {
+            let pidfd = pidfd.or_else(|| pidfd_open(pid));
+            Container { pid, pidfd }
+        }
+    };
+    drop(cmd_rx);
+    drop(err_tx);
+
+    if let Some(cg) = cgroup {
+        if let Err(e) = cg.attach(container.pid, born_inside) {
+            container.kill_and_reap();
+            return Err(e);
+        }
+    }
+    // The child is in its cgroups: hand it the command, NUL-separated (the book joined
+    // argv with spaces and broke every argument that contains one).
+    let mut at = 0;
+    for arg in cfg.command.iter() {
+        let b = arg.to_bytes_with_nul();
+        plan.cmd_bytes[at..at + b.len()].copy_from_slice(b);
+        at += b.len();
+    }
+    // EPIPE means the child died before reading; its record (or status) says why.
+    let _ = write_all(&cmd_tx, plan.cmd_bytes);
+    drop(cmd_tx);
+
+    if let Some((step, errno)) = read_failure(&err_rx) {
+        container.kill_and_reap();
+        return Err(describe(cfg, step, errno));
+    }
+    drop(err_rx);
+    let code = supervise::wait(&container, &sfd);
+    if let Some(cg) = cgroup {
+        if cg.oom_killed() {
+            report_oom(cg, code);
+        }
+    }
+    Ok(code)
+}
+
+/// clone3 with the namespaces (and `CLONE_INTO_CGROUP` when there is a v2 cgroup), or the
+/// fallback: a fork-style clone into a new PID namespace whose child unshares the rest.
+/// Returns who we are, what the child must unshare, and whether it was born in its cgroup.
+fn clone_namespaces(ns: u32, cgroup_fd: Option<i32>, host_env: CArgs<'_>) -> Result<(Forked, u32, bool)> {
+    use linux_raw_sys::general::{CLONE_NEWPID, CLONE_PIDFD};
+    if !force_fallback(host_env) {
+        match clone3(ns as u64 | CLONE_PIDFD as u64, cgroup_fd) {
+            Ok(f) => return Ok((f, 0, cgroup_fd.is_some())),
+            // ENOSYS: kernel before 5.3. EPERM: a seccomp profile that predates clone3
+            // (docker's old default). E2BIG: a kernel before 5.7, which does not know the
+            // `cgroup` field of clone_args.
+            Err(Errno::NOSYS | Errno::PERM | Errno::TOOBIG) => {}
+            Err(e) => return Err(clone_error(e)),
+        }
+    }
+    match clone_fork(CLONE_NEWPID as u64) {
+        Ok(f) => Ok((f, ns & !CLONE_NEWPID, false)),
+        Err(e) => Err(clone_error(e)),
+    }
+}
+
+fn clone_error(e: Errno) -> Error {
+    let err = Error::sys("clone into new namespaces", b"", e);
+    match e {
+        Errno::PERM => err.hint(b"tinyctr needs root (CAP_SYS_ADMIN)"),
+        Errno::INVAL => err.hint(b"the kernel lacks a namespace type (see tinyctr check)"),
+        Errno::NOSPC | Errno::USERS => err.hint(b"too many namespaces: check /proc/sys/user/max_*_namespaces"),
+        _ => err,
+    }
+}
+
+/// Debug builds only: `TINYCTR_DEBUG_NO_CLONE3=1` takes the fallback path, so tests can
+/// prove it works on a kernel that has clone3.
+fn force_fallback(host_env: CArgs<'_>) -> bool {
+    cfg!(debug_assertions) && env::lookup(host_env, b"TINYCTR_DEBUG_NO_CLONE3") == Some(c"TINYCTR_DEBUG_NO_CLONE3=1")
+}
+
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(pid)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> core::result::Result<(), Errno> {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the child's failure record; `None` on EOF (execve succeeded, or the child died
+/// without a word, which its exit status will tell).
+fn read_failure(rx: &OwnedFd) -> Option<(u8, Errno)> {
+    let mut rec = [0u8; RECORD_LEN];
+    let mut got = 0;
+    while got < RECORD_LEN {
+        match rustix::io::read(rx, &mut rec[got..]) {
+            Ok(0) => return None,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+    Some(trampoline::decode(&rec))
+}
+
+/// Turns a failed step of the child into the one-line error.
+fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
+    let cmd = cfg.command.get(0).map(CStr::to_bytes).unwrap_or(b"");
+    let status = trampoline::status_for(step, errno);
+    let Some(s) = Step::from_u8(step) else {
+        let (op, obj) = crate::rootfs::describe(step);
+        let obj = if obj.is_empty() { cfg.rootfs.map(CStr::to_bytes).unwrap_or(b"") } else { obj };
+        return Error::sys(op, obj, errno).with_status(status);
+    };
+    let e = match s {
+        Step::Unshare => Error::sys("unshare namespaces", b"", errno),
+        Step::CgroupNs => {
+            Error::sys("unshare the cgroup namespace", b"", errno).hint(b"the kernel needs CONFIG_CGROUPS (4.6 or later)")
+        }
+        Step::MakePrivate => Error::sys("make mounts private below", b"/", errno),
+        Step::MountProc => {
+            let e = Error::sys("mount proc on", b"/proc", errno);
+            match errno {
+                Errno::NOENT => e.hint(b"create a /proc directory"),
+                _ => e,
+            }
+        }
+        Step::Hostname => Error::sys("set hostname", cfg.hostname.to_bytes(), errno),
+        Step::Loopback => Error::sys("bring up", b"lo", errno),
+        Step::Workdir => Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno),
+        Step::InitFork => Error::sys("start the command under --init", b"", errno),
+        Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
+        Step::Command => Error::sys("receive the command from", b"the parent", errno),
+        Step::Exec => exec_error(cfg, cmd, errno),
+    };
+    e.with_status(status)
+}
+
+fn exec_error(cfg: &RunConfig<'_>, cmd: &[u8], errno: Errno) -> Error {
+    let searched = !cmd.contains(&b'/');
+    let e = Error::sys("execute", cmd, errno);
+    let e = match errno {
+        Errno::NOENT if searched => e.hint(b"command not found in the container's PATH"),
+        Errno::NOENT => e.hint(b"no such file (or its #! interpreter is missing)"),
+        Errno::ACCESS => e.hint(b"not executable: check its mode and noexec mounts"),
+        Errno::NOEXEC => e.hint(b"not a program this kernel can run, and no #! line"),
+        _ => e,
+    };
+    match cfg.rootfs {
+        Some(root) => {
+            let mut e = e;
+            e.msg.push(b" (looked up inside the rootfs \"").push(root.to_bytes()).push(b"\")");
+            e
+        }
+        None => e,
+    }
+}
+
+fn report_oom(cg: &Cgroup, code: u8) {
+    let mut e = Error::usage(if code == 137 {
+        b"the container was killed: out of memory"
+    } else {
+        b"a process in the container was killed: out of memory"
+    });
+    if let Some(limit) = cg.memory_limit() {
+        e.msg.push(b" (limit ");
+        if limit % (1 << 20) == 0 {
+            e.msg.push_u64(limit >> 20).push(b" MiB)");
+        } else {
+            e.msg.push_u64(limit).push(b" bytes)");
+        }
+    }
+    crate::out::report(&e);
+}

@@ -1,0 +1,219 @@
+//! The child, from clone until execve: the container's first moments as PID 1.
+//!
+//! NO ALLOCATION, NO LOCKS, NO PANICS. This code runs in a fork-style copy of the parent
+//! and uses only data the parent prepared before clone (`ChildPlan`), raw system calls
+//! and stack buffers. It reports a failure as an 8-byte record (step, errno) on a
+//! close-on-exec pipe and exits; a successful execve closes that pipe, which the parent
+//! reads as success.
+//!
+//! Order matters:
+//! 1. `PR_SET_PDEATHSIG(SIGKILL)`: if tinyctr dies, so does the container. (A parent that
+//!    died before this shows up as EOF on the command pipe: getppid() would say 0 across
+//!    the PID namespace and cannot tell.)
+//! 2. In the fallback path only, unshare the namespaces clone could not create.
+//! 3. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
+//! 4. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup.
+//! 5. Mounts (private `/`, then /proc or the whole --rootfs), hostname, loopback, workdir.
+//! 6. Restore the signal mask, then exec COMMAND — or fork it below the --init loop.
+
+use core::ffi::{c_char, CStr};
+
+
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+
+use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
+use crate::sys::args::PtrArray;
+use crate::sys::signal::{self, SigSet};
+
+/// What failed in the child. Values below 64 are ours; `rootfs` numbers its own from 64.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Step {
+    Unshare = 1,
+    CgroupNs = 2,
+    MakePrivate = 3,
+    MountProc = 4,
+    Hostname = 5,
+    Loopback = 6,
+    Workdir = 7,
+    InitFork = 8,
+    Exec = 9,
+    SignalMask = 10,
+    Command = 11,
+}
+
+impl Step {
+    pub fn from_u8(n: u8) -> Option<Step> {
+        use Step::*;
+        [Unshare, CgroupNs, MakePrivate, MountProc, Hostname, Loopback, Workdir, InitFork, Exec, SignalMask, Command]
+            .into_iter()
+            .find(|s| *s as u8 == n)
+    }
+}
+
+/// The failure record: step, three bytes of padding, errno (native endian).
+pub const RECORD_LEN: usize = 8;
+
+pub fn encode(step: u8, errno: Errno) -> [u8; RECORD_LEN] {
+    let mut r = [0u8; RECORD_LEN];
+    r[0] = step;
+    r[4..].copy_from_slice(&errno.raw_os_error().to_ne_bytes());
+    r
+}
+
+pub fn decode(r: &[u8; RECORD_LEN]) -> (u8, Errno) {
+    (r[0], Errno::from_raw_os_error(i32::from_ne_bytes([r[4], r[5], r[6], r[7]])))
+}
+
+/// The exit status that goes with a failed step (docker's convention).
+pub fn status_for(step: u8, errno: Errno) -> u8 {
+    if step != Step::Exec as u8 {
+        EXIT_SETUP
+    } else if errno == Errno::NOENT {
+        EXIT_NOT_FOUND
+    } else {
+        EXIT_CANNOT_EXEC
+    }
+}
+
+/// Everything the child needs, prepared by the parent before clone.
+pub struct ChildPlan<'a> {
+    pub hostname: &'a CStr,
+    /// `None`: stay where tinyctr was started.
+    pub workdir: Option<&'a CStr>,
+    pub new_net: bool,
+    pub rootfs: Option<&'a CStr>,
+    pub read_only: bool,
+    pub init: bool,
+    /// Namespaces to unshare first (non-zero only when clone3 was not available).
+    pub unshare: u32,
+    /// The container's environment, complete.
+    pub env: PtrArray<'a>,
+    /// Value of PATH in `env`, where COMMAND is looked up.
+    pub path: &'a [u8],
+    /// Room for the command's argv pointers (argc + 1) and its bytes, filled from the pipe.
+    pub argv_slots: &'a mut [*const c_char],
+    pub cmd_bytes: &'a mut [u8],
+}
+
+/// The pipe ends the child keeps, and the parent's ends it must close.
+pub struct ChildFds {
+    pub cmd_rx: OwnedFd,
+    pub err_tx: OwnedFd,
+    pub parent_ends: [OwnedFd; 2],
+}
+
+/// Runs the child to execve; never returns.
+pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
+    let ChildFds { cmd_rx, err_tx, parent_ends } = fds;
+    // Without this, our own copy of the command pipe's write end would keep it open, and a
+    // parent that died would never show up as EOF.
+    drop(parent_ends);
+    let ready = match setup(plan, &cmd_rx) {
+        Ok(r) => r,
+        Err((step, errno)) => fail(&err_tx, step, errno),
+    };
+    drop(cmd_rx);
+    let Some(cmd) = ready.argv.iter().next() else {
+        fail(&err_tx, Step::Command as u8, Errno::INVAL)
+    };
+    if ready.init {
+        crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
+    }
+    if let Err(e) = restore_signals() {
+        fail(&err_tx, Step::SignalMask as u8, e);
+    }
+    let e = crate::exec::exec(cmd, ready.path, &ready.argv, &ready.env);
+    fail(&err_tx, Step::Exec as u8, e)
+}
+
+/// Writes the failure record and exits with the matching status.
+pub fn fail(err_tx: &OwnedFd, step: u8, errno: Errno) -> ! {
+    let rec = encode(step, errno);
+    // Nothing to do if this fails: the parent then sees EOF and the exit status.
+    let _ = rustix::io::write(err_tx, &rec);
+    crate::sys::exit(status_for(step, errno) as i32)
+}
+
+/// The container, set up and about to run COMMAND.
+struct Ready<'a> {
+    argv: PtrArray<'a>,
+    env: PtrArray<'a>,
+    path: &'a [u8],
+    init: bool,
+}
+
+fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
+    let at = |step: Step| move |e: Errno| (step as u8, e);
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(at(Step::Unshare))?;
+    if plan.unshare != 0 {
+        crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
+    }
+    let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
+    crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP).map_err(at(Step::CgroupNs))?;
+    crate::mount::make_private().map_err(at(Step::MakePrivate))?;
+    match plan.rootfs {
+        Some(root) => crate::rootfs::enter(root, plan.read_only)?,
+        None => crate::mount::mount_proc().map_err(at(Step::MountProc))?,
+    }
+    rustix::system::sethostname(plan.hostname.to_bytes()).map_err(at(Step::Hostname))?;
+    if plan.new_net {
+        crate::net::loopback_up().map_err(at(Step::Loopback))?;
+    }
+    let workdir = match (plan.workdir, plan.rootfs) {
+        (Some(w), _) => Some(w),
+        (None, Some(_)) => Some(c"/"),
+        (None, None) => None,
+    };
+    if let Some(dir) = workdir {
+        rustix::process::chdir(dir).map_err(at(Step::Workdir))?;
+    }
+    let mut argv = PtrArray::new(plan.argv_slots);
+    let mut rest: &'a [u8] = plan.cmd_bytes;
+    for _ in 0..argc {
+        let Ok(s) = CStr::from_bytes_until_nul(rest) else {
+            return Err((Step::Command as u8, Errno::INVAL));
+        };
+        rest = &rest[s.to_bytes_with_nul().len()..];
+        argv.push(s);
+    }
+    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+}
+
+/// Reads the command (argc NUL-terminated strings filling `buf` exactly). EOF before that
+/// means the parent gave up or died: exit quietly, it has reported or will not care.
+fn receive_command(rx: &OwnedFd, buf: &mut [u8]) -> Result<usize, (u8, Errno)> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(rx, &mut buf[got..]) {
+            Ok(0) => crate::sys::exit(EXIT_SETUP as i32),
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err((Step::Command as u8, e)),
+        }
+    }
+    let argc = buf.iter().filter(|&&c| c == 0).count();
+    if argc == 0 || buf.last() != Some(&0) {
+        return Err((Step::Command as u8, Errno::INVAL));
+    }
+    Ok(argc)
+}
+
+/// The signals every container starts with at their default action: those tinyctr
+/// forwards, plus SIGPIPE and SIGCHLD. execve resets caught signals but keeps ignored
+/// ones ignored, and tinyctr may have been started with some ignored (nohup, `&`).
+pub const RESET_TO_DEFAULT: [u32; 9] = {
+    use linux_raw_sys::general::*;
+    [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE, SIGCHLD]
+};
+
+/// Gives the command a clean slate: default actions and nothing blocked, as docker does
+/// (the parent blocked the signals it forwards before clone, and masks are inherited).
+pub fn restore_signals() -> Result<(), Errno> {
+    for s in RESET_TO_DEFAULT {
+        signal::reset_default(s);
+    }
+    signal::set_mask(SigSet::EMPTY).map(|_| ())
+}
