@@ -29,6 +29,11 @@ pub fn slots_needed(cfg: &RunConfig<'_>) -> usize {
     4 + cfg.env_count + 1
 }
 
+/// Length of the scratch hash table [`build`] needs to drop overridden variables.
+pub fn table_len(cfg: &RunConfig<'_>) -> usize {
+    (2 * slots_needed(cfg)).next_power_of_two()
+}
+
 /// `KEY=VALUE` from `env` for `key`, if set.
 pub fn lookup<'a>(env: CArgs<'a>, key: &[u8]) -> Option<&'a CStr> {
     env.iter().find(|e| {
@@ -38,49 +43,27 @@ pub fn lookup<'a>(env: CArgs<'a>, key: &[u8]) -> Option<&'a CStr> {
 }
 
 /// Fills `out` (sized by [`slots_needed`]) and returns the value of PATH in it, which is
-/// where the command is looked up, as docker does.
+/// where the command is looked up, as docker does. `table` is scratch space of
+/// [`table_len`] entries.
 pub fn build<'a>(
     out: &mut PtrArray<'a>,
+    table: &mut [u32],
     cfg: &RunConfig<'a>,
     host_env: CArgs<'a>,
     hostname: &'a CStr,
 ) -> &'a [u8] {
-    // Resolve one -e value to the entry it contributes, if any.
-    let resolve = |v: &'a CStr| -> Option<&'a CStr> {
-        if v.to_bytes().contains(&b'=') {
-            Some(v)
-        } else {
-            lookup(host_env, v.to_bytes())
-        }
-    };
-    // Does some -e at or after position `from` set `key`?
-    let set_later = |key: &[u8], from: usize| -> bool {
-        let mut i = 0;
-        let mut found = false;
-        env_options(cfg.options, |v| {
-            if i >= from && env_key(v.to_bytes()) == key && resolve(v).is_some() {
-                found = true;
-            }
-            i += 1;
-        });
-        found
-    };
-    let term = lookup(host_env, b"TERM");
-    let defaults = [Some(DEFAULT_PATH), Some(hostname), Some(HOME), term];
-    for d in defaults.into_iter().flatten() {
-        if !set_later(env_key(d.to_bytes()), 0) {
-            out.push(d);
-        }
+    for d in [Some(DEFAULT_PATH), Some(hostname), Some(HOME), lookup(host_env, b"TERM")].into_iter().flatten() {
+        out.push(d);
     }
-    let mut i = 0;
     env_options(cfg.options, |v| {
-        i += 1;
-        if let Some(entry) = resolve(v) {
-            if !set_later(env_key(v.to_bytes()), i) {
-                out.push(entry);
-            }
+        if v.to_bytes().contains(&b'=') {
+            out.push(v);
+        } else if let Some(entry) = lookup(host_env, v.to_bytes()) {
+            out.push(entry);
         }
     });
+    // Later entries win: `-e PATH=...` replaces the default, `-e X=1 -e X=2` gives 2.
+    out.dedup_keep_last(table, env_key);
     path_of(out)
 }
 

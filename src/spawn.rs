@@ -15,7 +15,7 @@ use crate::cli::RunConfig;
 use crate::env;
 use crate::error::{Error, Result};
 use crate::supervise::{self, Container};
-use crate::sys::args::{split_slots, CArgs, PtrArray};
+use crate::sys::args::{split_slots, split_u32s, CArgs, PtrArray};
 use crate::sys::signal;
 use crate::sys::{clone3, clone_fork, Forked, Mapping};
 use crate::trampoline::{self, ChildFds, ChildPlan, Step, RECORD_LEN};
@@ -42,14 +42,17 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let cmd_len: usize = cfg.command.iter().map(|a| a.to_bytes_with_nul().len()).sum();
     let env_slots = env::slots_needed(cfg);
     let slots = env_slots + argc + 1;
-    let mut map = Mapping::new(slots * core::mem::size_of::<usize>() + cmd_len)
+    let table_len = env::table_len(cfg);
+    let mut map = Mapping::new(slots * core::mem::size_of::<usize>() + table_len * 4 + cmd_len)
         .map_err(|e| Error::sys("map memory for", b"the command line", e))?;
-    let (slot_mem, cmd_bytes) =
+    let (slot_mem, rest) =
         split_slots(map.bytes(), slots).ok_or_else(|| Error::sys("lay out", b"the command line", Errno::NOMEM))?;
+    let (table, cmd_bytes) =
+        split_u32s(rest, table_len).ok_or_else(|| Error::sys("lay out", b"the environment", Errno::NOMEM))?;
     let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
     let mut hostname_var = env::hostname_var(cfg.hostname);
     let mut envs = PtrArray::new(env_mem);
-    let path = env::build(&mut envs, cfg, host_env, hostname_var.as_cstr());
+    let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr());
 
     let mut cgroup = match cfg.limits.wants_cgroup() {
         true => Some(Cgroup::create(&cfg.limits)?),

@@ -141,3 +141,104 @@ impl<'a> PtrArray<'a> {
         self.slots[..self.len].iter().map(|&p| unsafe { CStr::from_ptr(p) })
     }
 }
+
+impl PtrArray<'_> {
+    /// Removes every entry whose key (as `key_of` extracts it) appears again later, so
+    /// the last one wins, keeping the order of the rest. Linear: `table` is scratch space
+    /// for an open-addressing hash set, a power of two at least twice `len()` long.
+    pub fn dedup_keep_last(&mut self, table: &mut [u32], key_of: fn(&[u8]) -> &[u8]) {
+        let n = self.len;
+        if n < 2 || !table.len().is_power_of_two() || table.len() < 2 * n {
+            return;
+        }
+        table.fill(0);
+        let mask = table.len() - 1;
+        // SAFETY (for the from_ptr calls below): slots below `len` hold valid strings.
+        let key = |p: *const c_char| key_of(unsafe { CStr::from_ptr(p) }.to_bytes());
+        // Walk from the end: the first time a key is seen is its last occurrence.
+        let mut i = n;
+        while i > 0 {
+            i -= 1;
+            let k = key(self.slots[i]);
+            let mut h = (fnv1a(k) as usize) & mask;
+            let mut dup = false;
+            while table[h] != 0 {
+                if key(self.slots[table[h] as usize - 1]) == k {
+                    dup = true;
+                    break;
+                }
+                h = (h + 1) & mask;
+            }
+            if dup {
+                // Marked for removal; the slot is compacted away below.
+                self.slots[i] = core::ptr::null();
+            } else {
+                table[h] = i as u32 + 1;
+            }
+        }
+        let mut w = 0;
+        for r in 0..n {
+            if !self.slots[r].is_null() {
+                self.slots[w] = self.slots[r];
+                w += 1;
+            }
+        }
+        self.len = w;
+        self.slots[w] = core::ptr::null();
+    }
+}
+
+fn fnv1a(b: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in b {
+        h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Splits off `n` zeroed `u32`s from the front of `bytes` (scratch space for a table).
+pub fn split_u32s(bytes: &mut [u8], n: usize) -> Option<(&mut [u32], &mut [u8])> {
+    let size = n.checked_mul(4)?;
+    if size > bytes.len() || (bytes.as_ptr() as usize) % core::mem::align_of::<u32>() != 0 {
+        return None;
+    }
+    let (head, rest) = bytes.split_at_mut(size);
+    head.fill(0);
+    // SAFETY: `head` is exclusively borrowed, 4-aligned (checked above) and `n` u32s long;
+    // every bit pattern is a valid u32.
+    let words = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<u32>(), n) };
+    Some((words, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(b: &[u8]) -> &[u8] {
+        b.split(|&c| c == b'=').next().unwrap_or(b)
+    }
+
+    #[test]
+    fn dedup_keeps_the_last_value_and_the_order() {
+        let strings = [c"PATH=/bin", c"A=1", c"B=2", c"A=3", c"PATH=/x", c"C=4"];
+        let mut slots = [core::ptr::null(); 7];
+        let mut arr = PtrArray::new(&mut slots);
+        for s in strings {
+            assert!(arr.push(s));
+        }
+        let mut table = [0u32; 16];
+        arr.dedup_keep_last(&mut table, key);
+        let got: Vec<&CStr> = arr.iter().collect();
+        assert_eq!(got, [c"B=2", c"A=3", c"PATH=/x", c"C=4"]);
+        assert!(unsafe { *arr.as_ptr().add(4) }.is_null());
+    }
+
+    #[test]
+    fn push_refuses_when_full() {
+        let mut slots = [core::ptr::null(); 2];
+        let mut arr = PtrArray::new(&mut slots);
+        assert!(arr.push(c"a"));
+        assert!(!arr.push(c"b"));
+        assert_eq!(arr.len(), 1);
+    }
+}
