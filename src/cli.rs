@@ -92,10 +92,8 @@ const LONG: &[(&str, Opt)] = &[
 ];
 
 /// The book's Go-flag spellings: one dash, a whole word.
-const BOOK: &[(&str, Opt)] = &[
-    ("cpushare", Opt::Limit(LimitKey::CpuShares)),
-    ("cpuset", Opt::Limit(LimitKey::CpusetCpus)),
-];
+const BOOK: &[(&str, Opt)] =
+    &[("cpushare", Opt::Limit(LimitKey::CpuShares)), ("cpuset", Opt::Limit(LimitKey::CpusetCpus))];
 
 const SHORT: &[(u8, Opt)] = &[
     (b'h', Opt::Hostname),
@@ -247,7 +245,9 @@ fn value_error(spelled: &[u8], value: &CStr, what: &[u8]) -> Error {
 /// Parses the whole argv (argv[0] included).
 pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
     let Some(sub) = argv.get(1) else {
-        return Err(Error::usage(b"no command given (usage: tinyctr run [OPTIONS] COMMAND [ARG...]; see tinyctr --help)"));
+        return Err(Error::usage(
+            b"no command given (usage: tinyctr run [OPTIONS] COMMAND [ARG...]; see tinyctr --help)",
+        ));
     };
     match sub.to_bytes() {
         b"run" => parse_run(argv.tail(2)),

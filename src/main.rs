@@ -11,7 +11,7 @@ use tinyctr::out;
 use tinyctr::sys::args::CArgs;
 
 #[no_mangle]
-pub extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
+extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
     // SAFETY: the kernel hands main argc valid C strings in argv and a NULL-terminated
     // envp; both live as long as the process.
     #[allow(unsafe_code)]
@@ -52,4 +52,4 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// `cargo test` builds this binary with panic=unwind for the integration tests, which
 /// then wants an unwinding personality routine; it is never called.
 #[no_mangle]
-pub extern "C" fn rust_eh_personality() {}
+extern "C" fn rust_eh_personality() {}

@@ -73,13 +73,10 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     };
     let result = launch(cfg, plan, cgroup.as_ref(), host_env);
     if let Some(cg) = cgroup.as_mut() {
+        // A cgroup that cannot be removed is reported, but the command's own status is
+        // what scripts need when the command ran.
         if let Err(e) = cg.destroy() {
             crate::out::report(&e);
-            // A leftover cgroup is tinyctr's failure, but the command's status matters
-            // more to scripts when the command itself ran.
-            if result.is_err() {
-                return result;
-            }
         }
     }
     result
@@ -105,13 +102,8 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
         ns |= linux_raw_sys::general::CLONE_NEWNET;
     }
     let cgroup_fd = cgroup.and_then(|c| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
-    let (forked, born_inside) = match clone_namespaces(ns, cgroup_fd, host_env) {
-        Ok((f, unshare, born_inside)) => {
-            plan.unshare = unshare;
-            (f, born_inside)
-        }
-        Err(e) => return Err(e),
-    };
+    let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
+    plan.unshare = unshare;
     let container = match forked {
         Forked::Child => {
             drop(sfd);
@@ -237,9 +229,8 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
     };
     let e = match s {
         Step::Unshare => Error::sys("unshare namespaces", b"", errno),
-        Step::CgroupNs => {
-            Error::sys("unshare the cgroup namespace", b"", errno).hint(b"the kernel needs CONFIG_CGROUPS (4.6 or later)")
-        }
+        Step::CgroupNs => Error::sys("unshare the cgroup namespace", b"", errno)
+            .hint(b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
         Step::MakePrivate => Error::sys("make mounts private below", b"/", errno),
         Step::MountProc => {
             let e = Error::sys("mount proc on", b"/proc", errno);
@@ -250,7 +241,9 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
         }
         Step::Hostname => Error::sys("set hostname", cfg.hostname.to_bytes(), errno),
         Step::Loopback => Error::sys("bring up", b"lo", errno),
-        Step::Workdir => Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno),
+        Step::Workdir => {
+            Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno)
+        }
         Step::InitFork => Error::sys("start the command under --init", b"", errno),
         Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
         Step::Command => Error::sys("receive the command from", b"the parent", errno),

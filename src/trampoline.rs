@@ -18,7 +18,6 @@
 
 use core::ffi::{c_char, CStr};
 
-
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
@@ -115,9 +114,7 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
     drop(cmd_rx);
-    let Some(cmd) = ready.argv.iter().next() else {
-        fail(&err_tx, Step::Command as u8, Errno::INVAL)
-    };
+    let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
     }
@@ -146,8 +143,7 @@ struct Ready<'a> {
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
-        .map_err(at(Step::Unshare))?;
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
     }

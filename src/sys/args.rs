@@ -117,7 +117,7 @@ impl<'a> PtrArray<'a> {
 /// Splits a mapping into `n` pointer slots followed by the remaining bytes.
 pub fn split_slots(bytes: &mut [u8], n: usize) -> Option<(&mut [*const c_char], &mut [u8])> {
     let size = n.checked_mul(core::mem::size_of::<*const c_char>())?;
-    if size > bytes.len() || (bytes.as_ptr() as usize) % core::mem::align_of::<*const c_char>() != 0 {
+    if size > bytes.len() || !(bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<*const c_char>()) {
         return None;
     }
     let (head, rest) = bytes.split_at_mut(size);
@@ -199,7 +199,7 @@ fn fnv1a(b: &[u8]) -> u32 {
 /// Splits off `n` zeroed `u32`s from the front of `bytes` (scratch space for a table).
 pub fn split_u32s(bytes: &mut [u8], n: usize) -> Option<(&mut [u32], &mut [u8])> {
     let size = n.checked_mul(4)?;
-    if size > bytes.len() || (bytes.as_ptr() as usize) % core::mem::align_of::<u32>() != 0 {
+    if size > bytes.len() || !(bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<u32>()) {
         return None;
     }
     let (head, rest) = bytes.split_at_mut(size);

@@ -9,8 +9,8 @@
 pub mod args;
 pub mod signal;
 
-use core::ffi::CStr;
 use core::ffi::c_char;
+use core::ffi::CStr;
 use linux_raw_sys::general::clone_args;
 use rustix::fd::{FromRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
@@ -53,7 +53,7 @@ pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> Result<Forked, Errno> {
         cgroup: 0,
     };
     if let Some(fd) = cgroup_fd {
-        args.flags |= linux_raw_sys::general::CLONE_INTO_CGROUP as u64;
+        args.flags |= linux_raw_sys::general::CLONE_INTO_CGROUP;
         args.cgroup = fd as u64;
     }
     // SAFETY: with stack == 0 and no CLONE_VM, clone3 behaves like fork: the child gets a
@@ -70,9 +70,8 @@ pub fn clone3(flags: u64, cgroup_fd: Option<RawFd>) -> Result<Forked, Errno> {
 pub fn clone_fork(flags: u64) -> Result<Forked, Errno> {
     // SAFETY: a NULL stack gives fork semantics (see clone3 above); the pointer arguments
     // (parent_tid, child_tid, tls) are unused because no flag asks for them.
-    let ret = unsafe {
-        sc::syscall5(sc::nr::CLONE, (flags | linux_raw_sys::general::SIGCHLD as u64) as usize, 0, 0, 0, 0)
-    };
+    let ret =
+        unsafe { sc::syscall5(sc::nr::CLONE, (flags | linux_raw_sys::general::SIGCHLD as u64) as usize, 0, 0, 0, 0) };
     forked(check(ret)?, -1)
 }
 
@@ -132,11 +131,15 @@ pub fn interface_up(sock: &OwnedFd, name: &[u8]) -> Result<(), Errno> {
     ifr[..n].copy_from_slice(&name[..n]);
     let fd = sock.as_raw_fd() as usize;
     // SAFETY: `ifr` is a valid, large enough ifreq for both ioctls, alive for the call.
-    check(unsafe { sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCGIFFLAGS as usize, ifr.as_mut_ptr() as usize) })?;
+    check(unsafe {
+        sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCGIFFLAGS as usize, ifr.as_mut_ptr() as usize)
+    })?;
     let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | IFF_UP;
     ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
     // SAFETY: as above.
-    check(unsafe { sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCSIFFLAGS as usize, ifr.as_mut_ptr() as usize) })?;
+    check(unsafe {
+        sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCSIFFLAGS as usize, ifr.as_mut_ptr() as usize)
+    })?;
     Ok(())
 }
 
@@ -153,7 +156,12 @@ impl Mapping {
         use rustix::mm::{MapFlags, ProtFlags};
         // SAFETY: a fresh anonymous mapping aliases nothing; we own it until Drop.
         let ptr = unsafe {
-            rustix::mm::mmap_anonymous(core::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::PRIVATE)?
+            rustix::mm::mmap_anonymous(
+                core::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE,
+            )?
         };
         Ok(Mapping { ptr: ptr.cast(), len })
     }

@@ -55,9 +55,8 @@ pub fn set_mask(set: SigSet) -> Result<SigSet, Errno> {
 pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     const SFD_CLOEXEC: usize = 0o2000000;
     // SAFETY: -1 asks for a new descriptor; `set` is a live 8-byte sigset.
-    let fd = check(unsafe {
-        sc::syscall4(sc::nr::SIGNALFD4, usize::MAX, &set as *const SigSet as usize, 8, SFD_CLOEXEC)
-    })?;
+    let fd =
+        check(unsafe { sc::syscall4(sc::nr::SIGNALFD4, usize::MAX, &set as *const SigSet as usize, 8, SFD_CLOEXEC) })?;
     // SAFETY: the kernel just created this descriptor and we are its only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
