@@ -330,7 +330,9 @@ fn init_stops_sleep_on_sigterm_and_reaps_zombies() {
     assert!(t.elapsed() < Duration::from_secs(1), "took {:?}", t.elapsed());
     assert_eq!(st.code(), Some(143));
     // Orphans are reparented to the init and reaped: none stays a zombie.
-    let out = sh_init("for i in 1 2 3 4 5; do (sleep 0.01 &) ; done; sleep 0.3; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l");
+    let out = sh_init(
+        "for i in 1 2 3 4 5; do (sleep 0.01 &) ; done; sleep 0.3; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l",
+    );
     assert_eq!(out.trim(), "0");
 }
 
@@ -368,7 +370,8 @@ fn stdin_passes_through_and_big_output_arrives_intact() {
     if !privileged() {
         return;
     }
-    let mut child = tinyctr(&["run", "sh", "-c", "tr a-z A-Z"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        tinyctr(&["run", "sh", "-c", "tr a-z A-Z"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"hello\nworld\n").unwrap();
     let o = wait_output_stdout(child);
     assert_eq!(o, "HELLO\nWORLD\n");
@@ -417,10 +420,15 @@ fn clone3_fallback_path_works() {
         return;
     }
     // Debug builds (which `cargo test` runs) honour this switch; see spawn.rs.
-    let o = tinyctr(&["run", "sh", "-c", "echo $$ $(hostname); cat /proc/net/dev | tail -n +3 | wc -l; cat /proc/self/cgroup"])
-        .env("TINYCTR_DEBUG_NO_CLONE3", "1")
-        .output()
-        .unwrap();
+    let o = tinyctr(&[
+        "run",
+        "sh",
+        "-c",
+        "echo $$ $(hostname); cat /proc/net/dev | tail -n +3 | wc -l; cat /proc/self/cgroup",
+    ])
+    .env("TINYCTR_DEBUG_NO_CLONE3", "1")
+    .output()
+    .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let mut lines = text.lines();
@@ -446,4 +454,3 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir(&d).unwrap();
     d
 }
-
