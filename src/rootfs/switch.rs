@@ -1,0 +1,91 @@
+//! Switching the root: DIR becomes the container's `/`, and the old root disappears from
+//! the container's view.
+//!
+//! The usual way: bind DIR onto itself recursively (pivot_root(2) needs a mount point),
+//! `pivot_root(".", ".")` from inside it, which stacks the old root on top of the new one,
+//! then detach-unmount `.` to drop the old root and every mount under it.
+//!
+//! The initramfs case: when the namespace's root mount is the kernel's `rootfs` (an
+//! initramfs that was never switch_root'ed away), pivot_root(2) answers EINVAL because
+//! that mount has no parent. We check that this is really the case (see
+//! [`root_is_initramfs`]) and then do what switch_root(8) and runc's `--no-pivot` do:
+//! move the DIR mount onto `/` and chroot into it. The old root's files then lie *under*
+//! the container's root mount: no path the container resolves reaches them (`/..` is `/`,
+//! and /proc/self/mountinfo lists nothing above the root), but a process holding
+//! CAP_SYS_CHROOT can escape a chroot, and it would find the initramfs and the guest's
+//! own mounts there. See the README's --rootfs section.
+
+use core::ffi::CStr;
+use rustix::fs::CWD;
+use rustix::io::Errno;
+use rustix::mount::{MoveMountFlags, OpenTreeFlags, UnmountFlags};
+
+use super::{step, Failure};
+
+/// Makes `root` the calling process's `/` and working directory.
+pub fn into(root: &CStr) -> Result<(), Failure> {
+    bind_and_enter(root)?;
+    match rustix::process::pivot_root(c".", c".") {
+        Ok(()) => {
+            // The old root is now mounted on top of the new one, at "."; detaching it
+            // takes the host's whole tree out of this namespace's view.
+            rustix::mount::unmount(c".", UnmountFlags::DETACH).map_err(|e| (step::DETACH_OLD, e))?;
+        }
+        Err(Errno::INVAL) if root_is_initramfs() => {
+            // The bind of DIR (our cwd) goes onto the rootfs root; then a chroot makes it
+            // ours. Nothing to detach: the rootfs cannot be unmounted.
+            rustix::mount::mount_move(c".", c"/").map_err(|e| (step::MOVE, e))?;
+            rustix::process::chroot(c".").map_err(|e| (step::CHROOT, e))?;
+        }
+        Err(e) => return Err((step::PIVOT, e)),
+    }
+    rustix::process::chdir(c"/").map_err(|e| (step::CHDIR_ROOT, e))
+}
+
+/// Binds `root` onto itself (recursively, so mounts under DIR come along) and makes the
+/// working directory the root of that new mount.
+///
+/// `chdir(DIR)` after a plain bind would land on the new mount only when DIR's last
+/// component is a name: for `.` or `dir/.` the lookup does not cross onto a mount, and
+/// pivot_root would then say EINVAL. So the bind is made with open_tree(2) (a detached
+/// clone of the tree) + move_mount(2), and we fchdir into the clone itself. Kernels
+/// before 5.2 lack those calls: there we fall back to mount(2) + chdir(2).
+fn bind_and_enter(root: &CStr) -> Result<(), Failure> {
+    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_RECURSIVE;
+    match rustix::mount::open_tree(CWD, root, flags) {
+        Ok(tree) => {
+            rustix::mount::move_mount(&tree, c"", CWD, root, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
+                .map_err(|e| (step::BIND, e))?;
+            rustix::process::fchdir(&tree).map_err(|e| (step::ENTER, e))
+        }
+        Err(Errno::NOSYS) => {
+            rustix::mount::mount_bind_recursive(root, root).map_err(|e| (step::BIND, e))?;
+            rustix::process::chdir(root).map_err(|e| (step::ENTER, e))
+        }
+        Err(e) => Err((step::BIND, e)),
+    }
+}
+
+/// True when `/` is a ramfs or tmpfs that is the root of its mount: after pivot_root said
+/// EINVAL with a fresh bind mount as the new root and every mount private, the one cause
+/// left is that the root mount has no parent, i.e. it is the namespace's root, the
+/// kernel's initramfs `rootfs`. Any other EINVAL (e.g. we were started chroot'ed into a
+/// subdirectory) is reported as it is.
+fn root_is_initramfs() -> bool {
+    const RAMFS_MAGIC: u64 = linux_raw_sys::general::RAMFS_MAGIC as u64;
+    const TMPFS_MAGIC: u64 = linux_raw_sys::general::TMPFS_MAGIC as u64;
+    let magic = match rustix::fs::statfs(c"/") {
+        Ok(s) => s.f_type as u64,
+        Err(_) => return false,
+    };
+    if magic != RAMFS_MAGIC && magic != TMPFS_MAGIC {
+        return false;
+    }
+    use rustix::fs::{AtFlags, StatxAttributes, StatxFlags};
+    match rustix::fs::statx(CWD, c"/", AtFlags::empty(), StatxFlags::TYPE) {
+        // Kernels before 5.8 do not report STATX_ATTR_MOUNT_ROOT: trust the magic there.
+        Ok(st) if !st.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) => true,
+        Ok(st) => st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT),
+        Err(_) => true,
+    }
+}
