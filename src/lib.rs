@@ -19,6 +19,7 @@ pub mod mountinfo;
 pub mod cli;
 pub mod env;
 pub mod exec;
+pub mod fault;
 pub mod init;
 pub mod mount;
 pub mod net;

@@ -16,6 +16,7 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
     // envp; both live as long as the process.
     #[allow(unsafe_code)]
     let (args, env) = unsafe { (CArgs::from_raw(argv, argc.max(0) as usize), CArgs::from_null_terminated(envp)) };
+    tinyctr::fault::arm(env);
     let status = match cli::parse(args) {
         Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
         Ok(Command::Check) => tinyctr::check::run(),

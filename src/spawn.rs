@@ -14,6 +14,7 @@ use crate::cgroup::Cgroup;
 use crate::cli::RunConfig;
 use crate::env;
 use crate::error::{Error, Result};
+use crate::fault::{self, Point};
 use crate::supervise::{self, Container};
 use crate::sys::args::{split_slots, split_u32s, CArgs, PtrArray};
 use crate::sys::signal;
@@ -43,12 +44,13 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let env_slots = env::slots_needed(cfg);
     let slots = env_slots + argc + 1;
     let table_len = env::table_len(cfg);
-    let mut map = Mapping::new(slots * core::mem::size_of::<usize>() + table_len * 4 + cmd_len)
-        .map_err(|e| Error::sys("map memory for", b"the command line", e))?;
+    let mut map = fault::check(Point::Map)
+        .and_then(|()| Mapping::new(slots * core::mem::size_of::<usize>() + table_len * 4 + cmd_len))
+        .map_err(|e| Error::sys("map memory for the command line", b"", e))?;
     let (slot_mem, rest) =
-        split_slots(map.bytes(), slots).ok_or_else(|| Error::sys("lay out", b"the command line", Errno::NOMEM))?;
+        split_slots(map.bytes(), slots).ok_or_else(|| Error::sys("lay out the command line", b"", Errno::NOMEM))?;
     let (table, cmd_bytes) =
-        split_u32s(rest, table_len).ok_or_else(|| Error::sys("lay out", b"the environment", Errno::NOMEM))?;
+        split_u32s(rest, table_len).ok_or_else(|| Error::sys("lay out the environment", b"", Errno::NOMEM))?;
     let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
     let mut hostname_var = env::hostname_var(cfg.hostname);
     let mut envs = PtrArray::new(env_mem);
@@ -89,13 +91,19 @@ const NAMESPACES: u32 = {
 };
 
 fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>, host_env: CArgs<'_>) -> Result<u8> {
-    let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create", b"a pipe", e));
+    let pipe = || {
+        fault::check(Point::Pipe)
+            .and_then(|()| pipe_with(PipeFlags::CLOEXEC))
+            .map_err(|e| Error::sys("create a pipe", b"", e))
+    };
     let (cmd_rx, cmd_tx) = pipe()?;
     let (err_rx, err_tx) = pipe()?;
     // Block the forwarded signals before clone so none is lost in between; they are read
     // from a signalfd, and the child restores a clean mask before exec.
-    signal::block(supervise::BLOCKED).map_err(|e| Error::sys("block", b"signals", e))?;
-    let sfd = signal::signalfd(supervise::BLOCKED).map_err(|e| Error::sys("create", b"a signalfd", e))?;
+    signal::block(supervise::BLOCKED).map_err(|e| Error::sys("block signals", b"", e))?;
+    let sfd = fault::check(Point::Signalfd)
+        .and_then(|()| signal::signalfd(supervise::BLOCKED))
+        .map_err(|e| Error::sys("create a signalfd", b"", e))?;
 
     let mut ns = NAMESPACES;
     if !cfg.host_net {
@@ -154,6 +162,7 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
 /// Returns who we are, what the child must unshare, and whether it was born in its cgroup.
 fn clone_namespaces(ns: u32, cgroup_fd: Option<i32>, host_env: CArgs<'_>) -> Result<(Forked, u32, bool)> {
     use linux_raw_sys::general::{CLONE_NEWPID, CLONE_PIDFD};
+    fault::check(Point::Clone).map_err(clone_error)?;
     if !force_fallback(host_env) {
         match clone3(ns as u64 | CLONE_PIDFD as u64, cgroup_fd) {
             Ok(f) => return Ok((f, 0, cgroup_fd.is_some())),
@@ -246,7 +255,7 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
         }
         Step::InitFork => Error::sys("start the command under --init", b"", errno),
         Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
-        Step::Command => Error::sys("receive the command from", b"the parent", errno),
+        Step::Command => Error::sys("receive the command from the parent", b"", errno),
         Step::Exec => exec_error(cfg, cmd, errno),
     };
     e.with_status(status)

@@ -22,6 +22,7 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
+use crate::fault::{check, Point};
 use crate::sys::args::PtrArray;
 use crate::sys::signal::{self, SigSet};
 
@@ -121,6 +122,9 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     if let Err(e) = restore_signals() {
         fail(&err_tx, Step::SignalMask as u8, e);
     }
+    if let Err(e) = check(Point::ChildExec) {
+        fail(&err_tx, Step::Exec as u8, e);
+    }
     let e = crate::exec::exec(cmd, ready.path, &ready.argv, &ready.env);
     fail(&err_tx, Step::Exec as u8, e)
 }
@@ -148,15 +152,22 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
     }
     let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
-    crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP).map_err(at(Step::CgroupNs))?;
-    crate::mount::make_private().map_err(at(Step::MakePrivate))?;
+    check(Point::ChildCgroupNs)
+        .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
+        .map_err(at(Step::CgroupNs))?;
+    check(Point::ChildPrivate).and_then(|()| crate::mount::make_private()).map_err(at(Step::MakePrivate))?;
     match plan.rootfs {
-        Some(root) => crate::rootfs::enter(root, plan.read_only)?,
-        None => crate::mount::mount_proc().map_err(at(Step::MountProc))?,
+        Some(root) => {
+            check(Point::ChildRootfs).map_err(|e| (crate::rootfs::step::BIND, e))?;
+            crate::rootfs::enter(root, plan.read_only)?
+        }
+        None => check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?,
     }
-    rustix::system::sethostname(plan.hostname.to_bytes()).map_err(at(Step::Hostname))?;
+    check(Point::ChildHostname)
+        .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
+        .map_err(at(Step::Hostname))?;
     if plan.new_net {
-        crate::net::loopback_up().map_err(at(Step::Loopback))?;
+        check(Point::ChildLoopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
     }
     let workdir = match (plan.workdir, plan.rootfs) {
         (Some(w), _) => Some(w),
@@ -164,7 +175,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
         (None, None) => None,
     };
     if let Some(dir) = workdir {
-        rustix::process::chdir(dir).map_err(at(Step::Workdir))?;
+        check(Point::ChildWorkdir).and_then(|()| rustix::process::chdir(dir)).map_err(at(Step::Workdir))?;
     }
     let mut argv = PtrArray::new(plan.argv_slots);
     let mut rest: &'a [u8] = plan.cmd_bytes;
