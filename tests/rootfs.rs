@@ -503,3 +503,32 @@ fn rootfs_with_a_memory_limit_holds_it_and_cleans_up() {
     let after = subdirs(&cg);
     assert_eq!(before, after, "cgroup directories left behind in {}", cg.display());
 }
+
+/// The initramfs fallback is taken only for the real thing: started chroot'ed into a
+/// subdirectory of a tmpfs (also "not a mount point" to pivot_root, also EINVAL, also a
+/// tmpfs magic), tinyctr must report pivot_root's EINVAL rather than move-and-chroot.
+#[test]
+fn a_chroot_into_a_tmpfs_subdirectory_is_not_taken_for_an_initramfs() {
+    if !can_run() {
+        return;
+    }
+    let r = Rootfs::new("chroot");
+    let top = r.dir.with_extension("tmpfs");
+    std::fs::create_dir_all(&top).unwrap();
+    // In a mount namespace of its own (so nothing outlives the test): a tmpfs, a
+    // subdirectory holding tinyctr and a copy of the rootfs, and a chroot into it.
+    let script = format!(
+        "set -e; mount -t tmpfs none {t}; mkdir {t}/sub; cp {bin} {t}/sub/tinyctr; cp -a {r} {t}/sub/r; \
+         chroot {t}/sub /tinyctr run -r /r /bin/true",
+        t = top.display(),
+        bin = BIN,
+        r = r.path()
+    );
+    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    let _ = std::fs::remove_dir(&top);
+    assert_eq!(code(&o), 125, "stdout: {} stderr: {}", stdout(&o), stderr(&o));
+    // Today the trampoline's `make / private` already says EINVAL there (`/` is not a
+    // mount point); either way the answer must be that EINVAL, never a switched root.
+    let e = stderr(&o);
+    assert!(e.contains("EINVAL") && !e.contains("initramfs"), "{e}");
+}
