@@ -46,7 +46,7 @@ pub fn run(cmd: &CStr, path: &[u8], argv: &PtrArray<'_>, env: &PtrArray<'_>, err
 fn supervise(sfd: &OwnedFd, child: i32) -> u8 {
     loop {
         let signo = match signal::read_signal(sfd) {
-            Ok((signo, _)) => signo,
+            Ok(info) => info.signo,
             Err(Errno::INTR) => continue,
             // Without the signalfd we cannot go on supervising: keep reaping, blocking.
             Err(_) => return reap_blocking(child),

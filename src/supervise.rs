@@ -5,7 +5,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{waitid, waitpid, Pid, WaitId, WaitIdOptions, WaitOptions, WaitStatus};
 
-use crate::sys::signal::{self, SigSet};
+use crate::sys::signal::{self, SigInfo, SigSet};
 
 /// Signals a user sends to "the container" and that tinyctr passes on, plus SIGCHLD (to
 /// learn the container ended) and SIGPIPE (so a closed pipe is an EPIPE, not our death).
@@ -14,10 +14,13 @@ pub const BLOCKED: SigSet = {
     SigSet::of(&[SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE])
 };
 
-/// Of those, the ones forwarded.
-fn forwarded(signo: u32) -> bool {
+/// Of those, the ones forwarded: not SIGCHLD or SIGPIPE, and not what the terminal sent
+/// (Ctrl-C, Ctrl-\, a resize, a hangup): the tty driver signals the whole foreground
+/// process group, which the container shares with tinyctr, so it has its own copy
+/// already and forwarding would deliver it twice.
+fn forwarded(info: SigInfo) -> bool {
     use linux_raw_sys::general::*;
-    signo != SIGCHLD && signo != SIGPIPE
+    info.signo != SIGCHLD && info.signo != SIGPIPE && info.code != signal::SI_KERNEL
 }
 
 /// The container's init as the parent knows it.
@@ -69,7 +72,7 @@ pub fn wait(c: &Container, sfd: &OwnedFd) -> u8 {
         // The container may have ended before we got here: its SIGCHLD is then pending in
         // the signalfd, so reading first loses nothing.
         match signal::read_signal(sfd) {
-            Ok((signo, _)) if forwarded(signo) => c.kill(signo),
+            Ok(info) if forwarded(info) => c.kill(info.signo),
             Ok(_) => {}
             Err(Errno::INTR) => continue,
             Err(_) => {

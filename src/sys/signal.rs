@@ -61,17 +61,34 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-/// Reads one pending signal from a signalfd: its number and the sender's pid.
-pub fn read_signal(fd: &OwnedFd) -> Result<(u32, i32), Errno> {
-    // struct signalfd_siginfo is 128 bytes: ssi_signo (u32) at 0, ssi_pid (u32) at 12.
+/// One signal read from a signalfd.
+#[derive(Clone, Copy, Debug)]
+pub struct SigInfo {
+    pub signo: u32,
+    /// `si_code`: SI_USER for kill(2), SI_KERNEL for signals the kernel generates, such
+    /// as the terminal's Ctrl-C.
+    pub code: i32,
+    pub pid: i32,
+}
+
+/// `si_code` of a signal the kernel sent (e.g. the tty driver's SIGINT on Ctrl-C).
+pub const SI_KERNEL: i32 = 0x80;
+
+/// Reads one pending signal from a signalfd.
+pub fn read_signal(fd: &OwnedFd) -> Result<SigInfo, Errno> {
+    // struct signalfd_siginfo is 128 bytes: ssi_signo (u32) at 0, ssi_errno at 4,
+    // ssi_code (i32) at 8, ssi_pid (u32) at 12.
     let mut info = [0u8; 128];
     let n = rustix::io::read(fd, &mut info)?;
     if n < 16 {
         return Err(Errno::INVAL);
     }
-    let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
-    let pid = i32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
-    Ok((signo, pid))
+    let word = |i: usize| [info[i], info[i + 1], info[i + 2], info[i + 3]];
+    Ok(SigInfo {
+        signo: u32::from_ne_bytes(word(0)),
+        code: i32::from_ne_bytes(word(8)),
+        pid: i32::from_ne_bytes(word(12)),
+    })
 }
 
 /// `kill(pid, sig)` with a raw signal number (rustix's `Signal` cannot name every one,
