@@ -40,10 +40,7 @@ fn text(out: &Output) -> String {
 }
 
 fn have_qemu() -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v qemu-system-x86_64"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().is_ok_and(|o| o.status.success())
 }
 
 /// Builds tinyctr, the kernel, the initramfs and the KVM verdict once for all tests
@@ -52,9 +49,7 @@ fn bed() -> &'static Bed {
     static BED: OnceLock<Bed> = OnceLock::new();
     BED.get_or_init(|| {
         if !have_qemu() {
-            return Bed::Skip(
-                "qemu-system-x86_64 not found (apt-get install qemu-system-x86)".into(),
-            );
+            return Bed::Skip("qemu-system-x86_64 not found (apt-get install qemu-system-x86)".into());
         }
         match Command::new(vm_sh()).arg("prepare").output() {
             Ok(out) if out.status.success() => Bed::Ready,
@@ -76,18 +71,11 @@ pub fn boot(layout: &str, script: &str) {
         Bed::Skip(why) => panic!("CI=true, so VM tests may not skip: {why}"),
         Bed::Failed(why) => panic!("{why}"),
     }
-    let out = Command::new(vm_sh())
-        .args(["boot", layout, script])
-        .output()
-        .expect("run vm.sh boot");
+    let out = Command::new(vm_sh()).args(["boot", layout, script]).output().expect("run vm.sh boot");
     let console = text(&out);
     // The result line is the guest's own word; vm.sh's status also covers hangs and panics.
     let passed = out.status.success() && console.lines().any(|l| l == "TINYCTR-VM-RESULT: 0");
-    assert!(
-        passed,
-        "VM test {script} in {layout} failed (vm.sh status {:?}); console:\n{console}",
-        out.status.code()
-    );
+    assert!(passed, "VM test {script} in {layout} failed (vm.sh status {:?}); console:\n{console}", out.status.code());
     println!("{console}");
 }
 
@@ -108,3 +96,10 @@ macro_rules! vm_test {
 
 // The harness itself: each layout is what it claims to be, and tinyctr starts.
 vm_test!(smoke: v2, v1, hybrid, bare);
+
+// `tinyctr run` (issue 2) on every host layout: PID 1, hostname, /proc flags, exit
+// statuses, mount isolation; in bare it runs with nothing mounted and leaves nothing.
+vm_test!(run: v2, v1, hybrid, bare);
+
+// `tinyctr run --init`: signals forwarded (SIGTERM stops `sleep 100` with 143), zombies reaped.
+vm_test!(init: v2, v1, hybrid, bare);

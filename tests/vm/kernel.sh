@@ -15,8 +15,16 @@ work=$(mktemp -d "$dir/kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # linux-image-amd64 is a metapackage; its first Depends names the real image package.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+image_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+pkg=$(image_pkg)
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+	# A fresh machine (or container image) may have no package lists yet.
+	apt-get update -qq >&2 || true
+	pkg=$(image_pkg)
+fi
 if [ -z "$pkg" ]; then
 	echo "kernel.sh: apt-cache knows no linux-image-amd64 (run apt-get update)" >&2
 	exit 1

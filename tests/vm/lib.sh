@@ -61,3 +61,56 @@ check_nomatch() {
 
 # skip DESC: say plainly what was not checked and why.
 skip() { echo "skip: $*"; }
+
+# --- The guest host's own view, also in `bare` (which has no /proc) ---
+
+# proc_open: set $PROC to a procfs of the guest host: /proc where the layout mounts it;
+# in bare, a temporary mount on /tmp/vmproc (proc_close removes it, so a bare guest goes
+# back to having nothing mounted).
+proc_open() {
+	if [ -r /proc/self/stat ]; then
+		PROC=/proc
+	else
+		PROC=/tmp/vmproc
+		mkdir -p "$PROC"
+		mount -t proc proc "$PROC" || { fail "mount a temporary proc on $PROC"; return 1; }
+	fi
+}
+proc_close() {
+	[ "${PROC:-}" = /tmp/vmproc ] && umount /tmp/vmproc
+	PROC=
+}
+
+# host_mounts: the guest host's mount table, one "MOUNTPOINT FSTYPE" line per mount
+# (in bare it includes the temporary /tmp/vmproc it needs to look).
+host_mounts() {
+	proc_open || return 1
+	# mountinfo: field 5 is the mount point; the fs type follows the "-" separator.
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }' "$PROC/self/mountinfo"
+	proc_close
+}
+
+# child_of PPID [COMM]: print the host pid of a child of PPID (named COMM if given),
+# waiting up to 10 s for it to appear. Needs $PROC (proc_open).
+child_of() {
+	n=0
+	while [ $n -lt 100 ]; do
+		for s in "$PROC"/[0-9]*/stat; do
+			# pid (comm) state ppid ...; our commands have no spaces in their names
+			read -r c_pid c_comm c_state c_ppid c_rest <"$s" 2>/dev/null || continue
+			[ "$c_ppid" = "$1" ] || continue
+			[ -z "${2:-}" ] || [ "$c_comm" = "($2)" ] || continue
+			echo "$c_pid"
+			return 0
+		done
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# uptime_cs: the guest's uptime in centiseconds (for "within a second" checks). Needs $PROC.
+uptime_cs() {
+	read -r up _ <"$PROC/uptime"
+	echo "${up%.*}${up#*.}" | sed 's/^0*//;s/^$/0/'
+}

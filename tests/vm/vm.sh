@@ -12,9 +12,8 @@
 # the harness itself failed.
 #
 # Environment:
-#   TINYCTR_BIN          tinyctr binary to test (default: `cargo build --release` into
-#                        $TINYCTR_VM_DIR/cargo, a target dir of its own so it never waits
-#                        on the build lock of a `cargo test` that runs us)
+#   TINYCTR_BIN          tinyctr binary to test (default: run `cargo build --release` and
+#                        take the binary it names)
 #   TINYCTR_VM_DIR       cache directory (default: target/vm in the repository)
 #   TINYCTR_VM_ACCEL     kvm | tcg: skip the probe (default: probe once, cache in DIR/accel)
 #   TINYCTR_VM_TIMEOUT   seconds before a guest counts as hung (default 60)
@@ -37,22 +36,27 @@ tinyctr_bin() {
 		echo "$TINYCTR_BIN"
 		return
 	fi
-	# Our own target dir: the outer `cargo test` may hold the lock on target/.
-	(cd "$repo" && CARGO_TARGET_DIR="$dir/cargo" "${CARGO:-cargo}" build --release --bin tinyctr --quiet) >&2 ||
-		{ say "cargo build --release failed"; exit 125; }
-	echo "$dir/cargo/x86_64-unknown-linux-musl/release/tinyctr"
+	# The ordinary release build (a no-op when up to date), so the VM runs the very binary
+	# `cargo build --release` gives. Safe from inside `cargo test`: cargo releases its
+	# build lock before it runs test binaries. Cargo names the file it built.
+	exe=$(cd "$repo" && "${CARGO:-cargo}" build --release --bin tinyctr --quiet \
+		--message-format=json-render-diagnostics | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+	[ -n "$exe" ] && [ -x "$exe" ] || { say "cargo build --release failed"; exit 125; }
+	echo "$exe"
 }
 
-# qemu_cmd ACCEL LAYOUT SCRIPT: print nothing, set "$@" for qemu.
 qemu_boot() { # ACCEL LAYOUT SCRIPT
 	accel=$1 layout=$2 script=$3
 	set -- -nodefaults -no-user-config -display none -serial stdio -no-reboot \
 		-m 256M -smp 1 -kernel "$dir/vmlinux" -initrd "$dir/initramfs.cpio"
 	if [ "$accel" = kvm ]; then set -- "$@" -enable-kvm -cpu host; else set -- "$@" -accel tcg; fi
+	# loglevel=1: only KERN_EMERG reaches the console, so a panic shows but kernel chatter
+	# (an OOM-kill report) does not mix into the test's output. panic=-1 + -no-reboot:
+	# a panicking guest ends qemu at once instead of hanging until the timeout.
 	extra=
 	[ "$layout" = v2 ] && extra=cgroup_no_v1=all
 	timeout -k 5 "$timeout_s" "$qemu" "$@" -append \
-		"console=ttyS0 loglevel=0 panic=-1 $extra tt_layout=$layout tt_script=$script ${TINYCTR_VM_APPEND:-}" </dev/null
+		"console=ttyS0 loglevel=1 panic=-1 $extra tt_layout=$layout tt_script=$script ${TINYCTR_VM_APPEND:-}" </dev/null
 }
 
 probe_accel() {
@@ -110,7 +114,11 @@ boot() { # LAYOUT SCRIPT
 			say "$layout/$script: guest hung, killed after ${timeout_s}s"
 			exit 124
 		fi
-		say "$layout/$script: guest ended without a result line after ${took}s (qemu status $qst): kernel panic or /init died?"
+		if grep -q 'Kernel panic' "$log"; then
+			say "$layout/$script: kernel panic after ${took}s (console above)"
+		else
+			say "$layout/$script: guest ended without a result line after ${took}s (qemu status $qst)"
+		fi
 		exit 125
 		;;
 	*[!0-9]*)
