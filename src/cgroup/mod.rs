@@ -1,3 +1,458 @@
-//! (being written)
+//! The container's cgroups: created below tinyctr's own cgroup (or `--cgroup-parent`) in
+//! each hierarchy that drives a requested controller, limits written before the child
+//! exists, the child placed in them, and everything removed afterwards.
+//!
+//! One run's cgroup is `tinyctr-<name>` (default `tinyctr-<pid>`) in every hierarchy it
+//! uses. It is flock(2)ed while the container runs: a cgroup whose lock is free was left
+//! by a run that died (SIGKILL), and the next run removes it ("sweep"). Besides the
+//! hierarchies of the controllers asked for, a unified (v2) hierarchy, when mounted,
+//! always gets the cgroup too: it anchors the name and the lock on every layout, lets
+//! clone3 start the child inside it (`CLONE_INTO_CGROUP`), and gives `cgroup.kill`.
+//!
+//! tinyctr never writes a control file of a cgroup it did not create, with two v2
+//! exceptions the kernel imposes: enabling controllers in `cgroup.subtree_control` of
+//! the ancestors, and (when that answers EBUSY because tinyctr's own cgroup holds it)
+//! moving tinyctr itself into a leaf below its own cgroup. Neither happens on a host
+//! whose v2 hierarchy drives no controller tinyctr needs.
+
+pub mod fs;
+pub mod layout;
 pub mod v1;
 pub mod v2;
+pub mod weight;
+
+use crate::buf::Buf;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use core::ffi::CStr;
+use layout::{Ctl, Found, Layout, Version, CTLS, MAX_HIERS, PATH};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::CWD;
+use rustix::io::Errno;
+
+/// A container cgroup directory and its parent, as the limit writers see them.
+pub struct Target<'a> {
+    pub fd: BorrowedFd<'a>,
+    /// For messages.
+    pub path: &'a [u8],
+    pub parent: BorrowedFd<'a>,
+}
+
+/// One container cgroup directory.
+struct Dir {
+    version: Version,
+    /// `<parent>/tinyctr-<name>`.
+    path: Buf<PATH>,
+    /// Open and locked while it exists; `None` before mkdir and after removal.
+    fd: Option<OwnedFd>,
+    /// Trailing components of the parent path tinyctr made (`--cgroup-parent`), removed
+    /// after the container's directory when empty.
+    created_parents: u8,
+}
+
+impl Dir {
+    fn new() -> Dir {
+        Dir { version: Version::V1, path: Buf::new(), fd: None, created_parents: 0 }
+    }
+}
+
+/// The v2 leaf tinyctr moved itself into (the no-internal-process rule), and the
+/// hierarchy root it leaves for at the end.
+struct Leaf {
+    path: Buf<PATH>,
+    mount: Buf<PATH>,
+    _lock: OwnedFd,
+}
+
+pub struct Cgroup {
+    dirs: [Dir; MAX_HIERS],
+    n: usize,
+    memory: Option<u64>,
+    /// Index in `dirs` of the memory controller's cgroup.
+    mem: Option<usize>,
+    /// Index in `dirs` of the unified-hierarchy cgroup.
+    unified: Option<usize>,
+    leaf: Option<Leaf>,
+    /// The `oom_kill` count, read just before removal.
+    oom: Option<u64>,
+    fake: bool,
+}
+
+/// The controllers `limits` needs.
+pub fn needed(limits: &Limits<'_>) -> u8 {
+    let mut m = 0;
+    if limits.memory.is_some() || limits.memory_swap.is_some() {
+        m |= Ctl::Memory.bit();
+    }
+    if limits.cpu_shares.is_some() || limits.cpus.is_some() {
+        m |= Ctl::Cpu.bit();
+    }
+    if limits.cpuset_cpus.is_some() {
+        m |= Ctl::Cpuset.bit();
+    }
+    if limits.pids.is_some() {
+        m |= Ctl::Pids.bit();
+    }
+    m
+}
+
+impl Cgroup {
+    /// Detects the layout, removes stale cgroups of dead runs, creates the container's
+    /// cgroups, locks them and writes every limit. On error, removes what it created.
+    pub fn create(limits: &Limits<'_>) -> Result<Cgroup> {
+        let layout = Layout::detect().map_err(|(file, e)| {
+            Error::sys("read", file.as_bytes(), e).hint(b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
+        })?;
+        Cgroup::create_in(&layout, limits, rustix::process::getpid().as_raw_nonzero().get() as u32)
+    }
+
+    /// [`Cgroup::create`] on a given layout, for process `pid` (names and the v2 leaf).
+    pub fn create_in(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
+        Cgroup::create_with(layout, limits, needed(limits), pid)
+    }
+
+    /// For `tinyctr check`: a cgroup in the hierarchy of every controller the layout
+    /// has, with those of `limits` written.
+    pub fn create_probe(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
+        let all = CTLS.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
+        Cgroup::create_with(layout, limits, all, pid)
+    }
+
+    fn create_with(layout: &Layout, limits: &Limits<'_>, need: u8, pid: u32) -> Result<Cgroup> {
+        let mut plan = [0u8; MAX_HIERS];
+        let mut used = [false; MAX_HIERS];
+        for c in CTLS.iter().copied().filter(|c| need & c.bit() != 0) {
+            match layout.find(c) {
+                Found::At(i) => {
+                    plan[i] |= c.bit();
+                    used[i] = true;
+                }
+                Found::NotMounted(i) => return Err(not_mounted(c, layout.hiers[i].cgroup_path.as_bytes())),
+                Found::Absent => return Err(absent(c)),
+            }
+        }
+        let anchor = match layout.unified_mounted() {
+            Some(u) => Some(u),
+            None if used.iter().any(|&u| u) => None,
+            None => [Ctl::Pids, Ctl::Memory, Ctl::Cpu, Ctl::Cpuset]
+                .iter()
+                .find_map(|&c| match layout.find(c) {
+                    Found::At(i) => Some(i),
+                    _ => None,
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::usage(b"--name and --cgroup-parent need a cgroup, and no cgroup hierarchy is mounted")
+                        .hint(b"mount one: mount -t cgroup2 none /sys/fs/cgroup")
+                })?,
+        };
+
+        let mut name: Buf<80> = Buf::from(fs::PREFIX);
+        match limits.name {
+            Some(n) => name.push(n.to_bytes()),
+            None => name.push_u64(pid as u64),
+        };
+
+        let mut cg = Cgroup {
+            dirs: core::array::from_fn(|_| Dir::new()),
+            n: 0,
+            memory: limits.memory,
+            mem: None,
+            unified: None,
+            leaf: None,
+            oom: None,
+            fake: layout.fake,
+        };
+        let order = anchor.into_iter().chain((0..layout.n).filter(|&i| used[i] && Some(i) != anchor));
+        for i in order {
+            if let Err(e) = cg.add(layout, i, plan[i], &mut name, limits, pid, !used[i]) {
+                let _ = cg.destroy();
+                return Err(e);
+            }
+        }
+        Ok(cg)
+    }
+
+    /// Creates the container's cgroup in hierarchy `i` and writes the limits of `ctls`
+    /// there. An `optional` one (the unified anchor with no controller to drive) is
+    /// skipped when its parent is not writable (a read-only cgroup mount).
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        layout: &Layout,
+        i: usize,
+        ctls: u8,
+        name: &mut Buf<80>,
+        limits: &Limits<'_>,
+        pid: u32,
+        optional: bool,
+    ) -> Result<()> {
+        let h = &layout.hiers[i];
+        let mut parent: Buf<PATH> = Buf::new();
+        match limits.cgroup_parent {
+            None => {
+                parent.push(h.own.as_bytes());
+            }
+            Some(p) => {
+                parent.push(h.mount.as_bytes());
+                for c in p.to_bytes().split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+                    parent.push(b"/").push(c);
+                }
+            }
+        };
+        if optional && rustix::fs::access(parent.as_cstr(), rustix::fs::Access::WRITE_OK).is_err() {
+            return Ok(());
+        }
+        let d = self.n;
+        self.n += 1;
+        let dir = &mut self.dirs[d];
+        dir.version = h.version;
+        dir.path.push(parent.as_bytes()).push(b"/").push(name.as_bytes());
+        if dir.path.overflowed() {
+            return Err(Error::sys("create cgroup", parent.as_bytes(), Errno::NAMETOOLONG));
+        }
+        if limits.cgroup_parent.is_some() {
+            let cpuset = h.version == Version::V1 && h.ctls & Ctl::Cpuset.bit() != 0;
+            fs::mkdir_p(
+                parent.as_bytes(),
+                h.mount.len(),
+                self.fake,
+                &mut dir.created_parents,
+                |d, p, path| match cpuset {
+                    true => v1::init_cpuset(d, path, p, None),
+                    false => Ok(()),
+                },
+            )?;
+        }
+
+        // Under the parent's lock: sweep dead runs' cgroups, then make and lock ours.
+        let pfd =
+            fs::open_dir(CWD, parent.as_cstr()).map_err(|e| fs::path_error("open cgroup", parent.as_bytes(), e))?;
+        fs::lock(pfd.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", parent.as_bytes(), e))?;
+        fs::sweep(pfd.as_fd(), self.fake);
+        if h.version == Version::V2 && ctls != 0 {
+            self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
+        }
+        let dir = &mut self.dirs[d];
+        let fd =
+            fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake).map_err(
+                |e| match e {
+                    Errno::EXIST => in_use(dir.path.as_bytes(), limits.name),
+                    e => fs::path_error("create cgroup", dir.path.as_bytes(), e),
+                },
+            )?;
+        let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
+        let res = match h.version {
+            Version::V1 => v1::write_limits(&t, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
+            Version::V2 => v2::write_limits(&t, ctls, limits),
+        };
+        dir.fd = Some(fd);
+        if ctls & Ctl::Memory.bit() != 0 {
+            self.mem = Some(d);
+        }
+        if h.version == Version::V2 {
+            self.unified = Some(d);
+        }
+        res
+    }
+
+    /// Enables `ctls` down to `parent`. When tinyctr's own cgroup answers EBUSY (it holds
+    /// processes: the no-internal-process rule), tinyctr moves itself into a leaf
+    /// `tinyctr-<pid>.self` below it and retries once.
+    fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
+        for attempt in 0..2 {
+            let len = match v2::enable(parent, h.mount.len(), ctls) {
+                Ok(()) => return Ok(()),
+                Err(v2::EnableError::Other(e)) => return Err(e),
+                Err(v2::EnableError::Busy { len }) => len,
+            };
+            let busy = &parent[..len];
+            if attempt > 0 || busy != h.own.as_bytes() || self.leaf.is_some() {
+                let mut e = Error::sys("enable controllers in", busy, Errno::BUSY);
+                e.msg.push(b"; processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent");
+                return Err(e);
+            }
+            self.leaf = Some(self_move(h, pid, self.fake)?);
+        }
+        Ok(())
+    }
+
+    /// The unified-hierarchy cgroup for clone3 `CLONE_INTO_CGROUP`, when there is one.
+    pub fn clone_into_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.dirs[self.unified?].fd.as_ref().map(|f| f.as_fd())
+    }
+
+    /// Places `pid` in every container cgroup it is not in yet: the v1 ones, and the v2
+    /// one unless the child was born inside it.
+    pub fn attach(&self, pid: i32, born_inside: bool) -> Result<()> {
+        let mut val = Buf::<24>::new();
+        val.push_i64(pid as i64);
+        for d in &self.dirs[..self.n] {
+            let Some(fd) = d.fd.as_ref() else { continue };
+            if d.version == Version::V2 && born_inside {
+                continue;
+            }
+            fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()).map_err(|e| {
+                let err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
+                match e {
+                    Errno::NOSPC => err.hint(b"the cgroup's cpuset.cpus or cpuset.mems is empty"),
+                    _ => err,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// True if the kernel OOM-killed a process in the container's cgroup.
+    pub fn oom_killed(&self) -> bool {
+        self.oom.or_else(|| self.read_oom()).is_some_and(|n| n > 0)
+    }
+
+    fn read_oom(&self) -> Option<u64> {
+        let d = &self.dirs[self.mem?];
+        let fd = d.fd.as_ref()?.as_fd();
+        match d.version {
+            Version::V1 => v1::oom_kills(fd),
+            Version::V2 => v2::oom_kills(fd),
+        }
+    }
+
+    /// The memory limit in bytes, for the OOM message.
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.memory
+    }
+
+    /// Kills what is left in the container's cgroups, removes them (bounded retry) and
+    /// drops the locks. Idempotent; `Drop` calls it too.
+    pub fn destroy(&mut self) -> Result<()> {
+        if self.oom.is_none() {
+            self.oom = self.read_oom();
+        }
+        let mut first: Option<Error> = None;
+        for d in self.dirs[..self.n].iter_mut().rev() {
+            let slash = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
+            if let Some(lock) = d.fd.take() {
+                let mut parent: Buf<PATH> = Buf::from(&d.path.as_bytes()[..slash]);
+                let name: Buf<PATH> = Buf::from(&d.path.as_bytes()[slash + 1..]);
+                let mut name = name;
+                let res = fs::open_dir(CWD, parent.as_cstr())
+                    .and_then(|p| fs::remove_tree(p.as_fd(), name.as_cstr(), self.fake, 0));
+                if let Err(e) = res {
+                    first.get_or_insert(
+                        fs::path_error("remove cgroup", d.path.as_bytes(), e)
+                            .hint(b"processes are still in it (see its cgroup.procs); the next run removes it"),
+                    );
+                }
+                drop(lock);
+            }
+            // Parents tinyctr made for --cgroup-parent, when no other run uses them.
+            d.path.truncate(slash);
+            for _ in 0..d.created_parents {
+                let _ = rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR);
+                let up = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
+                d.path.truncate(up);
+            }
+            d.created_parents = 0;
+            d.path.clear();
+        }
+        self.n = 0;
+        self.mem = None;
+        self.unified = None;
+        if let Some(mut leaf) = self.leaf.take() {
+            // Leave the leaf for the hierarchy root (exempt from the no-internal-process
+            // rule) so it can go too; where that is refused, the next run sweeps it.
+            if move_self(leaf.mount.as_cstr(), self.fake).is_ok() {
+                let _ = rustix::fs::unlinkat(CWD, leaf.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        let _ = self.destroy();
+    }
+}
+
+/// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
+fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
+    let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
+    let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;
+    let mut name: Buf<48> = Buf::from(fs::PREFIX);
+    name.push_u64(pid as u64).push(b".self");
+    let mut path: Buf<PATH> = Buf::from(own.as_bytes());
+    path.push(b"/").push(name.as_bytes());
+    let lock = fs::make_locked(ofd.as_fd(), name.as_cstr(), fake)
+        .map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
+    let mut val = Buf::<24>::new();
+    val.push_u64(pid as u64);
+    fs::write(lock.as_fd(), c"cgroup.procs", val.as_bytes())
+        .map_err(|e| fs::write_error(val.as_bytes(), path.as_bytes(), c"cgroup.procs", e))?;
+    Ok(Leaf { path, mount: Buf::from(h.mount.as_bytes()), _lock: lock })
+}
+
+/// Moves this process into the cgroup at `dir`.
+fn move_self(dir: &CStr, _fake: bool) -> core::result::Result<(), Errno> {
+    let fd = fs::open_dir(CWD, dir)?;
+    let mut val = Buf::<24>::new();
+    val.push_u64(rustix::process::getpid().as_raw_nonzero().get() as u64);
+    fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes())
+}
+
+const MOUNT_HINT: &[u8] = b"mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup) or a v1 hierarchy (mkdir -p /sys/fs/cgroup/C && mount -t cgroup -o C none /sys/fs/cgroup/C)";
+
+fn option_of(c: Ctl) -> &'static str {
+    match c {
+        Ctl::Memory => "--memory",
+        Ctl::Cpu => "--cpus and --cpu-shares",
+        Ctl::Cpuset => "--cpuset-cpus",
+        Ctl::Pids => "--pids-limit",
+    }
+}
+
+fn push_mount_hint(e: &mut Error, c: Ctl) {
+    for part in MOUNT_HINT.split(|&b| b == b'C') {
+        if !core::ptr::eq(part.as_ptr(), MOUNT_HINT.as_ptr()) {
+            e.msg.push_str(c.name());
+        }
+        e.msg.push(part);
+    }
+}
+
+/// `--memory needs the memory cgroup controller, and no mounted hierarchy has it; mount ...`
+fn absent(c: Ctl) -> Error {
+    let mut e = Error::usage(option_of(c).as_bytes());
+    e.msg.push(b" needs the ").push_str(c.name()).push(b" cgroup controller, and no mounted cgroup hierarchy has it; ");
+    push_mount_hint(&mut e, c);
+    e
+}
+
+fn not_mounted(c: Ctl, path: &[u8]) -> Error {
+    let mut e = Error::usage(option_of(c).as_bytes());
+    e.msg
+        .push(b" needs the ")
+        .push_str(c.name())
+        .push(b" cgroup controller, and no mount of its hierarchy shows tinyctr's cgroup \"");
+    e.msg.push(path).push(b"\"; ");
+    push_mount_hint(&mut e, c);
+    e
+}
+
+fn in_use(path: &[u8], name: Option<&CStr>) -> Error {
+    let mut e = Error::usage(b"");
+    match name {
+        Some(n) => {
+            e.msg.push(b"--name: '").push(n.to_bytes()).push(b"' is in use by a running container (its cgroup \"")
+        }
+        None => e.msg.push(b"cgroup \""),
+    };
+    e.msg.push(path).push(match name {
+        Some(_) => &b"\" is locked)"[..],
+        None => b"\" is in use by a running tinyctr",
+    });
+    e
+}
+
+#[cfg(test)]
+mod tests;

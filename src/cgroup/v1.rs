@@ -1,1 +1,157 @@
-//! (being written)
+//! Limits on cgroup v1 hierarchies: one small writer per knob, file names as consts.
+//!
+//! Kernel quirks this file exists for (Documentation/admin-guide/cgroup-v1/):
+//! - a new cpuset cgroup starts with empty `cpuset.cpus` and `cpuset.mems`, and a task
+//!   cannot join it until both are set (ENOSPC): copy them from the parent first;
+//! - `memory.memsw.limit_in_bytes` (memory+swap) may never be below
+//!   `memory.limit_in_bytes`, so memory is written first, then memsw; memsw exists only
+//!   where the kernel accounts swap.
+
+use super::fs::{self, write_at, write_error};
+use super::Target;
+use crate::buf::Buf;
+use crate::error::{Error, Result};
+use crate::limits::{Limits, Swap};
+use core::ffi::CStr;
+use rustix::fd::BorrowedFd;
+use rustix::io::Errno;
+
+const MEMORY_LIMIT: &CStr = c"memory.limit_in_bytes";
+const MEMSW_LIMIT: &CStr = c"memory.memsw.limit_in_bytes";
+const MEMORY_USAGE: &CStr = c"memory.usage_in_bytes";
+const OOM_CONTROL: &CStr = c"memory.oom_control";
+const CPU_SHARES: &CStr = c"cpu.shares";
+const CFS_PERIOD: &CStr = c"cpu.cfs_period_us";
+const CFS_QUOTA: &CStr = c"cpu.cfs_quota_us";
+const CPUSET_CPUS: &CStr = c"cpuset.cpus";
+const CPUSET_MEMS: &CStr = c"cpuset.mems";
+const CPUSET_EFFECTIVE_CPUS: &CStr = c"cpuset.effective_cpus";
+const CPUSET_EFFECTIVE_MEMS: &CStr = c"cpuset.effective_mems";
+const PIDS_MAX: &CStr = c"pids.max";
+
+use super::layout::Ctl;
+
+/// Writes the limits of the controllers in `ctls` (those this hierarchy drives for this
+/// run). `cpuset_here` says the hierarchy has the cpuset controller, even if no cpuset
+/// limit was asked: a co-mounted `cpu,cpuset` cgroup still needs its cpus and mems.
+pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits<'_>) -> Result<()> {
+    if cpuset_here {
+        init_cpuset(t.fd, t.path, t.parent, limits.cpuset_cpus.map(CStr::to_bytes))?;
+    }
+    if ctls & Ctl::Memory.bit() != 0 {
+        if let Some(mem) = limits.memory {
+            memory(t, mem, limits.memory_swap)?;
+        }
+    }
+    if ctls & Ctl::Cpu.bit() != 0 {
+        if let Some(shares) = limits.cpu_shares {
+            write_at(t.fd, t.path, CPU_SHARES, Buf::<24>::new().push_u64(shares).as_bytes())?;
+        }
+        if let Some(q) = limits.cpus {
+            for (file, v) in [(CFS_PERIOD, q.period), (CFS_QUOTA, q.quota)] {
+                let mut val = Buf::<24>::new();
+                val.push_u64(v);
+                fs::write(t.fd, file, val.as_bytes()).map_err(|e| {
+                    let err = write_error(val.as_bytes(), t.path, file, e);
+                    if e == Errno::NOENT {
+                        err.hint(b"this kernel has no CPU bandwidth control (CONFIG_CFS_BANDWIDTH)")
+                    } else {
+                        err
+                    }
+                })?;
+            }
+        }
+    }
+    if ctls & Ctl::Pids.bit() != 0 {
+        if let Some(n) = limits.pids {
+            write_at(t.fd, t.path, PIDS_MAX, Buf::<24>::new().push_u64(n).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// `memory.limit_in_bytes`, then `memory.memsw.limit_in_bytes` where swap is accounted:
+/// the memory limit by default (no swap beyond it), `-1` for unlimited swap, or the
+/// total the user gave.
+fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
+    let mut val = Buf::<24>::new();
+    val.push_u64(mem);
+    fs::write(t.fd, MEMORY_LIMIT, val.as_bytes()).map_err(|e| {
+        let err = write_error(val.as_bytes(), t.path, MEMORY_LIMIT, e);
+        if e == Errno::BUSY {
+            return usage_hint(err, t.fd, MEMORY_USAGE);
+        }
+        err
+    })?;
+    let accounted = fs::exists(t.fd, MEMSW_LIMIT);
+    let total: &[u8] = match (swap, accounted) {
+        (None, false) | (Some(Swap::Unlimited), false) => return Ok(()),
+        (Some(Swap::Total(_)), false) => {
+            let mut e =
+                Error::usage(b"--memory-swap: this kernel does not account swap (no memory.memsw.limit_in_bytes in \"");
+            e.msg.push(t.path).push(b"\"); boot it with swapaccount=1, or leave --memory-swap out");
+            return Err(e);
+        }
+        (Some(Swap::Unlimited), true) => b"-1",
+        (None, true) => val.as_bytes(),
+        (Some(Swap::Total(n)), true) => {
+            val.clear();
+            val.push_u64(n).as_bytes()
+        }
+    };
+    write_at(t.fd, t.path, MEMSW_LIMIT, total)
+}
+
+/// Adds `; the cgroup already uses N bytes (FILE)` to a failed memory write.
+pub fn usage_hint(err: Error, dir: BorrowedFd<'_>, file: &CStr) -> Error {
+    let mut buf = [0u8; 32];
+    match fs::read(dir, file, &mut buf).ok().and_then(crate::limits::parse_uint) {
+        Some(used) => {
+            let mut h = Buf::<96>::new();
+            h.push(b"the cgroup already uses ").push_u64(used).push(b" bytes (").push(file.to_bytes()).push(b")");
+            err.hint(h.as_bytes())
+        }
+        None => err,
+    }
+}
+
+/// Fills a new cpuset cgroup from its parent: `cpuset.mems` always, `cpuset.cpus` unless
+/// the user gave a list. A list outside the parent's CPUs fails with EINVAL: the hint
+/// names the CPUs available.
+pub fn init_cpuset(dir: BorrowedFd<'_>, path: &[u8], parent: BorrowedFd<'_>, cpus: Option<&[u8]>) -> Result<()> {
+    let mut mems = [0u8; 256];
+    let mems = parent_value(parent, CPUSET_MEMS, CPUSET_EFFECTIVE_MEMS, &mut mems);
+    write_at(dir, path, CPUSET_MEMS, mems)?;
+    let mut avail = [0u8; 256];
+    let avail = parent_value(parent, CPUSET_CPUS, CPUSET_EFFECTIVE_CPUS, &mut avail);
+    match cpus {
+        None => write_at(dir, path, CPUSET_CPUS, avail),
+        Some(list) => fs::write(dir, CPUSET_CPUS, list).map_err(|e| cpuset_error(list, path, CPUSET_CPUS, e, avail)),
+    }
+}
+
+/// A parent's cpuset value, or its effective one when the configured one is empty.
+fn parent_value<'b>(parent: BorrowedFd<'_>, file: &CStr, effective: &CStr, buf: &'b mut [u8; 256]) -> &'b [u8] {
+    let n = fs::read(parent, file, buf).map_or(0, |v| v.len());
+    if n > 0 {
+        return &buf[..n];
+    }
+    fs::read(parent, effective, buf).unwrap_or(b"")
+}
+
+/// A failed `cpuset.cpus` write, with the CPUs available as the hint.
+pub fn cpuset_error(list: &[u8], path: &[u8], file: &CStr, e: Errno, avail: &[u8]) -> Error {
+    let err = write_error(list, path, file, e);
+    if e != Errno::INVAL || avail.is_empty() {
+        return err;
+    }
+    let mut h = Buf::<300>::new();
+    h.push(b"the CPUs available here are ").push(avail);
+    err.hint(h.as_bytes())
+}
+
+/// The `oom_kill` count of `memory.oom_control` (Linux 4.13+).
+pub fn oom_kills(dir: BorrowedFd<'_>) -> Option<u64> {
+    let mut buf = [0u8; 512];
+    fs::keyed_value(fs::read(dir, OOM_CONTROL, &mut buf).ok()?, b"oom_kill")
+}

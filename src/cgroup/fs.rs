@@ -1,0 +1,300 @@
+//! Control files and cgroup directories through descriptors: one-shot writes and small
+//! reads, mkdir with a lock, killing what is inside, and removal with a bounded retry.
+//!
+//! Locking (flock(2) on the cgroup's own directory, held while the container runs) is
+//! how a live container's cgroup is told from one a SIGKILLed tinyctr left behind: the
+//! kernel drops the lock when the holder dies. The parent directory is locked too, but
+//! only around "sweep stale siblings, mkdir ours, lock ours", so a sweep never sees a
+//! cgroup between its mkdir and its lock. No other file is ever written outside the
+//! cgroups tinyctr created.
+
+use super::layout::PATH;
+use crate::buf::Buf;
+use crate::error::{push_errno, Error};
+use core::ffi::CStr;
+use core::mem::MaybeUninit;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags, RawDir, CWD};
+use rustix::io::Errno;
+
+/// Every cgroup tinyctr creates is called `tinyctr-<name>`; stale ones are found by it.
+pub const PREFIX: &[u8] = b"tinyctr-";
+
+/// Opens a directory for use as a `*at` base (and as a CLONE_INTO_CGROUP target).
+pub fn open_dir(base: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(base, path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+}
+
+/// Writes `value` to control file `name` in one write(2), as cgroupfs requires.
+pub fn write(dir: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(dir, name, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    loop {
+        match rustix::io::write(&fd, value) {
+            Err(Errno::INTR) => continue,
+            Ok(n) if n == value.len() => return Ok(()),
+            Ok(_) => return Err(Errno::IO),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads the start of control file `name` into `buf`, trailing whitespace removed.
+pub fn read<'b>(dir: BorrowedFd<'_>, name: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::read(&fd, &mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let s = &buf[..n];
+    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    Ok(&s[..end])
+}
+
+pub fn exists(dir: BorrowedFd<'_>, name: &CStr) -> bool {
+    rustix::fs::accessat(dir, name, rustix::fs::Access::EXISTS, AtFlags::empty()).is_ok()
+}
+
+/// The value of `key` in a `key value` per line file (`memory.events`, `memory.oom_control`).
+pub fn keyed_value(text: &[u8], key: &[u8]) -> Option<u64> {
+    text.split(|&b| b == b'\n').find_map(|line| {
+        let mut w = line.split(|&b| b == b' ');
+        (w.next()? == key).then(|| crate::limits::parse_uint(w.next()?)).flatten()
+    })
+}
+
+/// `write "VALUE" to "DIR/NAME": ENAME (text)`.
+pub fn write_error(value: &[u8], dir: &[u8], name: &CStr, errno: Errno) -> Error {
+    let mut e = Error::usage(b"write \"");
+    e.msg.push(value).push(b"\" to \"").push(dir).push(b"/").push(name.to_bytes()).push(b"\": ");
+    push_errno(&mut e.msg, errno);
+    e
+}
+
+/// `OP "PATH": ENAME (text)`.
+pub fn path_error(op: &str, path: &[u8], errno: Errno) -> Error {
+    Error::sys(op, path, errno)
+}
+
+/// Writes and turns a failure into [`write_error`].
+pub fn write_at(dir: BorrowedFd<'_>, dir_path: &[u8], name: &CStr, value: &[u8]) -> Result<(), Error> {
+    write(dir, name, value).map_err(|e| write_error(value, dir_path, name, e))
+}
+
+/// Takes the exclusive lock of `fd`, waiting for it (`block`) or not.
+pub fn lock(fd: BorrowedFd<'_>, block: bool) -> Result<(), Errno> {
+    let op = if block { FlockOperation::LockExclusive } else { FlockOperation::NonBlockingLockExclusive };
+    loop {
+        match rustix::fs::flock(fd, op) {
+            Err(Errno::INTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
+/// directory, locked. An existing one whose lock is free was left by a dead run: it is
+/// removed and made anew. One whose lock is held belongs to a running container: EEXIST.
+pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<OwnedFd, Errno> {
+    for _ in 0..2 {
+        match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) => {
+                #[cfg(test)]
+                if fake {
+                    fake_populate(parent, name);
+                }
+                let fd = open_dir(parent, name)?;
+                lock(fd.as_fd(), false)?;
+                return Ok(fd);
+            }
+            Err(Errno::EXIST) => {
+                let old = open_dir(parent, name)?;
+                match lock(old.as_fd(), false) {
+                    Err(Errno::WOULDBLOCK) => return Err(Errno::EXIST),
+                    Err(e) => return Err(e),
+                    Ok(()) => remove_tree(parent, name, fake, 0)?,
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Errno::EXIST)
+}
+
+/// Removes every `tinyctr-*` cgroup below `parent` whose lock is free (a dead run's),
+/// killing what is left in it first. The caller holds `parent` locked. Best effort:
+/// what cannot be removed now is left for the next run.
+pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
+    let Ok(dir) = open_dir(parent, c".") else { return };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
+    let mut entries = RawDir::new(&dir, &mut buf);
+    while let Some(Ok(entry)) = entries.next() {
+        let name = entry.file_name();
+        if !name.to_bytes().starts_with(PREFIX) {
+            continue;
+        }
+        let Ok(fd) = open_dir(parent, name) else { continue };
+        if lock(fd.as_fd(), false).is_ok() {
+            let _ = remove_tree(parent, name, fake, 0);
+        }
+    }
+}
+
+/// How deep `remove_tree` follows cgroups a container created inside its own.
+const MAX_DEPTH: usize = 8;
+
+/// Removes cgroup `name` below `parent`: kills the processes in it and in its child
+/// cgroups, removes the children depth-first, then itself. Processes take a moment to
+/// leave a cgroup after SIGKILL (rmdir answers EBUSY until then), so this retries with
+/// growing pauses, about 3 s in all, before giving up.
+pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize) -> Result<(), Errno> {
+    let mut pause_us = 100u64;
+    let mut last = Errno::BUSY;
+    for _ in 0..200 {
+        let dir = match open_dir(parent, name) {
+            Ok(d) => d,
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        kill_all(dir.as_fd());
+        if depth < MAX_DEPTH {
+            remove_children(dir.as_fd(), fake, depth);
+        }
+        #[cfg(test)]
+        if fake {
+            fake_unpopulate(dir.as_fd());
+        }
+        drop(dir);
+        match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
+            Ok(()) | Err(Errno::NOENT) => return Ok(()),
+            Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => last = e,
+            Err(e) => return Err(e),
+        }
+        sleep_us(pause_us);
+        pause_us = (pause_us * 2).min(20_000);
+    }
+    Err(last)
+}
+
+fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize) {
+    // Each pass reads the directory afresh and removes the first child cgroup found, so
+    // no listing is ever used after the directory changed under it.
+    for _ in 0..1000 {
+        let Ok(list) = open_dir(dir, c".") else { return };
+        let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
+        let mut entries = RawDir::new(&list, &mut buf);
+        let mut child: Buf<256> = Buf::new();
+        while let Some(Ok(e)) = entries.next() {
+            let n = e.file_name().to_bytes();
+            if e.file_type() == rustix::fs::FileType::Directory && n != b"." && n != b".." {
+                child.push(n);
+                break;
+            }
+        }
+        if child.is_empty() || remove_tree(dir, child.as_cstr(), fake, depth + 1).is_err() {
+            return;
+        }
+    }
+}
+
+/// Kills every process in the cgroup at `dir`: `cgroup.kill` (v2, Linux 5.14+) takes
+/// its whole subtree at once; otherwise each pid in `cgroup.procs` gets SIGKILL.
+pub fn kill_all(dir: BorrowedFd<'_>) {
+    if write(dir, c"cgroup.kill", b"1").is_ok() {
+        return;
+    }
+    let Ok(fd) = rustix::fs::openat(dir, c"cgroup.procs", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+        return;
+    };
+    let me = rustix::process::getpid();
+    let mut lines: crate::mountinfo::Lines<_, 256> = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd));
+    while let Ok(Some(line)) = lines.next_line() {
+        // Only positive pids, never ourselves: kill(-1) or kill(0) would hit far more.
+        let Some(pid) = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok()) else { continue };
+        match rustix::process::Pid::from_raw(pid) {
+            Some(p) if p != me => {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn sleep_us(us: u64) {
+    let t = rustix::thread::Timespec { tv_sec: (us / 1_000_000) as i64, tv_nsec: ((us % 1_000_000) * 1000) as i64 };
+    let _ = rustix::thread::nanosleep(&t);
+}
+
+/// `mkdir -p` of `path` below its first `from` bytes (which must exist), counting in
+/// `created` the trailing components it made, for removal in reverse even after a
+/// failure. `on_create(dir, parent, dir_path)` runs for each new directory (v1 cpuset
+/// fills `cpus` and `mems` there).
+pub fn mkdir_p(
+    path: &[u8],
+    from: usize,
+    fake: bool,
+    created: &mut u8,
+    mut on_create: impl FnMut(BorrowedFd<'_>, BorrowedFd<'_>, &[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut end = from;
+    while end < path.len() {
+        end += 1;
+        while end < path.len() && path[end] != b'/' {
+            end += 1;
+        }
+        let mut here: Buf<PATH> = Buf::from(&path[..end]);
+        match rustix::fs::mkdirat(CWD, here.as_cstr(), Mode::from_raw_mode(0o755)) {
+            Ok(()) => *created += 1,
+            Err(Errno::EXIST) => continue,
+            Err(e) => return Err(path_error("create cgroup", here.as_bytes(), e)),
+        }
+        let slash = path[..end].iter().rposition(|&b| b == b'/').unwrap_or(0);
+        let mut parent: Buf<PATH> = Buf::from(&path[..slash]);
+        let pfd = open_dir(CWD, parent.as_cstr()).map_err(|e| path_error("open", parent.as_bytes(), e))?;
+        #[cfg(test)]
+        if fake {
+            fake_populate(pfd.as_fd(), Buf::<256>::from(&path[slash + 1..end]).as_cstr());
+        }
+        let _ = fake;
+        let dfd = open_dir(CWD, here.as_cstr()).map_err(|e| path_error("open", here.as_bytes(), e))?;
+        on_create(dfd.as_fd(), pfd.as_fd(), here.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Tests: gives a new directory the control files of its parent (empty), as cgroupfs
+/// gives every new cgroup its files.
+#[cfg(test)]
+pub fn fake_populate(parent: BorrowedFd<'_>, name: &CStr) {
+    let Ok(dir) = open_dir(parent, name) else { return };
+    let Ok(list) = open_dir(parent, c".") else { return };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = RawDir::new(&list, &mut buf);
+    while let Some(Ok(e)) = entries.next() {
+        if e.file_type() == rustix::fs::FileType::RegularFile {
+            let _ = rustix::fs::openat(
+                &dir,
+                e.file_name(),
+                OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o644),
+            );
+        }
+    }
+}
+
+/// Tests: empties a fake cgroup of its files so rmdir works as on cgroupfs.
+#[cfg(test)]
+pub fn fake_unpopulate(dir: BorrowedFd<'_>) {
+    let Ok(list) = open_dir(dir, c".") else { return };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = RawDir::new(&list, &mut buf);
+    while let Some(Ok(e)) = entries.next() {
+        if e.file_type() == rustix::fs::FileType::RegularFile {
+            let _ = rustix::fs::unlinkat(dir, e.file_name(), AtFlags::empty());
+        }
+    }
+}
