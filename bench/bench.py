@@ -1,0 +1,797 @@
+#!/usr/bin/env python3
+"""bench.py: times tinyctr against the C floor, unshare, bwrap, crun and runc.
+
+Started by bench/run (which installs packages and builds everything); python3
+standard library only. Two halves:
+
+  outer (default)  creates a private cgroup "tinyctr-bench-<pid>" below our own
+                   cgroup in every v1 hierarchy, moves a child into it, and has that
+                   child enter a private mount + cgroup namespace (cgns.sh) where only
+                   the v1 hierarchies are mounted, rooted at that private cgroup; runs
+                   the inner half there; afterwards removes whatever is left below
+                   the private cgroup and the cgroup itself.
+  inner (--inner)  the measurements, all inside that namespace, so every runtime sees
+                   the same v1-only layout (crun 1.8 refuses the host's hybrid one) and
+                   every cgroup any of them creates or writes is one we created.
+
+The inner half prints a markdown report and writes report.md and results.json to
+--work. Exit status: 0 if every tool ran, 1 if one failed, 2 on a setup error.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH_CG = "tinyctr-bench-%d" % os.getpid()
+ID_PREFIX = "tcb-"  # crun/runc container ids, so leftovers are recognisable
+
+
+# --------------------------------------------------------------------------
+# cgroup v1 layout (outer half)
+
+
+def v1_hierarchies():
+    """[(mountpoint, mount_root, frozenset(controllers))] of the cgroup v1 mounts."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            rf = right.split()
+            if not rf or rf[0] != "cgroup":
+                continue
+            lf = left.split()
+            ctrls = frozenset(o for o in rf[2].split(",") if o not in ("rw", "ro", "relatime")
+                              and not o.startswith("release_agent") and o not in ("noprefix", "clone_children", "xattr"))
+            mnt = lf[4].encode().decode("unicode_escape")
+            out.append((mnt, lf[3], ctrls))
+    return out
+
+
+def own_cgroup_dirs():
+    """{mountpoint: directory of our own cgroup in that hierarchy}."""
+    own = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ctrls:
+                own[frozenset(ctrls.split(","))] = path
+    dirs = {}
+    for mnt, root, ctrls in v1_hierarchies():
+        path = own.get(ctrls)
+        if path is None or not (path + "/").startswith(root.rstrip("/") + "/"):
+            continue
+        rel = path[len(root.rstrip("/")):]
+        dirs[mnt] = mnt + rel
+    return dirs
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def remove_tree(top):
+    """rmdir a cgroup tree bottom-up, SIGKILLing any process still inside.
+    Returns the leftover directories found below top (relative names)."""
+    left = []
+    for dirpath, dirnames, _ in os.walk(top, topdown=False):
+        if dirpath != top:
+            left.append(os.path.relpath(dirpath, top))
+        for attempt in range(50):
+            try:
+                pids = [int(p) for p in read(os.path.join(dirpath, "cgroup.procs")).split()]
+            except OSError:
+                pids = []
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                os.rmdir(dirpath)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+    return left
+
+
+def outer(args, rest):
+    dirs = own_cgroup_dirs()
+    if not any(os.path.basename(m) == "memory" for m in dirs):
+        print("bench: no cgroup v1 memory hierarchy mounted; this benchmark needs one", file=sys.stderr)
+        return 2
+    made = []
+    try:
+        for mnt, own in sorted(dirs.items()):
+            d = os.path.join(own, BENCH_CG)
+            os.mkdir(d)
+            made.append(d)
+            if os.path.exists(os.path.join(d, "cpuset.cpus")):
+                # a new cpuset is empty and takes no task until given cpus and mems
+                write(os.path.join(d, "cpuset.cpus"), read(os.path.join(own, "cpuset.cpus")).strip() or "0")
+                write(os.path.join(d, "cpuset.mems"), read(os.path.join(own, "cpuset.mems")).strip() or "0")
+
+        def enter():
+            for d in made:
+                write(os.path.join(d, "cgroup.procs"), str(os.getpid()))
+
+        cmd = ["unshare", "--mount", "--cgroup", "--propagation", "private",
+               os.path.join(HERE, "cgns.sh"), sys.executable, os.path.abspath(__file__), "--inner"] + rest
+        status = subprocess.call(cmd, preexec_fn=enter)
+    finally:
+        leftovers = []
+        for d in made:
+            leftovers += [os.path.join(d, x) for x in remove_tree(d)]
+        for d in made:
+            if os.path.exists(d):
+                print("bench: could not remove cgroup %s" % d, file=sys.stderr)
+                status = 2
+        if leftovers:
+            print("bench: removed leftover cgroups below our bench cgroup: %s" % ", ".join(leftovers), file=sys.stderr)
+            if status == 0:
+                status = 1
+    return status
+
+
+# --------------------------------------------------------------------------
+# tools
+
+
+def which(name):
+    p = shutil.which(name)
+    if not p:
+        raise SystemExit("bench: %s not found (bench/run installs it)" % name)
+    return os.path.realpath(p)
+
+
+class Tool:
+    def __init__(self, key, label, argv, payload_at, binary, idle_argv=None, detached=None):
+        self.key = key            # short name used in options and json
+        self.label = label        # what the report shows
+        self.argv = argv          # runs /bin/true
+        self.payload_at = payload_at  # index in argv of the payload path (swapped for rss/idle)
+        self.binary = binary
+        self.idle_argv = idle_argv  # runs sleep 1000 (foreground) or None
+        self.detached = detached    # for crun/runc: function(id) -> argv starting a detached sleeper
+
+
+def make_tools(args):
+    w = args.work
+    tc = args.tinyctr
+    floor = os.path.join(w, "bin", "floor")
+    tiny = os.path.join(w, "bin", "tiny-true")
+    oci = os.path.join(w, "oci")
+    crun, runc = which("crun"), which("runc")
+    unshare, bwrap = which("unshare"), which("bwrap")
+    true, sleep = which("true"), which("sleep")
+    uns = [unshare, "--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--mount-proc"]
+    bw = [bwrap, "--unshare-pid", "--unshare-uts", "--unshare-ipc", "--unshare-net",
+          "--dev-bind", "/", "/", "--proc", "/proc"]
+    tools = [
+        Tool("tinyctr", "tinyctr run", [tc, "run", true], 2, tc),
+        Tool("tinyctr-m", "tinyctr run -m 64m", [tc, "run", "-m", "64m", true], 4, tc),
+        Tool("floor", "C floor", [floor, true], 1, floor),
+        Tool("floor-m", "C floor + 64 MiB memory cgroup", [floor, "-m", "67108864", true], 3, floor),
+        Tool("unshare", "unshare (util-linux)", uns + [true], len(uns), unshare),
+        Tool("bwrap", "bwrap", bw + [true], len(bw), bwrap),
+        Tool("crun", "crun run", [crun, "--cgroup-manager=cgroupfs", "run", "--bundle", oci + "/true", ID_PREFIX + "crun"],
+             None, crun),
+        Tool("runc", "runc run", [runc, "run", "--bundle", oci + "/true", ID_PREFIX + "runc"], None, runc),
+        Tool("base", "baseline: static true, no isolation", [tiny], 0, tiny),
+    ]
+    for t in tools:
+        if t.payload_at is not None:
+            t.tiny_argv = t.argv[:t.payload_at] + [tiny]
+            t.idle_argv = t.argv[:t.payload_at] + [sleep, "1000"]
+    crun_t, runc_t = tools[6], tools[7]
+    crun_t.tiny_argv = [crun, "--cgroup-manager=cgroupfs", "run", "--bundle", oci + "/tiny", ID_PREFIX + "crun-rss"]
+    runc_t.tiny_argv = [runc, "run", "--bundle", oci + "/tiny", ID_PREFIX + "runc-rss"]
+    crun_t.detached = lambda i: [crun, "--cgroup-manager=cgroupfs", "run", "-d", "--bundle", oci + "/sleep", i]
+    runc_t.detached = lambda i: [runc, "run", "-d", "--bundle", oci + "/sleep", i]
+    crun_t.delete = lambda i: [crun, "delete", "-f", i]
+    runc_t.delete = lambda i: [runc, "delete", "-f", i]
+    crun_t.with_id = lambda i: crun_t.argv[:-1] + [i]
+    runc_t.with_id = lambda i: runc_t.argv[:-1] + [i]
+    return tools
+
+
+def argv_with_id(tool, n):
+    """argv for one of several simultaneous runs (crun/runc need distinct ids)."""
+    if hasattr(tool, "with_id"):
+        return tool.with_id("%s%s-%d" % (ID_PREFIX, tool.key, n))
+    return tool.argv
+
+
+# --------------------------------------------------------------------------
+# running things
+
+
+DEVNULL_ACTIONS = [
+    (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+    (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+    (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
+]
+
+
+def spawn(argv):
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=DEVNULL_ACTIONS)
+
+
+def wait_status(pid):
+    while True:
+        try:
+            _, st = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(st)
+        except InterruptedError:
+            continue
+
+
+def timed_run(argv):
+    """Wall time (seconds) from spawn to reaped exit, and the exit code."""
+    t0 = time.perf_counter()
+    pid = spawn(argv)
+    code = wait_status(pid)
+    return time.perf_counter() - t0, code
+
+
+def explain_failure(argv):
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    msg = (r.stderr or r.stdout).strip().splitlines()
+    return "exit %d: %s" % (r.returncode, msg[-1] if msg else "(no output)")
+
+
+def stats(times):
+    ms = sorted(t * 1000 for t in times)
+    return {"n": len(ms), "median": statistics.median(ms), "min": ms[0], "max": ms[-1],
+            "mean": statistics.fmean(ms), "stdev": statistics.stdev(ms) if len(ms) > 1 else 0.0}
+
+
+class Failures:
+    def __init__(self):
+        self.items = []
+
+    def add(self, tool, where, why):
+        self.items.append((tool.key, where, why))
+        print("FAILED: %s in %s: %s" % (tool.label, where, why), flush=True)
+
+    def tools(self):
+        return {k for k, _, _ in self.items}
+
+
+# --------------------------------------------------------------------------
+# sections
+
+
+def section_smoke(tools, fails):
+    ok = []
+    for t in tools:
+        _, code = timed_run(t.argv)
+        if code != 0:
+            fails.add(t, "smoke run", explain_failure(t.argv))
+        else:
+            ok.append(t)
+    return ok
+
+
+def section_sizes(tools):
+    rows, seen = [], set()
+    for t in tools:
+        if t.binary in seen:
+            continue
+        seen.add(t.binary)
+        size = os.path.getsize(t.binary)
+        desc = subprocess.run(["file", "-b", "-L", t.binary], capture_output=True, text=True).stdout.strip()
+        if "statically linked" in desc or "static-pie" in desc:
+            link = "static"
+        elif "dynamically linked" in desc:
+            libs = subprocess.run(["ldd", t.binary], capture_output=True, text=True).stdout
+            n = len([ln for ln in libs.splitlines() if "=>" in ln])
+            link = "dynamic, %d shared libraries" % n
+        else:
+            link = desc.split(",")[0]
+        rows.append({"tool": t.key, "path": t.binary, "bytes": size, "linkage": link, "file": desc})
+    return rows
+
+
+def parse_rss(out):
+    images, root, status = [], None, None
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] == "root":
+            root = int(f[1])
+        elif f and f[0] == "image":
+            images.append({"tgid": int(f[1]), "ppid": int(f[2]), "name": f[3],
+                           "peak": int(f[4].split("=")[1]), "end": f[5].split("=")[1]})
+        elif f and f[0] == "status":
+            status = int(f[1])
+    return root, images, status
+
+
+def section_rss(tools, args, fails):
+    """Peak RSS per process image with a tiny static payload (bench/rss.c)."""
+    rss = os.path.join(args.work, "bin", "rss")
+    rows = []
+    for t in tools:
+        best = None
+        for _ in range(args.rss_runs):
+            r = subprocess.run([rss] + t.tiny_argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            root, images, status = parse_rss(r.stdout)
+            if status != 0 or root is None:
+                fails.add(t, "rss run", "status %s: %s" % (status, r.stderr.strip()[-200:]))
+                best = None
+                break
+            parent = max((i["peak"] for i in images if i["tgid"] == root and i["end"] == "exit"), default=0)
+            payload = max((i["peak"] for i in images if i["name"] == "tiny-true"), default=0)
+            others = [i for i in images if i["name"] != "tiny-true" and not (i["tgid"] == root and i["end"] == "exit")]
+            side = max((i["peak"] for i in others), default=0)
+            row = {"tool": t.key, "runtime": parent, "other": side, "payload": payload,
+                   "images": ["%s(%s)=%d" % (i["name"], i["end"], i["peak"]) for i in images]}
+            if best is None or row["runtime"] > best["runtime"] or row["other"] > best["other"]:
+                best = {**row, "runtime": max(row["runtime"], best["runtime"] if best else 0),
+                        "other": max(row["other"], best["other"] if best else 0)}
+        if best:
+            rows.append(best)
+    return rows
+
+
+def hyperfine(tools, runs, warmup, workdir):
+    """One hyperfine -N invocation over tools; {key: (times, exit_codes)}."""
+    out = os.path.join(workdir, "hyperfine.json")
+    cmd = ["hyperfine", "-N", "--style", "none", "--runs", str(runs), "--warmup", str(warmup),
+           "--export-json", out]
+    cmd += [shlex.join(t.argv) for t in tools]
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    res = json.load(open(out))["results"]
+    return {t.key: (x["times"], x.get("exit_codes", [])) for t, x in zip(tools, res)}, ""
+
+
+def section_b2b(tools, args, fails):
+    """Back-to-back: hyperfine -N, in rounds whose tool order rotates, so no tool
+    always runs first (or last) and slow drift spreads over all of them."""
+    times = {t.key: [] for t in tools}
+    live = list(tools)
+    per_round = max(2, args.runs // args.rounds)
+    for rnd in range(args.rounds):
+        order = live[rnd % len(live):] + live[:rnd % len(live)] if live else []
+        if not order:
+            break
+        res, err = hyperfine(order, per_round, args.warmup, args.work)
+        if res is None:
+            # find the culprit one by one so the others still get measured
+            for t in order:
+                one, err1 = hyperfine([t], 2, 0, args.work)
+                if one is None:
+                    fails.add(t, "back-to-back", err1.splitlines()[-1] if err1 else "hyperfine failed")
+                    live.remove(t)
+            res, err = hyperfine([t for t in order if t in live], per_round, args.warmup, args.work)
+            if res is None:
+                raise SystemExit("bench: hyperfine failed: " + err)
+        for k, (ts, _) in res.items():
+            times[k] += ts
+    return {k: stats(v) for k, v in times.items() if v}
+
+
+def section_spaced(tools, args, fails):
+    """Spaced and shuffled: every run of every tool in one random order, with a
+    random 100-300 ms pause before each, the way containers start now and then."""
+    plan = [t for t in tools for _ in range(args.spaced_runs)]
+    random.shuffle(plan)
+    times = {t.key: [] for t in tools}
+    bad = set()
+    for t in plan:
+        if t.key in bad:
+            continue
+        time.sleep(random.uniform(args.gap_min, args.gap_max))
+        dt, code = timed_run(t.argv)
+        if code != 0:
+            fails.add(t, "spaced", "exit %d" % code)
+            bad.add(t.key)
+            continue
+        times[t.key].append(dt)
+    return {k: stats(v) for k, v in times.items() if v}
+
+
+def section_sequential(tools, args, fails):
+    """crun's README benchmark: N containers one after the other, total wall time."""
+    out = {}
+    for t in tools:
+        timed_run(t.argv)  # warm the page cache for this tool
+        t0 = time.perf_counter()
+        for _ in range(args.seq):
+            _, code = timed_run(t.argv)
+            if code != 0:
+                fails.add(t, "sequential", "exit %d" % code)
+                break
+        else:
+            out[t.key] = {"n": args.seq, "total_s": time.perf_counter() - t0}
+    return out
+
+
+def section_concurrent(tools, args, fails):
+    """N containers, C at a time: total wall time and per-container latency."""
+    out = {}
+    for t in tools:
+        running, lat, started, failed = {}, [], 0, False
+        t0 = time.perf_counter()
+        while started < args.conc_total or running:
+            while started < args.conc_total and len(running) < args.conc:
+                running[spawn(argv_with_id(t, started))] = time.perf_counter()
+                started += 1
+            pid, st = os.wait()
+            if pid in running:
+                lat.append(time.perf_counter() - running.pop(pid))
+                if os.waitstatus_to_exitcode(st) != 0 and not failed:
+                    fails.add(t, "concurrent", "exit %d" % os.waitstatus_to_exitcode(st))
+                    failed = True
+        total = time.perf_counter() - t0
+        if not failed:
+            out[t.key] = {"n": args.conc_total, "parallel": args.conc, "total_s": total,
+                          "per_container": stats(lat)}
+    return out
+
+
+def descendants(pid):
+    kids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                for c in read("/proc/%d/task/%s/children" % (p, tid)).split():
+                    kids.append(int(c))
+                    todo.append(int(c))
+            except OSError:
+                pass
+    return kids
+
+
+def comm(pid):
+    try:
+        return read("/proc/%d/comm" % pid).strip()
+    except OSError:
+        return ""
+
+
+class Idle:
+    """k idle containers (sleep 1000) of one tool; stop() kills and cleans them."""
+
+    def __init__(self, tool, k):
+        self.tool, self.pids, self.ids = tool, [], []
+        for n in range(k):
+            if tool.detached:
+                cid = "%sidle-%s-%d" % (ID_PREFIX, tool.key, n)
+                # no pipes: the detached container keeps its stdio open for good
+                with tempfile.TemporaryFile("w+") as err:
+                    r = subprocess.run(tool.detached(cid), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=err)
+                    err.seek(0)
+                    if r.returncode != 0:
+                        raise RuntimeError("idle container %s: %s" % (cid, err.read().strip()))
+                self.ids.append(cid)
+            else:
+                self.pids.append(spawn(tool.idle_argv))
+        deadline = time.time() + 30
+        for p in self.pids:  # wait until each one's sleep has started
+            while not any(comm(c) == "sleep" for c in descendants(p)):
+                if time.time() > deadline:
+                    raise RuntimeError("idle container under pid %d did not start" % p)
+                time.sleep(0.005)
+
+    def stop(self):
+        for cid in self.ids:
+            subprocess.run(self.tool.delete(cid), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for p in self.pids:
+            for c in descendants(p):
+                try:
+                    os.kill(c, signal.SIGKILL)
+                except OSError:
+                    pass
+        ok = True
+        for p in self.pids:
+            deadline = time.time() + 10
+            while True:
+                done, _ = os.waitpid(p, os.WNOHANG)
+                if done:
+                    break
+                if time.time() > deadline:
+                    os.kill(p, signal.SIGKILL)
+                    os.waitpid(p, 0)
+                    ok = False
+                    break
+                time.sleep(0.002)
+        return ok
+
+
+def section_load(tools, args, fails):
+    """Start latency (median of back-to-back runs, python launcher) while k idle
+    containers of the same tool are running."""
+    out = {}
+    for t in tools:
+        out[t.key] = {}
+        for k in [0] + args.load:
+            idle = None
+            try:
+                idle = Idle(t, k) if k else None
+                for _ in range(2):
+                    timed_run(argv_with_id(t, 1000))
+                ts = []
+                for _ in range(args.load_runs):
+                    dt, code = timed_run(argv_with_id(t, 1000))
+                    if code != 0:
+                        raise RuntimeError("exit %d with %d idle" % (code, k))
+                    ts.append(dt)
+                out[t.key][str(k)] = stats(ts)
+            except RuntimeError as e:
+                fails.add(t, "load", str(e))
+                break
+            finally:
+                if idle and not idle.stop():
+                    fails.add(t, "load", "an idle container's runtime did not exit after its container was killed")
+    return out
+
+
+# --------------------------------------------------------------------------
+# report
+
+
+def fmt(x, nd=2):
+    return "%.*f" % (nd, x)
+
+
+def timing_table(tools, res, title, how):
+    lines = ["### %s" % title, "", how, "",
+             "| tool | median ms | min ms | max ms | × floor+cgroup | × crun |",
+             "|---|---:|---:|---:|---:|---:|"]
+    ref = res.get("floor-m", {}).get("median")
+    crun = res.get("crun", {}).get("median")
+    for t in tools:
+        s = res.get(t.key)
+        if not s:
+            lines.append("| %s | failed | | | | |" % t.label)
+            continue
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            t.label, fmt(s["median"]), fmt(s["min"]), fmt(s["max"]),
+            fmt(s["median"] / ref) if ref else "-", fmt(s["median"] / crun) if crun else "-"))
+    return lines
+
+
+def budget_lines(res, mode):
+    out = []
+    g = lambda k: res.get(k, {}).get("median")
+    checks = [("tinyctr run -m 64m <= 1.10 x floor+cgroup", "tinyctr-m", "floor-m", 1.10, False),
+              ("tinyctr run <= 1.10 x floor", "tinyctr", "floor", 1.10, False)]
+    if mode == "back-to-back":
+        checks.append(("tinyctr run -m 64m >= 4 x faster than crun", "tinyctr-m", "crun", 0.25, False))
+    for what, a, b, lim, _ in checks:
+        if g(a) and g(b):
+            r = g(a) / g(b)
+            out.append("- %s (%s): %.2f -> %s" % (what, mode, r, "ok" if r <= lim else "OVER"))
+    return out
+
+
+def report(env, tools, R, args):
+    L = ["## tinyctr benchmark", ""]
+    L += ["Machine: %s" % env["machine"], "", "Tools: %s" % env["versions"], "",
+          "All runs (every tool, every section) ran inside a private mount + cgroup namespace",
+          "where /sys/fs/cgroup holds only the cgroup v1 hierarchies, rooted at a cgroup the",
+          "benchmark created below its own: crun 1.8 refuses this host's hybrid layout",
+          "(\"cgroups in hybrid mode not supported\"), and this keeps the comparison like for like",
+          "and every runtime's cgroups inside ours.", ""]
+    if "b2b" in R:
+        L += timing_table(tools, R["b2b"], "Start-to-exit of `true`, back-to-back",
+                          "hyperfine -N, %d runs per tool after %d warm-up runs, in %d round(s) with the tool order rotated."
+                          % (R["b2b_runs"], args.warmup, args.rounds)) + [""]
+    if "spaced" in R:
+        L += timing_table(tools, R["spaced"], "Start-to-exit of `true`, spaced and shuffled",
+                          "%d runs per tool in one random order, a random %d-%d ms pause before each run "
+                          "(python3 posix_spawn + waitpid)." % (args.spaced_runs, args.gap_min * 1000, args.gap_max * 1000)) + [""]
+    bl = budget_lines(R.get("b2b", {}), "back-to-back") + budget_lines(R.get("spaced", {}), "spaced")
+    if bl:
+        L += ["Budget:", ""] + bl + [""]
+    if "rss" in R:
+        L += ["### Peak RSS with a tiny static payload", "",
+              "bench/rss traces the run with ptrace and reads VmHWM from /proc/PID/status when each",
+              "process image ends (at execve entry or at exit); getrusage's ru_maxrss is not used: on",
+              "this kernel it reads low by up to 32 pages per CPU. Payload: a 13 KB static `true`.", "",
+              "| tool | runtime process (the one you start), KiB | largest other runtime process, KiB | payload, KiB |",
+              "|---|---:|---:|---:|"]
+        for row in R["rss"]:
+            label = next(t.label for t in tools if t.key == row["tool"])
+            L.append("| %s | %d | %s | %d |" % (label, row["runtime"], row["other"] or "-", row["payload"]))
+        L.append("")
+    if "sizes" in R:
+        L += ["### Binary size and linkage", "", "| binary | bytes | linkage |", "|---|---:|---|"]
+        for row in R["sizes"]:
+            L.append("| %s | %d | %s |" % (row["path"], row["bytes"], row["linkage"]))
+        L.append("")
+    if "seq" in R:
+        L += ["### %d containers one after the other (total)" % args.seq, "", "| tool | total s | per container ms |", "|---|---:|---:|"]
+        for t in tools:
+            s = R["seq"].get(t.key)
+            if s:
+                L.append("| %s | %s | %s |" % (t.label, fmt(s["total_s"], 3), fmt(s["total_s"] * 1000 / s["n"])))
+        L.append("")
+    if "conc" in R:
+        L += ["### %d containers, %d at a time" % (args.conc_total, args.conc), "",
+              "| tool | total s | containers/s | median latency ms |", "|---|---:|---:|---:|"]
+        for t in tools:
+            s = R["conc"].get(t.key)
+            if s:
+                L.append("| %s | %s | %s | %s |" % (t.label, fmt(s["total_s"], 3), fmt(s["n"] / s["total_s"], 0),
+                                                   fmt(s["per_container"]["median"])))
+        L.append("")
+    if "load" in R:
+        ks = ["0"] + [str(k) for k in args.load]
+        L += ["### Start latency under load (median ms, %d back-to-back runs)" % args.load_runs, "",
+              "k idle containers (`sleep 1000`) of the same tool are running; crun and runc ones detached (`run -d`).", "",
+              "| tool | " + " | ".join("%s idle" % k for k in ks) + " |", "|---|" + "---:|" * len(ks)]
+        for t in tools:
+            s = R["load"].get(t.key)
+            if s is None:
+                continue
+            L.append("| %s | %s |" % (t.label, " | ".join(fmt(s[k]["median"]) if k in s else "-" for k in ks)))
+        L.append("")
+    L += ["cgroup v2 guest (CLONE_INTO_CGROUP vs migration): not measured here; see bench/guest.sh", ""]
+    return "\n".join(L)
+
+
+def environment():
+    def ver(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
+        except (OSError, IndexError):
+            return "?"
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    try:
+        deb = "Debian " + read("/etc/debian_version").strip()
+    except OSError:
+        deb = platform.platform()
+    return {"machine": "%s, kernel %s, %d CPUs (%s)" % (deb, platform.release(), os.cpu_count(), cpu),
+            "versions": "; ".join([ver(["crun", "--version"]), ver(["runc", "--version"]),
+                                   ver(["bwrap", "--version"]), ver(["unshare", "--version"]),
+                                   ver(["hyperfine", "--version"])])}
+
+
+def cgroup_leftovers():
+    """Directories below the namespace's cgroup roots (ours): should be none."""
+    found = []
+    for h in os.listdir("/sys/fs/cgroup"):
+        top = os.path.join("/sys/fs/cgroup", h)
+        for dirpath, dirnames, _ in os.walk(top):
+            if dirpath != top:
+                found.append(os.path.relpath(dirpath, "/sys/fs/cgroup"))
+    return found
+
+
+def oci_cleanup():
+    for rt, state in (("crun", "/run/crun"), ("runc", "/run/runc")):
+        try:
+            names = os.listdir(state)
+        except OSError:
+            continue
+        for n in names:
+            if n.startswith(ID_PREFIX):
+                subprocess.run([rt, "delete", "-f", n], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def inner(args):
+    tools = make_tools(args)
+    if args.only:
+        want = args.only.split(",")
+        tools = [t for t in tools if t.key in want]
+    fails = Failures()
+    env = environment()
+    print("tinyctr benchmark: %s" % env["machine"], flush=True)
+    print("Running every tool inside a private mount + cgroup namespace with only the cgroup v1 "
+          "hierarchies mounted (crun 1.8 refuses the host's hybrid layout).", flush=True)
+    oci_cleanup()  # containers of an earlier, interrupted run
+    pre = cgroup_leftovers()
+    if pre:
+        print("bench: cgroups already present below the bench cgroup: %s" % pre, file=sys.stderr)
+    R = {}
+    sections = args.sections.split(",")
+    try:
+        R["sizes"] = section_sizes([t for t in tools if t.key != "base"])
+        tools_ok = section_smoke(tools, fails)
+        if "rss" in sections:
+            print("-- peak RSS", flush=True)
+            R["rss"] = section_rss(tools_ok, args, fails)
+        if "b2b" in sections:
+            print("-- back-to-back", flush=True)
+            R["b2b"] = section_b2b(tools_ok, args, fails)
+            R["b2b_runs"] = max(2, args.runs // args.rounds) * args.rounds
+        if "spaced" in sections:
+            print("-- spaced and shuffled", flush=True)
+            R["spaced"] = section_spaced(tools_ok, args, fails)
+        real = [t for t in tools_ok if t.key != "base"]
+        if "seq" in sections:
+            print("-- sequential", flush=True)
+            R["seq"] = section_sequential(real, args, fails)
+        if "conc" in sections:
+            print("-- concurrent", flush=True)
+            R["conc"] = section_concurrent(real, args, fails)
+        if "load" in sections:
+            print("-- under load", flush=True)
+            R["load"] = section_load(real, args, fails)
+    finally:
+        oci_cleanup()
+        left = cgroup_leftovers()
+        if left:
+            print("bench: cgroups left behind by the tools (removed afterwards): %s" % ", ".join(left), file=sys.stderr)
+            R["leftover_cgroups"] = left
+    text = report(env, tools, R, args)
+    if fails.items:
+        text += "\nFAILED:\n" + "\n".join("- %s in %s: %s" % f for f in fails.items) + "\n"
+    print()
+    print(text)
+    with open(os.path.join(args.work, "report.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump({"env": env, "args": vars(args), "results": R, "failures": fails.items}, f, indent=1)
+    print("(report: %s/report.md, raw figures: %s/results.json)" % (args.work, args.work))
+    return 1 if fails.items or R.get("leftover_cgroups") else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--work", default="/tmp/tinyctr-bench", help="build and result directory")
+    p.add_argument("--tinyctr", required=True, help="tinyctr binary")
+    p.add_argument("--quick", action="store_true", help="a few runs of everything (CI)")
+    p.add_argument("--only", default="", help="comma list of tools: " +
+                   "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base")
+    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load")
+    p.add_argument("--runs", type=int, default=300, help="back-to-back runs per tool")
+    p.add_argument("--rounds", type=int, default=3, help="back-to-back rounds (order rotated)")
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--spaced-runs", type=int, default=40)
+    p.add_argument("--gap-min", type=float, default=0.1)
+    p.add_argument("--gap-max", type=float, default=0.3)
+    p.add_argument("--seq", type=int, default=100)
+    p.add_argument("--conc", type=int, default=8)
+    p.add_argument("--conc-total", type=int, default=100)
+    p.add_argument("--load", default="1,10,100")
+    p.add_argument("--load-runs", type=int, default=30)
+    p.add_argument("--rss-runs", type=int, default=3)
+    args = p.parse_args()
+    if args.quick:
+        args.runs, args.rounds, args.warmup = 10, 1, 2
+        args.spaced_runs, args.seq, args.conc_total = 3, 10, 16
+        args.load, args.load_runs, args.rss_runs = "1,10", 3, 1
+    args.load = [int(x) for x in str(args.load).split(",") if x]
+    if args.inner:
+        return inner(args)
+    return outer(args, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+/* floor: the physical floor for "start a container, run true, tear it down".
+ *
+ * What any runtime must do at least, done directly in C with nothing else:
+ * clone3 into new UTS, PID, mount, IPC and network namespaces; in the child make /
+ * MS_REC|MS_PRIVATE, mount a fresh proc (nosuid,nodev,noexec, NULL data: "" would
+ * make the kernel copy a page), set the hostname, execve the command as PID 1.
+ *
+ *   floor [-m BYTES] COMMAND [ARG...]
+ *
+ * -m adds a cgroup v1 memory limit the way a runtime has to: mkdir a cgroup below
+ * our own memory cgroup (from /proc/self/cgroup), write memory.limit_in_bytes,
+ * clone, write the child's pid to cgroup.procs, then release the child through a
+ * pipe (it must not exec before it is inside its limits), wait, rmdir.
+ * Exit status: the command's, 128+signal if killed, 125 if floor itself failed.
+ * Static with musl: no dynamic loader time in the figure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+/* The kernel's struct clone_args (v0 layout, 64 bytes); musl does not ship it. */
+struct clone_args_v0 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static void die(const char *what, const char *obj)
+{
+	int e = errno;
+	dprintf(2, "floor: %s %s: %s\n", what, obj, strerror(e));
+	_exit(125);
+}
+
+/* Write a short string into a cgroup control file. */
+static void put(const char *dir, const char *file, const char *val)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/%s", dir, file);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		die("write", p);
+	close(fd);
+}
+
+/* Our own memory cgroup path from /proc/self/cgroup ("4:memory:/a/b" -> "/a/b"). */
+static void own_memory_cgroup(char *out, size_t n)
+{
+	char buf[4096];
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (len < 0)
+		die("read", "/proc/self/cgroup");
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			*c2 = 0;
+			/* controllers are a comma list: match the word "memory" exactly */
+			for (char *w = strtok(c1 + 1, ","); w; w = strtok(NULL, ","))
+				if (!strcmp(w, "memory")) {
+					snprintf(out, n, "%s", strcmp(c2 + 1, "/") ? c2 + 1 : "");
+					return;
+				}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	errno = ENOENT;
+	die("find memory cgroup in", "/proc/self/cgroup");
+}
+
+int main(int argc, char **argv)
+{
+	const char *mem = NULL;
+	int i = 1;
+	if (i + 1 < argc && !strcmp(argv[i], "-m"))
+		mem = argv[i + 1], i += 2;
+	if (i >= argc) {
+		dprintf(2, "usage: floor [-m BYTES] COMMAND [ARG...]\n");
+		return 125;
+	}
+
+	char cg[4096] = "";
+	int go[2] = { -1, -1 };
+	if (mem) {
+		char own[2048];
+		own_memory_cgroup(own, sizeof own);
+		snprintf(cg, sizeof cg, "/sys/fs/cgroup/memory%s/floor-%d", own, (int)getpid());
+		if (mkdir(cg, 0755) < 0)
+			die("mkdir", cg);
+		put(cg, "memory.limit_in_bytes", mem);
+		if (pipe2(go, O_CLOEXEC) < 0)
+			die("pipe2", "");
+	}
+
+	struct clone_args_v0 ca = {
+		.flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0)
+		die("clone3", "");
+	if (pid == 0) {
+		if (mem) {
+			char c;
+			close(go[1]);
+			/* wait until the parent has put us into the cgroup */
+			if (read(go[0], &c, 1) != 1)
+				_exit(125);
+		}
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			die("make private", "/");
+		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			die("mount proc", "/proc");
+		if (sethostname("floor", 5) < 0)
+			die("sethostname", "floor");
+		execvp(argv[i], argv + i);
+		die("execvp", argv[i]);
+	}
+
+	if (mem) {
+		char s[24];
+		close(go[0]);
+		snprintf(s, sizeof s, "%ld", pid);
+		put(cg, "cgroup.procs", s);
+		if (write(go[1], "g", 1) != 1)
+			die("release child", "");
+		close(go[1]);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid", "");
+	if (mem && rmdir(cg) < 0)
+		die("rmdir", cg);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
