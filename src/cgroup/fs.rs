@@ -160,7 +160,9 @@ pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(e),
         };
-        kill_all(dir.as_fd());
+        if !fake {
+            kill_all(dir.as_fd());
+        }
         if depth < MAX_DEPTH {
             remove_children(dir.as_fd(), fake, depth);
         }

@@ -200,8 +200,16 @@ impl Cgroup {
                 }
             }
         };
-        if optional && rustix::fs::access(parent.as_cstr(), rustix::fs::Access::WRITE_OK).is_err() {
-            return Ok(());
+        if optional {
+            // The parent may not exist yet (--cgroup-parent): a read-only mount shows at
+            // its mount point already.
+            let mut probe: Buf<PATH> = Buf::from(match limits.cgroup_parent {
+                Some(_) => h.mount.as_bytes(),
+                None => parent.as_bytes(),
+            });
+            if rustix::fs::access(probe.as_cstr(), rustix::fs::Access::WRITE_OK).is_err() {
+                return Ok(());
+            }
         }
         let d = self.n;
         self.n += 1;
@@ -348,6 +356,12 @@ impl Cgroup {
             // Parents tinyctr made for --cgroup-parent, when no other run uses them.
             d.path.truncate(slash);
             for _ in 0..d.created_parents {
+                #[cfg(test)]
+                if self.fake {
+                    if let Ok(p) = fs::open_dir(CWD, d.path.as_cstr()) {
+                        fs::fake_unpopulate(p.as_fd());
+                    }
+                }
                 let _ = rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR);
                 let up = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
                 d.path.truncate(up);
