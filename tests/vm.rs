@@ -6,7 +6,7 @@
 //! packs the initramfs, boots qemu, and returns the script's status. The console output
 //! is shown when a test fails (and always with `--nocapture`).
 //!
-//! To add a test: write `tests/vm/guest/NAME.sh` (start it with `. /vm/lib.sh`) and
+//! To add a test: write `tests/vm/guest/NAME.sh` (copy hello.sh; helpers in lib.sh) and
 //! add one line below, `vm_test!(NAME: v2, v1, hybrid, bare);` with the layouts it
 //! should run in. Test names are `NAME::LAYOUT`, so `cargo test --test vm NAME` or
 //! `cargo test --test vm hybrid` pick a subset.
@@ -94,11 +94,9 @@ macro_rules! vm_test {
     };
 }
 
-// The harness itself: each layout is what it claims to be, and tinyctr starts.
-vm_test!(smoke: v2, v1, hybrid, bare);
-
 // `tinyctr run` (issue 2) on every host layout: PID 1, hostname, /proc flags, exit
 // statuses, mount isolation; in bare it runs with nothing mounted and leaves nothing.
+// It also checks that each layout is what the harness claims.
 vm_test!(run: v2, v1, hybrid, bare);
 
 // `tinyctr run --init`: signals forwarded (SIGTERM stops `sleep 100` with 143), zombies reaped.

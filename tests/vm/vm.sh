@@ -68,7 +68,7 @@ probe_accel() {
 	verdict=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		# A short real boot: on nested hosts /dev/kvm exists yet qemu aborts with -cpu host.
-		if timeout_s=30 qemu_boot kvm bare smoke 2>&1 | tr -d '\r' | grep -q '^TINYCTR-VM-RESULT: 0$'; then
+		if timeout_s=30 qemu_boot kvm bare hello 2>&1 | tr -d '\r' | grep -q '^TINYCTR-VM-RESULT: 0$'; then
 			verdict=kvm
 		fi
 	fi

@@ -39,7 +39,7 @@ if proc_open; then
 fi
 
 # An orphan is reparented to PID 1; tinyctr's init must reap it when it exits.
-zombies=$($T run --init /bin/sh -c '(/bin/sleep 0.2 &); /bin/sleep 1.5; cat /proc/[0-9]*/stat' | awk '$3 == "Z"' | wc -l)
+zombies=$($T run --init /bin/sh -c '(/bin/sleep 0.1 &); /bin/sleep 0.8; cat /proc/[0-9]*/stat' | awk '$3 == "Z"' | wc -l)
 check_eq 0 "$zombies" "--init reaps orphaned zombies"
 
 check_eq "$before" "$(host_mounts)" "the host's mount table is unchanged"
