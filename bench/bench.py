@@ -137,6 +137,9 @@ def outer(args, rest):
         cmd = ["unshare", "--mount", "--cgroup", "--propagation", "private",
                os.path.join(HERE, "cgns.sh"), sys.executable, os.path.abspath(__file__), "--inner"] + rest
         status = subprocess.call(cmd, preexec_fn=enter)
+        if status < 0:
+            print("bench: the measuring process was killed by signal %d" % -status, file=sys.stderr)
+            status = 2
     finally:
         leftovers = []
         for d in made:
@@ -145,6 +148,7 @@ def outer(args, rest):
             if os.path.exists(d):
                 print("bench: could not remove cgroup %s" % d, file=sys.stderr)
                 status = 2
+        leftovers = [x for x in leftovers if os.path.basename(x) != "driver"]
         if leftovers:
             print("bench: removed leftover cgroups below our bench cgroup: %s" % ", ".join(leftovers), file=sys.stderr)
             if status == 0:
@@ -596,7 +600,7 @@ def budget_lines(res, mode):
 
 def report(env, tools, R, args):
     L = ["## tinyctr benchmark", ""]
-    L += ["Machine: %s" % env["machine"], "", "Tools: %s" % env["versions"], "",
+    L += ["Machine: %s; load average %s at start, %s at the end" % (env["machine"], env["loadavg"], read("/proc/loadavg").split()[0]), "", "Tools: %s" % env["versions"], "",
           "All runs (every tool, every section) ran inside a private mount + cgroup namespace",
           "where /sys/fs/cgroup holds only the cgroup v1 hierarchies, rooted at a cgroup the",
           "benchmark created below its own: crun 1.8 refuses this host's hybrid layout",
@@ -676,6 +680,7 @@ def environment():
     except OSError:
         deb = platform.platform()
     return {"machine": "%s, kernel %s, %d CPUs (%s)" % (deb, platform.release(), os.cpu_count(), cpu),
+            "loadavg": read("/proc/loadavg").split()[0],
             "versions": "; ".join([ver(["crun", "--version"]), ver(["runc", "--version"]),
                                    ver(["bwrap", "--version"]), ver(["unshare", "--version"]),
                                    ver(["hyperfine", "--version"])])}
@@ -687,7 +692,7 @@ def cgroup_leftovers():
     for h in os.listdir("/sys/fs/cgroup"):
         top = os.path.join("/sys/fs/cgroup", h)
         for dirpath, dirnames, _ in os.walk(top):
-            if dirpath != top:
+            if dirpath not in (top, os.path.join(top, "driver")):
                 found.append(os.path.relpath(dirpath, "/sys/fs/cgroup"))
     return found
 
@@ -711,6 +716,8 @@ def inner(args):
     fails = Failures()
     env = environment()
     print("tinyctr benchmark: %s" % env["machine"], flush=True)
+    if float(env["loadavg"]) > 0.5:
+        print("bench: load average is %s: other work on this machine will show in the figures" % env["loadavg"], flush=True)
     print("Running every tool inside a private mount + cgroup namespace with only the cgroup v1 "
           "hierarchies mounted (crun 1.8 refuses the host's hybrid layout).", flush=True)
     oci_cleanup()  # containers of an earlier, interrupted run

@@ -11,6 +11,7 @@
 # mount's root is our own cgroup (memory: /process_api/<id>, elsewhere /).
 # Whatever a runtime creates under /sys/fs/cgroup/<ctl>/ is then a child of our
 # own cgroup, never a sibling, and nothing outside the namespace changes.
+# COMMAND itself runs in the child cgroup "driver" of that root (see below).
 set -euo pipefail
 [ "$(readlink /proc/self/ns/cgroup)" != "$(readlink /proc/1/ns/cgroup)" ] || {
 	echo "cgns.sh: not in a private cgroup namespace (run it under unshare -m -C)" >&2
@@ -32,5 +33,17 @@ for line in "${v1[@]}"; do
 	mkdir -p "$mnt"
 	case ,$opts, in *,name=*) opts=none,$opts ;; esac
 	mount -t cgroup -o "$opts" cgroup "$mnt"
+done
+# Run COMMAND one level down, in a "driver" cgroup, so the namespace's root cgroup
+# holds no process: a runtime that wrongly kills "every process in its cgroup's
+# parent" (crun was seen to kill the benchmark once, in the middle of its cleanup)
+# then finds nobody there.
+for h in /sys/fs/cgroup/*/; do
+	mkdir -p "$h/driver"
+	if [ -f "$h/cpuset.cpus" ]; then
+		cat "$h/cpuset.cpus" >"$h/driver/cpuset.cpus"
+		cat "$h/cpuset.mems" >"$h/driver/cpuset.mems"
+	fi
+	echo $$ >"$h/driver/cgroup.procs"
 done
 exec "$@"

@@ -5,12 +5,15 @@
  * MS_REC|MS_PRIVATE, mount a fresh proc (nosuid,nodev,noexec, NULL data: "" would
  * make the kernel copy a page), set the hostname, execve the command as PID 1.
  *
- *   floor [-m BYTES] COMMAND [ARG...]
+ *   floor [-m BYTES | -M BYTES] COMMAND [ARG...]
  *
- * -m adds a cgroup v1 memory limit the way a runtime has to: mkdir a cgroup below
- * our own memory cgroup (from /proc/self/cgroup), write memory.limit_in_bytes,
- * clone, write the child's pid to cgroup.procs, then release the child through a
- * pipe (it must not exec before it is inside its limits), wait, rmdir.
+ * -m adds a memory limit the way a runtime has to without CLONE_INTO_CGROUP:
+ * mkdir a cgroup below our own memory cgroup (from /proc/self/cgroup), write the
+ * limit (v1 memory.limit_in_bytes, v2 memory.max), clone, write the child's pid
+ * to cgroup.procs (a migration), then release the child through a pipe (it must
+ * not exec before it is inside its limits), wait, rmdir.
+ * -M (cgroup v2 only) does the same but has clone3 create the child inside the
+ * cgroup (CLONE_INTO_CGROUP): no migration, no handshake.
  * Exit status: the command's, 128+signal if killed, 125 if floor itself failed.
  * Static with musl: no dynamic loader time in the figure.
  */
@@ -33,9 +36,15 @@
 #define SYS_clone3 435
 #endif
 
-/* The kernel's struct clone_args (v0 layout, 64 bytes); musl does not ship it. */
-struct clone_args_v0 {
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* The kernel's struct clone_args up to .cgroup (88 bytes; the first 64 are the
+ * original layout, passed alone when no cgroup is asked for). musl lacks it. */
+struct clone_args_v1 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
 };
 
 static void die(const char *what, const char *obj)
@@ -56,9 +65,12 @@ static void put(const char *dir, const char *file, const char *val)
 	close(fd);
 }
 
-/* Our own memory cgroup path from /proc/self/cgroup ("4:memory:/a/b" -> "/a/b"). */
-static void own_memory_cgroup(char *out, size_t n)
+/* The directory of our own memory cgroup: v1 "N:memory:/a/b" -> /sys/fs/cgroup/memory/a/b,
+ * else v2 "0::/a/b" -> /sys/fs/cgroup/a/b. Sets *v2. */
+static void own_memory_cgroup(char *out, size_t n, int *v2)
 {
+	char unified[2000] = "";
+	int have_unified = 0;
 	char buf[4096];
 	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
 	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
@@ -74,52 +86,73 @@ static void own_memory_cgroup(char *out, size_t n)
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (c2) {
 			*c2 = 0;
+			const char *path = strcmp(c2 + 1, "/") ? c2 + 1 : "";
+			if (c2 == c1 + 1) {
+				snprintf(unified, sizeof unified, "%s", path);
+				have_unified = 1;
+			}
 			/* controllers are a comma list: match the word "memory" exactly */
 			for (char *w = strtok(c1 + 1, ","); w; w = strtok(NULL, ","))
 				if (!strcmp(w, "memory")) {
-					snprintf(out, n, "%s", strcmp(c2 + 1, "/") ? c2 + 1 : "");
+					snprintf(out, n, "/sys/fs/cgroup/memory%s", path);
+					*v2 = 0;
 					return;
 				}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	errno = ENOENT;
-	die("find memory cgroup in", "/proc/self/cgroup");
+	if (!have_unified) {
+		errno = ENOENT;
+		die("find memory cgroup in", "/proc/self/cgroup");
+	}
+	snprintf(out, n, "/sys/fs/cgroup%s", unified);
+	*v2 = 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *mem = NULL;
-	int i = 1;
-	if (i + 1 < argc && !strcmp(argv[i], "-m"))
-		mem = argv[i + 1], i += 2;
+	int i = 1, into = 0, v2 = 0;
+	if (i + 1 < argc && (!strcmp(argv[i], "-m") || !strcmp(argv[i], "-M")))
+		into = argv[i][1] == 'M', mem = argv[i + 1], i += 2;
 	if (i >= argc) {
-		dprintf(2, "usage: floor [-m BYTES] COMMAND [ARG...]\n");
+		dprintf(2, "usage: floor [-m BYTES | -M BYTES] COMMAND [ARG...]\n");
 		return 125;
 	}
 
 	char cg[4096] = "";
-	int go[2] = { -1, -1 };
+	int go[2] = { -1, -1 }, cgfd = -1;
 	if (mem) {
 		char own[2048];
-		own_memory_cgroup(own, sizeof own);
-		snprintf(cg, sizeof cg, "/sys/fs/cgroup/memory%s/floor-%d", own, (int)getpid());
+		own_memory_cgroup(own, sizeof own, &v2);
+		if (into && !v2) {
+			dprintf(2, "floor: -M needs cgroup v2 (CLONE_INTO_CGROUP)\n");
+			return 125;
+		}
+		snprintf(cg, sizeof cg, "%s/floor-%d", own, (int)getpid());
 		if (mkdir(cg, 0755) < 0)
 			die("mkdir", cg);
-		put(cg, "memory.limit_in_bytes", mem);
-		if (pipe2(go, O_CLOEXEC) < 0)
+		put(cg, v2 ? "memory.max" : "memory.limit_in_bytes", mem);
+		if (into) {
+			cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cgfd < 0)
+				die("open", cg);
+		} else if (pipe2(go, O_CLOEXEC) < 0) {
 			die("pipe2", "");
+		}
 	}
 
-	struct clone_args_v0 ca = {
+	struct clone_args_v1 ca = {
 		.flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
 		.exit_signal = SIGCHLD,
 	};
-	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (into)
+		ca.flags |= CLONE_INTO_CGROUP, ca.cgroup = (uint64_t)cgfd;
+	long pid = syscall(SYS_clone3, &ca, into ? sizeof ca : 64);
 	if (pid < 0)
 		die("clone3", "");
 	if (pid == 0) {
-		if (mem) {
+		if (mem && !into) {
 			char c;
 			close(go[1]);
 			/* wait until the parent has put us into the cgroup */
@@ -136,7 +169,7 @@ int main(int argc, char **argv)
 		die("execvp", argv[i]);
 	}
 
-	if (mem) {
+	if (mem && !into) {
 		char s[24];
 		close(go[0]);
 		snprintf(s, sizeof s, "%ld", pid);
