@@ -13,12 +13,27 @@ check "the guest's / is the initramfs (tmpfs or ramfs)" sh -c 't=$(stat -f -c %T
 
 # The switch itself, and what can be seen from inside.
 check_eq "inside the rootfs" "$(run -r "$R" /bin/cat /marker 2>&1)" "cat /marker inside the rootfs"
-check_eq "bin dev marker proc sys tmp" "$(in_root 'ls -A / | tr "\n" " "' | sed 's/ $//')" "/ holds the rootfs only"
+# What DIR holds, plus the mount points tinyctr creates there.
+want=$( (ls -A "$R"; echo dev; echo proc; echo sys) | sort -u | tr '\n' ' ' | sed 's/ $//')
+check_eq "$want" "$(in_root 'ls -A / | tr "\n" " "' | sed 's/ $//')" "/ holds the rootfs only"
 check_eq "absent" "$(in_root 'test -e /vm/lib.sh || test -e /init || test -e /bin/tinyctr || echo absent')" \
 	"initramfs files invisible"
 check_eq "inside the rootfs" "$(in_root 'cd /.. && cat marker')" "/.. is the rootfs root"
-check_eq "bin dev marker proc sys tmp" "$(in_root 'ls -A /proc/1/root/ | tr "\n" " "' | sed 's/ $//')" \
+check_eq "$want" "$(in_root 'ls -A /proc/1/root/ | tr "\n" " "' | sed 's/ $//')" \
 	"PID 1's root is the rootfs"
+
+# A container's root holds CAP_SYS_CHROOT: the classic chroot escape (escape.c) must land
+# in DIR again, not in the initramfs. DIR's mount sits on the rootfs root, and ".." never
+# leaves a stack of mounts each mounted on its parent's root.
+if [ -x "$R/escape" ]; then
+	# Control: from a plain chroot into DIR (no mount of its own) the same program does
+	# get out, to the initramfs and its /init.
+	check_match "* init *" " $(chroot "$R" /escape 2>&1 | tr '\n' ' ')" "control: escape.c escapes a plain chroot"
+	check_eq "$want" "$(run -r "$R" /escape 2>&1 | sort | tr '\n' ' ' | sed 's/ $//')" \
+		"a chroot escape stays in the rootfs"
+else
+	skip "chroot escape: /escape was not built (no static C compiler when the initramfs was made)"
+fi
 
 # Mount table: one /, and only what tinyctr mounted inside.
 mi=$(in_root 'cat /proc/self/mountinfo')
