@@ -9,11 +9,14 @@
 //! initramfs that was never switch_root'ed away), pivot_root(2) answers EINVAL because
 //! that mount has no parent. We check that this is really the case (see
 //! [`root_is_initramfs`]) and then do what switch_root(8) and runc's `--no-pivot` do:
-//! move the DIR mount onto `/` and chroot into it. The old root's files then lie *under*
-//! the container's root mount: no path the container resolves reaches them (`/..` is `/`,
-//! and /proc/self/mountinfo lists nothing above the root), but a process holding
-//! CAP_SYS_CHROOT can escape a chroot, and it would find the initramfs and the guest's
-//! own mounts there. See the README's --rootfs section.
+//! move the DIR mount onto `/` and chroot into it. The initramfs stays the namespace's
+//! root mount, *under* DIR's mount, with the guest's own /proc, /sys, /dev still mounted
+//! in it; no path the container resolves reaches them: `/..` is `/`, mountinfo lists
+//! nothing above the root, and even the classic chroot escape (chroot into a subdirectory,
+//! walk `..`) comes back to DIR, because `..` from the root of a mount that sits on its
+//! parent's root climbs the whole stack to the namespace's root and lands on the top
+//! mount again (tests/vm/guest/rootfs.sh checks this, with a control that does escape a
+//! plain chroot). See the README's --rootfs section for what this does not guarantee.
 
 use core::ffi::CStr;
 use rustix::fs::CWD;
