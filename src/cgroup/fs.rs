@@ -138,10 +138,32 @@ pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
             continue;
         }
         let Ok(fd) = open_dir(parent, name) else { continue };
-        if lock(fd.as_fd(), false).is_ok() {
+        // A live container below it (a --cgroup-parent named tinyctr-*) keeps it alive.
+        if lock(fd.as_fd(), false).is_ok() && !any_locked(fd.as_fd(), 0) {
             let _ = remove_tree(parent, name, fake, 0);
         }
     }
+}
+
+/// True if a cgroup below `dir` is locked, i.e. holds a running container.
+fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
+    if depth >= MAX_DEPTH {
+        return false;
+    }
+    let Ok(list) = open_dir(dir, c".") else { return false };
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
+    let mut entries = RawDir::new(&list, &mut buf);
+    while let Some(Ok(e)) = entries.next() {
+        let n = e.file_name();
+        if e.file_type() != rustix::fs::FileType::Directory || n.to_bytes() == b"." || n.to_bytes() == b".." {
+            continue;
+        }
+        let Ok(child) = open_dir(dir, n) else { continue };
+        if lock(child.as_fd(), false) == Err(Errno::WOULDBLOCK) || any_locked(child.as_fd(), depth + 1) {
+            return true;
+        }
+    }
+    false
 }
 
 /// How deep `remove_tree` follows cgroups a container created inside its own.

@@ -22,7 +22,11 @@ impl Drop for Tree {
 impl Tree {
     fn new() -> Tree {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!("tinyctr-fake-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let p = std::env::temp_dir().join(format!(
+            "tinyctr-fake-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         Tree(p)
@@ -46,8 +50,9 @@ impl Tree {
     }
 
     fn layout(&self, cgroup: &[u8], mountinfo: &[u8]) -> Layout {
-        let mut l = Layout::parse(SliceSource::new(cgroup), SliceSource::new(mountinfo), self.0.to_str().unwrap().as_bytes())
-            .unwrap();
+        let mut l =
+            Layout::parse(SliceSource::new(cgroup), SliceSource::new(mountinfo), self.0.to_str().unwrap().as_bytes())
+                .unwrap();
         l.fake = true;
         l.read_unified_controllers();
         l
@@ -71,10 +76,29 @@ fn hybrid_tree(with_memsw: bool) -> (Tree, Layout) {
     let mem: Vec<_> = MEMORY_FILES.iter().copied().filter(|(f, _)| with_memsw || !f.contains("memsw")).collect();
     t.dir("/sys/fs/cgroup/memory", &mem)
         .dir(OWN_MEM, &mem)
-        .dir("/sys/fs/cgroup/cpu", &[("cpu.shares", ""), ("cpu.cfs_period_us", ""), ("cpu.cfs_quota_us", ""), ("cgroup.procs", "")])
-        .dir("/sys/fs/cgroup/cpuset", &[("cpuset.cpus", "0-3\n"), ("cpuset.mems", "0\n"), ("cpuset.effective_cpus", "0-3\n"), ("cgroup.procs", "")])
+        .dir(
+            "/sys/fs/cgroup/cpu",
+            &[("cpu.shares", ""), ("cpu.cfs_period_us", ""), ("cpu.cfs_quota_us", ""), ("cgroup.procs", "")],
+        )
+        .dir(
+            "/sys/fs/cgroup/cpuset",
+            &[
+                ("cpuset.cpus", "0-3\n"),
+                ("cpuset.mems", "0\n"),
+                ("cpuset.effective_cpus", "0-3\n"),
+                ("cgroup.procs", ""),
+            ],
+        )
         .dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", "")])
-        .dir("/sys/fs/cgroup/unified", &[("cgroup.controllers", "hugetlb\n"), ("cgroup.subtree_control", ""), ("cgroup.procs", ""), ("cgroup.kill", "")]);
+        .dir(
+            "/sys/fs/cgroup/unified",
+            &[
+                ("cgroup.controllers", "hugetlb\n"),
+                ("cgroup.subtree_control", ""),
+                ("cgroup.procs", ""),
+                ("cgroup.kill", ""),
+            ],
+        );
     let l = t.layout(
         include_bytes!("../../tests/fixtures/hybrid-thishost.cgroup"),
         include_bytes!("../../tests/fixtures/hybrid-thishost.mountinfo"),
@@ -182,7 +206,8 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
     assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-4242/cgroup.procs"), "777777");
 
     assert!(!cg.oom_killed());
-    std::fs::write(t.path(&format!("{mem}/memory.oom_control")), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n").unwrap();
+    std::fs::write(t.path(&format!("{mem}/memory.oom_control")), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
+        .unwrap();
     assert!(cg.oom_killed());
     assert_eq!(cg.memory_limit(), Some(64 << 20));
 
@@ -224,7 +249,9 @@ fn v1_swap_variants() {
     let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m")]), 1).must();
     assert!(!exists(&t.path(&format!("{mem}/memory.memsw.limit_in_bytes"))));
     drop(cg);
-    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1).err().expect("an error");
+    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1)
+        .err()
+        .expect("an error");
     assert_eq!(e.status, 125);
     assert!(msg(e).starts_with("--memory-swap: this kernel does not account swap"));
     assert!(!exists(&t.path(&mem)), "removed after the failure");
@@ -243,9 +270,18 @@ fn v1_cpuset_copied_from_parent_when_not_given() {
     let t2 = Tree::new();
     t2.dir(
         "/sys/fs/cgroup/cpu,cpuset",
-        &[("cpuset.cpus", "0-1\n"), ("cpuset.mems", "0\n"), ("cpu.cfs_period_us", ""), ("cpu.cfs_quota_us", ""), ("cgroup.procs", "")],
+        &[
+            ("cpuset.cpus", "0-1\n"),
+            ("cpuset.mems", "0\n"),
+            ("cpu.cfs_period_us", ""),
+            ("cpu.cfs_quota_us", ""),
+            ("cgroup.procs", ""),
+        ],
     );
-    let l2 = t2.layout(b"3:cpu,cpuset:/\n", b"38 33 0:32 / /sys/fs/cgroup/cpu,cpuset rw shared:15 - cgroup cgroup rw,cpu,cpuset\n");
+    let l2 = t2.layout(
+        b"3:cpu,cpuset:/\n",
+        b"38 33 0:32 / /sys/fs/cgroup/cpu,cpuset rw shared:15 - cgroup cgroup rw,cpu,cpuset\n",
+    );
     let cg = Cgroup::create_in(&l2, &limits(&[(LimitKey::Cpus, "1.5")]), 3).must();
     assert_eq!(t2.read("/sys/fs/cgroup/cpu,cpuset/tinyctr-3/cpuset.cpus"), "0-1");
     assert_eq!(t2.read("/sys/fs/cgroup/cpu,cpuset/tinyctr-3/cpuset.mems"), "0");
@@ -322,7 +358,8 @@ fn names_are_locked_and_stale_ones_swept() {
 #[test]
 fn cgroup_parent_is_made_and_removed() {
     let (t, l) = hybrid_tree(true);
-    let lim = limits(&[(LimitKey::CpusetCpus, "2"), (LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "/mine/sub/")]);
+    let lim =
+        limits(&[(LimitKey::CpusetCpus, "2"), (LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "/mine/sub/")]);
     let cg = Cgroup::create_in(&l, &lim, 8).must();
     assert_eq!(t.read("/sys/fs/cgroup/pids/mine/sub/tinyctr-8/pids.max"), "5");
     // New cpuset parents are filled from theirs, so the container's can be set.
@@ -346,10 +383,15 @@ fn missing_controller_names_it_and_how_to_mount() {
     let t = Tree::new();
     t.dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", "")]);
     let l = t.layout(b"8:pids:/\n", b"39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n");
-    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "3"), (LimitKey::Memory, "1g")]), 5).err().expect("an error");
+    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "3"), (LimitKey::Memory, "1g")]), 5)
+        .err()
+        .expect("an error");
     assert_eq!(e.status, 125);
     let m = msg(e);
-    assert!(m.starts_with("--memory needs the memory cgroup controller, and no mounted cgroup hierarchy has it;"), "{m}");
+    assert!(
+        m.starts_with("--memory needs the memory cgroup controller, and no mounted cgroup hierarchy has it;"),
+        "{m}"
+    );
     assert!(m.contains("mount -t cgroup -o memory none /sys/fs/cgroup/memory"), "{m}");
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-5")), "nothing created before the check");
     // Pure v1 with only --name: the pids hierarchy anchors it.
@@ -383,6 +425,10 @@ fn cpuset_and_memory_hints() {
     let t = Tree::new();
     t.dir("/m", &[("memory.usage_in_bytes", "123456\n")]);
     let d = fs::open_dir(CWD, CString::new(t.path("/m").to_str().unwrap()).unwrap().as_c_str()).unwrap();
-    let e = v1::usage_hint(fs::write_error(b"1", b"/m", c"memory.limit_in_bytes", Errno::BUSY), d.as_fd(), c"memory.usage_in_bytes");
+    let e = v1::usage_hint(
+        fs::write_error(b"1", b"/m", c"memory.limit_in_bytes", Errno::BUSY),
+        d.as_fd(),
+        c"memory.usage_in_bytes",
+    );
     assert!(msg(e).ends_with("; the cgroup already uses 123456 bytes (memory.usage_in_bytes)"));
 }

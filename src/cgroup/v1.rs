@@ -142,7 +142,8 @@ fn parent_value<'b>(parent: BorrowedFd<'_>, file: &CStr, effective: &CStr, buf: 
 /// A failed `cpuset.cpus` write, with the CPUs available as the hint.
 pub fn cpuset_error(list: &[u8], path: &[u8], file: &CStr, e: Errno, avail: &[u8]) -> Error {
     let err = write_error(list, path, file, e);
-    if e != Errno::INVAL || avail.is_empty() {
+    // EINVAL: not within the parent's CPUs; ERANGE: beyond the CPUs this machine has.
+    if !(e == Errno::INVAL || e == Errno::RANGE) || avail.is_empty() {
         return err;
     }
     let mut h = Buf::<300>::new();
