@@ -3,7 +3,8 @@
 #
 # It holds only busybox-static (Debian's /bin/busybox, fetched with `apt-get download`
 # and `dpkg -x`, plus a symlink per applet), the static tinyctr binary, our /init, the
-# guest assert library and every guest test script, so one image serves every test.
+# guest assert library, every guest test script, and the kernel modules kernel.sh kept
+# (in /lib/modules, for `insmod`), so one image serves every test.
 # Uncompressed newc cpio: nothing for a TCG guest to decompress.
 #
 # Hooks: each tests/vm/hooks/*.sh runs as `sh HOOK ROOT` with ROOT the staging directory
@@ -30,7 +31,7 @@ busybox=$dir/busybox
 
 key=$({
 	sha256sum "$tinyctr" "$busybox" "$here/init" "$here/lib.sh" "$here/initramfs.sh"
-	find "$here/guest" "$here/hooks" -type f | LC_ALL=C sort | xargs -r sha256sum
+	find "$here/guest" "$here/hooks" "$dir/modules" -type f | LC_ALL=C sort | xargs -r sha256sum
 } | sed 's/ .*//' | sha256sum | cut -c1-64)
 if [ -s "$dir/initramfs.cpio" ] && [ "$(cat "$dir/initramfs.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
@@ -40,7 +41,8 @@ root=$(mktemp -d "$dir/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 chmod 755 "$root"
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
-	"$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/root" "$root/etc" "$root/vm/guest"
+	"$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/root" "$root/etc" "$root/vm/guest" \
+	"$root/lib/modules"
 chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 cp "$busybox" "$root/bin/busybox"
@@ -51,6 +53,7 @@ cp "$tinyctr" "$root/bin/tinyctr"
 cp "$here/init" "$root/init"
 cp "$here/lib.sh" "$root/vm/lib.sh"
 cp "$here"/guest/*.sh "$root/vm/guest/"
+cp "$dir"/modules/*.ko "$root/lib/modules/" 2>/dev/null || true
 chmod 755 "$root/init" "$root/bin/tinyctr"
 # The kernel opens /dev/console for /init before we can mount devtmpfs; its built-in
 # initramfs has the node, but provide it where we may (mknod needs root).

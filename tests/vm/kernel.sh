@@ -1,5 +1,6 @@
 #!/bin/sh
-# kernel.sh DIR: make DIR/vmlinux, the uncompressed Debian kernel the test VMs boot.
+# kernel.sh DIR: make DIR/vmlinux, the uncompressed Debian kernel the test VMs boot,
+# and DIR/modules/*.ko, the few modules a guest may insmod (see MODULES).
 #
 # The kernel is the image that `linux-image-amd64` depends on, fetched with
 # `apt-get download` and unpacked with `dpkg -x` (never installed on the host). We boot
@@ -8,8 +9,12 @@
 # Idempotent: an existing DIR/vmlinux is kept, so a second run downloads nothing.
 set -eu
 
+# Features Debian builds as modules that guest tests may need (path under the
+# kernel's module tree). Everything the harness itself needs is built in.
+MODULES="kernel/fs/overlayfs/overlay.ko"
+
 dir=$1
-[ -s "$dir/vmlinux" ] && exit 0
+[ -s "$dir/vmlinux" ] && [ -d "$dir/modules" ] && exit 0
 mkdir -p "$dir"
 work=$(mktemp -d "$dir/kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -37,6 +42,10 @@ dpkg -x "$deb" "$work/root"
 bz=$(ls "$work"/root/boot/vmlinuz-* | head -n 1)
 cp "$work"/root/boot/config-* "$dir/config" 2>/dev/null || true
 basename "$deb" >"$dir/kernel-package"
+mkdir -p "$work/modules"
+for m in $MODULES; do
+	cp "$work"/root/lib/modules/*/"$m" "$work/modules/"
+done
 
 # extract-vmlinux, rewritten: a bzImage is a small loader followed by the compressed
 # kernel. Find each candidate compression magic, decompress from there (the loader and
@@ -64,4 +73,6 @@ try xz '\xfd7zXZ\x00' xz -dc ||
 	echo "kernel.sh: no known compressed kernel found in $bz" >&2
 	exit 1
 }
+rm -rf "$dir/modules"
+mv "$work/modules" "$dir/modules"
 mv "$work/vmlinux" "$dir/vmlinux"

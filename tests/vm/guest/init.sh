@@ -12,7 +12,7 @@ check_status 143 "--init: the command killed by SIGTERM gives 143" $T run --init
 # shellcheck disable=SC2016
 check_eq 2 "$($T run --init /bin/sh -c 'echo $$')" "--init: the command is PID 2"
 
-# stop SIG WANT: `tinyctr run --init sleep 100` stops on SIG within a second with WANT.
+# stop SIG WANT: `tinyctr run --init sleep 100` stops on SIG at once, with status WANT.
 stop() {
 	$T run --init /bin/sleep 100 &
 	tpid=$!
@@ -25,7 +25,10 @@ stop() {
 		st=$?
 		took=$(($(uptime_cs) - t0))
 		check_eq "$2" "$st" "--init sleep 100: SIG$1 gives $2"
-		if [ "$took" -le 100 ]; then pass "SIG$1 stopped it in ${took}0 ms"; else fail "SIG$1 took ${took}0 ms"; fi
+		# Unloaded it takes ~30 ms here. The bound is 3 s, not issue 2's 1 s (the host tests
+		# hold that one): a TCG guest on a busy host runs slow, and an init that does not
+		# forward would take 100 s.
+		if [ "$took" -le 300 ]; then pass "SIG$1 stopped it in ${took}0 ms"; else fail "SIG$1 took ${took}0 ms"; fi
 	else
 		fail "--init sleep never showed up under tinyctr ($tpid)"
 		kill -KILL $tpid

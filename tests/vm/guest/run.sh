@@ -36,6 +36,7 @@ bare)
 	;;
 esac
 check "tinyctr --version runs" "$T" --version
+check "modules load (insmod overlay)" insmod /lib/modules/overlay.ko
 before=$(host_mounts)
 
 # --- namespaces ---
