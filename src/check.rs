@@ -5,7 +5,7 @@
 //! 1 otherwise, with the reason on the last line.
 
 use crate::buf::Buf;
-use crate::cgroup::layout::{Found, Layout, Version, CTLS};
+use crate::cgroup::layout::{Found, Layout, Version, CTLS, PATH};
 use crate::cgroup::Cgroup;
 use crate::error::push_errno;
 use crate::limits::{CpuQuota, Limits, CPU_PERIOD_US};
@@ -24,20 +24,22 @@ const NAMESPACES: [(&str, u32); 6] = [
 ];
 
 pub fn run() -> u8 {
-    let mut b: Buf<1024> = Buf::new();
-    let mut fail: Buf<600> = Buf::new();
+    // What stops `run` with limits, if anything (the first reason found).
+    let mut fail: Option<&str> = None;
+    let mut b: Buf<PATH> = Buf::new();
 
-    b.push(b"kernel:     ").push(rustix::system::uname().release().to_bytes()).push(b"\n");
+    b.push(b"kernel:     ").push(rustix::system::uname().release().to_bytes());
+    line(&mut b);
     b.push(b"clone3:     ");
     let clone3 = try_clone(0, true);
     match clone3 {
-        Ok(()) => b.push(b"yes\n"),
+        Ok(()) => b.push(b"yes"),
         Err(e) => {
-            b.push(b"no, ");
             push_errno(&mut b, e);
-            b.push(b" (tinyctr falls back to clone)\n")
+            b.push(b" (tinyctr falls back to clone)")
         }
     };
+    line(&mut b);
     b.push(b"namespaces:");
     for (name, flag) in NAMESPACES {
         b.push(b" ").push_str(name);
@@ -49,54 +51,45 @@ pub fn run() -> u8 {
                 b.push(b" no (");
                 push_errno(&mut b, e);
                 b.push(b")");
-                if fail.is_empty() {
-                    fail.push(b"cannot create a ").push_str(name).push(b" namespace");
-                }
+                fail = fail.or(Some("a namespace type cannot be created (see above)"));
             }
         }
     }
-    b.push(b"\n");
-    print(b.as_bytes());
-    b.clear();
+    line(&mut b);
 
     let layout = match Layout::detect() {
         Ok(l) => l,
         Err((file, e)) => {
-            b.push(b"cgroups:    unknown: cannot read ").push_str(file).push(b": ");
+            b.push(b"cgroups:    cannot read ").push_str(file).push(b": ");
             push_errno(&mut b, e);
-            b.push(b"\n");
-            print(b.as_bytes());
-            return finish(&mut fail, b"/proc is not mounted, so no cgroup can be found");
+            line(&mut b);
+            return finish(fail.or(Some("/proc is not mounted, so no cgroup can be found")));
         }
     };
-    b.push(b"cgroups:    ").push_str(layout.kind()).push(b"\n");
-    let mut missing: Buf<64> = Buf::new();
+    b.push(b"cgroups:    ").push_str(layout.kind());
+    line(&mut b);
     for c in CTLS {
-        b.push(b"  ").push_str(c.name());
-        b.push(&b"        "[..8 - c.name().len()]);
+        b.push(b"  ").push_str(c.name()).push(&b"        "[..8 - c.name().len()]);
         match layout.find(c) {
             Found::At(i) => {
                 let h = &layout.hiers[i];
-                b.push(if h.version == Version::V1 { b"v1  " } else { b"v2  " });
-                b.push(h.own.as_bytes()).push(b"\n");
+                b.push(if h.version == Version::V1 { b"v1  " } else { b"v2  " }).push(h.own.as_bytes());
             }
             Found::NotMounted(i) => {
-                b.push(b"v1, but no mount shows tinyctr's cgroup ")
-                    .push(layout.hiers[i].cgroup_path.as_bytes())
-                    .push(b"\n");
-                missing.push(b" ").push_str(c.name());
+                b.push(b"v1, but no mount shows tinyctr's cgroup ").push(layout.hiers[i].cgroup_path.as_bytes());
+                fail = fail.or(Some("a cgroup controller is missing (see above)"));
             }
             Found::Absent => {
-                b.push(b"-   no hierarchy has it\n");
-                missing.push(b" ").push_str(c.name());
+                b.push(b"-   no hierarchy has it");
+                fail = fail.or(Some("a cgroup controller is missing (see above)"));
             }
         }
+        line(&mut b);
     }
     if let Some(u) = layout.unified_mounted() {
-        b.push(b"  unified  v2  ").push(layout.hiers[u].own.as_bytes()).push(b"\n");
+        b.push(b"  unified v2  ").push(layout.hiers[u].own.as_bytes());
+        line(&mut b);
     }
-    print(b.as_bytes());
-    b.clear();
 
     // A real cgroup with every controller there is, a limit written for each.
     let limits = Limits {
@@ -107,45 +100,38 @@ pub fn run() -> u8 {
         ..Limits::default()
     };
     let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
-    b.push(b"cgroup test: ");
-    match Cgroup::create_probe(&layout, &limits, me) {
-        Ok(mut cg) => match cg.destroy() {
-            Ok(()) => b.push(b"created, limited and removed a cgroup\n"),
-            Err(e) => {
-                b.push(e.msg.as_bytes()).push(b"\n");
-                if fail.is_empty() {
-                    fail.push(b"a test cgroup could not be removed");
-                }
-                &mut b
-            }
-        },
+    print(b"cgroup test: ");
+    let res = Cgroup::create_probe(&layout, &limits, me).and_then(|mut cg| cg.destroy());
+    match res {
+        Ok(()) => print(b"created, limited and removed a cgroup\n"),
         Err(e) => {
-            b.push(e.msg.as_bytes()).push(b"\n");
-            if fail.is_empty() {
-                fail.push(b"tinyctr cannot create cgroups here: ").push(e.msg.as_bytes());
-            }
-            &mut b
+            print(e.line().as_bytes());
+            fail = fail.or(Some("tinyctr cannot create cgroups here (see above)"));
         }
-    };
-    print(b.as_bytes());
-    if !missing.is_empty() && fail.is_empty() {
-        fail.push(b"missing cgroup controllers:").push(missing.as_bytes());
     }
-    finish(&mut fail, b"")
+    finish(fail)
 }
 
-fn finish(fail: &mut Buf<600>, reason: &[u8]) -> u8 {
-    if fail.is_empty() && reason.is_empty() {
-        print(b"result:     tinyctr run with limits can work here\n");
-        return 0;
-    }
-    if fail.is_empty() {
-        fail.push(reason);
-    }
-    let mut b: Buf<700> = Buf::new();
-    b.push(b"result:     run with limits cannot work here: ").push(fail.as_bytes()).push(b"\n");
+/// Prints `b` as a line and empties it.
+fn line(b: &mut Buf<PATH>) {
+    b.push(b"\n");
     print(b.as_bytes());
-    1
+    b.clear();
+}
+
+fn finish(fail: Option<&str>) -> u8 {
+    match fail {
+        None => {
+            print(b"result:     tinyctr run with limits can work here\n");
+            0
+        }
+        Some(why) => {
+            print(b"result:     run with limits cannot work here: ");
+            print(why.as_bytes());
+            print(b"\n");
+            1
+        }
+    }
 }
 
 /// Clones a child with `flags` (fork semantics) that exits at once; Ok if it ran.

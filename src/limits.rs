@@ -278,7 +278,7 @@ pub fn check_parent(s: &[u8]) -> bool {
 pub fn push_size<const N: usize>(b: &mut Buf<N>, bytes: u64) {
     const UNITS: [(u32, &str); 4] = [(40, " TiB"), (30, " GiB"), (20, " MiB"), (10, " KiB")];
     for (shift, unit) in UNITS {
-        if bytes != 0 && bytes % (1 << shift) == 0 {
+        if bytes != 0 && bytes.is_multiple_of(1 << shift) {
             b.push_u64(bytes >> shift).push_str(unit);
             return;
         }

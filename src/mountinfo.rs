@@ -52,14 +52,15 @@ impl Source for SliceSource<'_> {
     }
 }
 
-/// Splits a [`Source`] into lines through an `N`-byte buffer.
+/// Splits a [`Source`] into lines through a caller's buffer (one copy of this code
+/// serves every buffer size).
 ///
 /// A line longer than the buffer is skipped whole (counted in `skipped`): in mountinfo
 /// that is an overlay mount with a long `lowerdir=` list, never a usable cgroup mount,
 /// and a path that long could not be opened through our fixed path buffers anyway.
-pub struct Lines<S: Source, const N: usize> {
+pub struct Lines<'b, S: Source> {
     src: S,
-    buf: [u8; N],
+    buf: &'b mut [u8],
     start: usize,
     end: usize,
     eof: bool,
@@ -68,9 +69,9 @@ pub struct Lines<S: Source, const N: usize> {
     pub skipped: usize,
 }
 
-impl<S: Source, const N: usize> Lines<S, N> {
-    pub fn new(src: S) -> Self {
-        Lines { src, buf: [0; N], start: 0, end: 0, eof: false, skipping: false, skipped: 0 }
+impl<'b, S: Source> Lines<'b, S> {
+    pub fn new(src: S, buf: &'b mut [u8]) -> Self {
+        Lines { src, buf, start: 0, end: 0, eof: false, skipping: false, skipped: 0 }
     }
 
     /// The next line without its `\n`, or `None` at the end. A last line without a
@@ -103,7 +104,7 @@ impl<S: Source, const N: usize> Lines<S, N> {
                 self.end -= self.start;
                 self.start = 0;
             }
-            if self.end == N {
+            if self.end == self.buf.len() {
                 if !self.skipping {
                     self.skipped += 1;
                 }
@@ -243,7 +244,8 @@ mod tests {
     use super::*;
 
     fn all_lines<const N: usize>(data: &[u8], chunk: usize) -> (Vec<Vec<u8>>, usize) {
-        let mut r: Lines<_, N> = Lines::new(SliceSource { data, chunk });
+        let mut buf = [0u8; N];
+        let mut r = Lines::new(SliceSource { data, chunk }, &mut buf);
         let mut v = Vec::new();
         while let Some(l) = r.next_line().unwrap() {
             v.push(l.to_vec());
@@ -367,7 +369,8 @@ mod tests {
         ];
         for (text, v1, v2) in cases {
             for chunk in [1, 7, 4096] {
-                let mut r: Lines<_, 512> = Lines::new(SliceSource { data: text, chunk });
+                let mut buf = [0u8; 512];
+                let mut r = Lines::new(SliceSource { data: text, chunk }, &mut buf);
                 let (mut n1, mut n2) = (0, 0);
                 while let Some(l) = r.next_line().unwrap() {
                     let m = parse_mount(l).expect("every captured line parses");
@@ -397,10 +400,11 @@ mod tests {
             let len = (xorshift(&mut seed) % data.len() as u64) as usize;
             for b in data[..len].iter_mut() {
                 let r = xorshift(&mut seed);
-                *b = if r % 8 == 0 { r as u8 } else { alphabet[(r >> 8) as usize % alphabet.len()] };
+                *b = if r.is_multiple_of(8) { r as u8 } else { alphabet[(r >> 8) as usize % alphabet.len()] };
             }
             let chunk = 1 + (xorshift(&mut seed) % 40) as usize;
-            let mut r: Lines<_, 48> = Lines::new(SliceSource { data: &data[..len], chunk });
+            let mut buf = [0u8; 48];
+            let mut r = Lines::new(SliceSource { data: &data[..len], chunk }, &mut buf);
             while let Some(l) = r.next_line().unwrap() {
                 if let Some(m) = parse_mount(l) {
                     let _ = unescape(m.mount_point, &mut out);

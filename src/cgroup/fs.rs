@@ -128,6 +128,7 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
 /// Removes every `tinyctr-*` cgroup below `parent` whose lock is free (a dead run's),
 /// killing what is left in it first. The caller holds `parent` locked. Best effort:
 /// what cannot be removed now is left for the next run.
+#[inline(never)]
 pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
     let Ok(dir) = open_dir(parent, c".") else { return };
     let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
@@ -211,7 +212,7 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize) {
         let Ok(list) = open_dir(dir, c".") else { return };
         let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
         let mut entries = RawDir::new(&list, &mut buf);
-        let mut child: Buf<256> = Buf::new();
+        let mut child: Buf<PATH> = Buf::new();
         while let Some(Ok(e)) = entries.next() {
             let n = e.file_name().to_bytes();
             if e.file_type() == rustix::fs::FileType::Directory && n != b"." && n != b".." {
@@ -227,6 +228,7 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize) {
 
 /// Kills every process in the cgroup at `dir`: `cgroup.kill` (v2, Linux 5.14+) takes
 /// its whole subtree at once; otherwise each pid in `cgroup.procs` gets SIGKILL.
+#[inline(never)]
 pub fn kill_all(dir: BorrowedFd<'_>) {
     if write(dir, c"cgroup.kill", b"1").is_ok() {
         return;
@@ -235,7 +237,8 @@ pub fn kill_all(dir: BorrowedFd<'_>) {
         return;
     };
     let me = rustix::process::getpid();
-    let mut lines: crate::mountinfo::Lines<_, 256> = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd));
+    let mut buf = [0u8; 256];
+    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
     while let Ok(Some(line)) = lines.next_line() {
         // Only positive pids, never ourselves: kill(-1) or kill(0) would hit far more.
         let Some(pid) = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok()) else { continue };
@@ -257,6 +260,7 @@ pub fn sleep_us(us: u64) {
 /// `created` the trailing components it made, for removal in reverse even after a
 /// failure. `on_create(dir, parent, dir_path)` runs for each new directory (v1 cpuset
 /// fills `cpus` and `mems` there).
+#[inline(never)]
 pub fn mkdir_p(
     path: &[u8],
     from: usize,

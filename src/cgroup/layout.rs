@@ -139,7 +139,8 @@ impl Layout {
     pub fn parse<A: Source, B: Source>(cgroup: A, mountinfo: B, prefix: &[u8]) -> Result<Layout, Errno> {
         let mut l =
             Layout { hiers: core::array::from_fn(|_| Hier::new(Version::V1)), n: 0, unified: None, fake: false };
-        let mut lines: Lines<A, 1024> = Lines::new(cgroup);
+        let mut buf = [0u8; 4096];
+        let mut lines = Lines::new(cgroup, &mut buf);
         while let Some(line) = lines.next_line()? {
             let Some(c) = mountinfo::parse_cgroup_line(line) else { continue };
             // Inside a cgroup namespace, a cgroup outside it shows as `/../x`: unusable.
@@ -169,7 +170,7 @@ impl Layout {
             l.n += 1;
         }
 
-        let mut lines: Lines<B, 4096> = Lines::new(mountinfo);
+        let mut lines = Lines::new(mountinfo, &mut buf);
         let mut root = [0u8; PATH];
         let mut point = [0u8; PATH];
         while let Some(line) = lines.next_line()? {

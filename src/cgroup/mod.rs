@@ -177,6 +177,7 @@ impl Cgroup {
     /// there. An `optional` one (the unified anchor with no controller to drive) is
     /// skipped when its parent is not writable (a read-only cgroup mount).
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn add(
         &mut self,
         layout: &Layout,
@@ -267,6 +268,7 @@ impl Cgroup {
     /// Enables `ctls` down to `parent`. When tinyctr's own cgroup answers EBUSY (it holds
     /// processes: the no-internal-process rule), tinyctr moves itself into a leaf
     /// `tinyctr-<pid>.self` below it and retries once.
+    #[inline(never)]
     fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
         for attempt in 0..2 {
             let len = match v2::enable(parent, h.mount.len(), ctls) {
@@ -390,10 +392,11 @@ impl Drop for Cgroup {
 }
 
 /// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
+#[inline(never)]
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
     let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;
-    let mut name: Buf<48> = Buf::from(fs::PREFIX);
+    let mut name: Buf<80> = Buf::from(fs::PREFIX);
     name.push_u64(pid as u64).push(b".self");
     let mut path: Buf<PATH> = Buf::from(own.as_bytes());
     path.push(b"/").push(name.as_bytes());

@@ -34,6 +34,7 @@ use super::layout::Ctl;
 /// Writes the limits of the controllers in `ctls` (those this hierarchy drives for this
 /// run). `cpuset_here` says the hierarchy has the cpuset controller, even if no cpuset
 /// limit was asked: a co-mounted `cpu,cpuset` cgroup still needs its cpus and mems.
+#[inline(never)]
 pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits<'_>) -> Result<()> {
     if cpuset_here {
         init_cpuset(t.fd, t.path, t.parent, limits.cpuset_cpus.map(CStr::to_bytes))?;
@@ -73,6 +74,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits
 /// `memory.limit_in_bytes`, then `memory.memsw.limit_in_bytes` where swap is accounted:
 /// the memory limit by default (no swap beyond it), `-1` for unlimited swap, or the
 /// total the user gave.
+#[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
     let mut val = Buf::<24>::new();
     val.push_u64(mem);
@@ -103,16 +105,12 @@ fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
 }
 
 /// Adds `; the cgroup already uses N bytes (FILE)` to a failed memory write.
-pub fn usage_hint(err: Error, dir: BorrowedFd<'_>, file: &CStr) -> Error {
+pub fn usage_hint(mut err: Error, dir: BorrowedFd<'_>, file: &CStr) -> Error {
     let mut buf = [0u8; 32];
-    match fs::read(dir, file, &mut buf).ok().and_then(crate::limits::parse_uint) {
-        Some(used) => {
-            let mut h = Buf::<96>::new();
-            h.push(b"the cgroup already uses ").push_u64(used).push(b" bytes (").push(file.to_bytes()).push(b")");
-            err.hint(h.as_bytes())
-        }
-        None => err,
+    if let Some(used) = fs::read(dir, file, &mut buf).ok().and_then(crate::limits::parse_uint) {
+        err.msg.push(b"; the cgroup already uses ").push_u64(used).push(b" bytes (").push(file.to_bytes()).push(b")");
     }
+    err
 }
 
 /// Fills a new cpuset cgroup from its parent: `cpuset.mems` always, `cpuset.cpus` unless
@@ -141,14 +139,12 @@ fn parent_value<'b>(parent: BorrowedFd<'_>, file: &CStr, effective: &CStr, buf: 
 
 /// A failed `cpuset.cpus` write, with the CPUs available as the hint.
 pub fn cpuset_error(list: &[u8], path: &[u8], file: &CStr, e: Errno, avail: &[u8]) -> Error {
-    let err = write_error(list, path, file, e);
+    let mut err = write_error(list, path, file, e);
     // EINVAL: not within the parent's CPUs; ERANGE: beyond the CPUs this machine has.
-    if !(e == Errno::INVAL || e == Errno::RANGE) || avail.is_empty() {
-        return err;
+    if (e == Errno::INVAL || e == Errno::RANGE) && !avail.is_empty() {
+        err.msg.push(b"; the CPUs available here are ").push(avail);
     }
-    let mut h = Buf::<300>::new();
-    h.push(b"the CPUs available here are ").push(avail);
-    err.hint(h.as_bytes())
+    err
 }
 
 /// The `oom_kill` count of `memory.oom_control` (Linux 4.13+).

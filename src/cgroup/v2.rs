@@ -40,6 +40,7 @@ pub enum EnableError {
 /// Enables the controllers in `need` in `cgroup.subtree_control` of every cgroup from
 /// `path[..from]` (the mount point) down to `path` itself, writing only where one is
 /// missing.
+#[inline(never)]
 pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), EnableError> {
     let mut end = from;
     loop {
@@ -50,7 +51,7 @@ pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), En
         let have = fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf).map_or(0, ctl_mask_spaces);
         let missing = need & !have;
         if missing != 0 {
-            let mut v = Buf::<64>::new();
+            let mut v = Buf::<80>::new();
             for c in CTLS.iter().filter(|c| missing & c.bit() != 0) {
                 if !v.is_empty() {
                     v.push(b" ");
@@ -75,6 +76,7 @@ pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), En
     }
 }
 
+#[inline(never)]
 pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()> {
     if ctls & Ctl::Cpuset.bit() != 0 {
         if let Some(list) = limits.cpuset_cpus.map(CStr::to_bytes) {
@@ -96,7 +98,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
             write_at(t.fd, t.path, CPU_WEIGHT, Buf::<24>::new().push_u64(w).as_bytes())?;
         }
         if let Some(q) = limits.cpus {
-            let mut v = Buf::<48>::new();
+            let mut v = Buf::<24>::new();
             v.push_u64(q.quota).push(b" ").push_u64(q.period);
             write_at(t.fd, t.path, CPU_MAX, v.as_bytes())?;
         }
@@ -112,6 +114,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
 /// `memory.max`, then `memory.swap.max` where swap is accounted. v2 limits swap alone,
 /// so docker's memory+swap total becomes `total - memory`; by default 0 (no swap
 /// beyond the memory limit), `max` for `--memory-swap -1`.
+#[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
     let mut val = Buf::<24>::new();
     val.push_u64(mem);

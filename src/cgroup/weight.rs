@@ -49,8 +49,9 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     }
     let l = log2_q(shares);
     // exponent·612 = l² + 125·l − 126, in Q48; target = exponent·log2(10).
-    let e612 = (l * l >> F) + 125 * l - 126 * ONE;
-    let target = e612 * LOG2_10 / (612 * ONE);
+    // Below 2^60: the division by 612 fits in 64 bits (no 128-bit division routine).
+    let e612 = (((l * l) >> F) + 125 * l - 126 * ONE) as i64;
+    let target = ((e612 / 612) as i128 * LOG2_10) >> F;
     // Least w in [1, 10000] with log2(w) >= target (minus the rounding allowance).
     let (mut lo, mut hi) = (1u64, 10_000u64);
     while lo < hi {
