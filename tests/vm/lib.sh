@@ -97,7 +97,7 @@ child_of() {
 	while [ $n -lt 100 ]; do
 		for s in "$PROC"/[0-9]*/stat; do
 			# pid (comm) state ppid ...; our commands have no spaces in their names
-			read -r c_pid c_comm c_state c_ppid c_rest <"$s" 2>/dev/null || continue
+			read -r c_pid c_comm _ c_ppid _ <"$s" 2>/dev/null || continue
 			[ "$c_ppid" = "$1" ] || continue
 			[ -z "${2:-}" ] || [ "$c_comm" = "($2)" ] || continue
 			echo "$c_pid"

@@ -23,7 +23,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${TINYCTR_VM_DIR:-$repo/target/vm}
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 timeout_s=${TINYCTR_VM_TIMEOUT:-60}
 
 say() { echo "vm.sh: $*" >&2; }

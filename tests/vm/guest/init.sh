@@ -5,12 +5,12 @@
 T=$TINYCTR
 before=$(host_mounts)
 
-check_status 0 "--init true: 0" $T run --init /bin/true
-check_status 5 "--init passes the command's status" $T run --init /bin/sh -c 'exit 5'
+check_status 0 "--init true: 0" "$T" run --init /bin/true
+check_status 5 "--init passes the command's status" "$T" run --init /bin/sh -c 'exit 5'
 # shellcheck disable=SC2016
-check_status 143 "--init: the command killed by SIGTERM gives 143" $T run --init /bin/sh -c 'kill -TERM $$'
+check_status 143 "--init: the command killed by SIGTERM gives 143" "$T" run --init /bin/sh -c 'kill -TERM $$'
 # shellcheck disable=SC2016
-check_eq 2 "$($T run --init /bin/sh -c 'echo $$')" "--init: the command is PID 2"
+check_eq 2 "$("$T" run --init /bin/sh -c 'echo $$')" "--init: the command is PID 2"
 
 # stop SIG WANT: `tinyctr run --init sleep 100` stops on SIG at once, with status WANT.
 stop() {
@@ -42,7 +42,7 @@ if proc_open; then
 fi
 
 # An orphan is reparented to PID 1; tinyctr's init must reap it when it exits.
-zombies=$($T run --init /bin/sh -c '(/bin/sleep 0.1 &); /bin/sleep 0.8; cat /proc/[0-9]*/stat' | awk '$3 == "Z"' | wc -l)
+zombies=$("$T" run --init /bin/sh -c '(/bin/sleep 0.1 &); /bin/sleep 0.8; cat /proc/[0-9]*/stat' | awk '$3 == "Z"' | wc -l)
 check_eq 0 "$zombies" "--init reaps orphaned zombies"
 
 check_eq "$before" "$(host_mounts)" "the host's mount table is unchanged"

@@ -41,15 +41,15 @@ before=$(host_mounts)
 
 # --- namespaces ---
 # shellcheck disable=SC2016
-check_eq 1 "$($T run /bin/sh -c 'echo $$')" "the command is PID 1"
-check_eq cat "$($T run /bin/cat /proc/1/comm)" "the container's /proc shows its own PID namespace"
-check_eq tinyctr "$($T run /bin/hostname)" "default hostname"
-check_eq box "$($T run -h box /bin/hostname)" "-h sets the hostname"
-check_eq eq "$($T run --hostname=eq /bin/hostname)" "--hostname=NAME sets the hostname"
+check_eq 1 "$("$T" run /bin/sh -c 'echo $$')" "the command is PID 1"
+check_eq cat "$("$T" run /bin/cat /proc/1/comm)" "the container's /proc shows its own PID namespace"
+check_eq tinyctr "$("$T" run /bin/hostname)" "default hostname"
+check_eq box "$("$T" run -h box /bin/hostname)" "-h sets the hostname"
+check_eq eq "$("$T" run --hostname=eq /bin/hostname)" "--hostname=NAME sets the hostname"
 check_eq vmhost "$(hostname)" "the host's hostname is unchanged"
 
 # --- the container's /proc: the last /proc mount in its table is the fresh one ---
-mi=$($T run /bin/cat /proc/self/mountinfo)
+mi=$("$T" run /bin/cat /proc/self/mountinfo)
 procline=$(echo "$mi" | awk '$5 == "/proc"' | tail -n 1)
 opts=$(echo "$procline" | awk '{ print $6 }')
 check_match "*proc proc*" "$procline" "a proc filesystem is mounted on /proc"
@@ -58,17 +58,17 @@ check_match "*nodev*" "$opts" "/proc is nodev"
 check_match "*noexec*" "$opts" "/proc is noexec"
 
 # --- exit statuses (docker's convention) ---
-check_status 0 "true exits 0" $T run /bin/true
-check_status 7 "the command's own status" $T run /bin/sh -c 'exit 7'
-check_status 125 "unknown option: 125" $T run --no-such-option /bin/true
-check_status 125 "no command: 125" $T run
+check_status 0 "true exits 0" "$T" run /bin/true
+check_status 7 "the command's own status" "$T" run /bin/sh -c 'exit 7'
+check_status 125 "unknown option: 125" "$T" run --no-such-option /bin/true
+check_status 125 "no command: 125" "$T" run
 printf '#!/bin/sh\necho hi\n' >/tmp/notexec
 chmod 644 /tmp/notexec
-check_status 126 "not executable: 126" $T run /tmp/notexec
-check_status 126 "a directory: 126" $T run /tmp
-check_status 127 "no such file: 127" $T run /no/such/file
-check_status 127 "not on PATH: 127" $T run no-such-command
-err=$($T run /no/such/file 2>&1)
+check_status 126 "not executable: 126" "$T" run /tmp/notexec
+check_status 126 "a directory: 126" "$T" run /tmp
+check_status 127 "no such file: 127" "$T" run /no/such/file
+check_status 127 "not on PATH: 127" "$T" run no-such-command
+err=$("$T" run /no/such/file 2>&1)
 check_match "tinyctr: *" "$err" "the error names tinyctr"
 check_eq 1 "$(echo "$err" | wc -l)" "the error is one line"
 
@@ -90,7 +90,7 @@ fi
 
 # --- mount isolation ---
 mkdir -p /tmp/iso
-check_eq inside "$($T run /bin/sh -c 'mount -t tmpfs tmpfs /tmp/iso && touch /tmp/iso/inside && ls /tmp/iso')" \
+check_eq inside "$("$T" run /bin/sh -c 'mount -t tmpfs tmpfs /tmp/iso && touch /tmp/iso/inside && ls /tmp/iso')" \
 	"a mount inside the container works"
 check "a file on the container's mount is invisible on the host" test ! -e /tmp/iso/inside
 $T run /bin/sh -c 'mount -t tmpfs tmpfs /proc' >/dev/null 2>&1
