@@ -4,7 +4,7 @@
 Started by bench/run (which installs packages and builds everything); python3
 standard library only. Two halves:
 
-  outer (default)  creates a private cgroup "tinyctr-bench-<pid>" below our own
+  outer (default)  creates a private cgroup "tcbench-<pid>" below our own
                    cgroup in every v1 hierarchy, moves a child into it, and has that
                    child enter a private mount + cgroup namespace (cgns.sh) where only
                    the v1 hierarchies are mounted, rooted at that private cgroup; runs
@@ -34,7 +34,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH_CG = "tinyctr-bench-%d" % os.getpid()
+# Not "tinyctr-*": tinyctr sweeps sibling cgroups of that name it finds unlocked (a
+# dead run's) and SIGKILLs their processes; any tinyctr started on this machine
+# (tests, other users) would kill the benchmark that way.
+BENCH_CG = "tcbench-%d" % os.getpid()
 ID_PREFIX = "tcb-"  # crun/runc container ids, so leftovers are recognisable
 
 
