@@ -8,7 +8,6 @@
 
 use core::ffi::CStr;
 use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC};
-use rustix::fs::FileType;
 use rustix::io::Errno;
 
 use super::mounts::{mount, remount_read_only};
@@ -41,16 +40,13 @@ pub fn apply() -> Result<(), Failure> {
     Ok(())
 }
 
+/// Binds /dev/null over a file; the kernel refuses that over a directory (ENOTDIR: a bind
+/// must keep the type), which then gets the empty tmpfs. Cheaper than a stat first.
 fn mask(path: &CStr) -> Result<(), Errno> {
-    let st = match rustix::fs::stat(path) {
-        Ok(st) => st,
-        Err(Errno::NOENT) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-        mount(c"tmpfs", path, c"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    } else {
-        mount(c"/dev/null", path, c"none", MS_BIND, None)
+    match mount(c"/dev/null", path, c"none", MS_BIND, None) {
+        Err(Errno::NOTDIR) => mount(c"tmpfs", path, c"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+        Err(Errno::NOENT) => Ok(()),
+        r => r,
     }
 }
 

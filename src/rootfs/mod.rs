@@ -46,10 +46,8 @@ pub(crate) mod step {
     pub const LINK: u8 = 128;
     /// + index in `mask::MASKED`.
     pub const MASK: u8 = 144;
-    /// + index in `mask::READ_ONLY`.
+    /// + index in `mask::READ_ONLY` (the last range: steps end before 176).
     pub const READ_ONLY: u8 = 160;
-    /// One past the last step.
-    pub const END: u8 = 176;
 }
 
 /// A failed step of [`enter`]: which one, and the errno the kernel gave.
@@ -58,16 +56,18 @@ pub type Failure = (u8, Errno);
 /// Parent side, before clone: `root` must exist and be a directory. The error names it
 /// and is a setup failure (status 125).
 pub fn check(root: &CStr) -> crate::error::Result<()> {
-    let st = rustix::fs::stat(root).map_err(|e| crate::error::Error::sys("use rootfs", root.to_bytes(), e))?;
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
-        return Err(crate::error::Error::sys("use rootfs", root.to_bytes(), Errno::NOTDIR));
+    // An O_PATH open of a directory: the kernel itself says ENOENT or ENOTDIR.
+    use rustix::fs::{Mode, OFlags};
+    match rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(crate::error::Error::sys("use rootfs", root.to_bytes(), e)),
     }
-    Ok(())
 }
 
 /// Child side: makes `root` the container's `/` and populates it. Runs in the container's
-/// own mount namespace (whose mounts are all private), in place of the plain /proc mount.
-/// Allocation-free, lock-free, panic-free.
+/// own mount namespace, in place of the plain /proc mount, and only after `/` was made
+/// MS_REC|MS_PRIVATE (which also proves `/` is a mount root: the initramfs detection in
+/// [`switch`] relies on it). Allocation-free, lock-free, panic-free.
 ///
 /// On return the working directory is the new `/`, and the umask is what it was.
 pub fn enter(root: &CStr, read_only: bool) -> Result<(), Failure> {
@@ -92,29 +92,51 @@ fn populate(read_only: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The operation of each fixed step, from `step::BIND` on.
+static FIXED: [&str; 8] = [
+    "bind-mount the rootfs",
+    "enter the rootfs",
+    "pivot_root into the rootfs",
+    "detach the old root from",
+    "move onto the initramfs root",
+    "chroot into the rootfs",
+    "enter / of the rootfs",
+    "remount read-only",
+];
+
+/// The operation of each table-driven range, from `step::MKDIR` on (16 steps each).
+static RANGES: [&str; 6] = [
+    "create the mount point",
+    "mount in the rootfs on",
+    "create the device",
+    "create the symlink",
+    "mask in the rootfs",
+    "make read-only in the rootfs",
+];
+
+/// The object of entry `i` of table-driven range `range`.
+fn object(range: usize, i: usize) -> Option<&'static CStr> {
+    match range {
+        0 | 1 => mounts::MOUNTS.get(i).map(|m| m.target),
+        2 => dev::NODES.get(i).map(|n| n.path),
+        3 => dev::LINKS.get(i).map(|l| l.1),
+        4 => mask::MASKED.get(i).copied(),
+        5 => mask::READ_ONLY.get(i).copied(),
+        _ => None,
+    }
+}
+
 /// Parent side: the operation and object of a failed step, for the one-line error. An
 /// empty object means "the rootfs path itself" (the caller puts DIR there).
 pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
-    use step::*;
-    let i = (step & 15) as usize;
-    let found = match step {
-        BIND => Some(("bind-mount onto itself the rootfs", &b""[..])),
-        ENTER => Some(("enter the rootfs", &b""[..])),
-        PIVOT => Some(("pivot_root into the rootfs", &b""[..])),
-        DETACH_OLD => Some(("detach the old root after pivot_root into", &b""[..])),
-        MOVE => Some(("move onto the initramfs root the rootfs", &b""[..])),
-        CHROOT => Some(("chroot into the rootfs", &b""[..])),
-        CHDIR_ROOT => Some(("change directory to the new root", &b"/"[..])),
-        READ_ONLY_ROOT => Some(("remount read-only (--read-only) the rootfs", &b""[..])),
-        MKDIR..MOUNT => mounts::MOUNTS.get(i).map(|m| ("create in the rootfs the mount point", m.target.to_bytes())),
-        MOUNT..NODE => mounts::MOUNTS.get(i).map(|m| (m.what, m.target.to_bytes())),
-        NODE..LINK => dev::NODES.get(i).map(|n| ("create in the rootfs the device node", n.path.to_bytes())),
-        LINK..MASK => dev::LINKS.get(i).map(|l| ("create in the rootfs the symlink", l.1.to_bytes())),
-        MASK..READ_ONLY => mask::MASKED.get(i).map(|p| ("mask in the rootfs", p.to_bytes())),
-        READ_ONLY..END => mask::READ_ONLY.get(i).map(|p| ("make read-only in the rootfs", p.to_bytes())),
-        _ => None,
-    };
-    found.unwrap_or(("set up the rootfs", b""))
+    if let Some(op) = FIXED.get(step.wrapping_sub(step::BIND) as usize) {
+        return (op, b"");
+    }
+    let range = step.wrapping_sub(step::MKDIR) as usize >> 4;
+    match (RANGES.get(range), object(range, (step & 15) as usize)) {
+        (Some(op), Some(obj)) => (op, obj.to_bytes()),
+        _ => ("set up the rootfs", b""),
+    }
 }
 
 #[cfg(test)]

@@ -11,62 +11,34 @@ use rustix::mount::MountFlags;
 use super::{step, Failure};
 
 pub struct Mount {
-    pub source: &'static CStr,
     pub target: &'static CStr,
     pub fstype: &'static CStr,
     pub flags: u32,
     /// Mount options; `None` passes NULL (with "" the kernel would copy a page for nothing).
     pub data: Option<&'static CStr>,
-    /// The operation, for errors: `mount proc in the rootfs on "/proc"`.
-    pub what: &'static str,
 }
 
 /// What runc mounts by default, in mount order (/dev before the mounts inside it).
 pub static MOUNTS: [Mount; 5] = [
-    Mount {
-        source: c"proc",
-        target: c"/proc",
-        fstype: c"proc",
-        flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        data: None,
-        what: "mount proc in the rootfs on",
-    },
+    Mount { target: c"/proc", fstype: c"proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: None },
     // A new sysfs instance shows the container's own network namespace; mounting it
     // needs CAP_SYS_ADMIN over that namespace, which a root-run tinyctr has.
-    Mount {
-        source: c"sysfs",
-        target: c"/sys",
-        fstype: c"sysfs",
-        flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        data: None,
-        what: "mount sysfs (read-only) in the rootfs on",
-    },
+    Mount { target: c"/sys", fstype: c"sysfs", flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data: None },
     // Not nodev: it holds the device nodes. Same size cap as runc's.
-    Mount {
-        source: c"tmpfs",
-        target: c"/dev",
-        fstype: c"tmpfs",
-        flags: MS_NOSUID | MS_STRICTATIME,
-        data: Some(c"mode=755,size=65536k"),
-        what: "mount a tmpfs in the rootfs on",
-    },
+    Mount { target: c"/dev", fstype: c"tmpfs", flags: MS_NOSUID | MS_STRICTATIME, data: Some(c"mode=755,size=65536k") },
     // A new devpts instance: the container's ptys are its own, and its /dev/ptmx (a link
     // to pts/ptmx) opens this instance's multiplexer. gid 5 is the usual tty group.
     Mount {
-        source: c"devpts",
         target: c"/dev/pts",
         fstype: c"devpts",
         flags: MS_NOSUID | MS_NOEXEC,
         data: Some(c"newinstance,ptmxmode=0666,mode=0620,gid=5"),
-        what: "mount a new devpts instance in the rootfs on",
     },
     Mount {
-        source: c"shm",
         target: c"/dev/shm",
         fstype: c"tmpfs",
         flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
         data: Some(c"mode=1777,size=65536k"),
-        what: "mount a tmpfs in the rootfs on",
     },
 ];
 
@@ -75,7 +47,7 @@ pub fn mount_all() -> Result<(), Failure> {
     for (i, m) in MOUNTS.iter().enumerate() {
         let i = i as u8;
         mkdir_if_missing(m.target, 0o755).map_err(|e| (step::MKDIR + i, e))?;
-        mount(m.source, m.target, m.fstype, m.flags, m.data).map_err(|e| (step::MOUNT + i, e))?;
+        mount(m.fstype, m.target, m.fstype, m.flags, m.data).map_err(|e| (step::MOUNT + i, e))?;
     }
     Ok(())
 }

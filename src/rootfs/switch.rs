@@ -69,26 +69,17 @@ fn bind_and_enter(root: &CStr) -> Result<(), Failure> {
     }
 }
 
-/// True when `/` is a ramfs or tmpfs that is the root of its mount: after pivot_root said
-/// EINVAL with a fresh bind mount as the new root and every mount private, the one cause
-/// left is that the root mount has no parent, i.e. it is the namespace's root, the
-/// kernel's initramfs `rootfs`. Any other EINVAL (e.g. we were started chroot'ed into a
-/// subdirectory) is reported as it is.
+/// True when the root we could not pivot away from is the initramfs: `/` is a ramfs or
+/// tmpfs, and it is the namespace's root mount. The second half needs no syscall: the
+/// trampoline made `/` MS_REC|MS_PRIVATE before calling us, which the kernel allows only
+/// when `/` is the root of a mount (else EINVAL: e.g. when tinyctr itself runs chroot'ed
+/// into a subdirectory). With `/` a mount root, our new root a fresh attached bind mount
+/// and no mount shared, the one reason left for pivot_root's EINVAL is that the root
+/// mount has no parent, i.e. it is the kernel's `rootfs`. Any other EINVAL (on any other
+/// filesystem) is reported as it is. Should that precondition ever go, check
+/// STATX_ATTR_MOUNT_ROOT of `/` here (tests/rootfs.rs covers the chroot case).
 fn root_is_initramfs() -> bool {
     const RAMFS_MAGIC: u64 = linux_raw_sys::general::RAMFS_MAGIC as u64;
     const TMPFS_MAGIC: u64 = linux_raw_sys::general::TMPFS_MAGIC as u64;
-    let magic = match rustix::fs::statfs(c"/") {
-        Ok(s) => s.f_type as u64,
-        Err(_) => return false,
-    };
-    if magic != RAMFS_MAGIC && magic != TMPFS_MAGIC {
-        return false;
-    }
-    use rustix::fs::{AtFlags, StatxAttributes, StatxFlags};
-    match rustix::fs::statx(CWD, c"/", AtFlags::empty(), StatxFlags::TYPE) {
-        // Kernels before 5.8 do not report STATX_ATTR_MOUNT_ROOT: trust the magic there.
-        Ok(st) if !st.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) => true,
-        Ok(st) => st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT),
-        Err(_) => true,
-    }
+    rustix::fs::statfs(c"/").is_ok_and(|s| matches!(s.f_type as u64, RAMFS_MAGIC | TMPFS_MAGIC))
 }
