@@ -8,6 +8,7 @@ R=/vm/rootfs
 run() { "$TINYCTR" run "$@"; }
 in_root() { "$TINYCTR" run -r "$R" /bin/sh -c "$1"; }
 
+# shellcheck disable=SC2016 # expands in the inner sh
 check "the guest's / is the initramfs (tmpfs or ramfs)" sh -c 't=$(stat -f -c %T /); [ "$t" = tmpfs ] || [ "$t" = ramfs ]'
 [ -e /proc/self/mountinfo ] && before=$(cat /proc/self/mountinfo)
 
