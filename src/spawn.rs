@@ -240,7 +240,13 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
         Step::Unshare => Error::sys("unshare namespaces", b"", errno),
         Step::CgroupNs => Error::sys("unshare the cgroup namespace", b"", errno)
             .hint(b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
-        Step::MakePrivate => Error::sys("make mounts private below", b"/", errno),
+        Step::MakePrivate => match errno {
+            // The kernel changes propagation only on a mount's root: a chroot into a plain
+            // directory is not one.
+            Errno::INVAL => Error::sys("make mounts private below", b"/", errno)
+                .hint(b"is tinyctr in a chroot? bind-mount that directory onto itself first"),
+            _ => Error::sys("make mounts private below", b"/", errno),
+        },
         Step::MountProc => {
             let e = Error::sys("mount proc on", b"/proc", errno);
             match errno {
