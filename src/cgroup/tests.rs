@@ -432,3 +432,21 @@ fn cpuset_and_memory_hints() {
     );
     assert!(msg(e).ends_with("; the cgroup already uses 123456 bytes (memory.usage_in_bytes)"));
 }
+
+#[test]
+fn sweep_spares_a_stale_looking_parent_with_a_live_container_below() {
+    let (t, l) = hybrid_tree(true);
+    // `--cgroup-parent /tinyctr-par` of a running container: the parent itself is never
+    // locked, the container below it is.
+    t.dir("/sys/fs/cgroup/pids/tinyctr-par", &[("cgroup.procs", "")]);
+    t.dir("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live", &[("cgroup.procs", "")]);
+    let live = CString::new(t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live").to_str().unwrap()).unwrap();
+    let held = fs::open_dir(CWD, &live).unwrap();
+    fs::lock(held.as_fd(), false).unwrap();
+    drop(Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must());
+    assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live")), "a live container is never swept");
+    // Once its lock is gone, the next sweep removes both.
+    drop(held);
+    drop(Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must());
+    assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par")));
+}
