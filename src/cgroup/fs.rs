@@ -85,6 +85,14 @@ pub fn write_at(dir: BorrowedFd<'_>, dir_path: &[u8], name: &CStr, value: &[u8])
     write(dir, name, value).map_err(|e| write_error(value, dir_path, name, e))
 }
 
+/// Writes the decimal `v` to control file `name`; an error names the file and value.
+#[inline(never)]
+pub fn write_num(dir: BorrowedFd<'_>, dir_path: &[u8], name: &CStr, v: u64) -> Result<(), Error> {
+    let mut val = Buf::<24>::new();
+    val.push_u64(v);
+    write_at(dir, dir_path, name, val.as_bytes())
+}
+
 /// Takes the exclusive lock of `fd`, waiting for it (`block`) or not.
 pub fn lock(fd: BorrowedFd<'_>, block: bool) -> Result<(), Errno> {
     let op = if block { FlockOperation::LockExclusive } else { FlockOperation::NonBlockingLockExclusive };

@@ -377,7 +377,7 @@ impl Cgroup {
         if let Some(mut leaf) = self.leaf.take() {
             // Leave the leaf for the hierarchy root (exempt from the no-internal-process
             // rule) so it can go too; where that is refused, the next run sweeps it.
-            if move_self(leaf.mount.as_cstr(), self.fake).is_ok() {
+            if move_self(leaf.mount.as_cstr()).is_ok() {
                 let _ = rustix::fs::unlinkat(CWD, leaf.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR);
             }
         }
@@ -402,19 +402,14 @@ fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     path.push(b"/").push(name.as_bytes());
     let lock = fs::make_locked(ofd.as_fd(), name.as_cstr(), fake)
         .map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
-    let mut val = Buf::<24>::new();
-    val.push_u64(pid as u64);
-    fs::write(lock.as_fd(), c"cgroup.procs", val.as_bytes())
-        .map_err(|e| fs::write_error(val.as_bytes(), path.as_bytes(), c"cgroup.procs", e))?;
+    fs::write_num(lock.as_fd(), path.as_bytes(), c"cgroup.procs", pid as u64)?;
     Ok(Leaf { path, mount: Buf::from(h.mount.as_bytes()), _lock: lock })
 }
 
 /// Moves this process into the cgroup at `dir`.
-fn move_self(dir: &CStr, _fake: bool) -> core::result::Result<(), Errno> {
-    let fd = fs::open_dir(CWD, dir)?;
-    let mut val = Buf::<24>::new();
-    val.push_u64(rustix::process::getpid().as_raw_nonzero().get() as u64);
-    fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes())
+fn move_self(dir: &CStr) -> Result<()> {
+    let fd = fs::open_dir(CWD, dir).map_err(|e| fs::path_error("open cgroup", dir.to_bytes(), e))?;
+    fs::write_num(fd.as_fd(), dir.to_bytes(), c"cgroup.procs", rustix::process::getpid().as_raw_nonzero().get() as u64)
 }
 
 const MOUNT_HINT: &[u8] = b"mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup) or a v1 hierarchy (mkdir -p /sys/fs/cgroup/C && mount -t cgroup -o C none /sys/fs/cgroup/C)";

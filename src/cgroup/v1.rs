@@ -46,26 +46,20 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits
     }
     if ctls & Ctl::Cpu.bit() != 0 {
         if let Some(shares) = limits.cpu_shares {
-            write_at(t.fd, t.path, CPU_SHARES, Buf::<24>::new().push_u64(shares).as_bytes())?;
+            fs::write_num(t.fd, t.path, CPU_SHARES, shares)?;
         }
         if let Some(q) = limits.cpus {
             for (file, v) in [(CFS_PERIOD, q.period), (CFS_QUOTA, q.quota)] {
-                let mut val = Buf::<24>::new();
-                val.push_u64(v);
-                fs::write(t.fd, file, val.as_bytes()).map_err(|e| {
-                    let err = write_error(val.as_bytes(), t.path, file, e);
-                    if e == Errno::NOENT {
-                        err.hint(b"this kernel has no CPU bandwidth control (CONFIG_CFS_BANDWIDTH)")
-                    } else {
-                        err
-                    }
+                fs::write_num(t.fd, t.path, file, v).map_err(|e| match fs::exists(t.fd, file) {
+                    true => e,
+                    false => e.hint(b"this kernel has no CPU bandwidth control (CONFIG_CFS_BANDWIDTH)"),
                 })?;
             }
         }
     }
     if ctls & Ctl::Pids.bit() != 0 {
         if let Some(n) = limits.pids {
-            write_at(t.fd, t.path, PIDS_MAX, Buf::<24>::new().push_u64(n).as_bytes())?;
+            fs::write_num(t.fd, t.path, PIDS_MAX, n)?;
         }
     }
     Ok(())

@@ -95,7 +95,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
     if ctls & Ctl::Cpu.bit() != 0 {
         if let Some(shares) = limits.cpu_shares {
             let w = super::weight::shares_to_weight(shares);
-            write_at(t.fd, t.path, CPU_WEIGHT, Buf::<24>::new().push_u64(w).as_bytes())?;
+            fs::write_num(t.fd, t.path, CPU_WEIGHT, w)?;
         }
         if let Some(q) = limits.cpus {
             let mut v = Buf::<24>::new();
@@ -105,7 +105,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
     }
     if ctls & Ctl::Pids.bit() != 0 {
         if let Some(n) = limits.pids {
-            write_at(t.fd, t.path, PIDS_MAX, Buf::<24>::new().push_u64(n).as_bytes())?;
+            fs::write_num(t.fd, t.path, PIDS_MAX, n)?;
         }
     }
     Ok(())
