@@ -347,7 +347,8 @@ fn argv_round_trip() {
         if dashdash {
             words.push(b"--".to_vec());
         }
-        let first: &[u8] = if dashdash { rng.pick(&[&b"-weird"[..], b"sh", b"--", b"-m"]) } else { b"sh" };
+        const AFTER_DASHDASH: [&[u8]; 4] = [b"-weird", b"sh", b"--", b"-m"];
+        let first = if dashdash { *rng.pick(&AFTER_DASHDASH) } else { &b"sh"[..] };
         let mut command = vec![first.to_vec()];
         for _ in 0..rng.below(5) {
             command.push(rng.pick(TOKENS).as_bytes().to_vec());
