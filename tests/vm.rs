@@ -19,7 +19,9 @@ use std::sync::OnceLock;
 
 /// What preparing the VM bed came to, once per test process.
 enum Bed {
-    Ready,
+    /// The initramfs image `vm.sh prepare` made for this process (it names it by the
+    /// hash of its contents, so a concurrent prepare elsewhere cannot swap it under us).
+    Ready(String),
     /// Nothing to boot on this machine (no qemu): the tests skip, saying this.
     Skip(String),
     Failed(String),
@@ -52,7 +54,10 @@ fn bed() -> &'static Bed {
             return Bed::Skip("qemu-system-x86_64 not found (apt-get install qemu-system-x86)".into());
         }
         match Command::new(vm_sh()).arg("prepare").output() {
-            Ok(out) if out.status.success() => Bed::Ready,
+            Ok(out) if out.status.success() => {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                Bed::Ready(stdout.lines().last().unwrap_or_default().to_owned())
+            }
             Ok(out) => Bed::Failed(format!("vm.sh prepare failed:\n{}", text(&out))),
             Err(e) => Bed::Failed(format!("cannot run {}: {e}", vm_sh().display())),
         }
@@ -62,16 +67,20 @@ fn bed() -> &'static Bed {
 /// Boots a guest with `layout` and runs `tests/vm/guest/<script>.sh` in it; panics
 /// with the whole console output unless the script reports status 0.
 pub fn boot(layout: &str, script: &str) {
-    match bed() {
-        Bed::Ready => {}
+    let image = match bed() {
+        Bed::Ready(image) => image,
         Bed::Skip(why) if !in_ci() => {
             eprintln!("skipped VM test {script} in {layout}: {why}");
             return;
         }
         Bed::Skip(why) => panic!("CI=true, so VM tests may not skip: {why}"),
         Bed::Failed(why) => panic!("{why}"),
-    }
-    let out = Command::new(vm_sh()).args(["boot", layout, script]).output().expect("run vm.sh boot");
+    };
+    let out = Command::new(vm_sh())
+        .args(["boot", layout, script])
+        .env("TINYCTR_VM_INITRAMFS", image)
+        .output()
+        .expect("run vm.sh boot");
     let console = text(&out);
     // The result line is the guest's own word; vm.sh's status also covers hangs and panics.
     let passed = out.status.success() && console.lines().any(|l| l == "TINYCTR-VM-RESULT: 0");

@@ -1,5 +1,6 @@
 #!/bin/sh
-# initramfs.sh DIR TINYCTR: make DIR/initramfs.cpio, the guest's whole root filesystem.
+# initramfs.sh DIR TINYCTR: make the guest's whole root filesystem and print its path,
+# DIR/initramfs/KEY.cpio (DIR/initramfs.cpio links to the latest).
 #
 # It holds only busybox-static (Debian's /bin/busybox, fetched with `apt-get download`
 # and `dpkg -x`, plus a symlink per applet), the static tinyctr binary, our /init, the
@@ -10,8 +11,11 @@
 # Hooks: each tests/vm/hooks/*.sh runs as `sh HOOK ROOT` with ROOT the staging directory
 # and BUSYBOX the static busybox, to add files a test needs (e.g. a rootfs for --rootfs).
 #
-# Rebuilt only when its inputs change: the key is a sha256 over tinyctr, busybox and
-# everything under tests/vm/ that goes in (init, lib.sh, guest/, hooks/).
+# Rebuilt only when its inputs change: the key is a sha256 over tinyctr, busybox, the
+# modules and everything under tests/vm/ that goes in (init, lib.sh, guest/, hooks/).
+# Images are named by key, so a test process boots the image its own prepare made even
+# when another process (another binary, edited scripts) prepares meanwhile; images
+# unused for two hours are removed.
 set -eu
 
 dir=$1 tinyctr=$2
@@ -32,8 +36,18 @@ busybox=$dir/busybox
 key=$({
 	sha256sum "$tinyctr" "$busybox" "$here/init" "$here/lib.sh" "$here/initramfs.sh"
 	find "$here/guest" "$here/hooks" "$dir/modules" -type f | LC_ALL=C sort | xargs -r sha256sum
-} | sed 's/ .*//' | sha256sum | cut -c1-64)
-if [ -s "$dir/initramfs.cpio" ] && [ "$(cat "$dir/initramfs.key" 2>/dev/null)" = "$key" ]; then
+} | sed 's/ .*//' | sha256sum | cut -c1-16)
+img=$dir/initramfs/$key.cpio
+mkdir -p "$dir/initramfs"
+latest() {
+	ln -sfn "initramfs/$key.cpio" "$dir/initramfs.cpio.new"
+	mv -T "$dir/initramfs.cpio.new" "$dir/initramfs.cpio"
+	find "$dir/initramfs" -name '*.cpio' -mmin +120 -delete
+	echo "$img"
+}
+if [ -s "$img" ]; then
+	touch "$img"
+	latest
 	exit 0
 fi
 
@@ -63,6 +77,6 @@ for hook in "$here"/hooks/*.sh; do
 	BUSYBOX=$busybox sh "$hook" "$root" || { echo "initramfs.sh: hook $hook failed" >&2; exit 1; }
 done
 
-(cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) >"$dir/initramfs.cpio.tmp"
-mv "$dir/initramfs.cpio.tmp" "$dir/initramfs.cpio"
-echo "$key" >"$dir/initramfs.key"
+(cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) >"$img.tmp"
+mv "$img.tmp" "$img"
+latest

@@ -2,7 +2,8 @@
 # vm.sh: boot tinyctr in a minimal VM (a Debian kernel + an initramfs of busybox-static,
 # tinyctr and the guest test scripts) and bring the guest script's result back.
 #
-#   vm.sh prepare               build/fetch what is missing: tinyctr, vmlinux, initramfs, KVM verdict
+#   vm.sh prepare               build/fetch what is missing: tinyctr, vmlinux, initramfs, KVM
+#                               verdict; prints the initramfs image's path
 #   vm.sh boot LAYOUT SCRIPT    boot once; prints the console, exits with the script's status
 #   vm.sh run LAYOUT SCRIPT     prepare, then boot
 #
@@ -18,6 +19,7 @@
 #   TINYCTR_VM_ACCEL     kvm | tcg: skip the probe (default: probe once, cache in DIR/accel)
 #   TINYCTR_VM_TIMEOUT   seconds before a guest counts as hung (default 60)
 #   TINYCTR_VM_APPEND    extra kernel command line
+#   TINYCTR_VM_INITRAMFS image for boot (default: the latest prepared, DIR/initramfs.cpio)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +50,7 @@ tinyctr_bin() {
 qemu_boot() { # ACCEL LAYOUT SCRIPT
 	accel=$1 layout=$2 script=$3
 	set -- -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-		-m 256M -smp 1 -kernel "$dir/vmlinux" -initrd "$dir/initramfs.cpio"
+		-m 256M -smp 1 -kernel "$dir/vmlinux" -initrd "$img"
 	if [ "$accel" = kvm ]; then set -- "$@" -enable-kvm -cpu host; else set -- "$@" -accel tcg; fi
 	# loglevel=1: only KERN_EMERG reaches the console, so a panic shows but kernel chatter
 	# (an OOM-kill report) does not mix into the test's output. panic=-1 + -no-reboot:
@@ -84,16 +86,18 @@ prepare() {
 	exec 9>"$dir/.lock"
 	flock 9
 	"$here/kernel.sh" "$dir" || exit 125
-	"$here/initramfs.sh" "$dir" "$bin" || exit 125
+	img=$("$here/initramfs.sh" "$dir" "$bin") || exit 125
 	probe_accel
 	flock -u 9
+	echo "$img"
 }
 
 boot() { # LAYOUT SCRIPT
 	layout=$1 script=$2
 	case $layout in v2 | v1 | hybrid | bare) ;; *) say "unknown layout '$layout'"; exit 125 ;; esac
 	[ -f "$here/guest/$script.sh" ] || { say "no guest script tests/vm/guest/$script.sh"; exit 125; }
-	[ -s "$dir/initramfs.cpio" ] && [ -s "$dir/accel" ] || { say "not prepared: run vm.sh prepare"; exit 125; }
+	img=${TINYCTR_VM_INITRAMFS:-$dir/initramfs.cpio}
+	[ -s "$img" ] && [ -s "$dir/accel" ] || { say "not prepared: run vm.sh prepare"; exit 125; }
 	accel=$(cat "$dir/accel")
 	mkdir -p "$dir/logs"
 	log=$dir/logs/$layout-$script.log
@@ -133,6 +137,10 @@ boot() { # LAYOUT SCRIPT
 case ${1:-} in
 prepare) prepare ;;
 boot) [ $# -eq 3 ] || { say "usage: vm.sh boot LAYOUT SCRIPT"; exit 125; }; boot "$2" "$3" ;;
-run) [ $# -eq 3 ] || { say "usage: vm.sh run LAYOUT SCRIPT"; exit 125; }; prepare && boot "$2" "$3" ;;
+run)
+	[ $# -eq 3 ] || { say "usage: vm.sh run LAYOUT SCRIPT"; exit 125; }
+	TINYCTR_VM_INITRAMFS=$(prepare) || exit 125
+	boot "$2" "$3"
+	;;
 *) say "usage: vm.sh prepare | boot LAYOUT SCRIPT | run LAYOUT SCRIPT"; exit 125 ;;
 esac
