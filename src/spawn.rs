@@ -295,11 +295,8 @@ fn report_oom(cg: &Cgroup, code: u8) {
     });
     if let Some(limit) = cg.memory_limit() {
         e.msg.push(b" (limit ");
-        if limit % (1 << 20) == 0 {
-            e.msg.push_u64(limit >> 20).push(b" MiB)");
-        } else {
-            e.msg.push_u64(limit).push(b" bytes)");
-        }
+        crate::limits::push_size(&mut e.msg, limit);
+        e.msg.push(b")");
     }
     crate::out::report(&e);
 }

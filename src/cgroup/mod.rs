@@ -5,9 +5,10 @@
 //! One run's cgroup is `tinyctr-<name>` (default `tinyctr-<pid>`) in every hierarchy it
 //! uses. It is flock(2)ed while the container runs: a cgroup whose lock is free was left
 //! by a run that died (SIGKILL), and the next run removes it ("sweep"). Besides the
-//! hierarchies of the controllers asked for, a unified (v2) hierarchy, when mounted,
-//! always gets the cgroup too: it anchors the name and the lock on every layout, lets
-//! clone3 start the child inside it (`CLONE_INTO_CGROUP`), and gives `cgroup.kill`.
+//! hierarchies of the controllers asked for, nothing is created; with no controller
+//! asked for (`--name` or `--cgroup-parent` alone) the unified hierarchy, or else a v1
+//! one, gets the cgroup as the anchor of the name and the lock. On v2, clone3 starts the
+//! child inside its cgroup (`CLONE_INTO_CGROUP`), and `cgroup.kill` empties it.
 //!
 //! tinyctr never writes a control file of a cgroup it did not create, with two v2
 //! exceptions the kernel imposes: enabling controllers in `cgroup.subtree_control` of
@@ -131,9 +132,14 @@ impl Cgroup {
                 Found::Absent => return Err(absent(c)),
             }
         }
+        // The unified hierarchy drives only the controllers it really has (on a hybrid
+        // host like this one, hugetlb at most): a cgroup there with no controller to
+        // drive would cost a mkdir and an rmdir per run for nothing. It anchors the name
+        // and the lock only when no controller is asked for (--name or --cgroup-parent
+        // alone).
         let anchor = match layout.unified_mounted() {
+            _ if used.iter().any(|&u| u) => None,
             Some(u) => Some(u),
-            None if used.iter().any(|&u| u) => None,
             None => [Ctl::Pids, Ctl::Memory, Ctl::Cpu, Ctl::Cpuset]
                 .iter()
                 .find_map(|&c| match layout.find(c) {

@@ -189,21 +189,18 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/tinyctr-4242/cpuset.cpus"), "1");
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/tinyctr-4242/cpuset.mems"), "0", "mems copied from the parent");
     assert_eq!(t.read("/sys/fs/cgroup/pids/tinyctr-4242/pids.max"), "10");
-    // The unified hierarchy anchors name and lock, with no controller written.
-    assert!(exists(&t.path("/sys/fs/cgroup/unified/tinyctr-4242")));
+    // The unified hierarchy has none of these controllers: it is left alone.
+    assert!(!exists(&t.path("/sys/fs/cgroup/unified/tinyctr-4242")));
     assert_eq!(t.read("/sys/fs/cgroup/unified/cgroup.subtree_control"), "", "nothing enabled on the host's cgroup2");
-    assert!(cg.clone_into_fd().is_some());
+    assert!(cg.clone_into_fd().is_none());
     // Nothing was written into tinyctr's own cgroups.
     assert_eq!(t.read(&format!("{OWN_MEM}/memory.limit_in_bytes")), "");
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/cpuset.cpus"), "0-3\n");
 
-    // attach: v1 always; v2 only when the child was not born inside.
+    // attach: the v1 cgroups always (born_inside speaks of the v2 one only).
     cg.attach(777_777, true).must();
     assert_eq!(t.read(&format!("{mem}/cgroup.procs")), "777777");
     assert_eq!(t.read("/sys/fs/cgroup/pids/tinyctr-4242/cgroup.procs"), "777777");
-    assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-4242/cgroup.procs"), "");
-    cg.attach(777_777, false).must();
-    assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-4242/cgroup.procs"), "777777");
 
     assert!(!cg.oom_killed());
     std::fs::write(t.path(&format!("{mem}/memory.oom_control")), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
@@ -343,7 +340,19 @@ fn names_are_locked_and_stale_ones_swept() {
     assert!(msg(e).starts_with("--name: 'web' is in use by a running container"), "refused while the first holds it");
     // The refused run removed nothing of the running one.
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-web")));
-    assert!(exists(&t.path("/sys/fs/cgroup/unified/tinyctr-web")));
+    assert!(!exists(&t.path("/sys/fs/cgroup/unified/tinyctr-web")), "no controller there");
+    drop(cg);
+    // --name alone: the unified hierarchy anchors the name and the lock, nothing written.
+    let named = limits(&[(LimitKey::Name, "solo")]);
+    let cg = Cgroup::create_in(&l, &named, 1).must();
+    assert!(exists(&t.path("/sys/fs/cgroup/unified/tinyctr-solo")));
+    assert!(cg.clone_into_fd().is_some());
+    assert!(Cgroup::create_in(&l, &named, 2).is_err(), "in use");
+    // attach: the v2 cgroup only when the child was not born inside it.
+    cg.attach(777_777, true).must();
+    assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-solo/cgroup.procs"), "");
+    cg.attach(777_777, false).must();
+    assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-solo/cgroup.procs"), "777777");
     drop(cg);
     // A dead run's leftovers (no lock held) are swept by the next run, any name.
     t.dir("/sys/fs/cgroup/pids/tinyctr-31337", &[("pids.max", "7"), ("cgroup.procs", "")]);
@@ -366,7 +375,7 @@ fn cgroup_parent_is_made_and_removed() {
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/mine/cpuset.cpus"), "0-3");
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/mine/sub/cpuset.mems"), "0");
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/mine/sub/tinyctr-8/cpuset.cpus"), "2");
-    assert!(exists(&t.path("/sys/fs/cgroup/unified/mine/sub/tinyctr-8")));
+    assert!(!exists(&t.path("/sys/fs/cgroup/unified/mine")));
     drop(cg);
     for h in ["pids", "cpuset", "unified"] {
         assert!(!exists(&t.path(&format!("/sys/fs/cgroup/{h}/mine"))), "{h}");
