@@ -24,6 +24,7 @@ pub mod weight;
 
 use crate::buf::Buf;
 use crate::error::{Error, Result};
+use crate::fault::{self, Point};
 use crate::limits::Limits;
 use core::ffi::CStr;
 use layout::{Ctl, Found, Layout, Version, CTLS, MAX_HIERS, PATH};
@@ -249,17 +250,17 @@ impl Cgroup {
             self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
         }
         let dir = &mut self.dirs[d];
-        let fd =
-            fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake).map_err(
-                |e| match e {
-                    Errno::EXIST => in_use(dir.path.as_bytes(), limits.name),
-                    e => fs::path_error("create cgroup", dir.path.as_bytes(), e),
-                },
-            )?;
+        let fd = fault::check(Point::CgroupCreate)
+            .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
+            .map_err(|e| match e {
+                Errno::EXIST => in_use(dir.path.as_bytes(), limits.name),
+                e => fs::path_error("create cgroup", dir.path.as_bytes(), e),
+            })?;
         let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
-        let res = match h.version {
-            Version::V1 => v1::write_limits(&t, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
-            Version::V2 => v2::write_limits(&t, ctls, limits),
+        let res = match (fault::check(Point::CgroupLimit), h.version) {
+            (Err(e), _) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
+            (Ok(()), Version::V1) => v1::write_limits(&t, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
+            (Ok(()), Version::V2) => v2::write_limits(&t, ctls, limits),
         };
         dir.fd = Some(fd);
         if ctls & Ctl::Memory.bit() != 0 {
@@ -308,13 +309,15 @@ impl Cgroup {
             if d.version == Version::V2 && born_inside {
                 continue;
             }
-            fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()).map_err(|e| {
-                let err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
-                match e {
-                    Errno::NOSPC => err.hint(b"the cgroup's cpuset.cpus or cpuset.mems is empty"),
-                    _ => err,
-                }
-            })?;
+            fault::check(Point::CgroupAttach)
+                .and_then(|()| fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()))
+                .map_err(|e| {
+                    let err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
+                    match e {
+                        Errno::NOSPC => err.hint(b"the cgroup's cpuset.cpus or cpuset.mems is empty"),
+                        _ => err,
+                    }
+                })?;
         }
         Ok(())
     }
