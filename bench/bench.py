@@ -352,9 +352,10 @@ def section_rss(tools, args, fails):
             side = max((i["peak"] for i in others), default=0)
             row = {"tool": t.key, "runtime": parent, "other": side, "payload": payload,
                    "images": ["%s(%s)=%d" % (i["name"], i["end"], i["peak"]) for i in images]}
-            if best is None or row["runtime"] > best["runtime"] or row["other"] > best["other"]:
-                best = {**row, "runtime": max(row["runtime"], best["runtime"] if best else 0),
-                        "other": max(row["other"], best["other"] if best else 0)}
+            if best:  # the largest figure of each kind over the runs
+                for k in ("runtime", "other", "payload"):
+                    row[k] = max(row[k], best[k])
+            best = row
         if best:
             rows.append(best)
     return rows
@@ -562,6 +563,36 @@ def section_load(tools, args, fails):
     return out
 
 
+def section_profile(tools, args, fails):
+    """Where tinyctr's time goes next to the floor: CPU time (perf stat task-clock,
+    which contention on a busy machine barely moves, unlike wall time) and the
+    syscalls made (strace -f -c), for tinyctr and the floor, with and without -m."""
+    out = {}
+    perf = shutil.which("perf")
+    for t in tools:
+        if t.key not in ("tinyctr", "tinyctr-m", "floor", "floor-m"):
+            continue
+        row = {}
+        if perf:
+            r = subprocess.run([perf, "stat", "-x", ",", "-e", "task-clock", "-r", str(args.profile_runs)] + t.argv,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for line in r.stderr.splitlines():
+                f = line.split(",")
+                if len(f) > 2 and f[2] == "task-clock":
+                    row["task_clock_ms"] = float(f[0])
+        with tempfile.NamedTemporaryFile("r") as tf:
+            subprocess.run(["strace", "-f", "-c", "-U", "name,calls,errors", "-o", tf.name] + t.argv,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            calls = {}
+            for line in tf.read().splitlines():
+                f = line.split()
+                if len(f) >= 2 and f[1].isdigit() and not line.startswith(("-", "total")):
+                    calls[f[0]] = int(f[1])
+            row["syscalls"] = calls
+        out[t.key] = row
+    return out
+
+
 # --------------------------------------------------------------------------
 # report
 
@@ -663,6 +694,26 @@ def report(env, tools, R, args):
                 continue
             L.append("| %s | %s |" % (t.label, " | ".join(fmt(s[k]["median"]) if k in s else "-" for k in ks)))
         L.append("")
+    if "profile" in R:
+        P = R["profile"]
+        L += ["### Profile: tinyctr next to the floor", "",
+              "CPU time per run (perf stat -r %d, task-clock of the whole process tree) and syscalls made"
+              " (strace -f -c, one run)." % args.profile_runs, "",
+              "| tool | CPU ms per run | syscalls | syscalls the floor does not make (tinyctr minus floor) |",
+              "|---|---:|---:|---|"]
+        for k, ref in (("tinyctr", "floor"), ("tinyctr-m", "floor-m"), ("floor", None), ("floor-m", None)):
+            if k not in P:
+                continue
+            c = P[k].get("syscalls", {})
+            extra = ""
+            if ref and ref in P:
+                rc = P[ref].get("syscalls", {})
+                extra = ", ".join("%s %+d" % (n, c.get(n, 0) - rc.get(n, 0)) for n in sorted(set(c) | set(rc))
+                                  if c.get(n, 0) != rc.get(n, 0))
+            label = next(t.label for t in tools if t.key == k)
+            tc = P[k].get("task_clock_ms")
+            L.append("| %s | %s | %d | %s |" % (label, fmt(tc, 3) if tc is not None else "-", sum(c.values()), extra))
+        L.append("")
     L += ["cgroup v2 guest (CLONE_INTO_CGROUP vs migration): not measured here; see bench/guest.sh", ""]
     return "\n".join(L)
 
@@ -749,6 +800,9 @@ def inner(args):
         if "conc" in sections:
             print("-- concurrent", flush=True)
             R["conc"] = section_concurrent(real, args, fails)
+        if "profile" in sections:
+            print("-- profile", flush=True)
+            R["profile"] = section_profile(tools_ok, args, fails)
         if "load" in sections:
             print("-- under load", flush=True)
             R["load"] = section_load(real, args, fails)
@@ -779,7 +833,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="a few runs of everything (CI)")
     p.add_argument("--only", default="", help="comma list of tools: " +
                    "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base")
-    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load")
+    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile",
+                   help="comma list of rss,b2b,spaced,seq,conc,load,profile")
     p.add_argument("--runs", type=int, default=300, help="back-to-back runs per tool")
     p.add_argument("--rounds", type=int, default=3, help="back-to-back rounds (order rotated)")
     p.add_argument("--warmup", type=int, default=10)
@@ -792,11 +847,12 @@ def main():
     p.add_argument("--load", default="1,10,100")
     p.add_argument("--load-runs", type=int, default=30)
     p.add_argument("--rss-runs", type=int, default=3)
+    p.add_argument("--profile-runs", type=int, default=300, help="perf stat runs (section profile)")
     args = p.parse_args()
     if args.quick:
         args.runs, args.rounds, args.warmup = 10, 1, 2
         args.spaced_runs, args.seq, args.conc_total = 3, 10, 16
-        args.load, args.load_runs, args.rss_runs = "1,10", 3, 1
+        args.load, args.load_runs, args.rss_runs, args.profile_runs = "1,10", 3, 1, 5
     args.load = [int(x) for x in str(args.load).split(",") if x]
     if args.inner:
         return inner(args)
