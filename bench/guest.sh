@@ -19,13 +19,15 @@ vmdir=${TINYCTR_VM_DIR:-$repo/target/vm}
 work=${TINYCTR_BENCH_DIR:-/tmp/tinyctr-bench}/guest
 layouts=("${@:-v2}")
 
-"$repo/tests/vm/vm.sh" prepare >&2
+# prepare prints the initramfs image it made (named by content) as its last line
+img=$("$repo/tests/vm/vm.sh" prepare | tail -n 1)
+[ -s "$img" ] || { echo "bench/guest.sh: tests/vm/vm.sh prepare gave no initramfs" >&2; exit 2; }
 mkdir -p "$work/root/bench" "$work/root/vm/guest"
 musl-gcc -static -Os -s -o "$work/root/bench/floor" "$here/floor.c"
 musl-gcc -static -Os -s -o "$work/root/bench/tick" "$here/tick.c"
 cp "$here/guest-bench.sh" "$work/root/vm/guest/bench.sh"
 (cd "$work/root" && find . | LC_ALL=C sort | "$vmdir/busybox" cpio -o -H newc -R 0:0 2>/dev/null) >"$work/overlay.cpio"
-cat "$vmdir/initramfs.cpio" "$work/overlay.cpio" >"$work/initramfs.cpio"
+cat "$img" "$work/overlay.cpio" >"$work/initramfs.cpio"
 
 accel=$(cat "$vmdir/accel")
 status=0
