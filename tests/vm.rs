@@ -110,3 +110,11 @@ vm_test!(run: v2, v1, hybrid, bare);
 
 // `tinyctr run --init`: signals forwarded (SIGTERM stops `sleep 100` with 143), zombies reaped.
 vm_test!(init: v2, v1, hybrid, bare);
+
+// Cgroup limits (issue 4): each limit read back from the host side, OOM → 137, nothing
+// left; the v2 self-move out of a cgroup that holds processes; `tinyctr check`.
+vm_test!(cgroup: v2, v1, hybrid, bare);
+
+// --rootfs inside the initramfs (issue 5): pivot_root answers EINVAL on the kernel's
+// rootfs, and the automatic move+chroot fallback must hide the initramfs all the same.
+vm_test!(rootfs: bare, v2, v1);
