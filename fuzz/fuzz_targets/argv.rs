@@ -12,10 +12,8 @@ use tinyctr::cli::{self, Command};
 use tinyctr::sys::args::CArgs;
 
 fuzz_target!(|data: &[u8]| {
-    let owned: Vec<CString> = std::iter::once(&b"tinyctr"[..])
-        .chain(data.split(|&b| b == 0))
-        .map(|a| CString::new(a).unwrap())
-        .collect();
+    let owned: Vec<CString> =
+        std::iter::once(&b"tinyctr"[..]).chain(data.split(|&b| b == 0)).map(|a| CString::new(a).unwrap()).collect();
     let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
     // SAFETY: `ptrs` holds `ptrs.len()` pointers to live NUL-terminated strings, which
     // outlive every use of `args` below.

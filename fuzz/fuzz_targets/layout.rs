@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &b""[..]),
     };
     let chunk = 1 + data.len() % 23;
-    let prefix: &[u8] = if data.len() % 2 == 0 { b"" } else { b"/tmp/fake" };
+    let prefix: &[u8] = if data.len().is_multiple_of(2) { b"" } else { b"/tmp/fake" };
     let l = Layout::parse(SliceSource { data: cg, chunk }, SliceSource { data: mi, chunk: chunk + 7 }, prefix)
         .expect("slices never fail to read");
     assert!(l.n <= MAX_HIERS);
