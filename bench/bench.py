@@ -117,7 +117,21 @@ def remove_tree(top):
     return left
 
 
+def wait_quiet(limit_s, below=1.0):
+    """Wait (at most limit_s) until the 1-minute load average drops below `below`."""
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        load = float(read("/proc/loadavg").split()[0])
+        if load < below:
+            return
+        print("bench: load average %.2f, waiting for a quieter machine (%d s left)"
+              % (load, limit_s - (time.time() - t0)), file=sys.stderr, flush=True)
+        time.sleep(15)
+
+
 def outer(args, rest):
+    if args.wait_quiet:
+        wait_quiet(args.wait_quiet)
     dirs = own_cgroup_dirs()
     if not any(os.path.basename(m) == "memory" for m in dirs):
         print("bench: no cgroup v1 memory hierarchy mounted; this benchmark needs one", file=sys.stderr)
@@ -850,6 +864,8 @@ def main():
     p.add_argument("--load-runs", type=int, default=30)
     p.add_argument("--nice", type=int, default=-15,
                    help="nice value of every measured run (default -15: a busy machine disturbs less; 0: as is)")
+    p.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
+                   help="first wait up to SECONDS for the load average to drop below 1")
     p.add_argument("--rss-runs", type=int, default=3)
     p.add_argument("--profile-runs", type=int, default=300, help="perf stat runs (section profile)")
     args = p.parse_args()
