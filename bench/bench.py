@@ -609,6 +609,38 @@ def section_profile(tools, args, fails):
     return out
 
 
+ABLATE_STEPS = ["cgroupfiles", "sigs", "pdeath", "cgroupns", "umountproc", "loup", "sweep", "memsw", "post"]
+CGROUP_ONLY = {"sweep", "memsw", "post"}
+
+
+def section_ablate(tools, args, fails):
+    """The floor plus each of tinyctr's extra steps alone (bench/ablate.c), timed
+    back-to-back like the main table, next to tinyctr itself: what each step costs."""
+    ab = os.path.join(args.work, "bin", "ablate")
+    true = which("true")
+    by_key = {t.key: t for t in tools}
+    variants = []  # (key, label, argv)
+    for mem in (False, True):
+        m = ["-m", "67108864"] if mem else []
+        sfx = "-m" if mem else ""
+        for st in ["none"] + [x for x in ABLATE_STEPS if mem or x not in CGROUP_ONLY] + ["all"]:
+            variants.append(Tool("ab%s-%s" % (sfx, st), st, [ab, st] + m + [true], None, ab))
+        tk = "tinyctr-m" if mem else "tinyctr"
+        if tk in by_key:
+            variants.append(by_key[tk])
+    rounds = max(1, args.rounds)
+    times = {v.key: [] for v in variants}
+    for rnd in range(rounds):
+        order = variants[rnd % len(variants):] + variants[:rnd % len(variants)]
+        res, err = hyperfine(order, max(2, args.ablate_runs // rounds), args.warmup, args.work)
+        if res is None:
+            fails.add(Tool("ablate", "ablate", [], None, ab), "ablate", err.splitlines()[-1] if err else "hyperfine failed")
+            return {}
+        for k, (ts, _) in res.items():
+            times[k] += ts
+    return {k: stats(v) for k, v in times.items() if v}
+
+
 # --------------------------------------------------------------------------
 # report
 
@@ -730,6 +762,24 @@ def report(env, tools, R, args):
             tc = P[k].get("task_clock_ms")
             L.append("| %s | %s | %d | %s |" % (label, fmt(tc, 3) if tc is not None else "-", sum(c.values()), extra))
         L.append("")
+    if R.get("ablate"):
+        A = R["ablate"]
+        L += ["### What each of tinyctr's extra steps costs", "",
+              "The C floor plus one step at a time (bench/ablate.c), back-to-back (hyperfine -N, %d runs each),"
+              " against the floor alone (`none`), all steps together (`all`) and tinyctr itself." % args.ablate_runs, "",
+              "| step | median ms | min ms | Δ median vs none | with -m: median ms | min ms | Δ median vs none |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+        for st in ["none"] + ABLATE_STEPS + ["all", "tinyctr"]:
+            a = A.get("tinyctr" if st == "tinyctr" else "ab-" + st)
+            b = A.get("tinyctr-m" if st == "tinyctr" else "ab-m-" + st)
+            cells = []
+            for x, base in ((a, A.get("ab-none")), (b, A.get("ab-m-none"))):
+                if x and base:
+                    cells += [fmt(x["median"], 3), fmt(x["min"], 3), "%+.3f" % (x["median"] - base["median"])]
+                else:
+                    cells += ["-", "-", "-"]
+            L.append("| %s | %s |" % ("tinyctr run (for reference)" if st == "tinyctr" else st, " | ".join(cells)))
+        L.append("")
     L += ["cgroup v2 guest (CLONE_INTO_CGROUP vs migration): not measured here; see bench/guest.sh", ""]
     return "\n".join(L)
 
@@ -819,6 +869,9 @@ def inner(args):
         if "profile" in sections:
             print("-- profile", flush=True)
             R["profile"] = section_profile(tools_ok, args, fails)
+        if "ablate" in sections:
+            print("-- ablate", flush=True)
+            R["ablate"] = section_ablate(tools_ok, args, fails)
         if "load" in sections:
             print("-- under load", flush=True)
             R["load"] = section_load(real, args, fails)
@@ -849,8 +902,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="a few runs of everything (CI)")
     p.add_argument("--only", default="", help="comma list of tools: " +
                    "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base")
-    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile",
-                   help="comma list of rss,b2b,spaced,seq,conc,load,profile")
+    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile,ablate",
+                   help="comma list of rss,b2b,spaced,seq,conc,load,profile,ablate")
     p.add_argument("--runs", type=int, default=300, help="back-to-back runs per tool")
     p.add_argument("--rounds", type=int, default=3, help="back-to-back rounds (order rotated)")
     p.add_argument("--warmup", type=int, default=10)
@@ -867,12 +920,14 @@ def main():
     p.add_argument("--wait-quiet", type=int, default=0, metavar="SECONDS",
                    help="first wait up to SECONDS for the load average to drop below 1")
     p.add_argument("--rss-runs", type=int, default=3)
+    p.add_argument("--ablate-runs", type=int, default=300, help="runs per variant (section ablate)")
     p.add_argument("--profile-runs", type=int, default=300, help="perf stat runs (section profile)")
     args = p.parse_args()
     if args.quick:
         args.runs, args.rounds, args.warmup = 10, 1, 2
         args.spaced_runs, args.seq, args.conc_total = 3, 10, 16
         args.load, args.load_runs, args.rss_runs, args.profile_runs = "1,10", 3, 1, 5
+        args.ablate_runs = 4
     args.load = [int(x) for x in str(args.load).split(",") if x]
     if args.inner:
         return inner(args)

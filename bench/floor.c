@@ -32,6 +32,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* bench/ablate.c includes this file to add tinyctr's extra steps one by one. */
+#ifndef HOOK
+#define HOOK(where, arg) ((void)0)
+#endif
+
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -120,6 +125,7 @@ int main(int argc, char **argv)
 		return 125;
 	}
 
+	HOOK(START, NULL);
 	char cg[4096] = "";
 	int go[2] = { -1, -1 }, cgfd = -1;
 	if (mem) {
@@ -133,6 +139,7 @@ int main(int argc, char **argv)
 		if (mkdir(cg, 0755) < 0)
 			die("mkdir", cg);
 		put(cg, v2 ? "memory.max" : "memory.limit_in_bytes", mem);
+		HOOK(LIMITS, cg);
 		if (into) {
 			cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (cgfd < 0)
@@ -159,12 +166,15 @@ int main(int argc, char **argv)
 			if (read(go[0], &c, 1) != 1)
 				_exit(125);
 		}
+		HOOK(CHILD, NULL);
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			die("make private", "/");
+		HOOK(PROC, NULL);
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			die("mount proc", "/proc");
 		if (sethostname("floor", 5) < 0)
 			die("sethostname", "floor");
+		HOOK(EXEC, NULL);
 		execvp(argv[i], argv + i);
 		die("execvp", argv[i]);
 	}
@@ -182,6 +192,8 @@ int main(int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid", "");
+	if (mem)
+		HOOK(REAPED, cg);
 	if (mem && rmdir(cg) < 0)
 		die("rmdir", cg);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
