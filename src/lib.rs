@@ -9,21 +9,21 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 pub mod buf;
-pub mod error;
-pub mod sys;
-pub mod out;
 pub mod cgroup;
 pub mod check;
-pub mod limits;
-pub mod mountinfo;
 pub mod cli;
 pub mod env;
+pub mod error;
 pub mod exec;
 pub mod fault;
 pub mod init;
+pub mod limits;
 pub mod mount;
+pub mod mountinfo;
 pub mod net;
+pub mod out;
 pub mod rootfs;
 pub mod spawn;
 pub mod supervise;
+pub mod sys;
 pub mod trampoline;
