@@ -22,7 +22,9 @@ status=0
 for mode in b2b spaced; do
 	if [ $mode = b2b ]; then out=$("$TICK" -n "$RUNS" -w 3 "$@") || status=1
 	else out=$("$TICK" -n "$SPACED" -s 100-300 "$@") || status=1; fi
+	# (the loop runs in a subshell: its `set --` leaves the command list alone)
 	echo "$out" | while read -r _ k rest; do
+		# shellcheck disable=SC2086 # split the label list on purpose
 		set -- $labels
 		shift "$k"
 		echo "BENCH $mode $1 $rest"
