@@ -12,6 +12,10 @@
  *   cgroupns     child: unshare(CLONE_NEWCGROUP)
  *   umountproc   child: umount2("/proc", MNT_DETACH) before mounting the new proc
  *   loup         child: bring lo up (socket + SIOCGIFFLAGS + SIOCSIFFLAGS)
+ *   handshake    child waits for the command from the parent through a pipe, even with
+ *                no cgroup to be placed in first (one more cross-process wake-up)
+ *   errpipe      parent reads a close-on-exec error pipe until execve closes it, and only
+ *                then waits for the exit (one more wake-up)
  * Everything else is floor.c, unchanged.
  */
 #define _GNU_SOURCE
@@ -29,7 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum where { START, LIMITS, CHILD, PROC, EXEC, REAPED };
+enum where { START, LIMITS, CHILD, PROC, EXEC, PARENT, REAPED };
 static void hook(enum where w, const char *cg);
 #define HOOK(w, arg) hook(w, arg)
 #define main floor_main
@@ -37,11 +41,12 @@ static void hook(enum where w, const char *cg);
 #undef main
 
 static const char *steps;
+static int with_mem;
 
 static int on(const char *name)
 {
-	if (!strcmp(steps, "all"))
-		return 1;
+	if (!strcmp(steps, "all")) /* with -m the floor's own handshake already carries the command */
+		return !(with_mem && !strcmp(name, "handshake"));
 	size_t n = strlen(name);
 	for (const char *p = steps; (p = strstr(p, name)); p += n)
 		if ((p == steps || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
@@ -70,6 +75,8 @@ static void list(const char *dir)
 	closedir(d);
 }
 
+static int hs[2] = { -1, -1 }, ep[2] = { -1, -1 };
+
 static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTERM, SIGCHLD, SIGWINCH };
 
 static void hook(enum where w, const char *cg)
@@ -77,6 +84,10 @@ static void hook(enum where w, const char *cg)
 	char p[4200];
 	switch (w) {
 	case START:
+		if (on("handshake") && pipe2(hs, O_CLOEXEC) < 0)
+			hs[0] = -1;
+		if (on("errpipe") && pipe2(ep, O_CLOEXEC) < 0)
+			ep[0] = -1;
 		if (on("cgroupfiles"))
 			slurp("/proc/self/cgroup"), slurp("/proc/self/mountinfo");
 		if (on("sigs")) {
@@ -106,6 +117,15 @@ static void hook(enum where w, const char *cg)
 		}
 		break;
 	case CHILD:
+		if (hs[0] >= 0) {
+			char path[64];
+			close(hs[1]);
+			if (read(hs[0], path, sizeof path) <= 0)
+				_exit(125);
+			close(hs[0]);
+		}
+		if (ep[0] >= 0)
+			close(ep[0]);
 		if (on("pdeath"))
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (on("cgroupns"))
@@ -134,6 +154,21 @@ static void hook(enum where w, const char *cg)
 			sigprocmask(SIG_SETMASK, &set, NULL);
 		}
 		break;
+	case PARENT:
+		if (hs[0] >= 0) {
+			close(hs[0]);
+			if (write(hs[1], "/bin/true", 10) < 0)
+				dprintf(2, "ablate: handshake: %s\n", strerror(errno));
+			close(hs[1]);
+		}
+		if (ep[0] >= 0) {
+			char b[16];
+			close(ep[1]);
+			while (read(ep[0], b, sizeof b) > 0)
+				;
+			close(ep[0]);
+		}
+		break;
 	case REAPED:
 		if (on("post")) {
 			snprintf(p, sizeof p, "%s/memory.oom_control", cg);
@@ -153,6 +188,7 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	steps = argv[1];
+	with_mem = !strcmp(argv[2], "-m") || !strcmp(argv[2], "-M");
 	argv[1] = argv[0];
 	return floor_main(argc - 1, argv + 1);
 }

@@ -609,8 +609,10 @@ def section_profile(tools, args, fails):
     return out
 
 
-ABLATE_STEPS = ["cgroupfiles", "sigs", "pdeath", "cgroupns", "umountproc", "loup", "sweep", "memsw", "post"]
+ABLATE_STEPS = ["cgroupfiles", "sigs", "pdeath", "cgroupns", "umountproc", "loup", "handshake", "errpipe",
+                "sweep", "memsw", "post"]
 CGROUP_ONLY = {"sweep", "memsw", "post"}
+NO_CGROUP_ONLY = {"handshake"}  # with -m the floor already waits for its parent once
 
 
 def section_ablate(tools, args, fails):
@@ -623,7 +625,8 @@ def section_ablate(tools, args, fails):
     for mem in (False, True):
         m = ["-m", "67108864"] if mem else []
         sfx = "-m" if mem else ""
-        for st in ["none"] + [x for x in ABLATE_STEPS if mem or x not in CGROUP_ONLY] + ["all"]:
+        steps = [x for x in ABLATE_STEPS if (x not in CGROUP_ONLY or mem) and (x not in NO_CGROUP_ONLY or not mem)]
+        for st in ["none"] + steps + ["all"]:
             variants.append(Tool("ab%s-%s" % (sfx, st), st, [ab, st] + m + [true], None, ab))
         tk = "tinyctr-m" if mem else "tinyctr"
         if tk in by_key:

@@ -188,6 +188,7 @@ int main(int argc, char **argv)
 			die("release child", "");
 		close(go[1]);
 	}
+	HOOK(PARENT, NULL);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
