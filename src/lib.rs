@@ -4,6 +4,7 @@
 //! uses no allocator) except when unit tests run under the ordinary test harness.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 // Errors are fixed-size buffers by design (no allocator to box them into), and they are
 // built only on the failure path, so their size costs nothing where it matters.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]

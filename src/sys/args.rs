@@ -153,8 +153,11 @@ impl PtrArray<'_> {
         }
         table.fill(0);
         let mask = table.len() - 1;
-        // SAFETY (for the from_ptr calls below): slots below `len` hold valid strings.
-        let key = |p: *const c_char| key_of(unsafe { CStr::from_ptr(p) }.to_bytes());
+        let key = |p: *const c_char| {
+            // SAFETY: only called on slots below `len`, which `push` set from `&CStr`s
+            // that outlive the array.
+            key_of(unsafe { CStr::from_ptr(p) }.to_bytes())
+        };
         // Walk from the end: the first time a key is seen is its last occurrence.
         let mut i = n;
         while i > 0 {
@@ -230,6 +233,7 @@ mod tests {
         arr.dedup_keep_last(&mut table, key);
         let got: Vec<&CStr> = arr.iter().collect();
         assert_eq!(got, [c"B=2", c"A=3", c"PATH=/x", c"C=4"]);
+        // SAFETY: the array has 7 slots; index 4 is within it.
         assert!(unsafe { *arr.as_ptr().add(4) }.is_null());
     }
 
