@@ -9,7 +9,7 @@
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::error::{Error, Result};
+use crate::error::{push_shown, Error, Result};
 use crate::limits::{LimitKey, Limits};
 use crate::sys::args::CArgs;
 
@@ -226,7 +226,8 @@ fn lookup(table: &[(&str, Opt)], name: &[u8]) -> Option<Opt> {
 
 fn unknown(spelled: &[u8]) -> Error {
     let mut e = Error::usage(b"unknown option '");
-    e.msg.push(spelled).push(b"' (see tinyctr run --help)");
+    push_shown(&mut e.msg, spelled);
+    e.msg.push(b"' (see tinyctr run --help)");
     e
 }
 
@@ -238,7 +239,9 @@ fn opt_error(spelled: &[u8], what: &[u8]) -> Error {
 
 fn value_error(spelled: &[u8], value: &CStr, what: &[u8]) -> Error {
     let mut e = Error::usage(spelled);
-    e.msg.push(b": '").push(value.to_bytes()).push(b"' ").push(what);
+    e.msg.push(b": '");
+    push_shown(&mut e.msg, value.to_bytes());
+    e.msg.push(b"' ").push(what);
     e
 }
 
@@ -262,7 +265,8 @@ pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
         b"--version" | b"-V" | b"version" => Ok(Command::Version),
         other => {
             let mut e = Error::usage(b"unknown command '");
-            e.msg.push(other).push(b"' (commands: run, check, help; see tinyctr --help)");
+            push_shown(&mut e.msg, other);
+            e.msg.push(b"' (commands: run, check, help; see tinyctr --help)");
             Err(e)
         }
     }
@@ -270,7 +274,9 @@ pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
 
 fn extra(cmd: &str, arg: &CStr) -> Error {
     let mut e = Error::usage(cmd.as_bytes());
-    e.msg.push(b": unexpected argument '").push(arg.to_bytes()).push(b"'");
+    e.msg.push(b": unexpected argument '");
+    push_shown(&mut e.msg, arg.to_bytes());
+    e.msg.push(b"'");
     e
 }
 

@@ -32,7 +32,9 @@ impl Error {
         let mut e = Error { msg: Buf::new(), status: EXIT_SETUP };
         e.msg.push_str(op);
         if !obj.is_empty() {
-            e.msg.push(b" \"").push(obj).push(b"\"");
+            e.msg.push(b" \"");
+            push_shown(&mut e.msg, obj);
+            e.msg.push(b"\"");
         }
         e.msg.push(b": ");
         push_errno(&mut e.msg, errno);
@@ -59,6 +61,35 @@ impl Error {
         }
         b.push(b"\n");
         b
+    }
+}
+
+/// Longest object or value quoted whole in a message; longer ones keep their two ends.
+const SHOWN_MAX: usize = 240;
+
+/// Appends `s` as a message shows a user-supplied object or value: control characters
+/// escaped (a newline must not split the one-line error), and a long one cut in the
+/// middle (`/aaaa...zzzz`), so that the errno and the hint after it always fit.
+pub fn push_shown<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+    if s.len() > SHOWN_MAX {
+        let half = SHOWN_MAX / 2;
+        push_escaped(b, &s[..half]);
+        b.push(b"...");
+        push_escaped(b, &s[s.len() - half..]);
+    } else {
+        push_escaped(b, s);
+    }
+}
+
+fn push_escaped<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &c in s {
+        match c {
+            b'\n' => b.push(b"\\n"),
+            b'\t' => b.push(b"\\t"),
+            0..=0x1f | 0x7f => b.push(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]),
+            _ => b.push(&[c]),
+        };
     }
 }
 
@@ -127,6 +158,19 @@ mod tests {
             &b"tinyctr: write 67108864 to \"/sys/fs/cgroup/x/memory.max\": EBUSY (Device or resource busy); the cgroup already uses more\n"[..]
         );
         assert_eq!(e.status, EXIT_SETUP);
+    }
+
+    #[test]
+    fn objects_are_escaped_and_long_ones_cut_in_the_middle() {
+        let e = Error::sys("open", b"a\nb\x01", Errno::NOENT);
+        assert_eq!(e.line().as_bytes(), b"tinyctr: open \"a\\nb\\x01\": ENOENT (No such file or directory)\n");
+        let long = [b'x'; 5000];
+        let e = Error::sys("change to working directory", &long, Errno::NAMETOOLONG).hint(b"shorter");
+        let line = e.line();
+        let text = String::from_utf8_lossy(line.as_bytes()).into_owned();
+        assert!(text.ends_with("x\": ENAMETOOLONG (File name too long); shorter\n"), "{text}");
+        assert!(text.contains("xxx...xxx") && text.len() < 400, "{text}");
+        assert!(!e.msg.overflowed());
     }
 
     #[test]

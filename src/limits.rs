@@ -150,7 +150,9 @@ impl<'a> Limits<'a> {
 /// `opt: 'value' why`.
 fn bad_value(opt: &str, value: &[u8], why: &str) -> Error {
     let mut e = Error::usage(opt.as_bytes());
-    e.msg.push(b": '").push(value).push(b"' ").push_str(why);
+    e.msg.push(b": '");
+    crate::error::push_shown(&mut e.msg, value);
+    e.msg.push(b"' ").push_str(why);
     e
 }
 

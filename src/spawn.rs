@@ -141,9 +141,12 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
     }
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
-    drop(cmd_tx);
 
-    if let Some((step, errno)) = read_failure(&err_rx) {
+    // Our end of the command pipe stays open until the command has exec'd: the child
+    // takes a hangup before then as our death (see trampoline::parent_gone).
+    let failed = read_failure(&err_rx);
+    drop(cmd_tx);
+    if let Some((step, errno)) = failed {
         container.kill_and_reap();
         return Err(describe(cfg, step, errno));
     }

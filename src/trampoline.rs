@@ -7,9 +7,9 @@
 //! reads as success.
 //!
 //! Order matters:
-//! 1. `PR_SET_PDEATHSIG(SIGKILL)`: if tinyctr dies, so does the container. (A parent that
-//!    died before this shows up as EOF on the command pipe: getppid() would say 0 across
-//!    the PID namespace and cannot tell.)
+//! 1. `PR_SET_PDEATHSIG(SIGKILL)`: if tinyctr dies, so does the container. A parent that
+//!    died before this shows up as a hangup on the command pipe, which the parent keeps
+//!    open until exec (getppid() says 0 across the PID namespace and cannot tell).
 //! 2. In the fallback path only, unshare the namespaces clone could not create.
 //! 3. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
 //! 4. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup.
@@ -148,6 +148,9 @@ struct Ready<'a> {
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
+    if parent_gone(cmd_rx) {
+        crate::sys::exit(EXIT_SETUP as i32);
+    }
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
     }
@@ -187,6 +190,18 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
         argv.push(s);
     }
     Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+}
+
+/// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a
+/// death that comes after). The parent keeps its end of the command pipe open until the
+/// command has exec'd, so a hangup on ours can only mean it is gone — even when the
+/// whole command is already in the pipe, which a read alone would not tell.
+fn parent_gone(cmd_rx: &OwnedFd) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let mut fds = [PollFd::new(cmd_rx, PollFlags::empty())];
+    // POLLHUP is reported whatever events were asked for; a zero timeout never blocks.
+    let zero = rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 };
+    matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0) && fds[0].revents().contains(PollFlags::HUP)
 }
 
 /// Reads the command (argc NUL-terminated strings filling `buf` exactly). EOF before that

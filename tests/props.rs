@@ -383,11 +383,9 @@ fn argv_round_trip() {
     }
 }
 
-/// Finding of the hardening pass (not yet fixed): a value holding a newline is quoted
-/// as is, so the "one line" error becomes two (`tinyctr run -m $'6\n4m' sh`). Fix in
-/// src/cli.rs / src/limits.rs: escape control bytes when quoting a value (e.g. as `\n`).
+/// Found by the hardening pass: a value holding a newline was quoted as is, so the "one
+/// line" error became two (`tinyctr run -m $'6\n4m' sh`). Values are now escaped.
 #[test]
-#[ignore = "finding: values with a newline break the one-line error (fix in cli.rs/limits.rs)"]
 fn an_argument_with_a_newline_still_gives_one_line() {
     for words in
         [&["run", "-m", "6\n4m", "sh"][..], &["run", "--bo\ngus", "sh"], &["ru\nn"], &["run", "--net", "a\nb", "x"]]

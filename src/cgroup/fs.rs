@@ -70,7 +70,8 @@ pub fn keyed_value(text: &[u8], key: &[u8]) -> Option<u64> {
 /// `write "VALUE" to "DIR/NAME": ENAME (text)`.
 pub fn write_error(value: &[u8], dir: &[u8], name: &CStr, errno: Errno) -> Error {
     let mut e = Error::usage(b"write \"");
-    e.msg.push(value).push(b"\" to \"").push(dir).push(b"/").push(name.to_bytes()).push(b"\": ");
+    crate::error::push_shown(&mut e.msg, value);
+    e.msg.push(b"\" to \"").push(dir).push(b"/").push(name.to_bytes()).push(b"\": ");
     push_errno(&mut e.msg, errno);
     e
 }
