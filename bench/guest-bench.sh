@@ -30,6 +30,10 @@ for mode in b2b spaced; do
 		echo "BENCH $mode $1 $rest"
 	done
 done
-leftover=$(find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null | head -5)
+# v2: cgroups are directories right under /sys/fs/cgroup; v1: one level further down
+# (the first level holds the hierarchies' mount points)
+depth=2
+[ "$VM_LAYOUT" = v2 ] && depth=1
+leftover=$(find /sys/fs/cgroup -mindepth $depth -type d 2>/dev/null | head -5)
 [ -z "$leftover" ] || { echo "BENCH leftover cgroups: $leftover"; status=1; }
 exit $status

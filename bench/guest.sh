@@ -46,7 +46,7 @@ for layout in "${layouts[@]}"; do
 	echo
 	echo "| command | mode | median | min | max | × floor -m (migration) |"
 	echo "|---|---|---:|---:|---:|---:|"
-	awk '$1 == "BENCH" && NF >= 4 {
+	awk '$1 == "BENCH" && $4 ~ /^median=/ {
 		for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		if ($3 == "floor-m64-migrate") ref[$2] = v["median"]
 		line[++n] = $2 " " $3 " " v["median"] " " v["min"] " " v["max"] }
