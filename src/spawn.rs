@@ -80,6 +80,12 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         if let Err(e) = cg.destroy() {
             crate::out::report(&e);
         }
+        // destroy() has read the OOM count just before removing the cgroup.
+        if let Ok(code) = result {
+            if cg.oom_killed() {
+                report_oom(cg, code);
+            }
+        }
     }
     result
 }
@@ -151,13 +157,7 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
         return Err(describe(cfg, step, errno));
     }
     drop(err_rx);
-    let code = supervise::wait(&container, &sfd);
-    if let Some(cg) = cgroup {
-        if cg.oom_killed() {
-            report_oom(cg, code);
-        }
-    }
-    Ok(code)
+    Ok(supervise::wait(&container, &sfd))
 }
 
 /// clone3 with the namespaces (and `CLONE_INTO_CGROUP` when there is a v2 cgroup), or the

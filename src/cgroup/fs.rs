@@ -184,6 +184,14 @@ const MAX_DEPTH: usize = 8;
 /// leave a cgroup after SIGKILL (rmdir answers EBUSY until then), so this retries with
 /// growing pauses, about 3 s in all, before giving up.
 pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize) -> Result<(), Errno> {
+    // The common case first: the container's init has exited and with it every process
+    // of its PID namespace, and it made no cgroups of its own. One rmdir, nothing to list
+    // or kill (this saves a dozen syscalls on every run).
+    match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
+        Ok(()) | Err(Errno::NOENT) => return Ok(()),
+        Err(Errno::BUSY | Errno::NOTEMPTY) => {}
+        Err(e) => return Err(e),
+    }
     let mut pause_us = 100u64;
     let mut last = Errno::BUSY;
     for _ in 0..200 {
