@@ -3,7 +3,7 @@
 //! namespace. Allocation-free.
 
 use rustix::io::Errno;
-use rustix::mount::{mount, mount_change, unmount, MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::mount::{mount, mount_change, MountFlags, MountPropagationFlags};
 
 /// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`: systemd makes every mount shared, so
 /// without this the container's mounts (its /proc first) would propagate to the host —
@@ -14,14 +14,12 @@ pub fn make_private() -> Result<(), Errno> {
 
 /// A fresh proc for the new PID namespace on /proc, nosuid,nodev,noexec.
 ///
-/// The host's /proc is detached first (MNT_DETACH, with whatever is mounted below it), so
-/// the container's mount table has one /proc and unmounting it cannot uncover the host's.
-/// EINVAL there just means nothing was mounted on /proc (an initramfs that never mounted it).
+/// It is mounted over the host's (the container's mount table then lists both, the new
+/// one last), as the book and `unshare --mount-proc` do. Detaching the host's first was
+/// measured: the lazy unmount waits for an RCU grace period, +0.14 ms per run after a
+/// quiet moment, and it hides nothing from a container that shares the host's root and
+/// holds CAP_SYS_ADMIN anyway. With --rootfs the host's /proc is gone with the old root.
 pub fn mount_proc() -> Result<(), Errno> {
-    match unmount(c"/proc", UnmountFlags::DETACH) {
-        Ok(()) | Err(Errno::INVAL) => {}
-        Err(e) => return Err(e),
-    }
     // NULL data, not "": with "" the kernel copies a whole page on every mount.
     mount(c"proc", c"/proc", c"proc", MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC, None)
 }
