@@ -545,6 +545,8 @@ fn a_stale_cgroup_with_processes_is_emptied_and_removed() {
     // holding its lock.
     let d = Path::new(ROOT).join("pids").join(n.dir_name());
     std::fs::create_dir(&d).unwrap();
+    // tinyctr marks the cgroups it makes; only marked ones are ever swept.
+    rustix::fs::setxattr(d.to_str().unwrap(), "trusted.tinyctr", b"1", rustix::fs::XattrFlags::empty()).unwrap();
     let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
     std::fs::write(d.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
     let other = Name::new("stale-next");
@@ -553,6 +555,30 @@ fn a_stale_cgroup_with_processes_is_emptied_and_removed() {
     let st = sleeper.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(9), "the leftover process was killed");
     assert!(!d.exists(), "the stale cgroup was removed");
+}
+
+#[test]
+fn a_tinyctr_named_cgroup_tinyctr_did_not_make_is_never_touched() {
+    if !privileged() || !v1_has("pids") {
+        return;
+    }
+    // Someone else's cgroup that only looks like a leftover: a `tinyctr-` name, no lock
+    // held, a live process, but not made by tinyctr (no mark).
+    let n = Name::new("foreign");
+    let d = Path::new(ROOT).join("pids").join(n.dir_name());
+    std::fs::create_dir(&d).unwrap();
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::write(d.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+    let o = run(&["run", "--pids-limit", "10", "true"]);
+    let o2 = run(&["run", "--name", &n.0, "--pids-limit", "10", "true"]);
+    let alive = sleeper.try_wait().unwrap().is_none();
+    let kept = d.exists();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    remove_cgroup(&d);
+    assert_eq!(code(&o), 0, "{}", describe(&o));
+    assert!(alive && kept, "a cgroup tinyctr did not make was swept");
+    assert_eq!(code(&o2), 125, "its name is refused, not taken over: {}", describe(&o2));
 }
 
 #[test]

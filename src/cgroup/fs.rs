@@ -108,6 +108,22 @@ pub fn lock(fd: BorrowedFd<'_>, block: bool) -> Result<(), Errno> {
 /// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
 /// directory, locked. An existing one whose lock is free was left by a dead run: it is
 /// removed and made anew. One whose lock is held belongs to a running container: EEXIST.
+/// The extended attribute that marks a cgroup directory as made by tinyctr.
+const MARK: &CStr = c"trusted.tinyctr";
+
+/// Marks a cgroup tinyctr just made, so that a later sweep never takes someone else's
+/// cgroup that merely has a `tinyctr-` name for a dead run's leftover (it would kill
+/// its processes). Best effort: cgroupfs has had trusted xattrs since Linux 3.15.
+fn mark(dir: BorrowedFd<'_>) {
+    let _ = rustix::fs::fsetxattr(dir, MARK, b"1", rustix::fs::XattrFlags::empty());
+}
+
+/// Whether `dir` carries tinyctr's mark. Where the filesystem keeps no xattrs at all
+/// (EOPNOTSUPP), only the name can tell, and it is taken as ours.
+fn ours(dir: BorrowedFd<'_>) -> bool {
+    !matches!(rustix::fs::fgetxattr(dir, MARK, &mut [0u8; 4]), Err(Errno::NODATA))
+}
+
 pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<OwnedFd, Errno> {
     for _ in 0..2 {
         match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755)) {
@@ -118,6 +134,7 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
                 }
                 let fd = open_dir(parent, name)?;
                 lock(fd.as_fd(), false)?;
+                mark(fd.as_fd());
                 return Ok(fd);
             }
             Err(Errno::EXIST) => {
@@ -125,7 +142,9 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
                 match lock(old.as_fd(), false) {
                     Err(Errno::WOULDBLOCK) => return Err(Errno::EXIST),
                     Err(e) => return Err(e),
-                    Ok(()) => remove_tree(parent, name, fake, 0)?,
+                    Ok(()) if fake || ours(old.as_fd()) => remove_tree(parent, name, fake, 0)?,
+                    // Not marked: removed only if empty (see `sweep`).
+                    Ok(()) => rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR).map_err(|_| Errno::EXIST)?,
                 }
             }
             Err(e) => return Err(e),
@@ -150,7 +169,15 @@ pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
         let Ok(fd) = open_dir(parent, name) else { continue };
         // A live container below it (a --cgroup-parent named tinyctr-*) keeps it alive.
         if lock(fd.as_fd(), false).is_ok() && !any_locked(fd.as_fd(), 0) {
-            let _ = remove_tree(parent, name, fake, 0);
+            if fake || ours(fd.as_fd()) {
+                let _ = remove_tree(parent, name, fake, 0);
+            } else {
+                // Unmarked: a run killed between mkdir and marking (it had no process
+                // yet), or someone else's cgroup with a look-alike name. Only an empty
+                // one goes, with a plain rmdir, which the kernel refuses for a cgroup
+                // that holds processes or children: nothing of anyone's is killed.
+                let _ = rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR);
+            }
         }
     }
 }
