@@ -7,11 +7,14 @@
 //! `tinyctr-t<pid>-<test>` in every hierarchy; a guard removes whatever a failing test
 //! left. They need root; elsewhere they skip with a reason; under CI=true a skip fails.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::wait_output;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 const ROOT: &str = "/sys/fs/cgroup";
@@ -137,24 +140,6 @@ fn run_for(args: &[&str], limit: Duration) -> Output {
 
 fn run(args: &[&str]) -> Output {
     run_for(args, Duration::from_secs(30))
-}
-
-fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = wait_status(&mut child, deadline, limit);
-    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
 }
 
 fn wait_status(child: &mut Child, deadline: Instant, limit: Duration) -> ExitStatus {

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use tinyctr::fault::NAMES;
 
+mod common;
+use common::{in_ci, tinyctr_cgroups};
+
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 const BUSYBOX: &str = "/bin/busybox";
 
@@ -31,41 +34,8 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// False (after saying why) when these tests cannot run here; panics under CI=true.
 fn privileged() -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    let why = "fault tests run real containers, which needs root";
-    assert!(!in_ci(), "CI=true, so fault tests may not skip: {why}");
-    eprintln!("skipped: {why}");
-    false
-}
-
-/// Every `tinyctr*` directory in every cgroup hierarchy.
-fn tinyctr_cgroups() -> Vec<PathBuf> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for e in entries.flatten() {
-            if !e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with("tinyctr") {
-                out.push(p.clone());
-            }
-            if depth < 8 {
-                walk(&p, depth + 1, out);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), 0, &mut v);
-    v
+    common::require_root("faults tests")
 }
 
 /// The host's mount table without the fields that change on their own (none do for

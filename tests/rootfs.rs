@@ -7,19 +7,17 @@
 //! The initramfs case (pivot_root answers EINVAL, the automatic fallback) is tested in the
 //! VM test bed: tests/vm_rootfs.rs and tests/vm/guest/rootfs.sh.
 
-use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+mod common;
+use common::{in_ci, stderr, stdout, wait_output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 /// Where Debian's busybox-static puts the static busybox.
 const BUSYBOX: &str = "/bin/busybox";
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 /// False (after saying why) when these tests cannot run here; panics in CI.
 fn can_run() -> bool {
@@ -123,42 +121,6 @@ fn run(args: &[&str]) -> Output {
         .spawn()
         .unwrap();
     wait_output(child, Duration::from_secs(30))
-}
-
-fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tinyctr did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn code(o: &Output) -> i32 {

@@ -15,11 +15,14 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{in_ci, stderr, stdout, tinyctr_cgroups};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 
@@ -30,47 +33,14 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// False (after saying why) when these tests cannot run here; panics under CI=true.
 fn privileged() -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
-    }
-    let why = "stress tests run real containers, which needs root";
-    assert!(!in_ci(), "CI=true, so stress tests may not skip: {why}");
-    eprintln!("skipped: {why}");
-    false
+    common::require_root("stress tests")
 }
 
 /// A marker unique to this test process and call, to find processes by command line.
 fn marker(what: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!("{what}{}x{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Every `tinyctr*` directory in every cgroup hierarchy.
-fn tinyctr_cgroups() -> Vec<PathBuf> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for e in entries.flatten() {
-            if !e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with("tinyctr") {
-                out.push(p.clone());
-            }
-            if depth < 8 {
-                walk(&p, depth + 1, out);
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), 0, &mut v);
-    v
 }
 
 /// The cgroups of runs with these tinyctr pids (default names: `tinyctr-<pid>`).
@@ -182,14 +152,6 @@ fn run_cmd(c: &mut Command) -> Output {
 
 fn run(args: &[&str]) -> Output {
     run_cmd(&mut tinyctr(args))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Exit 0, or a failure told in exactly one `tinyctr: ` line.
