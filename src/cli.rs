@@ -337,8 +337,7 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
             Opt::ReadOnly => cfg.read_only = true,
             Opt::Limit(key) => {
                 // The limits module quotes the option as typed in its own messages.
-                let name = core::str::from_utf8(spelled).unwrap_or("option");
-                cfg.limits.set(key, name, value)?;
+                cfg.limits.set(key, spelled, value)?;
             }
         }
     }

@@ -71,7 +71,7 @@ pub enum LimitKey {
 impl<'a> Limits<'a> {
     /// Parses and stores one option value; `opt` is the option as the user typed it, for
     /// the message: `tinyctr: --memory: '64x' is not a size (try 64m)`, status 125.
-    pub fn set(&mut self, key: LimitKey, opt: &str, value: &'a CStr) -> Result<()> {
+    pub fn set(&mut self, key: LimitKey, opt: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
         let bad = |why: &str| Err(bad_value(opt, v, why));
         match key {
@@ -148,8 +148,8 @@ impl<'a> Limits<'a> {
 }
 
 /// `opt: 'value' why`.
-fn bad_value(opt: &str, value: &[u8], why: &str) -> Error {
-    let mut e = Error::usage(opt.as_bytes());
+fn bad_value(opt: &[u8], value: &[u8], why: &str) -> Error {
+    let mut e = Error::usage(opt);
     e.msg.push(b": '");
     crate::error::push_shown(&mut e.msg, value);
     e.msg.push(b"' ").push_str(why);
@@ -296,7 +296,7 @@ mod tests {
     fn set(key: LimitKey, opt: &str, v: &str) -> core::result::Result<Limits<'static>, String> {
         let v: &'static CStr = Box::leak(CString::new(v).unwrap().into_boxed_c_str());
         let mut l = Limits::default();
-        match l.set(key, opt, v) {
+        match l.set(key, opt.as_bytes(), v) {
             Ok(()) => Ok(l),
             Err(e) => {
                 assert_eq!(e.status, 125);

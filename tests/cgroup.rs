@@ -543,6 +543,16 @@ fn a_stale_cgroup_with_processes_is_emptied_and_removed() {
 }
 
 #[test]
+fn cpus_beyond_the_machine_are_refused() {
+    if !privileged() {
+        return;
+    }
+    let o = run(&["run", "--cpus", "100000", "true"]);
+    assert_eq!(code(&o), 125, "{}", describe(&o));
+    assert!(text(&o.stderr).starts_with("tinyctr: --cpus: more than the "), "{}", describe(&o));
+}
+
+#[test]
 fn a_tinyctr_named_cgroup_tinyctr_did_not_make_is_never_touched() {
     if !privileged() || !v1_has("pids") {
         return;

@@ -80,6 +80,21 @@ pub struct Cgroup {
     fake: bool,
 }
 
+/// `--cpus` beyond the CPUs this process may run on would be a quota the kernel accepts
+/// and can never grant: refuse it, as docker does, saying how many there are.
+fn check_cpus(limits: &Limits<'_>) -> Result<()> {
+    let (Some(q), Ok(set)) = (limits.cpus, rustix::thread::sched_getaffinity(None)) else {
+        return Ok(());
+    };
+    let n = set.count() as u64;
+    if n > 0 && q.quota > n * q.period {
+        let mut e = Error::usage(b"--cpus: more than the ");
+        e.msg.push_u64(n).push(b" CPUs available here (at most ").push_u64(n).push(b")");
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// The controllers `limits` needs.
 pub fn needed(limits: &Limits<'_>) -> u8 {
     let mut m = 0;
@@ -102,6 +117,7 @@ impl Cgroup {
     /// Detects the layout, removes stale cgroups of dead runs, creates the container's
     /// cgroups, locks them and writes every limit. On error, removes what it created.
     pub fn create(limits: &Limits<'_>) -> Result<Cgroup> {
+        check_cpus(limits)?;
         let layout = Layout::detect().map_err(|(file, e)| {
             Error::sys("read", file.as_bytes(), e).hint(b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
         })?;

@@ -145,7 +145,7 @@ fn limits(opts: &[(LimitKey, &str)]) -> Limits<'static> {
     let mut l = Limits::default();
     for &(k, v) in opts {
         let v: &'static CStr = Box::leak(CString::new(v).unwrap().into_boxed_c_str());
-        l.set(k, "--opt", v).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
+        l.set(k, b"--opt", v).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
     }
     l.validate().must();
     l
