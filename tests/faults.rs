@@ -13,7 +13,6 @@
 //!
 //! Needs root; elsewhere it skips saying why, and under CI=true a skip is a failure.
 
-use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -90,33 +89,9 @@ fn run(env: &[(&str, &str)], args: &[&str]) -> (Output, u32) {
     for (k, v) in env {
         c.env(k, v);
     }
-    let mut child = c.spawn().unwrap();
+    let child = c.spawn().unwrap();
     let pid = child.id();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tinyctr {args:?} did not finish within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    (Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }, pid)
+    (common::wait_output(child, Duration::from_secs(20)), pid)
 }
 
 /// What one armed point did, as a list of broken promises (empty: all kept).

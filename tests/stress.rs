@@ -14,7 +14,6 @@
 //! Needs root; elsewhere it skips saying why, and under CI=true a skip is a failure.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,32 +117,8 @@ fn tinyctr(args: &[&str]) -> Command {
 }
 
 /// Waits for `child` (killing it after `limit`), reading both pipes on threads.
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tinyctr did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+fn finish(child: Child, limit: Duration) -> Output {
+    common::wait_output(child, limit)
 }
 
 fn run_cmd(c: &mut Command) -> Output {
