@@ -158,9 +158,9 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
 /// what cannot be removed now is left for the next run.
 #[inline(never)]
 pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
-    let Ok(dir) = open_dir(parent, c".") else { return };
+    // `parent` was just opened and never read: list it from the start, no second open.
     let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
-    let mut entries = RawDir::new(&dir, &mut buf);
+    let mut entries = RawDir::new(parent, &mut buf);
     while let Some(Ok(entry)) = entries.next() {
         let name = entry.file_name();
         if !name.to_bytes().starts_with(PREFIX) {

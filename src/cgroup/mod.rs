@@ -370,8 +370,12 @@ impl Cgroup {
                 let mut parent: Buf<PATH> = Buf::from(&d.path.as_bytes()[..slash]);
                 let name: Buf<PATH> = Buf::from(&d.path.as_bytes()[slash + 1..]);
                 let mut name = name;
-                let res = fs::open_dir(CWD, parent.as_cstr())
-                    .and_then(|p| fs::remove_tree(p.as_fd(), name.as_cstr(), self.fake, 0));
+                // One rmdir by path in the common case (see fs::remove_tree).
+                let res = match rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR) {
+                    Ok(()) => Ok(()),
+                    Err(_) => fs::open_dir(CWD, parent.as_cstr())
+                        .and_then(|p| fs::remove_tree(p.as_fd(), name.as_cstr(), self.fake, 0)),
+                };
                 if let Err(e) = res {
                     first.get_or_insert(
                         fs::path_error("remove cgroup", d.path.as_bytes(), e)
