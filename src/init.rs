@@ -46,6 +46,9 @@ pub fn run(cmd: &CStr, path: &[u8], argv: &PtrArray<'_>, env: &PtrArray<'_>, err
 fn supervise(sfd: &OwnedFd, child: i32) -> u8 {
     loop {
         let signo = match signal::read_signal(sfd) {
+            // What the terminal sent reached COMMAND too (same foreground process group):
+            // forwarding it would deliver it twice. Signals tinyctr forwards are SI_USER.
+            Ok(info) if info.code == signal::SI_KERNEL && info.signo != linux_raw_sys::general::SIGCHLD => continue,
             Ok(info) => info.signo,
             Err(Errno::INTR) => continue,
             // Without the signalfd we cannot go on supervising: keep reaping, blocking.

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output};
 use std::time::{Duration, Instant};
 
+/// The binary under test (the debug build `cargo test` makes).
+pub const BIN_PATH: &str = env!("CARGO_BIN_EXE_tinyctr");
+
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
