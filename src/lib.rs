@@ -17,6 +17,7 @@ pub mod env;
 pub mod error;
 pub mod exec;
 pub mod fault;
+pub mod fdio;
 pub mod init;
 pub mod limits;
 pub mod mount;

@@ -15,6 +15,7 @@ use crate::cli::RunConfig;
 use crate::env;
 use crate::error::{Error, Result};
 use crate::fault::{self, Point};
+use crate::fdio::{read_full, write_all};
 use crate::supervise::{self, Container};
 use crate::sys::args::{split_slots, split_u32s, CArgs, PtrArray};
 use crate::sys::signal;
@@ -203,31 +204,14 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
-fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> core::result::Result<(), Errno> {
-    while !bytes.is_empty() {
-        match rustix::io::write(fd, bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 /// Reads the child's failure record; `None` on EOF (execve succeeded, or the child died
 /// without a word, which its exit status will tell).
 fn read_failure(rx: &OwnedFd) -> Option<(u8, Errno)> {
     let mut rec = [0u8; RECORD_LEN];
-    let mut got = 0;
-    while got < RECORD_LEN {
-        match rustix::io::read(rx, &mut rec[got..]) {
-            Ok(0) => return None,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(_) => return None,
-        }
+    match read_full(rx, &mut rec) {
+        Ok(RECORD_LEN) => Some(trampoline::decode(&rec)),
+        _ => None,
     }
-    Some(trampoline::decode(&rec))
 }
 
 /// Turns a failed step of the child into the one-line error.

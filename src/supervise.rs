@@ -9,10 +9,13 @@ use crate::sys::signal::{self, SigInfo, SigSet};
 
 /// Signals a user sends to "the container" and that tinyctr passes on, plus SIGCHLD (to
 /// learn the container ended) and SIGPIPE (so a closed pipe is an EPIPE, not our death).
-pub const BLOCKED: SigSet = {
+pub const HANDLED: [u32; 9] = {
     use linux_raw_sys::general::*;
-    SigSet::of(&[SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE])
+    [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE]
 };
+
+/// [`HANDLED`] as a mask: blocked before clone and read from a signalfd.
+pub const BLOCKED: SigSet = SigSet::of(&HANDLED);
 
 /// Of those, the ones forwarded: not SIGCHLD or SIGPIPE, and not what the terminal sent
 /// (Ctrl-C, Ctrl-\, a resize, a hangup): the tty driver signals the whole foreground
@@ -41,13 +44,7 @@ impl Container {
     pub fn try_wait(&self) -> Result<Option<u8>, Errno> {
         if let Some(fd) = &self.pidfd {
             let st = waitid(WaitId::PidFd(fd.as_fd()), WaitIdOptions::EXITED | WaitIdOptions::NOHANG)?;
-            return Ok(st.and_then(|s| {
-                if let Some(code) = s.exit_status() {
-                    Some(code as u8)
-                } else {
-                    s.terminating_signal().map(|sig| 128u8.wrapping_add(sig as u8))
-                }
-            }));
+            return Ok(st.map(|s| status_code(s.exit_status(), s.terminating_signal())));
         }
         let pid = Pid::from_raw(self.pid).ok_or(Errno::SRCH)?;
         Ok(waitpid(Some(pid), WaitOptions::NOHANG)?.map(|(_, st)| exit_code(st)))
@@ -96,11 +93,13 @@ pub fn wait(c: &Container, sfd: &OwnedFd) -> u8 {
 
 /// N for `exit(N)`, 128+S for death by signal S (the shell's convention).
 pub fn exit_code(st: WaitStatus) -> u8 {
-    if let Some(code) = st.exit_status() {
-        code as u8
-    } else if let Some(sig) = st.terminating_signal() {
-        128u8.wrapping_add(sig as u8)
-    } else {
-        crate::error::EXIT_SETUP
+    status_code(st.exit_status(), st.terminating_signal())
+}
+
+fn status_code(exit: Option<i32>, signal: Option<i32>) -> u8 {
+    match (exit, signal) {
+        (Some(code), _) => code as u8,
+        (None, Some(sig)) => 128u8.wrapping_add(sig as u8),
+        (None, None) => crate::error::EXIT_SETUP,
     }
 }

@@ -25,6 +25,7 @@ use rustix::io::Errno;
 
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
 use crate::fault::{check, Point};
+use crate::fdio::read_full;
 use crate::sys::args::PtrArray;
 use crate::sys::signal::{self, SigSet};
 
@@ -214,14 +215,8 @@ fn parent_gone(cmd_rx: &OwnedFd) -> bool {
 /// Reads the command (argc NUL-terminated strings filling `buf` exactly). EOF before that
 /// means the parent gave up or died: exit quietly, it has reported or will not care.
 fn receive_command(rx: &OwnedFd, buf: &mut [u8]) -> Result<usize, (u8, Errno)> {
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(rx, &mut buf[got..]) {
-            Ok(0) => crate::sys::exit(EXIT_SETUP as i32),
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err((Step::Command as u8, e)),
-        }
+    if read_full(rx, buf).map_err(|e| (Step::Command as u8, e))? < buf.len() {
+        crate::sys::exit(EXIT_SETUP as i32);
     }
     let argc = buf.iter().filter(|&&c| c == 0).count();
     if argc == 0 || buf.last() != Some(&0) {
@@ -230,18 +225,13 @@ fn receive_command(rx: &OwnedFd, buf: &mut [u8]) -> Result<usize, (u8, Errno)> {
     Ok(argc)
 }
 
-/// The signals every container starts with at their default action: those tinyctr
-/// forwards, plus SIGPIPE and SIGCHLD. execve resets caught signals but keeps ignored
-/// ones ignored, and tinyctr may have been started with some ignored (nohup, `&`).
-pub const RESET_TO_DEFAULT: [u32; 9] = {
-    use linux_raw_sys::general::*;
-    [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE, SIGCHLD]
-};
-
-/// Gives the command a clean slate: default actions and nothing blocked, as docker does
-/// (the parent blocked the signals it forwards before clone, and masks are inherited).
+/// Gives the command a clean slate, as docker does: the signals tinyctr handles
+/// ([`crate::supervise::HANDLED`]) back at their default action — execve resets caught
+/// signals but keeps ignored ones ignored, and tinyctr may have been started with some
+/// ignored (nohup, `&`) — and nothing blocked (the parent blocked them before clone, and
+/// masks are inherited).
 pub fn restore_signals() -> Result<(), Errno> {
-    for s in RESET_TO_DEFAULT {
+    for s in crate::supervise::HANDLED {
         signal::reset_default(s);
     }
     signal::set_mask(SigSet::EMPTY).map(|_| ())
