@@ -215,10 +215,14 @@ pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize
     // of its PID namespace, and it made no cgroups of its own. One rmdir, nothing to list
     // or kill (this saves a dozen syscalls on every run).
     match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
-        Ok(()) | Err(Errno::NOENT) => return Ok(()),
-        Err(Errno::BUSY | Errno::NOTEMPTY) => {}
-        Err(e) => return Err(e),
+        Ok(()) | Err(Errno::NOENT) => Ok(()),
+        Err(Errno::BUSY | Errno::NOTEMPTY) => remove_tree_slow(parent, name, fake, depth),
+        Err(e) => Err(e),
     }
+}
+
+/// [`remove_tree`] once a plain rmdir was refused: kill, remove children, retry.
+pub fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize) -> Result<(), Errno> {
     let mut pause_us = 100u64;
     let mut last = Errno::BUSY;
     for _ in 0..200 {

@@ -370,11 +370,12 @@ impl Cgroup {
                 let mut parent: Buf<PATH> = Buf::from(&d.path.as_bytes()[..slash]);
                 let name: Buf<PATH> = Buf::from(&d.path.as_bytes()[slash + 1..]);
                 let mut name = name;
-                // One rmdir by path in the common case (see fs::remove_tree).
+                // fs::remove_tree's first step, by path (the parent is not open any more):
+                // one rmdir in the common case, the slow path only when it is refused.
                 let res = match rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR) {
-                    Ok(()) => Ok(()),
+                    Ok(()) | Err(Errno::NOENT) => Ok(()),
                     Err(_) => fs::open_dir(CWD, parent.as_cstr())
-                        .and_then(|p| fs::remove_tree(p.as_fd(), name.as_cstr(), self.fake, 0)),
+                        .and_then(|p| fs::remove_tree_slow(p.as_fd(), name.as_cstr(), self.fake, 0)),
                 };
                 if let Err(e) = res {
                     first.get_or_insert(

@@ -70,15 +70,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits
 /// total the user gave.
 #[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
-    let mut val = Buf::<24>::new();
-    val.push_u64(mem);
-    fs::write(t.fd, MEMORY_LIMIT, val.as_bytes()).map_err(|e| {
-        let err = write_error(val.as_bytes(), t.path, MEMORY_LIMIT, e);
-        if e == Errno::BUSY {
-            return usage_hint(err, t.fd, MEMORY_USAGE);
-        }
-        err
-    })?;
+    let mut val = write_memory_limit(t, MEMORY_LIMIT, MEMORY_USAGE, mem)?;
     let accounted = fs::exists(t.fd, MEMSW_LIMIT);
     let total: &[u8] = match (swap, accounted) {
         (None, false) | (Some(Swap::Unlimited), false) => return Ok(()),
@@ -105,6 +97,22 @@ pub fn usage_hint(mut err: Error, dir: BorrowedFd<'_>, file: &CStr) -> Error {
         err.msg.push(b"; the cgroup already uses ").push_u64(used).push(b" bytes (").push(file.to_bytes()).push(b")");
     }
     err
+}
+
+/// Writes the memory limit `mem` to `limit` (v1 `memory.limit_in_bytes`, v2
+/// `memory.max`) and returns the value as written. EBUSY means the cgroup already uses
+/// more: the error then says how much, from `usage`.
+pub fn write_memory_limit(t: &Target<'_>, limit: &CStr, usage: &CStr, mem: u64) -> Result<Buf<24>> {
+    let mut val = Buf::<24>::new();
+    val.push_u64(mem);
+    fs::write(t.fd, limit, val.as_bytes()).map_err(|e| {
+        let err = write_error(val.as_bytes(), t.path, limit, e);
+        match e {
+            Errno::BUSY => usage_hint(err, t.fd, usage),
+            _ => err,
+        }
+    })?;
+    Ok(val)
 }
 
 /// Fills a new cpuset cgroup from its parent: `cpuset.mems` always, `cpuset.cpus` unless

@@ -116,15 +116,7 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
 /// beyond the memory limit), `max` for `--memory-swap -1`.
 #[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
-    let mut val = Buf::<24>::new();
-    val.push_u64(mem);
-    fs::write(t.fd, MEMORY_MAX, val.as_bytes()).map_err(|e| {
-        let err = write_error(val.as_bytes(), t.path, MEMORY_MAX, e);
-        match e {
-            Errno::BUSY => super::v1::usage_hint(err, t.fd, MEMORY_CURRENT),
-            _ => err,
-        }
-    })?;
+    let mut val = super::v1::write_memory_limit(t, MEMORY_MAX, MEMORY_CURRENT, mem)?;
     let accounted = fs::exists(t.fd, SWAP_MAX);
     val.clear();
     let v: &[u8] = match (swap, accounted) {
