@@ -6,7 +6,7 @@
 
 use crate::buf::Buf;
 use crate::cgroup::layout::{Found, Layout, Version, CTLS, PATH};
-use crate::cgroup::Cgroup;
+use crate::cgroup::{Cgroup, Plan};
 use crate::error::push_errno;
 use crate::limits::{CpuQuota, Limits, CPU_PERIOD_US};
 use crate::out::print;
@@ -23,6 +23,7 @@ const NAMESPACES: [(&str, u32); 6] = [
     ("cgroup", g::CLONE_NEWCGROUP),
 ];
 
+#[inline(never)]
 pub fn run() -> u8 {
     // What stops `run` with limits, if anything (the first reason found).
     let mut fail: Option<&str> = None;
@@ -57,8 +58,9 @@ pub fn run() -> u8 {
     }
     line(&mut b);
 
-    let layout = match Layout::detect() {
-        Ok(l) => l,
+    let mut layout = Layout::EMPTY;
+    match layout.detect(!0) {
+        Ok(()) => {}
         Err((file, e)) => {
             b.push(b"cgroups:    cannot read ").push_str(file).push(b": ");
             push_errno(&mut b, e);
@@ -101,7 +103,8 @@ pub fn run() -> u8 {
     };
     let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
     print(b"cgroup test: ");
-    let res = Cgroup::create_probe(&layout, &limits, me).and_then(|mut cg| cg.destroy());
+    let mut cg = Cgroup::empty();
+    let res = Plan::probe(&layout).and_then(|p| cg.create(&p, &limits, me)).and_then(|()| cg.destroy());
     match res {
         Ok(()) => print(b"created, limited and removed a cgroup\n"),
         Err(e) => {

@@ -1,10 +1,12 @@
 //! The network namespace's loopback interface: a new namespace has `lo`, but down. One
-//! SIOCSIFFLAGS ioctl on any socket brings it up; no netlink needed.
+//! SIOCSIFFLAGS ioctl on any socket brings it up; no netlink needed. An AF_UNIX socket
+//! will do (the kernel hands interface ioctls on to the device layer for any family)
+//! and is the cheapest to make.
 
 use rustix::io::Errno;
 use rustix::net::{socket_with, AddressFamily, SocketFlags, SocketType};
 
 pub fn loopback_up() -> Result<(), Errno> {
-    let sock = socket_with(AddressFamily::INET, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
-    crate::sys::interface_up(&sock, b"lo")
+    let sock = socket_with(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
+    crate::sys::fresh_loopback_up(&sock)
 }

@@ -10,7 +10,8 @@ use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
-use crate::cgroup::Cgroup;
+use crate::cgroup::layout::Layout;
+use crate::cgroup::{Cgroup, Plan};
 use crate::cli::RunConfig;
 use crate::env;
 use crate::error::{Error, Result};
@@ -24,6 +25,7 @@ use crate::trampoline::{self, ChildFds, ChildPlan, Step, RECORD_LEN};
 
 /// Runs the container described by `cfg`; returns tinyctr's exit status. Errors are
 /// reported here, once, on stderr.
+#[inline(never)]
 pub fn run(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> u8 {
     match run_inner(cfg, host_env) {
         Ok(code) => code,
@@ -57,10 +59,6 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let mut envs = PtrArray::new(env_mem);
     let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr());
 
-    let mut cgroup = match cfg.limits.wants_cgroup() {
-        true => Some(Cgroup::create(&cfg.limits)?),
-        false => None,
-    };
     let plan = ChildPlan {
         hostname: cfg.hostname,
         workdir: cfg.workdir,
@@ -74,18 +72,43 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         argv_slots,
         cmd_bytes: &mut cmd_bytes[..cmd_len],
     };
-    let result = launch(cfg, plan, cgroup.as_ref(), host_env);
-    if let Some(cg) = cgroup.as_mut() {
-        // A cgroup that cannot be removed is reported, but the command's own status is
-        // what scripts need when the command ran.
-        if let Err(e) = cg.destroy() {
-            crate::out::report(&e);
-        }
-        // destroy() has read the OOM count just before removing the cgroup.
-        if let Ok(code) = result {
-            if cg.oom_killed() {
-                report_oom(cg, code);
-            }
+    match cfg.limits.wants_cgroup() {
+        true => run_limited(cfg, plan, host_env),
+        false => launch(cfg, plan, None, host_env),
+    }
+}
+
+/// A run with cgroups. Its own function, so that a run without limits never touches
+/// the stack the cgroup layout takes (each page of it would be a fault to take).
+#[inline(never)]
+fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) -> Result<u8> {
+    // Where the cgroups go is settled (and every missing controller refused) before the
+    // child exists. They are made before clone only when clone3 can start the child inside
+    // one (v2); a v1 cgroup needs a move anyway, so there they are made while the child
+    // sets up its namespaces.
+    let mut layout = Layout::EMPTY;
+    crate::cgroup::detect(&mut layout, &cfg.limits)?;
+    let cg_plan = Plan::new(&layout, &cfg.limits)?;
+    let mut cgroup = Cgroup::empty();
+    let cg = &mut cgroup;
+    if cg_plan.born_inside() {
+        create_cgroup(cg, &cg_plan, cfg)?;
+    }
+    let result = launch(cfg, plan, Some((&cg_plan, &mut *cg)), host_env);
+    // An OOM kill is worth a word when the container failed (an OOM-killed init exits
+    // 137; a killed helper usually fails its caller). After a success it changed
+    // nothing, and the read is spared.
+    if matches!(result, Ok(code) if code != 0) {
+        cg.read_oom_kills();
+    }
+    // A cgroup that cannot be removed is reported, but the command's own status is what
+    // scripts need when the command ran.
+    if let Err(e) = cg.destroy() {
+        crate::out::report(&e);
+    }
+    if let Ok(code) = result {
+        if cg.oom_killed() {
+            report_oom(cg, code);
         }
     }
     result
@@ -97,14 +120,23 @@ const NAMESPACES: u32 = {
     CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
 };
 
-fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>, host_env: CArgs<'_>) -> Result<u8> {
-    let pipe = || {
-        fault::check(Point::Pipe)
-            .and_then(|()| pipe_with(PipeFlags::CLOEXEC))
-            .map_err(|e| Error::sys("create a pipe", b"", e))
+fn create_cgroup(cg: &mut Cgroup, plan: &Plan<'_>, cfg: &RunConfig<'_>) -> Result<()> {
+    cg.create(plan, &cfg.limits, rustix::process::getpid().as_raw_nonzero().get() as u32)
+}
+
+#[inline(never)]
+fn launch(
+    cfg: &RunConfig<'_>,
+    mut plan: ChildPlan<'_>,
+    mut cgroup: Option<(&Plan<'_>, &mut Cgroup)>,
+    host_env: CArgs<'_>,
+) -> Result<u8> {
+    let pipe = |flags| {
+        fault::check(Point::Pipe).and_then(|()| pipe_with(flags)).map_err(|e| Error::sys("create a pipe", b"", e))
     };
-    let (cmd_rx, cmd_tx) = pipe()?;
-    let (err_rx, err_tx) = pipe()?;
+    let (cmd_rx, cmd_tx) = pipe(PipeFlags::CLOEXEC)?;
+    // Non-blocking: the failure record is read once the child has ended (see below).
+    let (err_rx, err_tx) = pipe(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
     // Block the forwarded signals before clone so none is lost in between; they are read
     // from a signalfd, and the child restores a clean mask before exec.
     signal::block(supervise::BLOCKED).map_err(|e| Error::sys("block signals", b"", e))?;
@@ -116,7 +148,7 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
     if !cfg.host_net {
         ns |= linux_raw_sys::general::CLONE_NEWNET;
     }
-    let cgroup_fd = cgroup.and_then(|c| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
+    let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
     let container = match forked {
@@ -132,7 +164,15 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
     drop(cmd_rx);
     drop(err_tx);
 
-    if let Some(cg) = cgroup {
+    if let Some((p, cg)) = cgroup.as_mut() {
+        if !p.born_inside() {
+            if let Err(e) = create_cgroup(cg, p, cfg) {
+                container.kill_and_reap();
+                return Err(e);
+            }
+        }
+    }
+    if let Some((_, cg)) = cgroup.as_ref() {
         if let Err(e) = cg.attach(container.pid, born_inside) {
             container.kill_and_reap();
             return Err(e);
@@ -148,17 +188,22 @@ fn launch(cfg: &RunConfig<'_>, mut plan: ChildPlan<'_>, cgroup: Option<&Cgroup>,
     }
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
-
-    // Our end of the command pipe stays open until the command has exec'd: the child
-    // takes a hangup before then as our death (see trampoline::parent_gone).
-    let failed = read_failure(&err_rx);
-    drop(cmd_tx);
-    if let Some((step, errno)) = failed {
-        container.kill_and_reap();
-        return Err(describe(cfg, step, errno));
+    // While the child execs: dead runs' leftovers next to our cgroups.
+    if let Some((_, cg)) = cgroup.as_ref() {
+        cg.sweep();
     }
-    drop(err_rx);
-    Ok(supervise::wait(&container, &sfd))
+
+    // No waiting for execve here: a successful one closes the error pipe, a failed step
+    // writes its record there and exits, so the record is in the pipe by the time the
+    // child has ended. Waking up at execve would cost a context switch on every run while
+    // the child is busy exec'ing; the record can wait. Our end of the command pipe stays
+    // open until then too: the child takes a hangup as our death (trampoline::parent_gone).
+    let code = supervise::wait(&container, &sfd);
+    drop(cmd_tx);
+    match read_failure(&err_rx) {
+        Some((step, errno)) => Err(describe(cfg, step, errno)),
+        None => Ok(code),
+    }
 }
 
 /// clone3 with the namespaces (and `CLONE_INTO_CGROUP` when there is a v2 cgroup), or the
@@ -204,8 +249,8 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
-/// Reads the child's failure record; `None` on EOF (execve succeeded, or the child died
-/// without a word, which its exit status will tell).
+/// Reads the child's failure record once it has ended; `None` when there is none
+/// (execve succeeded, or the child died without a word, which its exit status tells).
 fn read_failure(rx: &OwnedFd) -> Option<(u8, Errno)> {
     let mut rec = [0u8; RECORD_LEN];
     match read_full(rx, &mut rec) {

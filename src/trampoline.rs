@@ -9,7 +9,8 @@
 //! Order matters:
 //! 1. `PR_SET_PDEATHSIG(SIGKILL)`: if tinyctr dies, so does the container. A parent that
 //!    died before this shows up as a hangup on the command pipe, which the parent keeps
-//!    open until exec (getppid() says 0 across the PID namespace and cannot tell).
+//!    open until the child ends (getppid() says 0 across the PID namespace and cannot
+//!    tell).
 //! 2. In the fallback path only, unshare the namespaces clone could not create.
 //! 3. Mounts (private `/`, then /proc or the whole --rootfs), hostname, loopback: the
 //!    namespaces' own setup, done while the parent places us in our cgroups.
@@ -202,7 +203,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a
 /// death that comes after). The parent keeps its end of the command pipe open until the
-/// command has exec'd, so a hangup on ours can only mean it is gone — even when the
+/// child has ended, so a hangup on ours can only mean it is gone — even when the
 /// whole command is already in the pipe, which a read alone would not tell.
 fn parent_gone(cmd_rx: &OwnedFd) -> bool {
     use rustix::event::{poll, PollFd, PollFlags};

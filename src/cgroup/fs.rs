@@ -4,9 +4,14 @@
 //! Locking (flock(2) on the cgroup's own directory, held while the container runs) is
 //! how a live container's cgroup is told from one a SIGKILLed tinyctr left behind: the
 //! kernel drops the lock when the holder dies. The parent directory is locked too, but
-//! only around "sweep stale siblings, mkdir ours, lock ours", so a sweep never sees a
-//! cgroup between its mkdir and its lock. No other file is ever written outside the
-//! cgroups tinyctr created.
+//! only around "mkdir ours, lock ours" and around a sweep of stale siblings, so a sweep
+//! never sees a cgroup between its mkdir and its lock. No other file is ever written
+//! outside the cgroups tinyctr created.
+//!
+//! A sweep kills nothing: a dead run's container died with it (PDEATHSIG kills its init,
+//! and the kernel then every process of its PID namespace), so its cgroup is empty or
+//! about to be. One that still holds processes was filled by someone else, and is left
+//! alone: the kernel refuses to remove it.
 
 use super::layout::PATH;
 use crate::buf::Buf;
@@ -39,17 +44,16 @@ pub fn write(dir: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> Result<(), Errno
 }
 
 /// Reads the start of control file `name` into `buf`, trailing whitespace removed.
+/// One read(2): a control file is produced whole by one call into the kernel (a
+/// seq_file), so asking again only to see the end of the file would be a wasted call.
 pub fn read<'b>(dir: BorrowedFd<'_>, name: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
     let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut n = 0;
-    while n < buf.len() {
-        match rustix::io::read(&fd, &mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
+    let n = loop {
+        match rustix::io::read(&fd, &mut *buf) {
+            Err(Errno::INTR) => continue,
+            r => break r?,
         }
-    }
+    };
     let s = &buf[..n];
     let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
     Ok(&s[..end])
@@ -105,25 +109,18 @@ pub fn lock(fd: BorrowedFd<'_>, block: bool) -> Result<(), Errno> {
     }
 }
 
+/// Drops the lock of `fd`.
+pub fn unlock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    rustix::fs::flock(fd, FlockOperation::Unlock)
+}
+
 /// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
 /// directory, locked. An existing one whose lock is free was left by a dead run: it is
 /// removed and made anew. One whose lock is held belongs to a running container: EEXIST.
-/// The extended attribute that marks a cgroup directory as made by tinyctr.
-const MARK: &CStr = c"trusted.tinyctr";
-
-/// Marks a cgroup tinyctr just made, so that a later sweep never takes someone else's
-/// cgroup that merely has a `tinyctr-` name for a dead run's leftover (it would kill
-/// its processes). Best effort: cgroupfs has had trusted xattrs since Linux 3.15.
-fn mark(dir: BorrowedFd<'_>) {
-    let _ = rustix::fs::fsetxattr(dir, MARK, b"1", rustix::fs::XattrFlags::empty());
-}
-
-/// Whether `dir` carries tinyctr's mark. Where the filesystem keeps no xattrs at all
-/// (EOPNOTSUPP), only the name can tell, and it is taken as ours.
-fn ours(dir: BorrowedFd<'_>) -> bool {
-    !matches!(rustix::fs::fgetxattr(dir, MARK, &mut [0u8; 4]), Err(Errno::NODATA))
-}
-
+/// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
+/// directory, locked. An existing one whose lock is free was left by a dead run: it is
+/// removed and made anew (EBUSY if someone else's processes keep it). One whose lock is
+/// held belongs to a running container: EEXIST.
 pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<OwnedFd, Errno> {
     for _ in 0..2 {
         match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755)) {
@@ -134,7 +131,6 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
                 }
                 let fd = open_dir(parent, name)?;
                 lock(fd.as_fd(), false)?;
-                mark(fd.as_fd());
                 return Ok(fd);
             }
             Err(Errno::EXIST) => {
@@ -142,9 +138,7 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
                 match lock(old.as_fd(), false) {
                     Err(Errno::WOULDBLOCK) => return Err(Errno::EXIST),
                     Err(e) => return Err(e),
-                    Ok(()) if fake || ours(old.as_fd()) => remove_tree(parent, name, fake, 0)?,
-                    // Not marked: removed only if empty (see `sweep`).
-                    Ok(()) => rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR).map_err(|_| Errno::EXIST)?,
+                    Ok(()) => remove_tree(parent, name, fake, 0, Removal::IfEmpty)?,
                 }
             }
             Err(e) => return Err(e),
@@ -154,8 +148,8 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
 }
 
 /// Removes every `tinyctr-*` cgroup below `parent` whose lock is free (a dead run's),
-/// killing what is left in it first. The caller holds `parent` locked. Best effort:
-/// what cannot be removed now is left for the next run.
+/// with the empty cgroups below it. The caller holds `parent` locked. Best effort: what
+/// cannot be removed now is left for the next run.
 #[inline(never)]
 pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
     // `parent` was just opened and never read: list it from the start, no second open.
@@ -169,15 +163,7 @@ pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
         let Ok(fd) = open_dir(parent, name) else { continue };
         // A live container below it (a --cgroup-parent named tinyctr-*) keeps it alive.
         if lock(fd.as_fd(), false).is_ok() && !any_locked(fd.as_fd(), 0) {
-            if fake || ours(fd.as_fd()) {
-                let _ = remove_tree(parent, name, fake, 0);
-            } else {
-                // Unmarked: a run killed between mkdir and marking (it had no process
-                // yet), or someone else's cgroup with a look-alike name. Only an empty
-                // one goes, with a plain rmdir, which the kernel refuses for a cgroup
-                // that holds processes or children: nothing of anyone's is killed.
-                let _ = rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR);
-            }
+            let _ = remove_tree(parent, name, fake, 0, Removal::IfEmpty);
         }
     }
 }
@@ -206,23 +192,38 @@ fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
 /// How deep `remove_tree` follows cgroups a container created inside its own.
 const MAX_DEPTH: usize = 8;
 
-/// Removes cgroup `name` below `parent`: kills the processes in it and in its child
-/// cgroups, removes the children depth-first, then itself. Processes take a moment to
-/// leave a cgroup after SIGKILL (rmdir answers EBUSY until then), so this retries with
-/// growing pauses, about 3 s in all, before giving up.
-pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize) -> Result<(), Errno> {
+/// What `remove_tree` does to a cgroup that still holds processes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Our own container's: kill them, and wait for them to go.
+    Kill,
+    /// A dead run's, found by a sweep: give up at once.
+    IfEmpty,
+}
+
+/// Removes cgroup `name` below `parent`: removes its child cgroups depth-first, then
+/// itself. With [`Removal::Kill`] it kills the processes in them first; processes take
+/// a moment to leave a cgroup after SIGKILL (rmdir answers EBUSY until then), so this
+/// retries with growing pauses, about 3 s in all, before giving up.
+pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize, how: Removal) -> Result<(), Errno> {
     // The common case first: the container's init has exited and with it every process
     // of its PID namespace, and it made no cgroups of its own. One rmdir, nothing to list
     // or kill (this saves a dozen syscalls on every run).
     match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
         Ok(()) | Err(Errno::NOENT) => Ok(()),
-        Err(Errno::BUSY | Errno::NOTEMPTY) => remove_tree_slow(parent, name, fake, depth),
+        Err(Errno::BUSY | Errno::NOTEMPTY) => remove_tree_slow(parent, name, fake, depth, how),
         Err(e) => Err(e),
     }
 }
 
 /// [`remove_tree`] once a plain rmdir was refused: kill, remove children, retry.
-pub fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize) -> Result<(), Errno> {
+pub fn remove_tree_slow(
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    fake: bool,
+    depth: usize,
+    how: Removal,
+) -> Result<(), Errno> {
     let mut pause_us = 100u64;
     let mut last = Errno::BUSY;
     for _ in 0..200 {
@@ -231,11 +232,11 @@ pub fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: 
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(e),
         };
-        if !fake {
+        if !fake && how == Removal::Kill {
             kill_all(dir.as_fd());
         }
         if depth < MAX_DEPTH {
-            remove_children(dir.as_fd(), fake, depth);
+            remove_children(dir.as_fd(), fake, depth, how);
         }
         #[cfg(test)]
         if fake {
@@ -244,7 +245,7 @@ pub fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: 
         drop(dir);
         match rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR) {
             Ok(()) | Err(Errno::NOENT) => return Ok(()),
-            Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) => last = e,
+            Err(e @ (Errno::BUSY | Errno::NOTEMPTY)) if how == Removal::Kill => last = e,
             Err(e) => return Err(e),
         }
         sleep_us(pause_us);
@@ -253,7 +254,7 @@ pub fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: 
     Err(last)
 }
 
-fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize) {
+fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize, how: Removal) {
     // Each pass reads the directory afresh and removes the first child cgroup found, so
     // no listing is ever used after the directory changed under it.
     for _ in 0..1000 {
@@ -268,7 +269,7 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize) {
                 break;
             }
         }
-        if child.is_empty() || remove_tree(dir, child.as_cstr(), fake, depth + 1).is_err() {
+        if child.is_empty() || remove_tree(dir, child.as_cstr(), fake, depth + 1, how).is_err() {
             return;
         }
     }

@@ -84,19 +84,23 @@ pub struct Hier {
     pub ctls: u8,
     /// Our cgroup in it, as `/proc/self/cgroup` says.
     pub cgroup_path: Buf<PATH>,
-    /// Prefix + mount point (unescaped); empty if no mount shows our cgroup.
-    pub mount: Buf<PATH>,
-    /// Our own cgroup's directory: mount point + our path relative to the mount's root.
+    /// Our own cgroup's directory: prefix + mount point (unescaped) + our path relative
+    /// to the mount's root; empty if no mount shows our cgroup.
     pub own: Buf<PATH>,
+    /// How much of `own` is the mount point (kept once: every buffer here is stack).
+    mount_len: usize,
 }
 
 impl Hier {
-    fn new(version: Version) -> Hier {
-        Hier { version, ctls: 0, cgroup_path: Buf::new(), mount: Buf::new(), own: Buf::new() }
+    const EMPTY: Hier = Hier { version: Version::V1, ctls: 0, cgroup_path: Buf::new(), own: Buf::new(), mount_len: 0 };
+
+    /// Prefix + mount point; empty if no mount shows our cgroup.
+    pub fn mount(&self) -> &[u8] {
+        &self.own.as_bytes()[..self.mount_len]
     }
 
     pub fn mounted(&self) -> bool {
-        !self.mount.is_empty()
+        self.mount_len > 0
     }
 }
 
@@ -122,23 +126,40 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout of the running host: reads `/proc/self/cgroup` and `/proc/self/mountinfo`.
-    pub fn detect() -> Result<Layout, (&'static str, Errno)> {
+    /// No hierarchy yet. The layout is filled in place, where the caller keeps it: it is
+    /// some kilobytes, and every copy of it would be stack pages to fault in.
+    pub const EMPTY: Layout = Layout { hiers: [Hier::EMPTY; MAX_HIERS], n: 0, unified: None, fake: false };
+
+    /// The layout of the running host: reads `/proc/self/cgroup` and `/proc/self/mountinfo`,
+    /// and the unified hierarchy's `cgroup.controllers` unless v1 hierarchies have every
+    /// controller of `want` (a v1 binding wins, so the unified list could not matter).
+    /// Expects an empty layout.
+    pub fn detect(&mut self, want: u8) -> Result<(), (&'static str, Errno)> {
         let open = |p| rustix::fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
         const CG: &str = "/proc/self/cgroup";
         const MI: &str = "/proc/self/mountinfo";
         let cg = open(c"/proc/self/cgroup").map_err(|e| (CG, e))?;
         let mi = open(c"/proc/self/mountinfo").map_err(|e| (MI, e))?;
-        let mut l = Layout::parse(FdSource(cg), FdSource(mi), b"").map_err(|e| (MI, e))?;
-        l.read_unified_controllers();
-        Ok(l)
+        self.parse_into(FdSource(cg), FdSource(mi), b"").map_err(|e| (MI, e))?;
+        let on_v1 = self.hiers[..self.n].iter().filter(|h| h.version == Version::V1).fold(0, |m, h| m | h.ctls);
+        if want & !on_v1 != 0 {
+            self.read_unified_controllers();
+        }
+        Ok(())
     }
 
     /// The layout described by the two texts, with every mount point under `prefix`.
     /// Does not read `cgroup.controllers`; see [`Layout::read_unified_controllers`].
     pub fn parse<A: Source, B: Source>(cgroup: A, mountinfo: B, prefix: &[u8]) -> Result<Layout, Errno> {
-        let mut l =
-            Layout { hiers: core::array::from_fn(|_| Hier::new(Version::V1)), n: 0, unified: None, fake: false };
+        let mut l = Layout::EMPTY;
+        l.parse_into(cgroup, mountinfo, prefix)?;
+        Ok(l)
+    }
+
+    /// [`Layout::parse`] into an empty layout.
+    #[inline(never)]
+    pub fn parse_into<A: Source, B: Source>(&mut self, cgroup: A, mountinfo: B, prefix: &[u8]) -> Result<(), Errno> {
+        let l = self;
         let mut buf = [0u8; 4096];
         let mut lines = Lines::new(cgroup, &mut buf);
         while let Some(line) = lines.next_line()? {
@@ -158,8 +179,9 @@ impl Layout {
                 break;
             }
             let h = &mut l.hiers[l.n];
-            *h = Hier::new(version);
+            h.version = version;
             h.ctls = ctls;
+            h.cgroup_path.clear();
             h.cgroup_path.push(c.path);
             if h.cgroup_path.overflowed() {
                 continue; // unusable: leave it out
@@ -194,15 +216,16 @@ impl Layout {
                 if !same || h.mounted() || !mountinfo::is_below(h.cgroup_path.as_bytes(), root) {
                     continue;
                 }
-                h.mount.push(prefix).push(point);
-                h.own.push(h.mount.as_bytes()).push(mountinfo::relative(h.cgroup_path.as_bytes(), root));
-                if h.mount.overflowed() || h.own.overflowed() {
-                    h.mount.clear();
+                h.own.push(prefix).push(point);
+                h.mount_len = h.own.len();
+                h.own.push(mountinfo::relative(h.cgroup_path.as_bytes(), root));
+                if h.own.overflowed() || h.mount_len == 0 {
                     h.own.clear();
+                    h.mount_len = 0;
                 }
             }
         }
-        Ok(l)
+        Ok(())
     }
 
     /// Fills the unified hierarchy's controller bits from its root's `cgroup.controllers`.
@@ -213,7 +236,7 @@ impl Layout {
             return;
         }
         let mut path: Buf<PATH> = Buf::new();
-        path.push(h.mount.as_bytes()).push(b"/cgroup.controllers");
+        path.push(h.mount()).push(b"/cgroup.controllers");
         let mut buf = [0u8; 256];
         if let Ok(fd) = rustix::fs::openat(CWD, path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
             if let Ok(n) = rustix::io::read(&fd, &mut buf) {

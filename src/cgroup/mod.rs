@@ -47,6 +47,8 @@ struct Dir {
     path: Buf<PATH>,
     /// Open and locked while it exists; `None` before mkdir and after removal.
     fd: Option<OwnedFd>,
+    /// The parent directory, open (not locked) for [`Cgroup::sweep`].
+    parent: Option<OwnedFd>,
     /// Trailing components of the parent path tinyctr made (`--cgroup-parent`), removed
     /// after the container's directory when empty.
     created_parents: u8,
@@ -54,7 +56,7 @@ struct Dir {
 
 impl Dir {
     fn new() -> Dir {
-        Dir { version: Version::V1, path: Buf::new(), fd: None, created_parents: 0 }
+        Dir { version: Version::V1, path: Buf::new(), fd: None, parent: None, created_parents: 0 }
     }
 }
 
@@ -75,7 +77,7 @@ pub struct Cgroup {
     /// Index in `dirs` of the unified-hierarchy cgroup.
     unified: Option<usize>,
     leaf: Option<Leaf>,
-    /// The `oom_kill` count, read just before removal.
+    /// The `oom_kill` count, read by [`Cgroup::read_oom_kills`] before removal.
     oom: Option<u64>,
     fake: bool,
 }
@@ -83,9 +85,8 @@ pub struct Cgroup {
 /// `--cpus` beyond the CPUs this process may run on would be a quota the kernel accepts
 /// and can never grant: refuse it, as docker does, saying how many there are.
 fn check_cpus(limits: &Limits<'_>) -> Result<()> {
-    let (Some(q), Ok(set)) = (limits.cpus, rustix::thread::sched_getaffinity(None)) else {
-        return Ok(());
-    };
+    let Some(q) = limits.cpus else { return Ok(()) };
+    let Ok(set) = rustix::thread::sched_getaffinity(None) else { return Ok(()) };
     let n = set.count() as u64;
     if n > 0 && q.quota > n * q.period {
         let mut e = Error::usage(b"--cpus: more than the ");
@@ -113,36 +114,45 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
     m
 }
 
-impl Cgroup {
-    /// Detects the layout, removes stale cgroups of dead runs, creates the container's
-    /// cgroups, locks them and writes every limit. On error, removes what it created.
-    pub fn create(limits: &Limits<'_>) -> Result<Cgroup> {
-        check_cpus(limits)?;
-        let layout = Layout::detect().map_err(|(file, e)| {
-            Error::sys("read", file.as_bytes(), e).hint(b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
-        })?;
-        Cgroup::create_in(&layout, limits, rustix::process::getpid().as_raw_nonzero().get() as u32)
+/// Fills the empty `layout` with this host's, for a run with `limits`: reads
+/// `/proc/self/cgroup` and `/proc/self/mountinfo`. Refuses an impossible `--cpus` first.
+pub fn detect(layout: &mut Layout, limits: &Limits<'_>) -> Result<()> {
+    check_cpus(limits)?;
+    layout.detect(needed(limits)).map_err(|(file, e)| {
+        Error::sys("read", file.as_bytes(), e).hint(b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
+    })
+}
+
+/// Where a run's cgroups go, decided before anything is created: which hierarchies get
+/// one, with which controllers to drive. Every "this controller is missing" error comes
+/// from here, before the child exists.
+pub struct Plan<'a> {
+    pub layout: &'a Layout,
+    ctls: [u8; MAX_HIERS],
+    used: [bool; MAX_HIERS],
+    /// The hierarchy that anchors the name and the lock when no controller is used.
+    anchor: Option<usize>,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan for the controllers `limits` needs.
+    pub fn new(layout: &'a Layout, limits: &Limits<'_>) -> Result<Plan<'a>> {
+        Plan::for_ctls(layout, needed(limits))
     }
 
-    /// [`Cgroup::create`] on a given layout, for process `pid` (names and the v2 leaf).
-    pub fn create_in(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
-        Cgroup::create_with(layout, limits, needed(limits), pid)
-    }
-
-    /// For `tinyctr check`: a cgroup in the hierarchy of every controller the layout
-    /// has, with those of `limits` written.
-    pub fn create_probe(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
+    /// For `tinyctr check`: every controller the layout has.
+    pub fn probe(layout: &'a Layout) -> Result<Plan<'a>> {
         let all = CTLS.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
-        Cgroup::create_with(layout, limits, all, pid)
+        Plan::for_ctls(layout, all)
     }
 
-    fn create_with(layout: &Layout, limits: &Limits<'_>, need: u8, pid: u32) -> Result<Cgroup> {
-        let mut plan = [0u8; MAX_HIERS];
+    fn for_ctls(layout: &'a Layout, need: u8) -> Result<Plan<'a>> {
+        let mut ctls = [0u8; MAX_HIERS];
         let mut used = [false; MAX_HIERS];
         for c in CTLS.iter().copied().filter(|c| need & c.bit() != 0) {
             match layout.find(c) {
                 Found::At(i) => {
-                    plan[i] |= c.bit();
+                    ctls[i] |= c.bit();
                     used[i] = true;
                 }
                 Found::NotMounted(i) => return Err(not_mounted(c, layout.hiers[i].cgroup_path.as_bytes())),
@@ -169,31 +179,78 @@ impl Cgroup {
                         .hint(b"mount one: mount -t cgroup2 none /sys/fs/cgroup")
                 })?,
         };
+        Ok(Plan { layout, ctls, used, anchor })
+    }
 
+    /// True when one of the cgroups is on the unified hierarchy, so clone3 can start the
+    /// child inside it (`CLONE_INTO_CGROUP`): the cgroups must then exist before clone.
+    /// Otherwise (v1 only) the child has to be moved in anyway, and the cgroups are made
+    /// while the child sets up its namespaces.
+    pub fn born_inside(&self) -> bool {
+        let l = self.layout;
+        (0..l.n).any(|i| (self.used[i] || self.anchor == Some(i)) && l.hiers[i].version == Version::V2)
+    }
+}
+
+impl Cgroup {
+    /// No cgroup yet. Like the layout, a `Cgroup` is filled in place by
+    /// [`Cgroup::create`], never moved: it is kilobytes of stack. (Not a `const`: the
+    /// descriptors' `None` is not all zeros, so that would be a 4 KB image in the binary.)
+    #[inline(never)]
+    pub fn empty() -> Cgroup {
+        Cgroup {
+            dirs: core::array::from_fn(|_| Dir::new()),
+            n: 0,
+            memory: None,
+            mem: None,
+            unified: None,
+            leaf: None,
+            oom: None,
+            fake: false,
+        }
+    }
+
+    /// Creates the container's cgroups as `plan` says, locks them and writes every limit
+    /// of `limits`; `pid` (tinyctr's) names them and the v2 leaf. Expects an empty
+    /// `Cgroup`. On error, removes what it created. Stale cgroups of dead runs are left
+    /// for [`Cgroup::sweep`].
+    pub fn create(&mut self, plan: &Plan<'_>, limits: &Limits<'_>, pid: u32) -> Result<()> {
+        let layout = plan.layout;
         let mut name: Buf<80> = Buf::from(fs::PREFIX);
         match limits.name {
             Some(n) => name.push(n.to_bytes()),
             None => name.push_u64(pid as u64),
         };
-
-        let mut cg = Cgroup {
-            dirs: core::array::from_fn(|_| Dir::new()),
-            n: 0,
-            memory: limits.memory,
-            mem: None,
-            unified: None,
-            leaf: None,
-            oom: None,
-            fake: layout.fake,
-        };
+        self.memory = limits.memory;
+        self.fake = layout.fake;
+        let (used, anchor) = (&plan.used, plan.anchor);
         let order = anchor.into_iter().chain((0..layout.n).filter(|&i| used[i] && Some(i) != anchor));
         for i in order {
-            if let Err(e) = cg.add(layout, i, plan[i], &mut name, limits, pid, !used[i]) {
-                let _ = cg.destroy();
+            if let Err(e) = self.add(layout, i, plan.ctls[i], &mut name, limits, pid, !used[i]) {
+                let _ = self.destroy();
                 return Err(e);
             }
         }
-        Ok(cg)
+        Ok(())
+    }
+
+    /// Removes stale cgroups that dead runs left next to ours (see [`fs::sweep`]), under
+    /// each parent's lock. Called once the container is on its way: it is nobody's
+    /// business on the path to the container's start.
+    pub fn sweep(&self) {
+        for d in &self.dirs[..self.n] {
+            if let Some(p) = d.parent.as_ref() {
+                // cgroupfs counts a directory's subdirectories in its link count (2 +
+                // N): 3 means ours is the only one, and there is nothing to list.
+                if rustix::fs::fstat(p).is_ok_and(|st| st.st_nlink == 3) {
+                    continue;
+                }
+                if fs::lock(p.as_fd(), true).is_ok() {
+                    fs::sweep(p.as_fd(), self.fake);
+                    let _ = fs::unlock(p.as_fd());
+                }
+            }
+        }
     }
 
     /// Creates the container's cgroup in hierarchy `i` and writes the limits of `ctls`
@@ -218,7 +275,7 @@ impl Cgroup {
                 parent.push(h.own.as_bytes());
             }
             Some(p) => {
-                parent.push(h.mount.as_bytes());
+                parent.push(h.mount());
                 for c in p.to_bytes().split(|&b| b == b'/').filter(|c| !c.is_empty()) {
                     parent.push(b"/").push(c);
                 }
@@ -228,7 +285,7 @@ impl Cgroup {
             // The parent may not exist yet (--cgroup-parent): a read-only mount shows at
             // its mount point already.
             let mut probe: Buf<PATH> = Buf::from(match limits.cgroup_parent {
-                Some(_) => h.mount.as_bytes(),
+                Some(_) => h.mount(),
                 None => parent.as_bytes(),
             });
             if rustix::fs::access(probe.as_cstr(), rustix::fs::Access::WRITE_OK).is_err() {
@@ -245,23 +302,19 @@ impl Cgroup {
         }
         if limits.cgroup_parent.is_some() {
             let cpuset = h.version == Version::V1 && h.ctls & Ctl::Cpuset.bit() != 0;
-            fs::mkdir_p(
-                parent.as_bytes(),
-                h.mount.len(),
-                self.fake,
-                &mut dir.created_parents,
-                |d, p, path| match cpuset {
+            fs::mkdir_p(parent.as_bytes(), h.mount().len(), self.fake, &mut dir.created_parents, |d, p, path| {
+                match cpuset {
                     true => v1::init_cpuset(d, path, p, None),
                     false => Ok(()),
-                },
-            )?;
+                }
+            })?;
         }
 
-        // Under the parent's lock: sweep dead runs' cgroups, then make and lock ours.
+        // Under the parent's lock (which a sweep takes too): make and lock ours, so no
+        // sweep ever sees it unlocked. A dead run's cgroup of the same name goes first.
         let pfd =
             fs::open_dir(CWD, parent.as_cstr()).map_err(|e| fs::path_error("open cgroup", parent.as_bytes(), e))?;
         fs::lock(pfd.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", parent.as_bytes(), e))?;
-        fs::sweep(pfd.as_fd(), self.fake);
         if h.version == Version::V2 && ctls != 0 {
             self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
         }
@@ -270,8 +323,12 @@ impl Cgroup {
             .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
             .map_err(|e| match e {
                 Errno::EXIST => in_use(dir.path.as_bytes(), limits.name),
+                Errno::BUSY => fs::path_error("create cgroup", dir.path.as_bytes(), e)
+                    .hint(b"a cgroup of that name holds processes no running tinyctr started"),
                 e => fs::path_error("create cgroup", dir.path.as_bytes(), e),
             })?;
+        // Concurrent runs below the same parent wait for this lock: hold it no longer.
+        let _ = fs::unlock(pfd.as_fd());
         let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
         let res = match (fault::check(Point::CgroupLimit), h.version) {
             (Err(e), _) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
@@ -279,6 +336,7 @@ impl Cgroup {
             (Ok(()), Version::V2) => v2::write_limits(&t, ctls, limits),
         };
         dir.fd = Some(fd);
+        dir.parent = Some(pfd);
         if ctls & Ctl::Memory.bit() != 0 {
             self.mem = Some(d);
         }
@@ -294,7 +352,7 @@ impl Cgroup {
     #[inline(never)]
     fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
         for attempt in 0..2 {
-            let len = match v2::enable(parent, h.mount.len(), ctls) {
+            let len = match v2::enable(parent, h.mount().len(), ctls) {
                 Ok(()) => return Ok(()),
                 Err(v2::EnableError::Other(e)) => return Err(e),
                 Err(v2::EnableError::Busy { len }) => len,
@@ -340,7 +398,13 @@ impl Cgroup {
 
     /// True if the kernel OOM-killed a process in the container's cgroup.
     pub fn oom_killed(&self) -> bool {
-        self.oom.or_else(|| self.read_oom()).is_some_and(|n| n > 0)
+        self.oom.is_some_and(|n| n > 0)
+    }
+
+    /// Reads the OOM kill count for [`Cgroup::oom_killed`]; the count goes with the
+    /// cgroup, so before [`Cgroup::destroy`].
+    pub fn read_oom_kills(&mut self) {
+        self.oom = self.read_oom();
     }
 
     fn read_oom(&self) -> Option<u64> {
@@ -360,23 +424,17 @@ impl Cgroup {
     /// Kills what is left in the container's cgroups, removes them (bounded retry) and
     /// drops the locks. Idempotent; `Drop` calls it too.
     pub fn destroy(&mut self) -> Result<()> {
-        if self.oom.is_none() {
-            self.oom = self.read_oom();
-        }
         let mut first: Option<Error> = None;
         for d in self.dirs[..self.n].iter_mut().rev() {
             let slash = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
-            if let Some(lock) = d.fd.take() {
-                let mut parent: Buf<PATH> = Buf::from(&d.path.as_bytes()[..slash]);
-                let name: Buf<PATH> = Buf::from(&d.path.as_bytes()[slash + 1..]);
-                let mut name = name;
-                // fs::remove_tree's first step, by path (the parent is not open any more):
-                // one rmdir in the common case, the slow path only when it is refused.
-                let res = match rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR) {
-                    Ok(()) | Err(Errno::NOENT) => Ok(()),
-                    Err(_) => fs::open_dir(CWD, parent.as_cstr())
-                        .and_then(|p| fs::remove_tree_slow(p.as_fd(), name.as_cstr(), self.fake, 0)),
-                };
+            let parent = d.parent.take();
+            if let (Some(lock), Some(parent)) = (d.fd.take(), parent) {
+                // The last component of the path, NUL-terminated as the whole is: one
+                // rmdir in the common case, the slow path only when it is refused.
+                let whole = d.path.as_cstr().to_bytes_with_nul();
+                let res = CStr::from_bytes_with_nul(&whole[slash + 1..])
+                    .map_err(|_| Errno::INVAL)
+                    .and_then(|name| fs::remove_tree(parent.as_fd(), name, self.fake, 0, fs::Removal::Kill));
                 if let Err(e) = res {
                     first.get_or_insert(
                         fs::path_error("remove cgroup", d.path.as_bytes(), e)
@@ -433,7 +491,7 @@ fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     let lock = fs::make_locked(ofd.as_fd(), name.as_cstr(), fake)
         .map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
     fs::write_num(lock.as_fd(), path.as_bytes(), c"cgroup.procs", pid as u64)?;
-    Ok(Leaf { path, mount: Buf::from(h.mount.as_bytes()), _lock: lock })
+    Ok(Leaf { path, mount: Buf::from(h.mount()), _lock: lock })
 }
 
 /// Moves this process into the cgroup at `dir`.

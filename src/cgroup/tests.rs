@@ -13,6 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Tree(PathBuf);
 
+/// What a run does: plan, then create.
+fn create_in(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
+    let mut cg = Cgroup::empty();
+    cg.create(&Plan::new(layout, limits)?, limits, pid)?;
+    Ok(cg)
+}
+
 impl Drop for Tree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -179,7 +186,7 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
         (LimitKey::CpusetCpus, "1"),
         (LimitKey::PidsLimit, "10"),
     ]);
-    let mut cg = Cgroup::create_in(&l, &lim, 4242).must();
+    let mut cg = create_in(&l, &lim, 4242).must();
     let mem = format!("{OWN_MEM}/tinyctr-4242");
     assert_eq!(t.read(&format!("{mem}/memory.limit_in_bytes")), "67108864");
     assert_eq!(t.read(&format!("{mem}/memory.memsw.limit_in_bytes")), "67108864", "no swap by default");
@@ -202,9 +209,12 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
     assert_eq!(t.read(&format!("{mem}/cgroup.procs")), "777777");
     assert_eq!(t.read("/sys/fs/cgroup/pids/tinyctr-4242/cgroup.procs"), "777777");
 
+    cg.read_oom_kills();
     assert!(!cg.oom_killed());
     std::fs::write(t.path(&format!("{mem}/memory.oom_control")), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
         .unwrap();
+    assert!(!cg.oom_killed(), "read once, when asked");
+    cg.read_oom_kills();
     assert!(cg.oom_killed());
     assert_eq!(cg.memory_limit(), Some(64 << 20));
 
@@ -220,7 +230,7 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
 #[test]
 fn only_the_hierarchies_asked_for_are_touched() {
     let (t, l) = hybrid_tree(true);
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 9).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 9).must();
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-9")));
     assert!(!exists(&t.path(&format!("{OWN_MEM}/tinyctr-9"))));
     assert!(!exists(&t.path("/sys/fs/cgroup/cpu/tinyctr-9")));
@@ -234,19 +244,19 @@ fn only_the_hierarchies_asked_for_are_touched() {
 fn v1_swap_variants() {
     let (t, l) = hybrid_tree(true);
     let mem = format!("{OWN_MEM}/tinyctr-1");
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "-1")]), 1).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "-1")]), 1).must();
     assert_eq!(t.read(&format!("{mem}/memory.memsw.limit_in_bytes")), "-1");
     drop(cg);
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1).must();
     assert_eq!(t.read(&format!("{mem}/memory.memsw.limit_in_bytes")), "134217728");
     drop(cg);
 
     // Without swap accounting: fine by default, an error when swap was asked for.
     let (t, l) = hybrid_tree(false);
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m")]), 1).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Memory, "64m")]), 1).must();
     assert!(!exists(&t.path(&format!("{mem}/memory.memsw.limit_in_bytes"))));
     drop(cg);
-    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1)
+    let e = create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "128m")]), 1)
         .err()
         .expect("an error");
     assert_eq!(e.status, 125);
@@ -260,7 +270,7 @@ fn v1_cpuset_copied_from_parent_when_not_given() {
     let (t, l) = hybrid_tree(true);
     // --cpuset-cpus not given, but cpu and cpuset co-mounted in one hierarchy would need
     // it; here, cpuset is used only through --cpuset-cpus.
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::CpusetCpus, "0-2,3")]), 3).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::CpusetCpus, "0-2,3")]), 3).must();
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/tinyctr-3/cpuset.cpus"), "0-2,3");
     drop(cg);
     // A co-mounted cpu,cpuset hierarchy gets cpus and mems for --cpus alone.
@@ -279,7 +289,7 @@ fn v1_cpuset_copied_from_parent_when_not_given() {
         b"3:cpu,cpuset:/\n",
         b"38 33 0:32 / /sys/fs/cgroup/cpu,cpuset rw shared:15 - cgroup cgroup rw,cpu,cpuset\n",
     );
-    let cg = Cgroup::create_in(&l2, &limits(&[(LimitKey::Cpus, "1.5")]), 3).must();
+    let cg = create_in(&l2, &limits(&[(LimitKey::Cpus, "1.5")]), 3).must();
     assert_eq!(t2.read("/sys/fs/cgroup/cpu,cpuset/tinyctr-3/cpuset.cpus"), "0-1");
     assert_eq!(t2.read("/sys/fs/cgroup/cpu,cpuset/tinyctr-3/cpuset.mems"), "0");
     assert_eq!(t2.read("/sys/fs/cgroup/cpu,cpuset/tinyctr-3/cpu.cfs_quota_us"), "150000");
@@ -297,7 +307,7 @@ fn v2_enables_controllers_down_the_path_and_writes_v2_files() {
         (LimitKey::CpusetCpus, "0"),
         (LimitKey::PidsLimit, "20"),
     ]);
-    let mut cg = Cgroup::create_in(&l, &lim, 55).must();
+    let mut cg = create_in(&l, &lim, 55).must();
     let dir = format!("{OWN_V2}/tinyctr-55");
     for a in ["/sys/fs/cgroup", "/sys/fs/cgroup/user.slice", "/sys/fs/cgroup/user.slice/user-1000.slice", OWN_V2] {
         assert_eq!(t.read(&format!("{a}/cgroup.subtree_control")), "+memory +cpu +cpuset +pids", "{a}");
@@ -313,6 +323,7 @@ fn v2_enables_controllers_down_the_path_and_writes_v2_files() {
     cg.attach(888_888, true).must();
     assert_eq!(t.read(&format!("{dir}/cgroup.procs")), "", "born inside: no migration");
     std::fs::write(t.path(&format!("{dir}/memory.events")), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n").unwrap();
+    cg.read_oom_kills();
     assert!(cg.oom_killed());
     cg.destroy().must();
     assert!(!exists(&t.path(&dir)));
@@ -321,10 +332,10 @@ fn v2_enables_controllers_down_the_path_and_writes_v2_files() {
 #[test]
 fn v2_swap_is_total_minus_memory() {
     let (t, l) = v2_tree();
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "96m")]), 56).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "96m")]), 56).must();
     assert_eq!(t.read(&format!("{OWN_V2}/tinyctr-56/memory.swap.max")), "33554432");
     drop(cg);
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "-1")]), 56).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Memory, "64m"), (LimitKey::MemorySwap, "-1")]), 56).must();
     assert_eq!(t.read(&format!("{OWN_V2}/tinyctr-56/memory.swap.max")), "max");
     drop(cg);
 }
@@ -333,9 +344,9 @@ fn v2_swap_is_total_minus_memory() {
 fn names_are_locked_and_stale_ones_swept() {
     let (t, l) = hybrid_tree(true);
     let web = limits(&[(LimitKey::PidsLimit, "5"), (LimitKey::Name, "web")]);
-    let cg = Cgroup::create_in(&l, &web, 1).must();
+    let cg = create_in(&l, &web, 1).must();
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-web")));
-    let e = Cgroup::create_in(&l, &web, 2).err().expect("an error");
+    let e = create_in(&l, &web, 2).err().expect("an error");
     assert_eq!(e.status, 125);
     assert!(msg(e).starts_with("--name: 'web' is in use by a running container"), "refused while the first holds it");
     // The refused run removed nothing of the running one.
@@ -344,10 +355,10 @@ fn names_are_locked_and_stale_ones_swept() {
     drop(cg);
     // --name alone: the unified hierarchy anchors the name and the lock, nothing written.
     let named = limits(&[(LimitKey::Name, "solo")]);
-    let cg = Cgroup::create_in(&l, &named, 1).must();
+    let cg = create_in(&l, &named, 1).must();
     assert!(exists(&t.path("/sys/fs/cgroup/unified/tinyctr-solo")));
     assert!(cg.clone_into_fd().is_some());
-    assert!(Cgroup::create_in(&l, &named, 2).is_err(), "in use");
+    assert!(create_in(&l, &named, 2).is_err(), "in use");
     // attach: the v2 cgroup only when the child was not born inside it.
     cg.attach(777_777, true).must();
     assert_eq!(t.read("/sys/fs/cgroup/unified/tinyctr-solo/cgroup.procs"), "");
@@ -358,8 +369,11 @@ fn names_are_locked_and_stale_ones_swept() {
     t.dir("/sys/fs/cgroup/pids/tinyctr-31337", &[("pids.max", "7"), ("cgroup.procs", "")]);
     t.dir("/sys/fs/cgroup/pids/tinyctr-31337/nested", &[("cgroup.procs", "")]);
     t.dir("/sys/fs/cgroup/pids/not-ours", &[("cgroup.procs", "")]);
-    let cg = Cgroup::create_in(&l, &web, 3).must();
+    let cg = create_in(&l, &web, 3).must();
+    assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-31337")), "not swept on the way to the start");
+    cg.sweep();
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-31337")), "stale cgroup swept");
+    assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-web")), "our own cgroup is not stale");
     assert!(exists(&t.path("/sys/fs/cgroup/pids/not-ours")), "others' cgroups untouched");
     drop(cg);
 }
@@ -369,7 +383,7 @@ fn cgroup_parent_is_made_and_removed() {
     let (t, l) = hybrid_tree(true);
     let lim =
         limits(&[(LimitKey::CpusetCpus, "2"), (LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "/mine/sub/")]);
-    let cg = Cgroup::create_in(&l, &lim, 8).must();
+    let cg = create_in(&l, &lim, 8).must();
     assert_eq!(t.read("/sys/fs/cgroup/pids/mine/sub/tinyctr-8/pids.max"), "5");
     // New cpuset parents are filled from theirs, so the container's can be set.
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/mine/cpuset.cpus"), "0-3");
@@ -383,7 +397,7 @@ fn cgroup_parent_is_made_and_removed() {
     // An existing parent is kept.
     t.dir("/sys/fs/cgroup/pids/keep", &[("pids.max", ""), ("cgroup.procs", "")]);
     let lim = limits(&[(LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "keep")]);
-    drop(Cgroup::create_in(&l, &lim, 8).must());
+    drop(create_in(&l, &lim, 8).must());
     assert!(exists(&t.path("/sys/fs/cgroup/pids/keep")));
 }
 
@@ -392,9 +406,7 @@ fn missing_controller_names_it_and_how_to_mount() {
     let t = Tree::new();
     t.dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", "")]);
     let l = t.layout(b"8:pids:/\n", b"39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n");
-    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "3"), (LimitKey::Memory, "1g")]), 5)
-        .err()
-        .expect("an error");
+    let e = create_in(&l, &limits(&[(LimitKey::PidsLimit, "3"), (LimitKey::Memory, "1g")]), 5).err().expect("an error");
     assert_eq!(e.status, 125);
     let m = msg(e);
     assert!(
@@ -404,12 +416,12 @@ fn missing_controller_names_it_and_how_to_mount() {
     assert!(m.contains("mount -t cgroup -o memory none /sys/fs/cgroup/memory"), "{m}");
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-5")), "nothing created before the check");
     // Pure v1 with only --name: the pids hierarchy anchors it.
-    let cg = Cgroup::create_in(&l, &limits(&[(LimitKey::Name, "solo")]), 5).must();
+    let cg = create_in(&l, &limits(&[(LimitKey::Name, "solo")]), 5).must();
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-solo")));
     drop(cg);
     // No hierarchy at all.
     let l = t.layout(b"", b"");
-    let e = Cgroup::create_in(&l, &limits(&[(LimitKey::Name, "solo")]), 5).err().expect("an error");
+    let e = create_in(&l, &limits(&[(LimitKey::Name, "solo")]), 5).err().expect("an error");
     assert!(msg(e).contains("no cgroup hierarchy is mounted"));
 }
 
@@ -417,7 +429,7 @@ fn missing_controller_names_it_and_how_to_mount() {
 fn failed_write_names_file_value_and_hint() {
     let (tv, lv) = v2_tree();
     std::fs::remove_file(tv.path(&format!("{OWN_V2}/pids.max"))).unwrap();
-    let e = Cgroup::create_in(&lv, &limits(&[(LimitKey::PidsLimit, "3")]), 6).err().expect("an error");
+    let e = create_in(&lv, &limits(&[(LimitKey::PidsLimit, "3")]), 6).err().expect("an error");
     let m = msg(e);
     assert!(m.starts_with("write \"3\" to \""), "{m}");
     assert!(m.ends_with("/tinyctr-6/pids.max\": ENOENT (No such file or directory)"), "{m}");
@@ -452,10 +464,10 @@ fn sweep_spares_a_stale_looking_parent_with_a_live_container_below() {
     let live = CString::new(t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live").to_str().unwrap()).unwrap();
     let held = fs::open_dir(CWD, &live).unwrap();
     fs::lock(held.as_fd(), false).unwrap();
-    drop(Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must());
+    create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must().sweep();
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live")), "a live container is never swept");
     // Once its lock is gone, the next sweep removes both.
     drop(held);
-    drop(Cgroup::create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must());
+    create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must().sweep();
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par")));
 }

@@ -71,23 +71,27 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, cpuset_here: bool, limits: &Limits
 #[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
     let mut val = write_memory_limit(t, MEMORY_LIMIT, MEMORY_USAGE, mem)?;
-    let accounted = fs::exists(t.fd, MEMSW_LIMIT);
-    let total: &[u8] = match (swap, accounted) {
-        (None, false) | (Some(Swap::Unlimited), false) => return Ok(()),
-        (Some(Swap::Total(_)), false) => {
-            let mut e =
-                Error::usage(b"--memory-swap: this kernel does not account swap (no memory.memsw.limit_in_bytes in \"");
-            e.msg.push(t.path).push(b"\"); boot it with swapaccount=1, or leave --memory-swap out");
-            return Err(e);
-        }
-        (Some(Swap::Unlimited), true) => b"-1",
-        (None, true) => val.as_bytes(),
-        (Some(Swap::Total(n)), true) => {
+    let total: &[u8] = match swap {
+        None => val.as_bytes(),
+        Some(Swap::Unlimited) => b"-1",
+        Some(Swap::Total(n)) => {
             val.clear();
             val.push_u64(n).as_bytes()
         }
     };
-    write_at(t.fd, t.path, MEMSW_LIMIT, total)
+    // Written straight away: the file is missing where swap is not accounted, which the
+    // failed open tells as well as a separate look would.
+    match fs::write(t.fd, MEMSW_LIMIT, total) {
+        Ok(()) => Ok(()),
+        Err(Errno::NOENT) if !matches!(swap, Some(Swap::Total(_))) => Ok(()),
+        Err(Errno::NOENT) => {
+            let mut e =
+                Error::usage(b"--memory-swap: this kernel does not account swap (no memory.memsw.limit_in_bytes in \"");
+            e.msg.push(t.path).push(b"\"); boot it with swapaccount=1, or leave --memory-swap out");
+            Err(e)
+        }
+        Err(e) => Err(fs::write_error(total, t.path, MEMSW_LIMIT, e)),
+    }
 }
 
 /// Adds `; the cgroup already uses N bytes (FILE)` to a failed memory write.

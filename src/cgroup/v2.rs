@@ -117,22 +117,25 @@ pub fn write_limits(t: &Target<'_>, ctls: u8, limits: &Limits<'_>) -> Result<()>
 #[inline(never)]
 fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
     let mut val = super::v1::write_memory_limit(t, MEMORY_MAX, MEMORY_CURRENT, mem)?;
-    let accounted = fs::exists(t.fd, SWAP_MAX);
     val.clear();
-    let v: &[u8] = match (swap, accounted) {
-        (None | Some(Swap::Unlimited), false) => return Ok(()),
-        (Some(Swap::Total(_)), false) => {
+    let v: &[u8] = match swap {
+        None => b"0",
+        Some(Swap::Unlimited) => b"max",
+        Some(Swap::Total(n)) => val.push_u64(n.saturating_sub(mem)).as_bytes(),
+    };
+    // Written straight away: the file is missing where swap is not accounted.
+    match fs::write(t.fd, SWAP_MAX, v) {
+        Ok(()) => Ok(()),
+        Err(Errno::NOENT) if !matches!(swap, Some(Swap::Total(_))) => Ok(()),
+        Err(Errno::NOENT) => {
             let mut e = Error::usage(b"--memory-swap: this kernel does not account swap (no memory.swap.max in \"");
             e.msg
                 .push(t.path)
                 .push(b"\"); it needs CONFIG_MEMCG_SWAP (and swapaccount=1 before 5.8), or leave --memory-swap out");
-            return Err(e);
+            Err(e)
         }
-        (None, true) => b"0",
-        (Some(Swap::Unlimited), true) => b"max",
-        (Some(Swap::Total(n)), true) => val.push_u64(n.saturating_sub(mem)).as_bytes(),
-    };
-    write_at(t.fd, t.path, SWAP_MAX, v)
+        Err(e) => Err(fs::write_error(v, t.path, SWAP_MAX, e)),
+    }
 }
 
 /// The `oom_kill` count of `memory.events` (it counts the whole subtree).

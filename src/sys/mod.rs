@@ -117,28 +117,29 @@ pub fn unshare(flags: u32) -> Result<(), Errno> {
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::from_bits_retain(flags)) }
 }
 
-/// `IFF_UP` from <linux/if.h> (an enum in linux-raw-sys, so spelled out here).
+/// `IFF_UP` and `IFF_LOOPBACK` from <linux/if.h> (an enum in linux-raw-sys, so spelled
+/// out here).
 const IFF_UP: u16 = 1;
+const IFF_LOOPBACK: u16 = 8;
 
-/// Sets the `IFF_UP` flag of interface `name` (up to 15 bytes) through `SIOCSIFFLAGS` on
-/// `sock`, after reading the current flags with `SIOCGIFFLAGS`.
-pub fn interface_up(sock: &OwnedFd, name: &[u8]) -> Result<(), Errno> {
+/// Brings up the loopback interface of a network namespace that was just created, with
+/// one `SIOCSIFFLAGS` on `sock`. Its flags are known there (`IFF_LOOPBACK` alone, and
+/// the kernel keeps that one whatever we pass), so they are not read first.
+pub fn fresh_loopback_up(sock: &OwnedFd) -> Result<(), Errno> {
     use rustix::fd::AsRawFd;
     // struct ifreq is 40 bytes on x86_64: the name in 16, then a union whose first member
     // we use is `short ifr_flags`.
     let mut ifr = [0u8; 40];
-    let n = name.len().min(15);
-    ifr[..n].copy_from_slice(&name[..n]);
-    let fd = sock.as_raw_fd() as usize;
-    // SAFETY: `ifr` is a valid, large enough ifreq for both ioctls, alive for the call.
+    ifr[..2].copy_from_slice(b"lo");
+    ifr[16..18].copy_from_slice(&(IFF_UP | IFF_LOOPBACK).to_ne_bytes());
+    // SAFETY: `ifr` is a valid, large enough ifreq, alive for the call.
     check(unsafe {
-        sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCGIFFLAGS as usize, ifr.as_mut_ptr() as usize)
-    })?;
-    let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | IFF_UP;
-    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
-    // SAFETY: as above.
-    check(unsafe {
-        sc::syscall3(sc::nr::IOCTL, fd, linux_raw_sys::ioctl::SIOCSIFFLAGS as usize, ifr.as_mut_ptr() as usize)
+        sc::syscall3(
+            sc::nr::IOCTL,
+            sock.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::SIOCSIFFLAGS as usize,
+            ifr.as_mut_ptr() as usize,
+        )
     })?;
     Ok(())
 }
