@@ -391,13 +391,17 @@ def hyperfine(tools, runs, warmup, workdir):
 
 
 def section_b2b(tools, args, fails):
-    """Back-to-back: hyperfine -N, in rounds whose tool order rotates, so no tool
-    always runs first (or last) and slow drift spreads over all of them."""
+    """Back-to-back: hyperfine -N, in many short rounds, the tool order shuffled in each
+    (seeded, so reproducible): no tool always runs first, last or after the same
+    neighbour, and the machine's slow swings (this one has periods of ~0.1 s where every
+    run is 10-30 % slower) land on every tool alike instead of on one tool's block."""
     times = {t.key: [] for t in tools}
     live = list(tools)
     per_round = max(2, args.runs // args.rounds)
+    shuffle = random.Random(6)
     for rnd in range(args.rounds):
-        order = live[rnd % len(live):] + live[:rnd % len(live)] if live else []
+        order = list(live)
+        shuffle.shuffle(order)
         if not order:
             break
         res, err = hyperfine(order, per_round, args.warmup, args.work)
@@ -693,8 +697,8 @@ def report(env, tools, R, args):
           "and every runtime's cgroups inside ours. Everything ran at nice %d." % args.nice, ""]
     if "b2b" in R:
         L += timing_table(tools, R["b2b"], "Start-to-exit of `true`, back-to-back",
-                          "hyperfine -N, %d runs per tool after %d warm-up runs, in %d round(s) with the tool order rotated."
-                          % (R["b2b_runs"], args.warmup, args.rounds)) + [""]
+                          "hyperfine -N, %d runs per tool in %d round(s), the tool order shuffled in each,"
+                          " %d warm-up runs per tool and round." % (R["b2b_runs"], args.rounds, args.warmup)) + [""]
     if "spaced" in R:
         L += timing_table(tools, R["spaced"], "Start-to-exit of `true`, spaced and shuffled",
                           "%d runs per tool in one random order, a random %d-%d ms pause before each run "
@@ -907,9 +911,9 @@ def main():
                    "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base")
     p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile,ablate",
                    help="comma list of rss,b2b,spaced,seq,conc,load,profile,ablate")
-    p.add_argument("--runs", type=int, default=300, help="back-to-back runs per tool")
-    p.add_argument("--rounds", type=int, default=3, help="back-to-back rounds (order rotated)")
-    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--runs", type=int, default=600, help="back-to-back runs per tool")
+    p.add_argument("--rounds", type=int, default=20, help="back-to-back rounds (order shuffled)")
+    p.add_argument("--warmup", type=int, default=5, help="warm-up runs per tool and round")
     p.add_argument("--spaced-runs", type=int, default=40)
     p.add_argument("--gap-min", type=float, default=0.1)
     p.add_argument("--gap-max", type=float, default=0.3)
