@@ -79,18 +79,24 @@ fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
             val.push_u64(n).as_bytes()
         }
     };
-    // Written straight away: the file is missing where swap is not accounted, which the
-    // failed open tells as well as a separate look would.
-    match fs::write(t.fd, MEMSW_LIMIT, total) {
+    write_swap_limit(t, MEMSW_LIMIT, total, swap, b"boot it with swapaccount=1")
+}
+
+/// Writes a swap limit (v1 memory+swap, v2 swap alone) straight away: the file is
+/// missing where swap is not accounted, which the failed open tells as well as a
+/// separate look would. Only a `--memory-swap` total the user asked for then fails,
+/// naming the file and how to get it (`fix`).
+pub fn write_swap_limit(t: &Target<'_>, file: &CStr, value: &[u8], swap: Option<Swap>, fix: &[u8]) -> Result<()> {
+    match fs::write(t.fd, file, value) {
         Ok(()) => Ok(()),
         Err(Errno::NOENT) if !matches!(swap, Some(Swap::Total(_))) => Ok(()),
         Err(Errno::NOENT) => {
-            let mut e =
-                Error::usage(b"--memory-swap: this kernel does not account swap (no memory.memsw.limit_in_bytes in \"");
-            e.msg.push(t.path).push(b"\"); boot it with swapaccount=1, or leave --memory-swap out");
+            let mut e = Error::usage(b"--memory-swap: this kernel does not account swap (no ");
+            e.msg.push(file.to_bytes()).push(b" in \"").push(t.path).push(b"\"); ").push(fix);
+            e.msg.push(b", or leave --memory-swap out");
             Err(e)
         }
-        Err(e) => Err(fs::write_error(total, t.path, MEMSW_LIMIT, e)),
+        Err(e) => Err(fs::write_error(value, t.path, file, e)),
     }
 }
 

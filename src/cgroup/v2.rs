@@ -123,19 +123,7 @@ fn memory(t: &Target<'_>, mem: u64, swap: Option<Swap>) -> Result<()> {
         Some(Swap::Unlimited) => b"max",
         Some(Swap::Total(n)) => val.push_u64(n.saturating_sub(mem)).as_bytes(),
     };
-    // Written straight away: the file is missing where swap is not accounted.
-    match fs::write(t.fd, SWAP_MAX, v) {
-        Ok(()) => Ok(()),
-        Err(Errno::NOENT) if !matches!(swap, Some(Swap::Total(_))) => Ok(()),
-        Err(Errno::NOENT) => {
-            let mut e = Error::usage(b"--memory-swap: this kernel does not account swap (no memory.swap.max in \"");
-            e.msg
-                .push(t.path)
-                .push(b"\"); it needs CONFIG_MEMCG_SWAP (and swapaccount=1 before 5.8), or leave --memory-swap out");
-            Err(e)
-        }
-        Err(e) => Err(fs::write_error(v, t.path, SWAP_MAX, e)),
-    }
+    super::v1::write_swap_limit(t, SWAP_MAX, v, swap, b"it needs CONFIG_MEMCG_SWAP (and swapaccount=1 before 5.8)")
 }
 
 /// The `oom_kill` count of `memory.events` (it counts the whole subtree).
