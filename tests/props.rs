@@ -22,6 +22,9 @@ use tinyctr::limits::{check_cpu_list, parse_cpus, parse_size, parse_uint, push_s
 use tinyctr::mountinfo::{has_word, is_below, parse_cgroup_line, parse_mount, relative, unescape, Lines, SliceSource};
 use tinyctr::sys::args::{CArgs, PtrArray};
 
+mod reference;
+use reference::{ref_cpus, ref_execvp, ref_size, ref_uint};
+
 /// xorshift64*: tiny, deterministic, good enough to spread inputs.
 struct Rng(u64);
 
@@ -400,44 +403,6 @@ fn an_argument_with_a_newline_still_gives_one_line() {
 // ---------------------------------------------------------------------------------------
 // sizes, CPU counts, CPU lists
 
-fn ref_uint(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    u64::try_from(std::str::from_utf8(s).ok()?.parse::<u128>().ok()?).ok()
-}
-
-fn ref_size(s: &[u8]) -> Option<u64> {
-    let d = s.iter().take_while(|b| b.is_ascii_digit()).count();
-    let (num, unit) = s.split_at(d);
-    let (shift, rest) = match unit.first().map(u8::to_ascii_lowercase) {
-        Some(b'k') => (10, &unit[1..]),
-        Some(b'm') => (20, &unit[1..]),
-        Some(b'g') => (30, &unit[1..]),
-        _ => (0, unit),
-    };
-    if !(rest.is_empty() || rest == b"b" || rest == b"B") {
-        return None;
-    }
-    let n = ref_uint(num)? as u128;
-    (n > 0 && n << shift <= i64::MAX as u128).then_some((n << shift) as u64)
-}
-
-fn ref_cpus(s: &[u8]) -> Option<u64> {
-    let (int, frac) = match s.iter().position(|&b| b == b'.') {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, &b""[..]),
-    };
-    if (int.is_empty() && frac.is_empty()) || !int.iter().chain(frac).all(u8::is_ascii_digit) {
-        return None;
-    }
-    let whole = if int.is_empty() { 0 } else { ref_uint(int)? };
-    let mut f = frac.to_vec();
-    f.resize(5, b'0');
-    let q = whole.checked_mul(100_000)? + std::str::from_utf8(&f[..5]).unwrap().parse::<u64>().unwrap();
-    (whole <= 100_000 && q >= 1000).then_some(q)
-}
-
 #[test]
 fn sizes_agree_with_a_reference_and_round_trip() {
     let mut rng = Rng::new(5);
@@ -742,33 +707,7 @@ fn path_search_follows_execvp() {
             tried.push(p.to_bytes().to_vec());
             answer(p.to_bytes())
         });
-        let (want_tried, want) = if name.is_empty() {
-            (vec![], Errno::NOENT)
-        } else if name.contains('/') {
-            (vec![name.as_bytes().to_vec()], answer(name.as_bytes()))
-        } else {
-            let mut t = Vec::new();
-            let mut eacces = false;
-            let mut result = None;
-            for dir in path.split(|&b| b == b':') {
-                let d: &[u8] = if dir.is_empty() { b"." } else { dir };
-                let full = [d, if d.ends_with(b"/") { b"" } else { b"/" }, name.as_bytes()].concat();
-                if full.len() > 4095 {
-                    continue;
-                }
-                let a = answer(&full);
-                t.push(full);
-                match a {
-                    Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => {}
-                    Errno::ACCESS => eacces = true,
-                    other => {
-                        result = Some(other);
-                        break;
-                    }
-                }
-            }
-            (t, result.unwrap_or(if eacces { Errno::ACCESS } else { Errno::NOENT }))
-        };
+        let (want_tried, want) = ref_execvp(name.as_bytes(), &path, answer);
         assert_eq!(tried, want_tried);
         assert_eq!(r, want);
     }
