@@ -635,6 +635,39 @@ fn cgroup_parent_is_used_and_removed() {
 }
 
 #[test]
+fn a_cgroup_parent_shared_by_concurrent_runs_is_removed_by_the_last() {
+    if !privileged() || !v1_has("pids") {
+        return;
+    }
+    let _g = heavy();
+    // Runs that start and end at overlapping moments under one --cgroup-parent that none
+    // of them found: whichever made it, the last one out removes it, and none fails
+    // because another removed it under its feet.
+    let parent = format!("tinyctr-test-shared-{}", std::process::id());
+    let top = Path::new(ROOT).join("pids").join(&parent);
+    let arg = format!("/{parent}/sub");
+    let mut failed = Vec::new();
+    for round in 0..4 {
+        let children: Vec<Child> = (0..12)
+            .map(|i| {
+                let pause = format!("0.0{}", (i + round) % 5);
+                tinyctr(&["run", "--cgroup-parent", &arg, "--pids-limit", "9", "sleep", &pause]).spawn().unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = wait_output(c, Duration::from_secs(60));
+            if code(&o) != 0 {
+                failed.push(describe(&o));
+            }
+        }
+    }
+    let left = top.exists();
+    remove_cgroup(&top);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(!left, "the shared parent was left behind");
+}
+
+#[test]
 fn check_reports_the_layout_and_succeeds() {
     if !privileged() {
         return;

@@ -109,6 +109,21 @@ pub fn lock(fd: BorrowedFd<'_>, block: bool) -> Result<(), Errno> {
     }
 }
 
+/// The extended attribute that marks a `--cgroup-parent` directory tinyctr made, so that
+/// whichever run ends last removes it (and never one the user made).
+const MARK: &CStr = c"trusted.tinyctr";
+
+/// Marks a directory tinyctr just made. Best effort: cgroupfs has had trusted xattrs since
+/// Linux 3.15; without them, only the run that made a parent removes it.
+fn mark(dir: BorrowedFd<'_>) {
+    let _ = rustix::fs::fsetxattr(dir, MARK, b"1", rustix::fs::XattrFlags::empty());
+}
+
+/// Whether `dir` carries tinyctr's mark.
+pub fn marked(dir: BorrowedFd<'_>) -> bool {
+    rustix::fs::fgetxattr(dir, MARK, &mut [0u8; 4]).is_ok()
+}
+
 /// Drops the lock of `fd`.
 pub fn unlock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     rustix::fs::flock(fd, FlockOperation::Unlock)
@@ -338,6 +353,7 @@ pub fn mkdir_p(
         }
         let _ = fake;
         let dfd = open_dir(CWD, here.as_cstr()).map_err(|e| path_error("open", here.as_bytes(), e))?;
+        mark(dfd.as_fd());
         on_create(dfd.as_fd(), pfd.as_fd(), here.as_bytes())?;
     }
     Ok(())

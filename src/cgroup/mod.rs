@@ -49,14 +49,16 @@ struct Dir {
     fd: Option<OwnedFd>,
     /// The parent directory, open (not locked) for [`Cgroup::sweep`].
     parent: Option<OwnedFd>,
-    /// Trailing components of the parent path tinyctr made (`--cgroup-parent`), removed
-    /// after the container's directory when empty.
+    /// Trailing components of the parent path this run made (`--cgroup-parent`).
     created_parents: u8,
+    /// With `--cgroup-parent`, the length of the mount point in `path`: the components
+    /// after it that tinyctr made (this run or another) are removed when empty.
+    parents_from: usize,
 }
 
 impl Dir {
     fn new() -> Dir {
-        Dir { version: Version::V1, path: Buf::new(), fd: None, parent: None, created_parents: 0 }
+        Dir { version: Version::V1, path: Buf::new(), fd: None, parent: None, created_parents: 0, parents_from: 0 }
     }
 }
 
@@ -300,33 +302,51 @@ impl Cgroup {
         if dir.path.overflowed() {
             return Err(Error::sys("create cgroup", parent.as_bytes(), Errno::NAMETOOLONG));
         }
-        if limits.cgroup_parent.is_some() {
-            let cpuset = h.version == Version::V1 && h.ctls & Ctl::Cpuset.bit() != 0;
-            fs::mkdir_p(parent.as_bytes(), h.mount().len(), self.fake, &mut dir.created_parents, |d, p, path| {
-                match cpuset {
+        let shared = limits.cgroup_parent.is_some();
+        if shared {
+            dir.parents_from = h.mount().len();
+        }
+        let mut attempts = 0;
+        let (pfd, fd) = loop {
+            attempts += 1;
+            // A --cgroup-parent that another run made can vanish under us (that run
+            // removed it as it ended, empty at that moment): ENOENT means "make it again".
+            let again = |e: Errno| shared && e == Errno::NOENT && attempts < 4;
+            if shared {
+                let cpuset = h.version == Version::V1 && h.ctls & Ctl::Cpuset.bit() != 0;
+                let made = &mut self.dirs[d].created_parents;
+                fs::mkdir_p(parent.as_bytes(), h.mount().len(), self.fake, made, |d, p, path| match cpuset {
                     true => v1::init_cpuset(d, path, p, None),
                     false => Ok(()),
+                })?;
+            }
+            // Under the parent's lock (which a sweep, and the removal of a parent, take
+            // too): make and lock ours, so no sweep ever sees it unlocked. A dead run's
+            // cgroup of the same name goes first.
+            let pfd = match fs::open_dir(CWD, parent.as_cstr()) {
+                Ok(p) => p,
+                Err(e) if again(e) => continue,
+                Err(e) => return Err(fs::path_error("open cgroup", parent.as_bytes(), e)),
+            };
+            fs::lock(pfd.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", parent.as_bytes(), e))?;
+            if h.version == Version::V2 && ctls != 0 {
+                self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
+            }
+            let path = self.dirs[d].path.as_bytes();
+            match fault::check(Point::CgroupCreate)
+                .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
+            {
+                Ok(fd) => break (pfd, fd),
+                Err(e) if again(e) => continue,
+                Err(Errno::EXIST) => return Err(in_use(path, limits.name)),
+                Err(e @ Errno::BUSY) => {
+                    return Err(fs::path_error("create cgroup", path, e)
+                        .hint(b"a cgroup of that name holds processes no running tinyctr started"))
                 }
-            })?;
-        }
-
-        // Under the parent's lock (which a sweep takes too): make and lock ours, so no
-        // sweep ever sees it unlocked. A dead run's cgroup of the same name goes first.
-        let pfd =
-            fs::open_dir(CWD, parent.as_cstr()).map_err(|e| fs::path_error("open cgroup", parent.as_bytes(), e))?;
-        fs::lock(pfd.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", parent.as_bytes(), e))?;
-        if h.version == Version::V2 && ctls != 0 {
-            self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
-        }
+                Err(e) => return Err(fs::path_error("create cgroup", path, e)),
+            }
+        };
         let dir = &mut self.dirs[d];
-        let fd = fault::check(Point::CgroupCreate)
-            .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
-            .map_err(|e| match e {
-                Errno::EXIST => in_use(dir.path.as_bytes(), limits.name),
-                Errno::BUSY => fs::path_error("create cgroup", dir.path.as_bytes(), e)
-                    .hint(b"a cgroup of that name holds processes no running tinyctr started"),
-                e => fs::path_error("create cgroup", dir.path.as_bytes(), e),
-            })?;
         // Concurrent runs below the same parent wait for this lock: hold it no longer.
         let _ = fs::unlock(pfd.as_fd());
         let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
@@ -443,20 +463,33 @@ impl Cgroup {
                 }
                 drop(lock);
             }
-            // Parents tinyctr made for --cgroup-parent, when no other run uses them.
+            // Parents made for --cgroup-parent, by this run or another (they carry the
+            // mark), once no run uses them: each is locked while it goes, as a run that
+            // makes its cgroup below holds it locked, so the two never cross. The first
+            // one refused (in use, or not made by tinyctr) ends it.
             d.path.truncate(slash);
-            for _ in 0..d.created_parents {
+            let mut made = d.created_parents;
+            while d.parents_from > 0 && d.path.len() > d.parents_from {
+                let Ok(p) = fs::open_dir(CWD, d.path.as_cstr()) else { break };
+                if made == 0 && !fs::marked(p.as_fd()) {
+                    break;
+                }
+                made = made.saturating_sub(1);
+                if fs::lock(p.as_fd(), true).is_err() {
+                    break;
+                }
                 #[cfg(test)]
                 if self.fake {
-                    if let Ok(p) = fs::open_dir(CWD, d.path.as_cstr()) {
-                        fs::fake_unpopulate(p.as_fd());
-                    }
+                    fs::fake_unpopulate(p.as_fd());
                 }
-                let _ = rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR);
+                if rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR).is_err() {
+                    break;
+                }
                 let up = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
                 d.path.truncate(up);
             }
             d.created_parents = 0;
+            d.parents_from = 0;
             d.path.clear();
         }
         self.n = 0;

@@ -394,6 +394,14 @@ fn cgroup_parent_is_made_and_removed() {
     for h in ["pids", "cpuset", "unified"] {
         assert!(!exists(&t.path(&format!("/sys/fs/cgroup/{h}/mine"))), "{h}");
     }
+    // A parent made by one run and still used by another goes with the last one out.
+    let lim = limits(&[(LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "/shared/sub")]);
+    let first = create_in(&l, &lim, 21).must();
+    let second = create_in(&l, &lim, 22).must();
+    drop(first);
+    assert!(exists(&t.path("/sys/fs/cgroup/pids/shared/sub/tinyctr-22")), "in use: kept");
+    drop(second);
+    assert!(!exists(&t.path("/sys/fs/cgroup/pids/shared")), "the last one out removes it");
     // An existing parent is kept.
     t.dir("/sys/fs/cgroup/pids/keep", &[("pids.max", ""), ("cgroup.procs", "")]);
     let lim = limits(&[(LimitKey::PidsLimit, "5"), (LimitKey::CgroupParent, "keep")]);
