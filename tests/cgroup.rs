@@ -479,13 +479,16 @@ fn a_name_in_use_is_refused() {
     }
     let n = Name::new("dup");
     let first = start_waiting(&["run", "--name", &n.0, "--pids-limit", "10"]);
-    let o = run(&["run", "--name", &n.0, "--pids-limit", "10", "true"]);
-    assert_eq!(code(&o), 125, "{}", describe(&o));
-    assert!(
-        text(&o.stderr).contains(&format!("--name: '{}' is in use by a running container", n.0)),
-        "{}",
-        describe(&o)
-    );
+    // The same limits, and other ones (whose cgroups would be in other hierarchies).
+    for limits in [&["--pids-limit", "10"][..], &["-m", "32m"], &["--cpu-shares", "512"]] {
+        let o = run(&[&["run", "--name", &n.0][..], limits, &["true"]].concat());
+        assert_eq!(code(&o), 125, "{limits:?}: {}", describe(&o));
+        assert!(
+            text(&o.stderr).contains(&format!("--name: '{}' is in use by a running container", n.0)),
+            "{}",
+            describe(&o)
+        );
+    }
     // The refused run left the running one alone.
     assert!(!n.dirs().is_empty());
     assert_eq!(finish(first).code(), Some(0));

@@ -139,16 +139,16 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// The plan for the controllers `limits` needs.
     pub fn new(layout: &'a Layout, limits: &Limits<'_>) -> Result<Plan<'a>> {
-        Plan::for_ctls(layout, needed(limits))
+        Plan::for_ctls(layout, needed(limits), limits.name.is_some())
     }
 
     /// For `tinyctr check`: every controller the layout has.
     pub fn probe(layout: &'a Layout) -> Result<Plan<'a>> {
         let all = CTLS.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
-        Plan::for_ctls(layout, all)
+        Plan::for_ctls(layout, all, false)
     }
 
-    fn for_ctls(layout: &'a Layout, need: u8) -> Result<Plan<'a>> {
+    fn for_ctls(layout: &'a Layout, need: u8, named: bool) -> Result<Plan<'a>> {
         let mut ctls = [0u8; MAX_HIERS];
         let mut used = [false; MAX_HIERS];
         for c in CTLS.iter().copied().filter(|c| need & c.bit() != 0) {
@@ -165,9 +165,11 @@ impl<'a> Plan<'a> {
         // host like this one, hugetlb at most): a cgroup there with no controller to
         // drive would cost a mkdir and an rmdir per run for nothing. It anchors the name
         // and the lock only when no controller is asked for (--name or --cgroup-parent
-        // alone).
+        // alone) — and for every `--name`: the name is taken in one hierarchy all runs
+        // agree on, so that two runs of one name are refused whatever limits each asks
+        // for (each in the hierarchies of its own controllers would not meet).
         let anchor = match layout.unified_mounted() {
-            _ if used.iter().any(|&u| u) => None,
+            _ if used.iter().any(|&u| u) && !named => None,
             Some(u) => Some(u),
             None => [Ctl::Pids, Ctl::Memory, Ctl::Cpu, Ctl::Cpuset]
                 .iter()
