@@ -22,6 +22,7 @@ pub mod init;
 pub mod limits;
 pub mod mount;
 pub mod mountinfo;
+pub mod namelock;
 pub mod net;
 pub mod out;
 pub mod rootfs;

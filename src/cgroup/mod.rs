@@ -79,6 +79,8 @@ pub struct Cgroup {
     /// Index in `dirs` of the unified-hierarchy cgroup.
     unified: Option<usize>,
     leaf: Option<Leaf>,
+    /// `--name`: the name, held for the run (see [`crate::namelock`]).
+    name_lock: Option<OwnedFd>,
     /// The `oom_kill` count, read by [`Cgroup::read_oom_kills`] before removal.
     oom: Option<u64>,
     fake: bool,
@@ -139,16 +141,16 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// The plan for the controllers `limits` needs.
     pub fn new(layout: &'a Layout, limits: &Limits<'_>) -> Result<Plan<'a>> {
-        Plan::for_ctls(layout, needed(limits), limits.name.is_some())
+        Plan::for_ctls(layout, needed(limits))
     }
 
     /// For `tinyctr check`: every controller the layout has.
     pub fn probe(layout: &'a Layout) -> Result<Plan<'a>> {
         let all = CTLS.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
-        Plan::for_ctls(layout, all, false)
+        Plan::for_ctls(layout, all)
     }
 
-    fn for_ctls(layout: &'a Layout, need: u8, named: bool) -> Result<Plan<'a>> {
+    fn for_ctls(layout: &'a Layout, need: u8) -> Result<Plan<'a>> {
         let mut ctls = [0u8; MAX_HIERS];
         let mut used = [false; MAX_HIERS];
         for c in CTLS.iter().copied().filter(|c| need & c.bit() != 0) {
@@ -165,11 +167,9 @@ impl<'a> Plan<'a> {
         // host like this one, hugetlb at most): a cgroup there with no controller to
         // drive would cost a mkdir and an rmdir per run for nothing. It anchors the name
         // and the lock only when no controller is asked for (--name or --cgroup-parent
-        // alone) — and for every `--name`: the name is taken in one hierarchy all runs
-        // agree on, so that two runs of one name are refused whatever limits each asks
-        // for (each in the hierarchies of its own controllers would not meet).
+        // alone).
         let anchor = match layout.unified_mounted() {
-            _ if used.iter().any(|&u| u) && !named => None,
+            _ if used.iter().any(|&u| u) => None,
             Some(u) => Some(u),
             None => [Ctl::Pids, Ctl::Memory, Ctl::Cpu, Ctl::Cpuset]
                 .iter()
@@ -209,6 +209,7 @@ impl Cgroup {
             mem: None,
             unified: None,
             leaf: None,
+            name_lock: None,
             oom: None,
             fake: false,
         }
@@ -225,6 +226,10 @@ impl Cgroup {
             Some(n) => name.push(n.to_bytes()),
             None => name.push_u64(pid as u64),
         };
+        // One run per name on the host, whatever hierarchies each one's limits use.
+        if let Some(n) = limits.name {
+            self.name_lock = crate::namelock::take(n.to_bytes()).map_err(|_| in_use(b"", limits.name))?;
+        }
         self.memory = limits.memory;
         self.fake = layout.fake;
         let (used, anchor) = (&plan.used, plan.anchor);
@@ -574,18 +579,20 @@ fn not_mounted(c: Ctl, path: &[u8]) -> Error {
     e
 }
 
+/// A name or cgroup in use; `path` empty: the name's own lock said so.
 fn in_use(path: &[u8], name: Option<&CStr>) -> Error {
     let mut e = Error::usage(b"");
     match name {
         Some(n) => {
-            e.msg.push(b"--name: '").push(n.to_bytes()).push(b"' is in use by a running container (its cgroup \"")
+            e.msg.push(b"--name: '").push(n.to_bytes()).push(b"' is in use by a running container");
+            if !path.is_empty() {
+                e.msg.push(b" (its cgroup \"").push(path).push(b"\" is locked)");
+            }
         }
-        None => e.msg.push(b"cgroup \""),
-    };
-    e.msg.push(path).push(match name {
-        Some(_) => &b"\" is locked)"[..],
-        None => b"\" is in use by a running tinyctr",
-    });
+        None => {
+            e.msg.push(b"cgroup \"").push(path).push(b"\" is in use by a running tinyctr");
+        }
+    }
     e
 }
 

@@ -144,6 +144,25 @@ pub fn fresh_loopback_up(sock: &OwnedFd) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Binds `sock` (AF_UNIX) to the abstract address `@` + `prefix` + `name` (107 bytes at
+/// most; longer is ENAMETOOLONG). By hand rather than through rustix's `SocketAddrUnix`,
+/// which brings general address code for this one fixed case.
+pub fn bind_abstract(sock: &OwnedFd, prefix: &[u8], name: &[u8]) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    // struct sockaddr_un: sa_family_t (u16), then sun_path[108]; an abstract name starts
+    // with a NUL there and its length is given by the address length, not a terminator.
+    let mut sa = [0u8; 110];
+    sa[0] = linux_raw_sys::net::AF_UNIX as u8;
+    let mut len = 3;
+    for &b in prefix.iter().chain(name) {
+        *sa.get_mut(len).ok_or(Errno::NAMETOOLONG)? = b;
+        len += 1;
+    }
+    // SAFETY: `sa` is a valid sockaddr_un of `len` bytes, alive for the call.
+    check(unsafe { sc::syscall3(sc::nr::BIND, sock.as_raw_fd() as usize, sa.as_ptr() as usize, len) })?;
+    Ok(())
+}
+
 /// An anonymous private mapping of `len` bytes, zeroed by the kernel. The parent makes the
 /// one it needs before clone, sized to the request, so the child never has to allocate.
 pub struct Mapping {

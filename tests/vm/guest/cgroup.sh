@@ -134,6 +134,9 @@ if wait_for /tmp/dup.out ready; then
 	err=$("$T" run --name dup --pids-limit 5 /bin/true 2>&1)
 	check_eq 125 "$?" "a second --name dup: 125"
 	check_match "*--name: 'dup' is in use by a running container*" "$err" "the name in use is named"
+	# other limits would put its cgroups in other hierarchies: refused all the same
+	"$T" run --name dup -m 32m /bin/true 2>/dev/null
+	check_eq 125 "$?" "a second --name dup with other limits: 125"
 else
 	fail "the --name dup container did not start"
 fi
