@@ -1,8 +1,9 @@
 //! The parent side of one `run`: prepare everything the child needs (so the child never
-//! allocates), create the cgroups, clone into new namespaces, place the child in its
-//! cgroups, hand it the command through the pipe, learn whether it reached execve, and
-//! supervise it. Whatever fails, nothing is left behind: the child is killed and reaped,
-//! the cgroups removed.
+//! allocates), plan the cgroups, clone into new namespaces (v2: into the cgroup, made
+//! first), make the v1 cgroups and move the child in, hand it the command through the
+//! pipe, supervise it, and once it has ended learn from the error pipe whether it failed
+//! before execve. Whatever fails, nothing is left behind: the child is killed and
+//! reaped, the cgroups removed.
 
 use core::ffi::CStr;
 
