@@ -791,6 +791,19 @@ def report(env, tools, R, args):
     return "\n".join(L)
 
 
+# (key in R and --sections, progress label, function, leaves out the no-isolation baseline)
+SECTIONS = [
+    ("rss", "peak RSS", section_rss, False),
+    ("b2b", "back-to-back", section_b2b, False),
+    ("spaced", "spaced and shuffled", section_spaced, False),
+    ("seq", "sequential", section_sequential, True),
+    ("conc", "concurrent", section_concurrent, True),
+    ("profile", "profile", section_profile, False),
+    ("ablate", "ablate", section_ablate, False),
+    ("load", "under load", section_load, True),
+]
+
+
 def environment():
     def ver(cmd):
         try:
@@ -856,32 +869,13 @@ def inner(args):
     try:
         R["sizes"] = section_sizes([t for t in tools if t.key != "base"])
         tools_ok = section_smoke(tools, fails)
-        if "rss" in sections:
-            print("-- peak RSS", flush=True)
-            R["rss"] = section_rss(tools_ok, args, fails)
-        if "b2b" in sections:
-            print("-- back-to-back", flush=True)
-            R["b2b"] = section_b2b(tools_ok, args, fails)
-            R["b2b_runs"] = max(2, args.runs // args.rounds) * args.rounds
-        if "spaced" in sections:
-            print("-- spaced and shuffled", flush=True)
-            R["spaced"] = section_spaced(tools_ok, args, fails)
         real = [t for t in tools_ok if t.key != "base"]
-        if "seq" in sections:
-            print("-- sequential", flush=True)
-            R["seq"] = section_sequential(real, args, fails)
-        if "conc" in sections:
-            print("-- concurrent", flush=True)
-            R["conc"] = section_concurrent(real, args, fails)
-        if "profile" in sections:
-            print("-- profile", flush=True)
-            R["profile"] = section_profile(tools_ok, args, fails)
-        if "ablate" in sections:
-            print("-- ablate", flush=True)
-            R["ablate"] = section_ablate(tools_ok, args, fails)
-        if "load" in sections:
-            print("-- under load", flush=True)
-            R["load"] = section_load(real, args, fails)
+        for key, label, section, without_base in SECTIONS:
+            if key in sections:
+                print("-- " + label, flush=True)
+                R[key] = section(real if without_base else tools_ok, args, fails)
+        if "b2b" in R:
+            R["b2b_runs"] = max(2, args.runs // args.rounds) * args.rounds
     finally:
         oci_cleanup()
         left = cgroup_leftovers()
