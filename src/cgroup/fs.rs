@@ -131,9 +131,6 @@ pub fn unlock(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 
 /// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
 /// directory, locked. An existing one whose lock is free was left by a dead run: it is
-/// removed and made anew. One whose lock is held belongs to a running container: EEXIST.
-/// Creates cgroup `name` below `parent` (which the caller holds locked) and returns its
-/// directory, locked. An existing one whose lock is free was left by a dead run: it is
 /// removed and made anew (EBUSY if someone else's processes keep it). One whose lock is
 /// held belongs to a running container: EEXIST.
 pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<OwnedFd, Errno> {
@@ -232,13 +229,7 @@ pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize
 }
 
 /// [`remove_tree`] once a plain rmdir was refused: kill, remove children, retry.
-pub fn remove_tree_slow(
-    parent: BorrowedFd<'_>,
-    name: &CStr,
-    fake: bool,
-    depth: usize,
-    how: Removal,
-) -> Result<(), Errno> {
+fn remove_tree_slow(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize, how: Removal) -> Result<(), Errno> {
     let mut pause_us = 100u64;
     let mut last = Errno::BUSY;
     for _ in 0..200 {

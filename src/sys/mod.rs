@@ -152,7 +152,7 @@ pub fn bind_abstract(sock: &OwnedFd, prefix: &[u8], name: &[u8]) -> Result<(), E
     // struct sockaddr_un: sa_family_t (u16), then sun_path[108]; an abstract name starts
     // with a NUL there and its length is given by the address length, not a terminator.
     let mut sa = [0u8; 110];
-    sa[0] = linux_raw_sys::net::AF_UNIX as u8;
+    sa[..2].copy_from_slice(&(linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes());
     let mut len = 3;
     for &b in prefix.iter().chain(name) {
         *sa.get_mut(len).ok_or(Errno::NAMETOOLONG)? = b;
