@@ -190,8 +190,8 @@ fn launch(
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
     // While the child execs: dead runs' leftovers next to our cgroups.
-    if let Some((_, cg)) = cgroup.as_ref() {
-        cg.sweep();
+    if let Some((p, cg)) = cgroup.as_ref() {
+        cg.sweep(p, &cfg.limits);
     }
 
     // No waiting for execve here: a successful one closes the error pipe, a failed step
