@@ -273,8 +273,8 @@ impl Cgroup {
             let own = 2 + opened.is_some() as u64;
             let mut path = parent_dir(h, limits.cgroup_parent);
             let busy = match opened {
-                Some(p) => rustix::fs::fstat(p).map(|st| st.st_nlink as u64),
-                None => rustix::fs::stat(path.as_cstr()).map(|st| st.st_nlink as u64),
+                Some(p) => rustix::fs::fstat(p).map(|st| st.st_nlink),
+                None => rustix::fs::stat(path.as_cstr()).map(|st| st.st_nlink),
             };
             if !busy.is_ok_and(|n| n > own) {
                 continue;
