@@ -30,6 +30,7 @@ pub enum Point {
     ChildLoopback,
     ChildWorkdir,
     ChildExec,
+    ChildFds,
 }
 
 /// The names tests use, in `Point` order.
@@ -49,6 +50,7 @@ pub const NAMES: &[(&str, Point)] = &[
     ("child-loopback", Point::ChildLoopback),
     ("child-workdir", Point::ChildWorkdir),
     ("child-exec", Point::ChildExec),
+    ("child-fds", Point::ChildFds),
 ];
 
 static ARMED: AtomicU8 = AtomicU8::new(0);

@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod fault;
 pub mod fdio;
+pub mod fds;
 pub mod init;
 pub mod limits;
 pub mod mount;

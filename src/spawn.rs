@@ -293,6 +293,13 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
             Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno)
         }
         Step::InitFork => Error::sys("start the command under --init", b"", errno),
+        Step::Fds => Error::sys("close inherited descriptors", b"", errno),
+        Step::WorkdirOutside => {
+            let mut e = Error::usage(b"working directory \"");
+            crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));
+            e.msg.push(b"\" is outside the container's root (refused: a container escape)");
+            e
+        }
         Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
         Step::Command => Error::sys("receive the command from the parent", b"", errno),
         Step::Exec => exec_error(cfg, cmd, errno),
