@@ -27,6 +27,7 @@ pub mod namelock;
 pub mod net;
 pub mod out;
 pub mod rootfs;
+pub mod sealed;
 pub mod spawn;
 pub mod supervise;
 pub mod sys;

@@ -302,3 +302,29 @@ fn the_workdir_check_sees_a_directory_outside_the_root() {
         .unwrap();
     assert!(stdout(&o).contains("PROBE: outside=false inside=true"), "{}\n{}", stdout(&o), stderr(&o));
 }
+
+/// The sealed copy (what the commands that leave a container behind run from): the
+/// racer attacks `--init`'s PID 1 running from it, and `check` says it is in use.
+/// `TINYCTR_DEBUG_SEALED` (debug builds only) makes any command re-execute from it.
+#[test]
+fn a_sealed_copy_cannot_be_rewritten() {
+    if !can_run() {
+        return;
+    }
+    let img = hostile_image("sealed");
+    let o = Command::new(common::BIN_PATH).arg("check").env("TINYCTR_DEBUG_SEALED", "1").output().unwrap();
+    assert!(stdout(&o).contains("binary:     a sealed in-memory copy"), "{}", stdout(&o));
+    let o = Command::new(common::BIN_PATH).arg("check").output().unwrap();
+    assert!(stdout(&o).contains("binary:     a writable file"), "{}", stdout(&o));
+    let child = Command::new(common::BIN_PATH)
+        .args(["run", "--init", "-r", img.path(), "/bin/sh", "-c", "ls -l /proc/1/exe; /race 1500"])
+        .env("TINYCTR_DEBUG_SEALED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_output(child, Duration::from_secs(120));
+    assert!(stdout(&o).contains("/memfd:tinyctr"), "PID 1 does not run from the memfd: {}", stdout(&o));
+    eprintln!("sealed: {}", racer_line(&o));
+}

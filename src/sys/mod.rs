@@ -238,3 +238,23 @@ pub fn close_raw(fd: RawFd) {
         sc::syscall1(sc::nr::CLOSE, fd as usize);
     }
 }
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: executes the file `fd` refers to (a
+/// memfd); returns only on failure. `argv` and `envp` are passed on as they are.
+/// <https://man7.org/linux/man-pages/man2/execveat.2.html>
+pub fn execveat_empty(fd: rustix::fd::BorrowedFd<'_>, argv: args::CArgs<'_>, envp: args::CArgs<'_>) -> Errno {
+    use rustix::fd::AsRawFd;
+    // SAFETY: `CArgs::as_null_terminated` gives NULL-terminated arrays of valid C strings
+    // that live for the call; the path is a valid empty C string.
+    let ret = unsafe {
+        sc::syscall5(
+            sc::nr::EXECVEAT,
+            fd.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            argv.as_null_terminated() as usize,
+            envp.as_null_terminated() as usize,
+            linux_raw_sys::general::AT_EMPTY_PATH as usize,
+        )
+    };
+    check(ret).err().unwrap_or(Errno::INVAL)
+}
