@@ -130,10 +130,11 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     // Without this, our own copy of the command pipe's write end would keep it open, and a
     // parent that died would never show up as EOF.
     drop(parent_ends);
-    let ready = match setup(plan, cmd_rx, err_tx.as_raw_fd()) {
+    let ready = match setup(plan, &cmd_rx, err_tx.as_raw_fd()) {
         Ok(r) => r,
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
+    drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
@@ -164,7 +165,7 @@ struct Ready<'a> {
     init: bool,
 }
 
-fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
+fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
     // Until execve this process runs tinyctr's host binary: not dumpable, so no process of
@@ -173,7 +174,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
     // execve makes COMMAND dumpable again as usual.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(at(Step::Unshare))?;
-    if parent_gone(&cmd_rx) {
+    if parent_gone(cmd_rx) {
         crate::sys::exit(EXIT_SETUP as i32);
     }
     if plan.unshare != 0 {
@@ -198,11 +199,11 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
     }
     // Placed in our cgroups once the command arrives; only then the cgroup namespace, so
     // that it is rooted at the container's own cgroup.
-    let argc = receive_command(&cmd_rx, plan.cmd_bytes)?;
+    let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
     // Nothing of tinyctr's or its caller's may reach the working directory or the
-    // container (see crate::fds): only 0-2 and the failure pipe, closed on exec, stay.
-    drop(cmd_rx);
-    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(err_tx)).map_err(at(Step::Fds))?;
+    // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
+    let keep = [err_tx, cmd_rx.as_raw_fd()];
+    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
     check(Point::ChildCgroupNs)
         .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
         .map_err(at(Step::CgroupNs))?;
