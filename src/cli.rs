@@ -11,6 +11,8 @@ use core::ffi::CStr;
 use crate::buf::Buf;
 use crate::error::{push_shown, Error, Result};
 use crate::limits::{LimitKey, Limits};
+use crate::rootfs::overlay::Layer;
+use crate::rootfs::volume::{Mounts, Syntax};
 use crate::sys::args::CArgs;
 
 pub const DEFAULT_HOSTNAME: &CStr = c"tinyctr";
@@ -39,6 +41,10 @@ pub struct RunConfig<'a> {
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub limits: Limits<'a>,
+    /// `-v`, `--mount`, `--tmpfs`, in the order given.
+    pub mounts: Mounts<'a>,
+    /// `--overlay` / `--overlay-dir`: a writable layer over the rootfs.
+    pub layer: Option<Layer<'a>>,
     /// How many `-e` options were given; their values are walked again by [`env_options`].
     pub env_count: usize,
     /// The option part of argv (between `run` and COMMAND), kept for [`env_options`].
@@ -59,12 +65,15 @@ enum Opt {
     Rootfs,
     ReadOnly,
     Limit(LimitKey),
+    Mount(Syntax),
+    Overlay,
+    OverlayDir,
     Help,
 }
 
 impl Opt {
     fn takes_value(self) -> bool {
-        !matches!(self, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Help)
+        !matches!(self, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Overlay | Opt::Help)
     }
 }
 
@@ -80,6 +89,11 @@ const LONG: &[(&str, Opt)] = &[
     ("tty", Opt::Interactive),
     ("rootfs", Opt::Rootfs),
     ("read-only", Opt::ReadOnly),
+    ("volume", Opt::Mount(Syntax::Volume)),
+    ("mount", Opt::Mount(Syntax::Mount)),
+    ("tmpfs", Opt::Mount(Syntax::Tmpfs)),
+    ("overlay", Opt::Overlay),
+    ("overlay-dir", Opt::OverlayDir),
     ("memory", Opt::Limit(LimitKey::Memory)),
     ("memory-swap", Opt::Limit(LimitKey::MemorySwap)),
     ("cpu-shares", Opt::Limit(LimitKey::CpuShares)),
@@ -102,6 +116,7 @@ const SHORT: &[(u8, Opt)] = &[
     (b'm', Opt::Limit(LimitKey::Memory)),
     (b'c', Opt::Limit(LimitKey::CpuShares)),
     (b'r', Opt::Rootfs),
+    (b'v', Opt::Mount(Syntax::Volume)),
     (b'i', Opt::Interactive),
     (b't', Opt::Interactive),
 ];
@@ -289,6 +304,8 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         rootfs: None,
         read_only: false,
         limits: Limits::default(),
+        mounts: Mounts::EMPTY,
+        layer: None,
         env_count: 0,
         options: args,
         command: CArgs::empty(),
@@ -335,6 +352,14 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
                 cfg.rootfs = Some(value);
             }
             Opt::ReadOnly => cfg.read_only = true,
+            Opt::Mount(syntax) => cfg.mounts.add(syntax, spelled, value)?,
+            Opt::Overlay => cfg.layer = Some(Layer::Dropped),
+            Opt::OverlayDir => {
+                if value.to_bytes().is_empty() {
+                    return Err(value_error(spelled, value, b"is not a directory path"));
+                }
+                cfg.layer = Some(Layer::Kept(value));
+            }
             Opt::Limit(key) => {
                 // The limits module quotes the option as typed in its own messages.
                 cfg.limits.set(key, spelled, value)?;
@@ -344,6 +369,9 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
     cfg.limits.validate()?;
     if cfg.read_only && cfg.rootfs.is_none() {
         return Err(Error::usage(b"--read-only: needs --rootfs DIR (it makes the container's own root read-only)"));
+    }
+    if cfg.layer.is_some() && cfg.rootfs.is_none() {
+        return Err(Error::usage(b"--overlay: needs --rootfs DIR (the writable layer goes over DIR)"));
     }
     cfg.command = args.tail(opts.command_start());
     if cfg.command.is_empty() {

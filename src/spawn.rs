@@ -67,6 +67,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         rootfs: cfg.rootfs,
         read_only: cfg.read_only,
         init: cfg.init,
+        mounts: crate::rootfs::volume::plan(cfg, host_env)?,
         unshare: 0,
         env: envs,
         path,
@@ -264,6 +265,9 @@ fn read_failure(rx: &OwnedFd) -> Option<(u8, Errno)> {
 fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
     let cmd = cfg.command.get(0).map(CStr::to_bytes).unwrap_or(b"");
     let status = trampoline::status_for(step, errno);
+    if let Some(e) = crate::rootfs::volume::describe(cfg, step, errno) {
+        return e.with_status(status);
+    }
     let Some(s) = Step::from_u8(step) else {
         let (op, obj) = crate::rootfs::describe(step);
         let obj = if obj.is_empty() { cfg.rootfs.map(CStr::to_bytes).unwrap_or(b"") } else { obj };

@@ -106,6 +106,8 @@ pub struct ChildPlan<'a> {
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub init: bool,
+    /// Volumes, tmpfs mounts and the writable layer.
+    pub mounts: crate::rootfs::volume::MountPlan<'a>,
     /// Namespaces to unshare first (non-zero only when clone3 was not available).
     pub unshare: u32,
     /// The container's environment, complete.
@@ -184,12 +186,17 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // places us in our cgroups (a v1 migration takes 0.1 ms back-to-back, 10 ms after a
     // quiet moment), instead of after it. The command itself still waits for that.
     check(Point::ChildPrivate).and_then(|()| crate::mount::make_private()).map_err(at(Step::MakePrivate))?;
+    // Volume sources are host paths: opened before the root switch.
+    let sources = crate::rootfs::volume::open_sources(&plan.mounts)?;
     match plan.rootfs {
         Some(root) => {
             check(Point::ChildRootfs).map_err(|e| (crate::rootfs::step::BIND, e))?;
-            crate::rootfs::enter(root, plan.read_only)?
+            crate::rootfs::enter(root, plan.read_only, &plan.mounts, sources)?
         }
-        None => check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?,
+        None => {
+            check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?;
+            crate::rootfs::volume::mount_all(&plan.mounts, sources, false)?
+        }
     }
     check(Point::ChildHostname)
         .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))

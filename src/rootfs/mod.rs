@@ -20,7 +20,10 @@
 mod dev;
 mod mask;
 mod mounts;
+pub mod overlay;
+pub mod resolve;
 mod switch;
+pub mod volume;
 
 use core::ffi::CStr;
 use rustix::io::Errno;
@@ -46,8 +49,12 @@ pub(crate) mod step {
     pub const LINK: u8 = 128;
     /// + index in `mask::MASKED`.
     pub const MASK: u8 = 144;
-    /// + index in `mask::READ_ONLY` (the last range: steps end before 176).
+    /// + index in `mask::READ_ONLY`.
     pub const READ_ONLY: u8 = 160;
+    /// + 16 * operation + index of the mount (`volume::MAX` each): 176..240.
+    pub const VOLUME: u8 = 176;
+    /// + the writable layer's step (`overlay`).
+    pub const LAYER: u8 = 240;
 }
 
 /// A failed step of [`enter`]: which one, and the errno the kernel gave.
@@ -70,19 +77,42 @@ pub fn check(root: &CStr) -> crate::error::Result<()> {
 /// [`switch`] relies on it). Allocation-free, lock-free, panic-free.
 ///
 /// On return the working directory is the new `/`, and the umask is what it was.
-pub fn enter(root: &CStr, read_only: bool) -> Result<(), Failure> {
-    switch::into(root)?;
+///
+/// With a writable layer, the root is the overlay over DIR ([`overlay`]); the volumes
+/// ([`volume`]) are mounted after /proc, /sys and /dev, before the masks and the
+/// read-only remount of the root (which leaves them writable unless they are `ro`).
+pub fn enter(
+    root: &CStr,
+    read_only: bool,
+    plan: &volume::MountPlan<'_>,
+    sources: volume::Sources,
+) -> Result<(), Failure> {
     // Device nodes and mount points get exactly the modes asked for (a 0666 /dev/null even
     // under umask 022); the command inherits the caller's umask again below.
     let umask = rustix::process::umask(rustix::fs::Mode::empty());
-    let done = populate(read_only);
+    let done = populate(root, read_only, plan, sources);
     rustix::process::umask(umask);
     done
 }
 
-fn populate(read_only: bool) -> Result<(), Failure> {
+fn populate(
+    root: &CStr,
+    read_only: bool,
+    plan: &volume::MountPlan<'_>,
+    sources: volume::Sources,
+) -> Result<(), Failure> {
+    let root = match plan.layer {
+        // The overlay is attached over DIR and is the working directory.
+        Some(layer) => overlay::mount(root, layer, plan.lacks & volume::LACKS_MOUNT_API != 0).map(|()| c".")?,
+        None => root,
+    };
+    let old_root = switch::into(root, sources.needs_old_root())?;
     mounts::mount_all()?;
     dev::populate()?;
+    volume::mount_all(plan, sources, true)?;
+    if old_root {
+        switch::detach_old()?;
+    }
     mask::apply()?;
     if read_only {
         // Last, so the mount points above could still be created in DIR. Only the root
