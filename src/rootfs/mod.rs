@@ -103,7 +103,7 @@ fn populate(
 ) -> Result<(), Failure> {
     let root = match plan.layer {
         // The overlay is attached over DIR and is the working directory.
-        Some(layer) => overlay::mount(root, layer, plan.lacks & volume::LACKS_MOUNT_API != 0).map(|()| c".")?,
+        Some(layer) => overlay::mount(root, layer, plan.lacks(volume::LACKS_MOUNT_API)).map(|()| c".")?,
         None => root,
     };
     let old_root = switch::into(root, sources.needs_old_root())?;

@@ -19,20 +19,20 @@
 //!    directory, which is for that moment a private, detached proc instance: no host
 //!    /proc needed (an initramfs may have none), and no user path in the options (a `,`
 //!    or `:` in DIR could not break them).
-//! 3. fsopen("overlay"), the three layers, create, fsmount, attach over DIR.
+//! 3. fsopen("overlay"), the three layers, create, fsmount, attach over DIR, and enter it
+//!    (the working directory is the container's root-to-be).
 //!
 //! Needs the new mount API (Linux 5.2). Allocation-free, like all of the child.
 
 use core::ffi::CStr;
 use linux_raw_sys::general::RAMFS_MAGIC;
 use rustix::fd::{AsRawFd, OwnedFd};
-use rustix::fs::{Mode, OFlags, CWD};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags};
 
 use super::{step, Failure};
 use crate::buf::Buf;
-use crate::cli::RunConfig;
 use crate::error::{Error, Result};
 
 /// Where the upper layer lives.
@@ -49,9 +49,25 @@ const LOWER: u8 = 0;
 const UPPER: u8 = 1;
 const DIRS: u8 = 2;
 const PROC: u8 = 3;
-const FS: u8 = 4;
-const CREATE: u8 = 5;
+pub const FS: u8 = 4;
+pub const CREATE: u8 = 5;
 const ATTACH: u8 = 6;
+
+/// The object a step's error names: the rootfs, the kept layer's directory, none.
+pub const ROOT: u8 = 0;
+pub const KEPT: u8 = 1;
+const NONE: u8 = 2;
+
+/// What each step was doing, and its object (for `volume::describe`).
+pub static OPS: [(&str, u8); 7] = [
+    ("open the rootfs for the writable layer", ROOT),
+    ("make the upper layer (a tmpfs, or in the overlay directory)", KEPT),
+    ("create upper/ and work/ for the writable layer in", KEPT),
+    ("mount a private proc for the writable layer", NONE),
+    ("open overlayfs", NONE),
+    ("mount overlayfs over", ROOT),
+    ("attach the writable layer over", ROOT),
+];
 
 fn open_dir(path: &CStr) -> core::result::Result<OwnedFd, Errno> {
     rustix::fs::open(path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
@@ -90,70 +106,50 @@ fn fresh(fstype: &CStr, lacks_api: bool) -> core::result::Result<OwnedFd, Errno>
 /// Child side: mounts the writable layer over `root` (in this namespace only) and makes
 /// its root the working directory.
 pub fn mount(root: &CStr, layer: Layer<'_>, lacks_api: bool) -> core::result::Result<(), Failure> {
-    let at = |s: u8| move |e: Errno| (step::LAYER + s, e);
-    let lower = open_dir(root).map_err(at(LOWER))?;
+    let mut at = LOWER;
+    build(root, layer, lacks_api, &mut at).map_err(|e| (step::LAYER + at, e))
+}
+
+fn build(root: &CStr, layer: Layer<'_>, lacks_api: bool, at: &mut u8) -> core::result::Result<(), Errno> {
+    // Both attaches go through DIR's descriptor: a mount made on a covered directory goes
+    // on top of what covers it, so the tmpfs lands on DIR and the overlay on top of both.
+    let lower = open_dir(root)?;
+    *at = UPPER;
+    let empty = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
     let upper = match layer {
-        Layer::Dropped => fresh(c"tmpfs", lacks_api).and_then(|t| {
-            rustix::mount::move_mount(&t, c"", CWD, root, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH).map(|()| t)
-        }),
-        Layer::Kept(dir) => open_dir(dir),
-    }
-    .map_err(at(UPPER))?;
+        Layer::Dropped => {
+            let t = fresh(c"tmpfs", lacks_api)?;
+            rustix::mount::move_mount(&t, c"", &lower, c"", empty)?;
+            t
+        }
+        Layer::Kept(dir) => open_dir(dir)?,
+    };
+    *at = DIRS;
     for dir in [c"upper", c"work"] {
         match rustix::fs::mkdirat(&upper, dir, Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(at(DIRS)(e)),
+            Err(Errno::EXIST) => {}
+            r => r?,
         }
     }
-    let here = open_dir(c".").map_err(at(PROC))?;
-    let proc = fresh(c"proc", lacks_api).map_err(at(PROC))?;
-    rustix::process::fchdir(&proc).map_err(at(PROC))?;
-    let fs = rustix::mount::fsopen(c"overlay", FsOpenFlags::FSOPEN_CLOEXEC).map_err(at(FS))?;
+    *at = PROC;
+    let proc = fresh(c"proc", lacks_api)?;
+    rustix::process::fchdir(&proc)?;
+    *at = FS;
+    let fs = rustix::mount::fsopen(c"overlay", FsOpenFlags::FSOPEN_CLOEXEC)?;
+    *at = CREATE;
     let mut path = Buf::<40>::new();
     for (key, fd, sub) in
         [(c"lowerdir", &lower, &b""[..]), (c"upperdir", &upper, b"/upper"), (c"workdir", &upper, b"/work")]
     {
         path.clear();
         path.push(b"self/fd/").push_u64(fd.as_raw_fd() as u64).push(sub);
-        rustix::mount::fsconfig_set_string(&fs, key, path.as_cstr()).map_err(at(CREATE))?;
+        rustix::mount::fsconfig_set_string(&fs, key, path.as_cstr())?;
     }
-    rustix::mount::fsconfig_create(&fs).map_err(at(CREATE))?;
-    let merged =
-        rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty()).map_err(at(CREATE))?;
-    rustix::process::fchdir(&here).map_err(at(ATTACH))?;
-    rustix::mount::move_mount(&merged, c"", CWD, root, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH).map_err(at(ATTACH))?;
+    rustix::mount::fsconfig_create(&fs)?;
+    let merged = rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty())?;
+    *at = ATTACH;
+    rustix::mount::move_mount(&merged, c"", &lower, c"", empty)?;
     // The root switch takes the working directory: "." for DIR would name the directory
     // under the layer when DIR is "." or ends in "/.", the overlay's own root never does.
-    rustix::process::fchdir(&merged).map_err(at(ATTACH))
-}
-
-/// Parent side: the one-line error for step `s` (from `step::LAYER`).
-pub fn describe(cfg: &RunConfig<'_>, s: u8, errno: Errno) -> Option<Error> {
-    let root = cfg.rootfs.map_or(&b""[..], CStr::to_bytes);
-    let kept = match cfg.layer {
-        Some(Layer::Kept(dir)) => dir.to_bytes(),
-        _ => b"",
-    };
-    let (op, obj): (&str, &[u8]) = match s {
-        LOWER => ("open the rootfs for the writable layer", root),
-        UPPER if kept.is_empty() => ("mount the tmpfs of the writable layer over", root),
-        UPPER => ("open the overlay directory", kept),
-        DIRS if kept.is_empty() => ("create upper/ and work/ in the writable layer's tmpfs", b""),
-        DIRS => ("create upper/ and work/ in", kept),
-        PROC => ("mount a private proc for the writable layer", b""),
-        FS => ("open overlayfs for the writable layer", b""),
-        CREATE => ("mount overlayfs over", root),
-        ATTACH => ("attach the writable layer over", root),
-        _ => return None,
-    };
-    let e = Error::sys(op, obj, errno);
-    Some(match (s, errno) {
-        (_, Errno::NOSYS) => e.hint(b"the writable layer needs Linux 5.2 or later (the new mount API)"),
-        (FS, Errno::NODEV) => e.hint(b"this kernel has no overlayfs: modprobe overlay"),
-        (CREATE, Errno::BUSY) => e.hint(b"the overlay directory is in use by another container"),
-        (CREATE, Errno::INVAL | Errno::LOOP | Errno::OPNOTSUPP) => e.hint(
-            b"overlayfs refused these layers (the kernel log says why; is the overlay directory inside the rootfs?)",
-        ),
-        _ => e,
-    })
+    rustix::process::fchdir(&merged)
 }

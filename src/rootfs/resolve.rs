@@ -13,22 +13,21 @@
 //! - Elsewhere, and to create what is missing, a walk of our own: one component at a
 //!   time with `O_PATH | O_NOFOLLOW`; a symlink's text is read from the descriptor just
 //!   opened (the same inode we checked) and resolved again from `root` (absolute) or the
-//!   current directory (relative); `..` is taken lexically, from the names of the real
-//!   directories walked so far, which are reopened from `root` one by one. A magic link is
-//!   only text to it, so it too stays inside. Missing components are created through the
+//!   current directory (relative); `..` goes to the parent of the real directory we are
+//!   in, and is ignored at `root` (see [`walk`] for why the kernel's `..` is safe there).
+//!   A magic link is only text to it, so it too stays inside. Missing components are created through the
 //!   parent's descriptor (`mkdirat`, `openat(O_CREAT | O_EXCL | O_NOFOLLOW)`), never by
 //!   path, and looked up again like any other.
 //!
 //! Runs in the child: no allocation, stack buffers only.
 
+use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
-use crate::buf::Buf;
-
 /// The longest path the kernel takes, its NUL included.
-const PATH_MAX: usize = 4096;
+pub const PATH_MAX: usize = 4096;
 
 /// Symlinks followed, and components created, in one resolution: the kernel's MAXSYMLINKS.
 /// Creations count too, so that a racing peer deleting what we create cannot keep us
@@ -51,42 +50,54 @@ pub enum Create {
 /// way (it is tried first otherwise, and the walk taken where it answers ENOSYS, or ENOENT
 /// when something is to be created).
 pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8], create: Create, openat2: bool) -> Result<OwnedFd, Errno> {
+    // What is left to resolve sits right-aligned in `todo`, NUL-terminated, from `start`
+    // on. A symlink's text replaces its name in front of what follows, so one buffer
+    // serves any chain; each name is cut out in place (a NUL over the `/` after it).
+    let mut todo = [0u8; PATH_MAX + 1];
+    let start = PATH_MAX.checked_sub(path.len()).ok_or(Errno::NAMETOOLONG)?;
+    todo[start..PATH_MAX].copy_from_slice(path);
     if openat2 {
-        match open_scoped(root, path) {
+        let flags = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(root, c_str(&todo[start..])?, OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), flags) {
             // ENOSYS: before 5.6. EAGAIN: a rename raced a `..` (the walk does not care).
             Err(Errno::NOSYS | Errno::AGAIN) => {}
             Err(Errno::NOENT) if create != Create::No => {}
             r => return r,
         }
     }
-    walk(root, path, create)
+    walk(root, &mut todo, start, create)
 }
 
-fn open_scoped(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno> {
-    // rustix makes the C string on its stack (PATH_MAX at most, else ENAMETOOLONG).
-    rustix::fs::openat2(
-        root,
-        path,
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+/// `path` as a C string in `buf` (ENAMETOOLONG past PATH_MAX).
+pub fn copy_c_str<'b>(buf: &'b mut [u8; PATH_MAX + 1], path: &[u8]) -> Result<&'b CStr, Errno> {
+    let n = path.len().min(PATH_MAX);
+    buf[..n].copy_from_slice(&path[..n]);
+    buf[n] = 0;
+    match n == path.len() {
+        true => c_str(&buf[..=n]),
+        false => Err(Errno::NAMETOOLONG),
+    }
 }
 
-fn open_path(dir: BorrowedFd<'_>, name: &[u8], extra: OFlags) -> Result<OwnedFd, Errno> {
+/// The C string at the start of `b` (which holds a NUL: argv and link texts have none
+/// inside, so it is the one we put there).
+fn c_str(b: &[u8]) -> Result<&CStr, Errno> {
+    CStr::from_bytes_until_nul(b).map_err(|_| Errno::INVAL)
+}
+
+fn open_path(dir: BorrowedFd<'_>, name: &CStr, extra: OFlags) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra, Mode::empty())
 }
 
-fn walk(root: BorrowedFd<'_>, path: &[u8], create: Create) -> Result<OwnedFd, Errno> {
-    // What is left to resolve sits right-aligned in `todo`, from `start` on. A symlink's
-    // text replaces its name in front of what follows, so one buffer serves any chain.
-    let mut todo = [0u8; PATH_MAX];
-    let mut start = PATH_MAX.checked_sub(path.len()).ok_or(Errno::NAMETOOLONG)?;
-    todo[start..].copy_from_slice(path);
-    // Where we are: a descriptor (None: at `root`), and the names of the real directories
-    // that led there from `root`, as `/a/b` (what `..` goes back along).
+fn walk(
+    root: BorrowedFd<'_>,
+    todo: &mut [u8; PATH_MAX + 1],
+    mut start: usize,
+    create: Create,
+) -> Result<OwnedFd, Errno> {
+    // Where we are (None: at `root`), and how many real directories below `root` that is.
     let mut cur: Option<OwnedFd> = None;
-    let mut done = Buf::<PATH_MAX>::new();
+    let mut depth = 0usize;
     let mut budget = BUDGET;
     loop {
         while start < PATH_MAX && todo[start] == b'/' {
@@ -96,10 +107,10 @@ fn walk(root: BorrowedFd<'_>, path: &[u8], create: Create) -> Result<OwnedFd, Er
             // Resolved: a directory, or `root` itself (the caller refuses that as a target).
             return match cur {
                 Some(fd) => Ok(fd),
-                None => open_path(root, b".", OFlags::empty()),
+                None => open_path(root, c".", OFlags::empty()),
             };
         }
-        let end = todo[start..].iter().position(|&c| c == b'/').map_or(PATH_MAX, |n| start + n);
+        let end = todo[start..PATH_MAX].iter().position(|&c| c == b'/').map_or(PATH_MAX, |n| start + n);
         let mut next = end;
         while next < PATH_MAX && todo[next] == b'/' {
             next += 1;
@@ -107,27 +118,25 @@ fn walk(root: BorrowedFd<'_>, path: &[u8], create: Create) -> Result<OwnedFd, Er
         let last = next == PATH_MAX;
         let dir = cur.as_ref().map_or(root, |f| f.as_fd());
         let name = &todo[start..end];
-        if name == b"." {
+        if name == b"." || name == b".." && depth == 0 {
             start = end;
             continue;
         }
-        if name == b".." {
-            start = end;
-            let keep = done.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(0);
-            done.truncate(keep);
-            cur = reopen(root, done.as_bytes())?;
-            continue;
-        }
-        let fd = match open_path(dir, name, OFlags::empty()) {
-            Ok(fd) => fd,
+        let sep = todo[end];
+        todo[end] = 0;
+        let name = c_str(&todo[start..=end])?;
+        let dotdot = name == c"..";
+        let found = match open_path(dir, name, OFlags::empty()) {
             Err(Errno::NOENT) if create != Create::No => {
                 spend(&mut budget)?;
-                make(dir, name, if last { create } else { Create::Dir })?;
-                // Look it up again: whatever is there now is what counts.
-                continue;
+                make(dir, name, if last { create } else { Create::Dir })
+                    // Look it up again: whatever is there now is what counts.
+                    .map(|()| None)
             }
-            Err(e) => return Err(e),
+            r => r.map(Some),
         };
+        todo[end] = sep;
+        let Some(fd) = found? else { continue };
         let mode = rustix::fs::fstat(&fd)?.st_mode;
         match FileType::from_raw_mode(mode) {
             FileType::Symlink => {
@@ -144,16 +153,16 @@ fn walk(root: BorrowedFd<'_>, path: &[u8], create: Create) -> Result<OwnedFd, Er
                 todo.copy_within(..n, end - n);
                 start = end - n;
                 if todo[start] == b'/' {
-                    cur = None;
-                    done.clear();
+                    (cur, depth) = (None, 0);
                 }
             }
             FileType::Directory => {
-                done.push(b"/").push(name);
-                if done.overflowed() {
-                    return Err(Errno::NAMETOOLONG);
-                }
-                cur = Some(fd);
+                // `..` of a directory below `root` is its parent, which the kernel finds:
+                // never above the process root (which `root` is in the container), and
+                // never out of a mount whose root the directory was moved away from
+                // (ENOENT since Linux 4.3). At `root` itself, `..` was skipped above.
+                depth = if dotdot { depth - 1 } else { depth + 1 };
+                cur = if depth == 0 { None } else { Some(fd) };
                 start = end;
             }
             _ if last => return Ok(fd),
@@ -167,21 +176,9 @@ fn spend(budget: &mut u32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Walks the directory names `dirs` (`/a/b`) down from `root` again, each one required
-/// to still be a real directory (O_NOFOLLOW | O_DIRECTORY: a symlink swapped in since is
-/// ENOTDIR, and the resolution fails rather than follow it).
-fn reopen(root: BorrowedFd<'_>, dirs: &[u8]) -> Result<Option<OwnedFd>, Errno> {
-    let mut cur: Option<OwnedFd> = None;
-    for name in dirs.split(|&c| c == b'/').filter(|n| !n.is_empty()) {
-        let dir = cur.as_ref().map_or(root, |f| f.as_fd());
-        cur = Some(open_path(dir, name, OFlags::DIRECTORY)?);
-    }
-    Ok(cur)
-}
-
 /// Creates `name` in `dir`: a directory, or an empty file. Already there (a racing
 /// creator) is fine: the caller looks it up again either way.
-fn make(dir: BorrowedFd<'_>, name: &[u8], what: Create) -> Result<(), Errno> {
+fn make(dir: BorrowedFd<'_>, name: &CStr, what: Create) -> Result<(), Errno> {
     let made = match what {
         Create::File => rustix::fs::openat(
             dir,

@@ -29,7 +29,7 @@ use linux_raw_sys::general::{
     MOUNT_ATTR_RDONLY, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, PROC_SUPER_MAGIC,
 };
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
-use rustix::fs::{FileType, Mode, OFlags, Stat, CWD};
+use rustix::fs::{FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 
@@ -39,7 +39,7 @@ use super::resolve::{self, Create};
 use super::{step, Failure};
 use crate::buf::Buf;
 use crate::cli::RunConfig;
-use crate::error::{push_errno, push_shown, Error, Result};
+use crate::error::{push_shown, Error, Result};
 use crate::sys::args::CArgs;
 
 /// Most mounts in one run (`-v`, `--mount` and `--tmpfs` together).
@@ -72,12 +72,13 @@ impl Req<'_> {
         Req { kind: Kind::Bind, source: b"", target: b"", read_only: false, flags: 0, size: 0, mode: None };
 }
 
-/// Which option spelled a mount.
+/// Which option spelled a mount (bits, for [`KEYS`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub enum Syntax {
-    Volume,
-    Mount,
-    Tmpfs,
+    Volume = 1,
+    Mount = 2,
+    Tmpfs = 4,
 }
 
 /// The mounts of one run, in the order given.
@@ -96,50 +97,103 @@ impl<'a> Mounts<'a> {
     /// Parses one option's value and appends it; the error names the option and value.
     pub fn add(&mut self, syntax: Syntax, spelled: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
-        let req = match syntax {
-            Syntax::Volume => parse_volume(v),
-            Syntax::Mount => parse_mount(v),
-            Syntax::Tmpfs => parse_tmpfs(v),
-        };
-        let req = req.map_err(|bad| {
-            let mut e = Error::usage(spelled);
-            e.msg.push(b": '");
-            push_shown(&mut e.msg, v);
-            e.msg.push(b"'");
-            if !bad.part.is_empty() {
-                e.msg.push(b": '");
-                push_shown(&mut e.msg, bad.part);
-                e.msg.push(b"'");
-            }
-            e.msg.push(b" ").push_str(bad.why);
-            e
-        })?;
+        let mut e = Error::usage(spelled);
         let Some(slot) = self.reqs.get_mut(self.len) else {
-            let mut e = Error::usage(spelled);
             e.msg.push(b": more than 16 mounts (-v, --mount and --tmpfs together)");
             return Err(e);
         };
-        *slot = req;
-        self.len += 1;
-        Ok(())
+        let Bad(part, why) = match parse(syntax, v) {
+            Ok(req) => {
+                *slot = req;
+                self.len += 1;
+                return Ok(());
+            }
+            Err(bad) => bad,
+        };
+        e.msg.push(b": '");
+        push_shown(&mut e.msg, v);
+        e.msg.push(b"'");
+        if !part.is_empty() {
+            e.msg.push(b": '");
+            push_shown(&mut e.msg, part);
+            e.msg.push(b"'");
+        }
+        e.msg.push(b" ").push_str(why);
+        Err(e)
     }
 }
 
 /// What is wrong with a value: the offending part (may be empty) and why.
 #[derive(Debug, PartialEq, Eq)]
-struct Bad<'a> {
-    part: &'a [u8],
-    why: &'static str,
-}
-
-fn bad<'a>(part: &'a [u8], why: &'static str) -> Bad<'a> {
-    Bad { part, why }
-}
-
-type Parsed<'a> = core::result::Result<Req<'a>, Bad<'a>>;
+struct Bad<'a>(&'a [u8], &'static str);
 
 /// docker's defaults for a tmpfs: `rw,noexec,nosuid,nodev`.
 const TMPFS_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+/// The key words of the three syntaxes (docker's spellings: `-v`'s and `--tmpfs`'s
+/// words after the paths, `--mount`'s `key=value`s), with [`KEY_CODES`]: which key each
+/// is, times 8, plus the syntaxes that take it.
+static KEY_NAMES: [&str; 19] = [
+    "type",
+    "source",
+    "src",
+    "target",
+    "dst",
+    "destination",
+    "readonly",
+    "ro",
+    "rw",
+    "tmpfs-size",
+    "tmpfs-mode",
+    "size",
+    "mode",
+    "exec",
+    "noexec",
+    "suid",
+    "nosuid",
+    "dev",
+    "nodev",
+];
+static KEY_CODES: [u8; 19] = {
+    const V: u8 = Syntax::Volume as u8;
+    const M: u8 = Syntax::Mount as u8;
+    const T: u8 = Syntax::Tmpfs as u8;
+    const fn k(key: u8, syntaxes: u8) -> u8 {
+        key << 3 | syntaxes
+    }
+    [
+        k(K_TYPE, M),
+        k(K_SOURCE, M),
+        k(K_SOURCE, M),
+        k(K_TARGET, M),
+        k(K_TARGET, M),
+        k(K_TARGET, M),
+        k(K_RO, M),
+        k(K_RO, V | M | T),
+        k(K_RW, V | T),
+        k(K_SIZE, M),
+        k(K_MODE, M),
+        k(K_SIZE, T),
+        k(K_MODE, T),
+        k(K_FLAG, T),
+        k(K_FLAG + 1, T),
+        k(K_FLAG + 2, T),
+        k(K_FLAG + 3, T),
+        k(K_FLAG + 4, T),
+        k(K_FLAG + 5, T),
+    ]
+};
+// Keys; K_SOURCE..=TARGET, K_SIZE and K_MODE take a value, K_RO may (`readonly=false`).
+const K_TYPE: u8 = 0;
+const K_SOURCE: u8 = 1;
+const K_TARGET: u8 = 2;
+const K_RO: u8 = 3;
+const K_RW: u8 = 4;
+const K_SIZE: u8 = 5;
+const K_MODE: u8 = 6;
+/// exec, noexec, suid, nosuid, dev, nodev: K_FLAG + 2 * which + (1 if it sets the bit).
+const K_FLAG: u8 = 7;
+const FLAG_BITS: [u32; 3] = [MS_NOEXEC, MS_NOSUID, MS_NODEV];
 
 fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     match s.iter().position(|&c| c == sep) {
@@ -148,144 +202,118 @@ fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-/// `SRC:DST[:MODE]`, MODE a comma list of `ro` or `rw`.
-fn parse_volume(v: &[u8]) -> Parsed<'_> {
-    let (src, rest) = split_once(v, b':');
-    let Some(rest) = rest else {
-        return Err(bad(b"", "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])"));
-    };
-    if src.is_empty() {
-        return Err(bad(b"", "has no SRC (use SRC:DST[:ro])"));
-    }
-    if src[0] != b'/' {
-        return Err(bad(src, "is not an absolute host path: named volumes are not supported"));
-    }
-    let (dst, mode) = split_once(rest, b':');
-    let mut req = Req { kind: Kind::Bind, source: src, target: check_target(dst)?, ..Req::EMPTY };
-    let mut seen = false;
-    for word in mode.unwrap_or(b"rw").split(|&c| c == b',') {
-        req.read_only = match word {
-            b"ro" if !seen => true,
-            b"rw" if !seen => false,
-            _ => return Err(bad(word, "is not a volume mode (one of ro or rw)")),
-        };
-        seen = true;
-    }
-    Ok(req)
-}
-
-/// docker's `--mount` keys for the two types tinyctr has (values cannot hold commas).
-fn parse_mount(v: &[u8]) -> Parsed<'_> {
-    let (mut kind, mut src, mut dst) = (None, None, None);
+/// `-v SRC:DST[:ro|rw]`, `--tmpfs DST[:OPTS]` (OPTS mount(8) words) and `--mount
+/// type=bind|tmpfs,...` (docker's keys; values cannot hold commas), in one pass: the
+/// paths at the front, then the comma-separated words through [`KEYS`].
+#[inline(never)]
+fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
     let mut req = Req { flags: TMPFS_FLAGS, ..Req::EMPTY };
-    let mut tmpfs_key: &[u8] = b"";
-    for item in v.split(|&c| c == b',') {
-        let (key, val) = split_once(item, b'=');
-        let val = val.unwrap_or(b"");
-        match key {
-            b"type" => {
-                kind = Some(match val {
-                    b"bind" => Kind::Bind,
-                    b"tmpfs" => Kind::Tmpfs,
-                    b"volume" => return Err(bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
-                    _ => return Err(bad(val, "is not a mount type (bind or tmpfs)")),
-                })
+    let (mut kind, mut src, mut dst, mut words) = (None, None, None, v);
+    if syntax == Syntax::Volume {
+        let (s, rest) = split_once(v, b':');
+        let rest = rest.ok_or(Bad(b"", "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])"))?;
+        (kind, src) = (Some(Kind::Bind), Some(s));
+        let (d, w) = split_once(rest, b':');
+        (dst, words) = (Some(d), w.unwrap_or(b""));
+        if s.is_empty() {
+            return Err(Bad(b"", "has no SRC (use SRC:DST[:ro])"));
+        }
+    } else if syntax == Syntax::Tmpfs {
+        let (d, w) = split_once(v, b':');
+        (kind, dst, words) = (Some(Kind::Tmpfs), Some(d), w.unwrap_or(b""));
+    }
+    let mut tmpfs_only: &[u8] = b"";
+    let mut rest = words;
+    while !rest.is_empty() {
+        let (word, tail) = split_once(rest, b',');
+        rest = tail.unwrap_or(b"");
+        let (name, val) = split_once(word, b'=');
+        if word.is_empty() {
+            continue;
+        }
+        let code = match KEY_NAMES.iter().position(|n| n.as_bytes() == name) {
+            Some(i) if KEY_CODES[i] & syntax as u8 != 0 => KEY_CODES[i] >> 3,
+            _ => {
+                return Err(Bad(
+                    name,
+                    match syntax {
+                        Syntax::Volume => "is not a volume mode (ro or rw)",
+                        Syntax::Mount => {
+                            "is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)"
+                        }
+                        Syntax::Tmpfs => "is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)",
+                    },
+                ))
             }
-            b"source" | b"src" => src = Some(val),
-            b"target" | b"dst" | b"destination" => dst = Some(val),
-            b"readonly" | b"ro" => {
-                req.read_only = match val {
-                    b"" | b"true" | b"1" => true,
-                    b"false" | b"0" => false,
-                    _ => return Err(bad(item, "is not a readonly value (true or false)")),
+        };
+        let takes = code <= K_TARGET || code == K_SIZE || code == K_MODE;
+        let val = match val {
+            Some(v) if takes || code == K_RO && syntax == Syntax::Mount => v,
+            None if !takes => b"",
+            _ => return Err(Bad(word, if takes { "needs a value" } else { "takes no value" })),
+        };
+        match code {
+            K_TYPE => {
+                kind = match val {
+                    b"bind" => Some(Kind::Bind),
+                    b"tmpfs" => Some(Kind::Tmpfs),
+                    b"volume" => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
+                    _ => return Err(Bad(val, "is not a mount type (bind or tmpfs)")),
                 }
             }
-            b"tmpfs-size" => (req.size, tmpfs_key) = (parse_size(val)?, key),
-            b"tmpfs-mode" => (req.mode, tmpfs_key) = (Some(parse_mode(val)?), key),
-            _ => return Err(bad(key, "is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)")),
-        }
-    }
-    req.target = check_target(dst.ok_or(bad(b"", "needs target=DST"))?)?;
-    match kind {
-        Some(Kind::Bind) => {
-            let src = src.ok_or(bad(b"", "needs source=SRC (an absolute host path)"))?;
-            if !src.starts_with(b"/") {
-                return Err(bad(src, "is not an absolute host path"));
+            K_SOURCE => src = Some(val),
+            K_TARGET => dst = Some(val),
+            K_RO | K_RW => {
+                req.read_only = match val {
+                    b"" | b"true" | b"1" => code == K_RO,
+                    b"false" | b"0" => false,
+                    _ => return Err(Bad(word, "is not a readonly value (true or false)")),
+                }
             }
-            if !tmpfs_key.is_empty() {
-                return Err(bad(tmpfs_key, "is for type=tmpfs only"));
+            K_SIZE => {
+                req.size = crate::limits::parse_size(val).map_err(|why| Bad(val, why))?;
+                tmpfs_only = name;
             }
-            Ok(Req { kind: Kind::Bind, source: src, flags: 0, ..req })
-        }
-        Some(Kind::Tmpfs) if src.is_some() => Err(bad(b"", "has a source, which a tmpfs does not take")),
-        Some(Kind::Tmpfs) => Ok(Req { kind: Kind::Tmpfs, ..req }),
-        None => Err(bad(b"", "needs type=bind or type=tmpfs (named volumes are not supported)")),
-    }
-}
-
-/// `DST[:OPTS]`, OPTS a comma list of mount(8) words tmpfs takes.
-fn parse_tmpfs(v: &[u8]) -> Parsed<'_> {
-    let (dst, opts) = split_once(v, b':');
-    let mut req = Req { kind: Kind::Tmpfs, target: check_target(dst)?, flags: TMPFS_FLAGS, ..Req::EMPTY };
-    for word in opts.unwrap_or(b"").split(|&c| c == b',').filter(|w| !w.is_empty()) {
-        let (key, val) = split_once(word, b'=');
-        match (key, val) {
-            (b"ro", None) => req.read_only = true,
-            (b"rw", None) => req.read_only = false,
-            (b"size", Some(val)) => req.size = parse_size(val)?,
-            (b"mode", Some(val)) => req.mode = Some(parse_mode(val)?),
-            _ => {
-                let (flag, on) = match key.strip_prefix(b"no") {
-                    Some(k) => (k, true),
-                    None => (key, false),
-                };
-                let bit = match flag {
-                    b"exec" if val.is_none() => MS_NOEXEC,
-                    b"suid" if val.is_none() => MS_NOSUID,
-                    b"dev" if val.is_none() => MS_NODEV,
-                    _ => {
-                        return Err(bad(
-                            word,
-                            "is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)",
-                        ))
+            K_MODE => {
+                // An octal mode, 7777 at most.
+                let mut mode = 0u32;
+                for &c in val {
+                    if !(b'0'..=b'7').contains(&c) || mode >= 0o1000 {
+                        return Err(Bad(val, "is not an octal mode (try 1777)"));
                     }
-                };
-                req.flags = if on { req.flags | bit } else { req.flags & !bit };
+                    mode = mode * 8 + (c - b'0') as u32;
+                }
+                if val.is_empty() {
+                    return Err(Bad(val, "is not an octal mode (try 1777)"));
+                }
+                req.mode = Some(mode);
+                tmpfs_only = name;
+            }
+            _ => {
+                let f = code - K_FLAG;
+                let bit = FLAG_BITS[(f / 2) as usize];
+                req.flags = if f & 1 != 0 { req.flags | bit } else { req.flags & !bit };
             }
         }
     }
-    Ok(req)
-}
-
-/// DST: absolute, not the root, and short enough for the kernel.
-fn check_target(dst: &[u8]) -> core::result::Result<&[u8], Bad<'_>> {
-    if dst.is_empty() {
-        return Err(bad(b"", "has an empty DST (the path in the container)"));
-    }
-    if !dst.starts_with(b"/") {
-        return Err(bad(dst, "is not an absolute path in the container"));
-    }
-    if dst.iter().all(|&c| c == b'/') {
-        return Err(bad(dst, "is the container's root, which a mount cannot cover"));
-    }
-    if dst.len() >= 4096 {
-        return Err(bad(b"", "is longer than a path can be (4095 bytes)"));
-    }
-    Ok(dst)
-}
-
-fn parse_size(s: &[u8]) -> core::result::Result<u64, Bad<'_>> {
-    crate::limits::parse_size(s).map_err(|why| bad(s, why))
-}
-
-/// An octal file mode, 7777 at most.
-fn parse_mode(s: &[u8]) -> core::result::Result<u32, Bad<'_>> {
-    let ok = !s.is_empty() && s.len() <= 5 && s.iter().all(|c| (b'0'..=b'7').contains(c));
-    let mode = s.iter().fold(0u32, |m, &c| m * 8 + (c - b'0') as u32);
-    if ok && mode <= 0o7777 {
-        Ok(mode)
-    } else {
-        Err(bad(s, "is not an octal mode (try 1777)"))
+    let dst = dst.ok_or(Bad(b"", "needs target=DST"))?;
+    req.target = match dst {
+        b"" => return Err(Bad(b"", "has an empty DST (the path in the container)")),
+        _ if !dst.starts_with(b"/") => return Err(Bad(dst, "is not an absolute path in the container")),
+        _ if dst.iter().all(|&c| c == b'/') => return Err(Bad(dst, "is the container's root")),
+        _ if dst.len() >= resolve::PATH_MAX => return Err(Bad(b"", "is too long for a path")),
+        _ => dst,
+    };
+    match (kind, src) {
+        (Some(Kind::Bind), Some(src)) if !src.starts_with(b"/") => {
+            Err(Bad(src, "is not an absolute host path: named volumes are not supported"))
+        }
+        (Some(Kind::Bind), _) if !tmpfs_only.is_empty() => Err(Bad(tmpfs_only, "is for type=tmpfs only")),
+        (Some(Kind::Bind), Some(src)) => Ok(Req { kind: Kind::Bind, source: src, flags: 0, ..req }),
+        (Some(Kind::Bind), None) => Err(Bad(b"", "needs source=SRC (an absolute host path)")),
+        (Some(Kind::Tmpfs), None) => Ok(Req { kind: Kind::Tmpfs, ..req }),
+        (Some(Kind::Tmpfs), Some(_)) => Err(Bad(b"", "gives a tmpfs a source")),
+        (None, _) => Err(Bad(b"", "needs type=bind or type=tmpfs (named volumes are not supported)")),
     }
 }
 
@@ -302,6 +330,13 @@ pub struct MountPlan<'a> {
     pub list: &'a [Req<'a>],
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
+}
+
+impl MountPlan<'_> {
+    /// Whether to do without `feature` (a constant false in release builds).
+    pub fn lacks(&self, feature: u8) -> bool {
+        cfg!(debug_assertions) && self.lacks & feature != 0
+    }
 }
 
 /// Parent side, before clone: the child's part of the plan, and the checks that can be
@@ -345,27 +380,31 @@ const TARGET: u8 = 1;
 const MOUNT: u8 = 2;
 const READ_ONLY: u8 = 3;
 
-fn at(op: u8, i: usize) -> impl Fn(Errno) -> Failure {
-    move |e| (step::VOLUME + op * MAX as u8 + i as u8, e)
-}
-
 /// Child, in the new mount namespace (private), before the root switch.
 pub fn open_sources(plan: &MountPlan<'_>) -> core::result::Result<Sources, Failure> {
-    let mut s = Sources { fds: Default::default(), dir: [false; MAX], legacy: plan.lacks & LACKS_MOUNT_API != 0 };
+    let mut s = Sources { fds: Default::default(), dir: [false; MAX], legacy: plan.lacks(LACKS_MOUNT_API) };
     for (i, r) in plan.list.iter().enumerate().filter(|(_, r)| r.kind == Kind::Bind) {
-        let tree = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_RECURSIVE;
-        let fd = match if s.legacy { Err(Errno::NOSYS) } else { rustix::mount::open_tree(CWD, r.source, tree) } {
-            Err(Errno::NOSYS) => {
-                s.legacy = true;
-                rustix::fs::open(r.source, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-            }
-            other => other,
-        }
-        .map_err(at(SOURCE, i))?;
-        s.dir[i] = FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(at(SOURCE, i))?.st_mode).is_dir();
-        s.fds[i] = Some(fd);
+        let (fd, dir) = open_source(r.source, &mut s.legacy).map_err(|e| (step::VOLUME + SOURCE * 16 + i as u8, e))?;
+        (s.fds[i], s.dir[i]) = (Some(fd), dir);
     }
     Ok(s)
+}
+
+/// A clone of the mount tree at `path` (or, with `legacy`, an O_PATH descriptor), and
+/// whether it is a directory. ENOSYS from open_tree turns `legacy` on.
+fn open_source(path: &[u8], legacy: &mut bool) -> core::result::Result<(OwnedFd, bool), Errno> {
+    let mut buf = [0u8; resolve::PATH_MAX + 1];
+    let path = resolve::copy_c_str(&mut buf, path)?;
+    let tree = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_RECURSIVE;
+    let fd = match if *legacy { Err(Errno::NOSYS) } else { rustix::mount::open_tree(CWD, path, tree) } {
+        Err(Errno::NOSYS) => {
+            *legacy = true;
+            rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?
+        }
+        other => other?,
+    };
+    let dir = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode).is_dir();
+    Ok((fd, dir))
 }
 
 /// Child, after the root switch and the container's own /proc: makes every mount of the
@@ -376,57 +415,69 @@ pub fn mount_all(plan: &MountPlan<'_>, sources: Sources, in_rootfs: bool) -> cor
     if plan.list.is_empty() {
         return Ok(());
     }
-    let root = rustix::fs::open(c"/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .and_then(|fd| rustix::fs::fstat(&fd).map(|st| (fd, st)))
-        .map_err(at(TARGET, 0))?;
-    let mut no_setattr = plan.lacks & LACKS_SETATTR != 0;
+    // Which operation on which mount failed, for the step number.
+    let mut at = (TARGET, 0);
+    mount_each(plan, &sources, in_rootfs, &mut at).map_err(|e| (step::VOLUME + at.0 * 16 + at.1 as u8, e))
+}
+
+fn mount_each(
+    plan: &MountPlan<'_>,
+    sources: &Sources,
+    in_rootfs: bool,
+    at: &mut (u8, usize),
+) -> core::result::Result<(), Errno> {
+    let root = rustix::fs::open(c"/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let root = (fstat(&root)?, root);
+    let mut no_setattr = plan.lacks(LACKS_SETATTR);
+    let openat2 = !plan.lacks(LACKS_OPENAT2);
     for (i, r) in plan.list.iter().enumerate() {
+        *at = (TARGET, i);
         let create = match (in_rootfs, r.kind) {
             (false, _) => Create::No,
             (true, Kind::Bind) if !sources.dir[i] => Create::File,
             (true, _) => Create::Dir,
         };
-        let target = open_target(&root, r.target, create, plan.lacks).map_err(at(TARGET, i))?;
-        let src = sources.fds[i].as_ref();
-        match (r.kind, src) {
-            (Kind::Tmpfs, _) => mount_tmpfs(r, &target).map_err(at(MOUNT, i))?,
-            (Kind::Bind, Some(src)) if !sources.legacy => {
-                // Read-only before it is attached, for the whole tree, keeping every other
-                // flag; the remount after is for kernels before 5.12.
-                let mut remount = false;
-                if r.read_only {
-                    match if no_setattr {
-                        Err(Errno::NOSYS)
-                    } else {
-                        crate::sys::mountapi::set_tree_attr(src, MOUNT_ATTR_RDONLY as u64)
-                    } {
-                        Ok(()) => {}
-                        Err(Errno::NOSYS) => (no_setattr, remount) = (true, true),
-                        Err(e) => return Err(at(READ_ONLY, i)(e)),
-                    }
+        let target = open_target(&root, r.target, create, openat2)?;
+        at.0 = MOUNT;
+        let Some(src) = sources.fds[i].as_ref() else {
+            mount_tmpfs(r, &target)?;
+            continue;
+        };
+        if !sources.legacy {
+            // Read-only before it is attached, for the whole tree, keeping every other
+            // flag; the remount after is for kernels before 5.12.
+            let mut remount = false;
+            if r.read_only {
+                at.0 = READ_ONLY;
+                let set = match no_setattr {
+                    true => Err(Errno::NOSYS),
+                    false => crate::sys::mountapi::set_tree_attr(src, MOUNT_ATTR_RDONLY as u64),
+                };
+                match set {
+                    Err(Errno::NOSYS) => (no_setattr, remount) = (true, true),
+                    r => r?,
                 }
-                let empty = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
-                rustix::mount::move_mount(src, c"", &target, c"", empty).map_err(at(MOUNT, i))?;
-                // The clone is attached now: its descriptor names the new mount's root.
-                if remount {
-                    remount_read_only(fd_path(src).as_cstr()).map_err(at(READ_ONLY, i))?;
-                }
+                at.0 = MOUNT;
             }
-            (Kind::Bind, Some(src)) => {
-                mount(fd_path(src).as_cstr(), fd_path(&target).as_cstr(), c"none", MS_BIND | MS_REC, None)
-                    .map_err(at(MOUNT, i))?;
-                if r.read_only {
-                    // The target's descriptor names what the bind now covers: find the new
-                    // mount again, and check it is the source's root before remounting.
-                    let top = open_target(&root, r.target, Create::No, plan.lacks).map_err(at(READ_ONLY, i))?;
-                    let (a, b) = (fstat(&top), fstat(src));
-                    if a.map_err(at(READ_ONLY, i))? != b.map_err(at(READ_ONLY, i))? {
-                        return Err(at(READ_ONLY, i)(Errno::STALE));
-                    }
-                    remount_read_only(fd_path(&top).as_cstr()).map_err(at(READ_ONLY, i))?;
-                }
+            let empty = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
+            rustix::mount::move_mount(src, c"", &target, c"", empty)?;
+            at.0 = READ_ONLY;
+            // The clone is attached now: its descriptor names the new mount's root.
+            if remount {
+                remount_read_only(fd_path(src).as_cstr())?;
             }
-            (Kind::Bind, None) => return Err(at(SOURCE, i)(Errno::BADF)),
+            continue;
+        }
+        mount(fd_path(src).as_cstr(), fd_path(&target).as_cstr(), c"none", MS_BIND | MS_REC, None)?;
+        if r.read_only {
+            // The target's descriptor names what the bind now covers: find the new mount
+            // again, and check it is the source's root before remounting.
+            at.0 = READ_ONLY;
+            let top = open_target(&root, r.target, Create::No, openat2)?;
+            if fstat(&top)? != fstat(src)? {
+                return Err(Errno::STALE);
+            }
+            remount_read_only(fd_path(&top).as_cstr())?;
         }
     }
     Ok(())
@@ -434,9 +485,14 @@ pub fn mount_all(plan: &MountPlan<'_>, sources: Sources, in_rootfs: bool) -> cor
 
 /// The target, resolved inside `root`, and never the root itself or a place in /proc
 /// (the mounts after it go through /proc/self/fd, and procfs files are the kernel's).
-fn open_target(root: &(OwnedFd, Stat), path: &[u8], create: Create, lacks: u8) -> core::result::Result<OwnedFd, Errno> {
-    let fd = resolve::open_in_root(root.0.as_fd(), path, create, lacks & LACKS_OPENAT2 == 0)?;
-    if fstat(&fd)? == fstat(&root.0)? {
+fn open_target(
+    root: &((u64, u64), OwnedFd),
+    path: &[u8],
+    create: Create,
+    openat2: bool,
+) -> core::result::Result<OwnedFd, Errno> {
+    let fd = resolve::open_in_root(root.1.as_fd(), path, create, openat2)?;
+    if fstat(&fd)? == root.0 {
         return Err(Errno::BUSY);
     }
     if rustix::fs::fstatfs(&fd)?.f_type as u32 == PROC_SUPER_MAGIC {
@@ -480,62 +536,55 @@ fn fd_path(fd: &OwnedFd) -> Buf<32> {
     b
 }
 
+/// What each range of steps was doing; SOURCE's object is the source, the others' the
+/// target.
+static OPS: [&str; 4] =
+    ["open the volume source", "resolve the mount target", "mount on", "make read-only the mount on"];
+
+/// Hint keys besides the operations: a target without --rootfs, a step of the layer
+/// (`LAYER + its step`), any step of the layer.
+const HOST_TARGET: u8 = 4;
+const LAYER: u8 = 8;
+const ANY_LAYER: u8 = 7;
+
+/// Hints where the errno alone would mislead: (key, errno, hint).
+static HINTS: [(u8, Errno, &str); 10] = [
+    (SOURCE, Errno::NOENT, "a bind source must exist (tinyctr creates nothing on the host)"),
+    (HOST_TARGET, Errno::NOENT, "without --rootfs a target must exist (tinyctr creates nothing on the host)"),
+    (TARGET, Errno::BUSY, "it is the container's root"),
+    (TARGET, Errno::PERM, "it is in /proc, where tinyctr mounts nothing"),
+    (TARGET, Errno::LOOP, "too many symbolic links, or a /proc magic link"),
+    (MOUNT, Errno::NOTDIR, "a file goes on a file, a directory on a directory"),
+    (READ_ONLY, Errno::STALE, "the target changed while it was mounted"),
+    (LAYER + overlay::FS, Errno::NODEV, "this kernel has no overlayfs: modprobe overlay"),
+    (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use by another container"),
+    (ANY_LAYER, Errno::NOSYS, "the writable layer needs Linux 5.2 or later (the new mount API)"),
+];
+
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
 pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
-    if step >= step::LAYER {
-        return overlay::describe(cfg, step - step::LAYER, errno);
-    }
-    let n = step.checked_sub(step::VOLUME)?;
-    let r = cfg.mounts.as_slice().get((n & 15) as usize)?;
-    let (mut e, hint): (Error, &[u8]) = match n >> 4 {
-        SOURCE => (
-            Error::sys("open the volume source", r.source, errno),
-            match errno {
-                Errno::NOENT => b"a bind source must exist (tinyctr creates nothing on the host)",
-                _ => b"",
-            },
-        ),
-        TARGET => (
-            Error::sys("resolve the mount target", r.target, errno),
-            match errno {
-                Errno::NOENT if cfg.rootfs.is_none() => {
-                    b"without --rootfs the target must exist: it is a host path, and tinyctr creates nothing on the host"
-                }
-                Errno::BUSY => b"it is the container's root directory, which a mount cannot cover",
-                Errno::PERM => b"it is in /proc, where tinyctr mounts nothing",
-                Errno::LOOP => b"too many symbolic links, or a /proc magic link",
-                Errno::ROFS => b"its parent is read-only: create it in the image first",
-                _ => b"",
-            },
-        ),
-        op @ (MOUNT | READ_ONLY) => {
-            let mut e = Error::usage(if op == MOUNT { b"mount " } else { b"make read-only " });
-            match r.kind {
-                Kind::Tmpfs => e.msg.push(b"the tmpfs"),
-                Kind::Bind => {
-                    e.msg.push(b"the volume \"");
-                    push_shown(&mut e.msg, r.source);
-                    e.msg.push(b"\"")
-                }
-            };
-            e.msg.push(b" on \"");
-            push_shown(&mut e.msg, r.target);
-            e.msg.push(b"\": ");
-            push_errno(&mut e.msg, errno);
-            let hint: &[u8] = match errno {
-                Errno::NOTDIR | Errno::ISDIR => b"a file goes on a file, a directory on a directory",
-                Errno::STALE => b"the target changed while it was mounted",
-                Errno::INVAL if r.kind == Kind::Tmpfs => b"the kernel refused the size or mode",
-                _ => b"",
-            };
-            (e, hint)
-        }
-        _ => return None,
+    let (op, obj, key) = if step >= step::LAYER {
+        let s = step - step::LAYER;
+        let &(op, what) = overlay::OPS.get(s as usize)?;
+        let obj = match (what, cfg.layer) {
+            (overlay::ROOT, _) => cfg.rootfs,
+            (overlay::KEPT, Some(Layer::Kept(dir))) => Some(dir),
+            _ => None,
+        };
+        (op, obj.map_or(&b""[..], CStr::to_bytes), LAYER + s)
+    } else {
+        let n = step.checked_sub(step::VOLUME)?;
+        let r = cfg.mounts.as_slice().get((n & 15) as usize)?;
+        let op = n >> 4;
+        let key = if op == TARGET && cfg.rootfs.is_none() { HOST_TARGET } else { op };
+        (*OPS.get(op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
-    if !hint.is_empty() {
-        e = e.hint(hint);
-    }
-    Some(e)
+    let e = Error::sys(op, obj, errno);
+    let any = if key >= LAYER { ANY_LAYER } else { key };
+    Some(match HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 == errno) {
+        Some(h) => e.hint(h.2.as_bytes()),
+        None => e,
+    })
 }
 
 #[cfg(test)]
@@ -567,6 +616,7 @@ mod tests {
     fn volumes() {
         assert_eq!(add(Syntax::Volume, "/a:/b"), Ok(bind("/a", "/b", false)));
         assert_eq!(add(Syntax::Volume, "/a:/b:ro"), Ok(bind("/a", "/b", true)));
+        assert_eq!(add(Syntax::Volume, "/a:/b:ro,rw"), Ok(bind("/a", "/b", false)));
         assert_eq!(add(Syntax::Volume, "/a b:/c d:rw"), Ok(bind("/a b", "/c d", false)));
         for (v, msg) in [
             ("/data", "-x: '/data' has no DST: anonymous volumes are not supported (use SRC:DST[:ro])"),
@@ -574,10 +624,11 @@ mod tests {
             ("data:/b", "-x: 'data:/b': 'data' is not an absolute host path: named volumes are not supported"),
             ("/a:b", "-x: '/a:b': 'b' is not an absolute path in the container"),
             ("/a:", "-x: '/a:' has an empty DST (the path in the container)"),
-            ("/a://", "-x: '/a://': '//' is the container's root, which a mount cannot cover"),
-            ("/a:/b:rx", "-x: '/a:/b:rx': 'rx' is not a volume mode (one of ro or rw)"),
-            ("/a:/b:ro,rw", "-x: '/a:/b:ro,rw': 'rw' is not a volume mode (one of ro or rw)"),
-            ("/a:/b:ro:x", "-x: '/a:/b:ro:x': 'ro:x' is not a volume mode (one of ro or rw)"),
+            ("/a://", "-x: '/a://': '//' is the container's root"),
+            ("/a:/b:rx", "-x: '/a:/b:rx': 'rx' is not a volume mode (ro or rw)"),
+            ("/a:/b:ro:x", "-x: '/a:/b:ro:x': 'ro:x' is not a volume mode (ro or rw)"),
+            ("/a:/b:size=1", "-x: '/a:/b:size=1': 'size' is not a volume mode (ro or rw)"),
+            ("/a:/b:ro=1", "-x: '/a:/b:ro=1': 'ro=1' takes no value"),
         ] {
             assert_eq!(add(Syntax::Volume, v).unwrap_err(), msg);
         }
@@ -603,9 +654,12 @@ mod tests {
             ("type=bind,src=rel,dst=/b", "'rel' is not an absolute host path"),
             ("type=bind,src=/a", "needs target=DST"),
             ("type=bind,src=/a,dst=b", "'b' is not an absolute path in the container"),
+            ("type=bind,src=/a,dst=", "has an empty DST"),
             ("type=bind,src=/a,dst=/b,readonly=maybe", "'readonly=maybe' is not a readonly value"),
+            ("type=bind,src,dst=/b", "'src' needs a value"),
+            ("type=bind,src=/a,dst=/b,rw", "'rw' is not a --mount key"),
             ("type=bind,src=/a,dst=/b,tmpfs-size=1m", "'tmpfs-size' is for type=tmpfs only"),
-            ("type=tmpfs,src=/a,dst=/b", "has a source, which a tmpfs does not take"),
+            ("type=tmpfs,src=/a,dst=/b", "gives a tmpfs a source"),
             ("type=tmpfs,dst=/b,tmpfs-size=12q", "'12q' is not a size (try 64m)"),
             ("type=tmpfs,dst=/b,tmpfs-mode=999", "'999' is not an octal mode (try 1777)"),
             ("type=tmpfs,dst=/b,tmpfs-mode=17777", "'17777' is not an octal mode (try 1777)"),
@@ -629,9 +683,11 @@ mod tests {
             ("/t:size=lots", "'lots' is not a size (try 64m)"),
             ("/t:size=0", "'0' is not a size: it must be more than 0"),
             ("/t:mode=8", "'8' is not an octal mode"),
-            ("/t:uid=0", "'uid=0' is not a tmpfs option"),
-            ("/t:exec=1", "'exec=1' is not a tmpfs option"),
-            ("/t:ro=1", "'ro=1' is not a tmpfs option"),
+            ("/t:uid=0", "'uid' is not a tmpfs option"),
+            ("/t:exec=1", "'exec=1' takes no value"),
+            ("/t:ro=1", "'ro=1' takes no value"),
+            ("/t:size", "'size' needs a value"),
+            ("/t:tmpfs-size=1m", "'tmpfs-size' is not a tmpfs option"),
         ] {
             let got = add(Syntax::Tmpfs, v).unwrap_err();
             assert!(got.contains(msg), "{v}: {got}");
