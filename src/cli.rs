@@ -444,6 +444,15 @@ Container:
   -i, -t, -ti              accepted for docker habits: tinyctr always runs in the
                            foreground on the caller's stdin, stdout and stderr
 
+Mounts (made in the order given; a missing target is created in the rootfs):
+  -v, --volume SRC:DST[:ro]  bind the host path SRC (a directory or file) at DST
+      --mount type=bind,source=SRC,target=DST[,readonly]
+      --mount type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]
+      --tmpfs DST[:OPTS]   a tmpfs at DST (rw,noexec,nosuid,nodev; size=, mode=)
+      --overlay            a writable layer over the rootfs, dropped at exit:
+                           the container writes anywhere, DIR stays unchanged
+      --overlay-dir LAYER  the same, kept in LAYER/upper (and LAYER/work)
+
 Limits (cgroups; none asked, none touched):
   -m, --memory SIZE        memory limit: bytes or k, m, g (64m, 1g)
       --memory-swap SIZE   memory plus swap (-1: unlimited swap; default: no swap)
@@ -548,6 +557,32 @@ mod tests {
             assert!(c.read_only);
         });
         assert!(err_text(&["--read-only", "sh"]).contains("needs --rootfs"));
+    }
+
+    #[test]
+    fn mount_options_in_order() {
+        run_ok(
+            &["-v", "/a:/b:ro", "--volume=/c:/d", "--mount", "type=tmpfs,dst=/t", "--tmpfs", "/u", "-v/e:/f", "sh"],
+            |c| {
+                let targets: Vec<&[u8]> = c.mounts.as_slice().iter().map(|r| r.target).collect();
+                assert_eq!(targets, [&b"/b"[..], b"/d", b"/t", b"/u", b"/f"]);
+                assert!(c.mounts.as_slice()[0].read_only && c.layer.is_none());
+            },
+        );
+        run_ok(&["-r", "/r", "--overlay", "sh"], |c| assert_eq!(c.layer, Some(Layer::Dropped)));
+        run_ok(&["-r", "/r", "--overlay-dir", "/k", "sh"], |c| assert_eq!(c.layer, Some(Layer::Kept(c"/k"))));
+        assert_eq!(
+            err_text(&["--overlay", "sh"]),
+            "tinyctr: --overlay: needs --rootfs DIR (the writable layer goes over DIR)\n"
+        );
+        assert!(err_text(&["-r", "/r", "--overlay-dir", "", "sh"]).contains("is not a directory path"));
+        assert!(err_text(&["--overlay=x", "sh"]).contains("takes no value"));
+        assert_eq!(
+            err_text(&["-v", "x:/y", "sh"]),
+            "tinyctr: -v: 'x:/y': 'x' is not an absolute host path: named volumes are not supported\n"
+        );
+        assert!(err_text(&["--mount", "type=bind,src=/a", "sh"])
+            .starts_with("tinyctr: --mount: 'type=bind,src=/a' needs target=DST"));
     }
 
     #[test]

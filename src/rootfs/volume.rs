@@ -475,7 +475,7 @@ fn mount_each(
             at.0 = READ_ONLY;
             let top = open_target(&root, r.target, Create::No, openat2)?;
             if fstat(&top)? != fstat(src)? {
-                return Err(Errno::STALE);
+                return Err(Errno::BUSY);
             }
             remount_read_only(fd_path(&top).as_cstr())?;
         }
@@ -555,7 +555,7 @@ static HINTS: [(u8, Errno, &str); 10] = [
     (TARGET, Errno::PERM, "it is in /proc, where tinyctr mounts nothing"),
     (TARGET, Errno::LOOP, "too many symbolic links, or a /proc magic link"),
     (MOUNT, Errno::NOTDIR, "a file goes on a file, a directory on a directory"),
-    (READ_ONLY, Errno::STALE, "the target changed while it was mounted"),
+    (READ_ONLY, Errno::BUSY, "the target changed while it was mounted"),
     (LAYER + overlay::FS, Errno::NODEV, "this kernel has no overlayfs: modprobe overlay"),
     (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use by another container"),
     (ANY_LAYER, Errno::NOSYS, "the writable layer needs Linux 5.2 or later (the new mount API)"),
@@ -580,7 +580,12 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         (*OPS.get(op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
     let e = Error::sys(op, obj, errno);
-    let any = if key >= LAYER { ANY_LAYER } else { key };
+    // The hints of a host target are a target's too; ANY_LAYER's go with every layer step.
+    let any = match key {
+        HOST_TARGET => TARGET,
+        LAYER.. => ANY_LAYER,
+        _ => key,
+    };
     Some(match HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 == errno) {
         Some(h) => e.hint(h.2.as_bytes()),
         None => e,
@@ -703,6 +708,65 @@ mod tests {
         let Err(e) = m.add(Syntax::Tmpfs, b"--tmpfs", c"/t") else { panic!("a 17th mount") };
         assert_eq!(e.msg.as_bytes(), b"--tmpfs: more than 16 mounts (-v, --mount and --tmpfs together)");
         assert_eq!(m.as_slice().len(), MAX);
+    }
+
+    fn config<'a>(mounts: Mounts<'a>, rootfs: Option<&'a CStr>, layer: Option<Layer<'a>>) -> RunConfig<'a> {
+        RunConfig {
+            hostname: c"h",
+            workdir: None,
+            host_net: false,
+            init: false,
+            rootfs,
+            read_only: false,
+            limits: Default::default(),
+            mounts,
+            layer,
+            env_count: 0,
+            options: CArgs::empty(),
+            command: CArgs::empty(),
+        }
+    }
+
+    fn line(e: Option<Error>) -> String {
+        String::from_utf8_lossy(e.expect("no text for a step").line().as_bytes()).trim_end().to_owned()
+    }
+
+    /// Every step the child can report for these mounts has its own text naming the
+    /// source or target; steps past the list, or of no operation, have none.
+    #[test]
+    fn every_step_is_described() {
+        let mut m = Mounts::EMPTY;
+        assert!(m.add(Syntax::Volume, b"-v", c"/src:/dst").is_ok());
+        assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
+        let cfg = config(m, None, None);
+        let d = |op: u8, i: u8, e| describe(&cfg, step::VOLUME + op * 16 + i, e);
+        assert_eq!(
+            line(d(SOURCE, 0, Errno::NOENT)),
+            "tinyctr: open the volume source \"/src\": ENOENT (No such file or directory); a bind source must exist (tinyctr creates nothing on the host)"
+        );
+        assert!(line(d(TARGET, 1, Errno::NOENT))
+            .contains("\"/t\": ENOENT (No such file or directory); without --rootfs a target must exist"));
+        assert!(line(d(TARGET, 0, Errno::LOOP)).ends_with("too many symbolic links, or a /proc magic link"));
+        assert!(line(d(MOUNT, 1, Errno::INVAL)).starts_with("tinyctr: mount on \"/t\": EINVAL"));
+        assert!(line(d(READ_ONLY, 0, Errno::BUSY))
+            .ends_with("EBUSY (Device or resource busy); the target changed while it was mounted"));
+        for op in 0..4 {
+            assert!(d(op, 2, Errno::IO).is_none() && d(op, 15, Errno::IO).is_none());
+        }
+        assert!(describe(&cfg, step::VOLUME - 1, Errno::IO).is_none());
+        let cfg = config(Mounts::EMPTY, Some(c"/img"), Some(Layer::Kept(c"/keep")));
+        let l = |s: u8, e| line(describe(&cfg, step::LAYER + s, e));
+        assert_eq!(
+            l(overlay::FS, Errno::NODEV),
+            "tinyctr: open overlayfs: ENODEV (No such device); this kernel has no overlayfs: modprobe overlay"
+        );
+        assert!(l(0, Errno::NOSYS)
+            .contains("\"/img\": ENOSYS (Function not implemented); the writable layer needs Linux 5.2"));
+        assert!(l(1, Errno::NOENT).contains("\"/keep\""));
+        for s in 0..overlay::OPS.len() as u8 {
+            assert!(l(s, Errno::IO).contains(": EIO"));
+        }
+        assert!(describe(&cfg, step::LAYER + overlay::OPS.len() as u8, Errno::IO).is_none());
     }
 
     #[test]
