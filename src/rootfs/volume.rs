@@ -547,14 +547,18 @@ const HOST_TARGET: u8 = 4;
 const LAYER: u8 = 8;
 const ANY_LAYER: u8 = 7;
 
+const FILE_ON_FILE: &str = "a file goes on a file, a directory on a directory";
+
 /// Hints where the errno alone would mislead: (key, errno, hint).
-static HINTS: [(u8, Errno, &str); 10] = [
+static HINTS: [(u8, Errno, &str); 11] = [
     (SOURCE, Errno::NOENT, "a bind source must exist (tinyctr creates nothing on the host)"),
     (HOST_TARGET, Errno::NOENT, "without --rootfs a target must exist (tinyctr creates nothing on the host)"),
     (TARGET, Errno::BUSY, "it is the container's root"),
     (TARGET, Errno::PERM, "it is in /proc, where tinyctr mounts nothing"),
     (TARGET, Errno::LOOP, "too many symbolic links, or a /proc magic link"),
-    (MOUNT, Errno::NOTDIR, "a file goes on a file, a directory on a directory"),
+    (MOUNT, Errno::NOTDIR, FILE_ON_FILE),
+    // What move_mount says for a file onto a directory, or the reverse.
+    (MOUNT, Errno::INVAL, FILE_ON_FILE),
     (READ_ONLY, Errno::BUSY, "the target changed while it was mounted"),
     (LAYER + overlay::FS, Errno::NODEV, "this kernel has no overlayfs: modprobe overlay"),
     (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use by another container"),
