@@ -118,3 +118,7 @@ vm_test!(cgroup: v2, v1, hybrid, bare);
 // --rootfs inside the initramfs (issue 5): pivot_root answers EINVAL on the kernel's
 // rootfs, and the automatic move+chroot fallback must hide the initramfs all the same.
 vm_test!(rootfs: bare, v2, v1);
+
+// Volumes, tmpfs and the writable layer (issue 13) in the initramfs: the layer over a
+// ramfs image, without the host's /proc (bare), and overlayfs loaded from its module.
+vm_test!(volume: bare, v2);
