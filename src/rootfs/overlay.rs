@@ -61,8 +61,8 @@ const NONE: u8 = 2;
 /// What each step was doing, and its object (for `volume::describe`).
 pub static OPS: [(&str, u8); 7] = [
     ("open the rootfs for the writable layer", ROOT),
-    ("make the upper layer (a tmpfs, or in the overlay directory)", KEPT),
-    ("create upper/ and work/ for the writable layer in", KEPT),
+    ("make the upper layer of the writable layer", KEPT),
+    ("create upper/ and work/ in", KEPT),
     ("mount a private proc for the writable layer", NONE),
     ("open overlayfs", NONE),
     ("mount overlayfs over", ROOT),
@@ -81,11 +81,7 @@ pub fn check(layer: Layer<'_>) -> Result<()> {
         Ok(st) if st.f_type as u32 == RAMFS_MAGIC => {
             let mut e = Error::usage(b"--overlay-dir: '");
             crate::error::push_shown(&mut e.msg, dir.to_bytes());
-            e.msg.push(
-                b"' is on a ramfs (an initramfs?), which cannot hold overlayfs's upper layer \
-                  (no extended attributes); use a directory on tmpfs or a disk, or --overlay \
-                  for a layer dropped at exit",
-            );
+            e.msg.push(b"' is on a ramfs, which cannot hold overlayfs's upper layer (no extended attributes): use tmpfs or a disk");
             Err(e)
         }
         _ => Ok(()),

@@ -195,6 +195,11 @@ const K_MODE: u8 = 6;
 const K_FLAG: u8 = 7;
 const FLAG_BITS: [u32; 3] = [MS_NOEXEC, MS_NOSUID, MS_NODEV];
 
+/// The index of `word` in `table`.
+fn find(table: &[&str], word: &[u8]) -> Option<usize> {
+    table.iter().position(|w| w.as_bytes() == word)
+}
+
 fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     match s.iter().position(|&c| c == sep) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
@@ -231,7 +236,7 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         if word.is_empty() {
             continue;
         }
-        let code = match KEY_NAMES.iter().position(|n| n.as_bytes() == name) {
+        let code = match find(&KEY_NAMES, name) {
             Some(i) if KEY_CODES[i] & syntax as u8 != 0 => KEY_CODES[i] >> 3,
             _ => {
                 return Err(Bad(
@@ -254,20 +259,19 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         };
         match code {
             K_TYPE => {
-                kind = match val {
-                    b"bind" => Some(Kind::Bind),
-                    b"tmpfs" => Some(Kind::Tmpfs),
-                    b"volume" => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
-                    _ => return Err(Bad(val, "is not a mount type (bind or tmpfs)")),
+                kind = match find(&["bind", "tmpfs", "volume"], val) {
+                    Some(0) => Some(Kind::Bind),
+                    Some(1) => Some(Kind::Tmpfs),
+                    Some(_) => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
+                    None => return Err(Bad(val, "is not a mount type (bind or tmpfs)")),
                 }
             }
             K_SOURCE => src = Some(val),
             K_TARGET => dst = Some(val),
             K_RO | K_RW => {
-                req.read_only = match val {
-                    b"" | b"true" | b"1" => code == K_RO,
-                    b"false" | b"0" => false,
-                    _ => return Err(Bad(word, "is not a readonly value (true or false)")),
+                req.read_only = match find(&["", "true", "1", "false", "0"], val) {
+                    Some(i) => i < 3 && code == K_RO,
+                    None => return Err(Bad(word, "is not a readonly value (true or false)")),
                 }
             }
             K_SIZE => {
@@ -561,8 +565,8 @@ static HINTS: [(u8, Errno, &str); 11] = [
     (MOUNT, Errno::INVAL, FILE_ON_FILE),
     (READ_ONLY, Errno::BUSY, "the target changed while it was mounted"),
     (LAYER + overlay::FS, Errno::NODEV, "this kernel has no overlayfs: modprobe overlay"),
-    (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use by another container"),
-    (ANY_LAYER, Errno::NOSYS, "the writable layer needs Linux 5.2 or later (the new mount API)"),
+    (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use"),
+    (ANY_LAYER, Errno::NOSYS, "the writable layer needs Linux 5.2 (the new mount API)"),
 ];
 
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
