@@ -60,6 +60,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let mut envs = PtrArray::new(env_mem);
     let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr());
 
+    let (mounts, _layer_lock) = crate::rootfs::volume::plan(cfg, host_env)?;
     let plan = ChildPlan {
         hostname: cfg.hostname,
         workdir: cfg.workdir,
@@ -67,7 +68,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         rootfs: cfg.rootfs,
         read_only: cfg.read_only,
         init: cfg.init,
-        mounts: crate::rootfs::volume::plan(cfg, host_env)?,
+        mounts,
         unshare: 0,
         env: envs,
         path,

@@ -417,6 +417,18 @@ fn a_kept_layer_holds_the_writes() {
         ok("", &["-r", &t.r(), "--overlay-dir", l, "sh", "-c", "cat /k; test -e /etc/marker || echo gone"]),
         "kept\ngone\n"
     );
+    // One container at a time: a second one is refused while the first runs.
+    let mut first = Command::new(BIN)
+        .args(["run", "-r", &t.r(), "--overlay-dir", l, "sh", "-c", "echo up; read x; exit 0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = [0u8; 3];
+    std::io::Read::read_exact(first.stdout.as_mut().unwrap(), &mut up).unwrap();
+    fails("", &["-r", &t.r(), "--overlay-dir", l, "true"], &["--overlay-dir: '", "' is in use by another container"]);
+    drop(first.stdin.take());
+    assert!(first.wait().unwrap().success());
     // A relative rootfs and a relative layer directory, from where tinyctr was started.
     let o = Command::new(BIN)
         .current_dir(&t.dir)

@@ -73,19 +73,29 @@ fn open_dir(path: &CStr) -> core::result::Result<OwnedFd, Errno> {
     rustix::fs::open(path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
 }
 
-/// Parent side, before clone: a kept layer's directory must exist and not be a ramfs.
-pub fn check(layer: Layer<'_>) -> Result<()> {
-    let Layer::Kept(dir) = layer else { return Ok(()) };
-    let fd = open_dir(dir).map_err(|e| Error::sys("use the overlay directory", dir.to_bytes(), e))?;
-    match rustix::fs::fstatfs(&fd) {
-        Ok(st) if st.f_type as u32 == RAMFS_MAGIC => {
-            let mut e = Error::usage(b"--overlay-dir: '");
-            crate::error::push_shown(&mut e.msg, dir.to_bytes());
-            e.msg.push(b"' is on a ramfs, which cannot hold overlayfs's upper layer (no extended attributes): use tmpfs or a disk");
-            Err(e)
+/// Parent side, before clone: a kept layer's directory must exist, not be a ramfs, and
+/// not be in use. It is locked (flock) for the run: overlayfs lets two mounts share an
+/// upper layer (with a warning in the kernel log), and what each then sees is undefined.
+/// The lock goes with the returned descriptor, which the parent holds until the end.
+pub fn check(layer: Layer<'_>) -> Result<Option<OwnedFd>> {
+    let Layer::Kept(dir) = layer else { return Ok(None) };
+    let obj = dir.to_bytes();
+    let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("use the overlay directory", obj, e))?;
+    let why: &[u8] = match (
+        rustix::fs::fstatfs(&fd),
+        rustix::fs::flock(&fd, rustix::fs::FlockOperation::NonBlockingLockExclusive),
+    ) {
+        (Ok(st), _) if st.f_type as u32 == RAMFS_MAGIC => {
+            b"' is on a ramfs, which cannot hold overlayfs's upper layer (no extended attributes): use tmpfs or a disk"
         }
-        _ => Ok(()),
-    }
+        (_, Err(Errno::WOULDBLOCK)) => b"' is in use by another container",
+        _ => return Ok(Some(fd)),
+    };
+    let mut e = Error::usage(b"--overlay-dir: '");
+    crate::error::push_shown(&mut e.msg, obj);
+    e.msg.push(why);
+    Err(e)
 }
 
 /// A new, detached instance of `fstype` with its default options. `lacks_api` (debug

@@ -344,8 +344,10 @@ impl MountPlan<'_> {
 }
 
 /// Parent side, before clone: the child's part of the plan, and the checks that can be
-/// made up front (the layer's directory). A run with none of this costs nothing here.
-pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<MountPlan<'a>> {
+/// made up front (the layer's directory, whose lock comes back with it: the caller holds
+/// it for the run, and the child, which never returns there, never closes it). A run with
+/// none of this costs nothing here.
+pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPlan<'a>, Option<OwnedFd>)> {
     let mut lacks = 0;
     if cfg!(debug_assertions) && (cfg.layer.is_some() || cfg.mounts.len > 0) {
         lacks = match crate::env::lookup(host_env, b"TINYCTR_DEBUG_KERNEL").map(CStr::to_bytes) {
@@ -355,10 +357,11 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<MountPlan
             _ => 0,
         };
     }
-    if let Some(layer) = cfg.layer {
-        overlay::check(layer)?;
-    }
-    Ok(MountPlan { list: cfg.mounts.as_slice(), layer: cfg.layer, lacks })
+    let layer_lock = match cfg.layer {
+        Some(layer) => overlay::check(layer)?,
+        None => None,
+    };
+    Ok((MountPlan { list: cfg.mounts.as_slice(), layer: cfg.layer, lacks }, layer_lock))
 }
 
 /// Each bind's source, opened before the root switch (None for a tmpfs), and whether it
