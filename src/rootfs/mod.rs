@@ -6,8 +6,12 @@
 //!   switch the root to DIR ([`switch`]), then build what a container expects inside it:
 //!   proc, a read-only sysfs, a minimal /dev ([`mounts`], [`dev`]), the masked and read-only
 //!   paths runc masks by default ([`mask`]), and with `--read-only` a read-only root.
+//!   With `--overlay` the root is a writable layer over DIR ([`overlay`]); the volumes and
+//!   tmpfs mounts ([`volume`], targets found by [`resolve`]) go in after /dev, before the
+//!   masks and the read-only remount.
 //! - [`describe`] (parent): turns the step number a failed `enter` reported into the
-//!   operation and object of the one-line error.
+//!   operation and object of the one-line error (`volume::describe` has the volumes' and
+//!   the layer's, steps 176 and up).
 //!
 //! Everything `enter` reaches runs between clone and execve: no allocation, no locks, no
 //! panics, no formatting; syscalls, static tables and stack values only. A failure is a
