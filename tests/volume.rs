@@ -23,26 +23,13 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{in_ci, stderr, stdout, wait_output};
+use common::rootfs::{can_run, BUSYBOX};
+use common::{stderr, stdout, wait_output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
-const BUSYBOX: &str = "/bin/busybox";
 
 /// The kernel modes a debug build can take: what each resolution and mount path needs.
 const MODES: [&str; 4] = ["", "5.11", "5.5", "5.1"];
-
-fn can_run() -> bool {
-    let why = if !rustix::process::geteuid().is_root() {
-        "containers need root"
-    } else if !Path::new(BUSYBOX).exists() {
-        "no /bin/busybox to build a rootfs from (apt-get install busybox-static)"
-    } else {
-        return true;
-    };
-    assert!(!in_ci(), "CI=true, so volume tests may not skip: {why}");
-    eprintln!("skipped: {why}");
-    false
-}
 
 /// A temporary directory with a busybox rootfs in `root/`, and room for volume sources
 /// and layers next to it; removed on drop, after unmounting anything a broken run left
