@@ -30,6 +30,8 @@ pub enum Point {
     ChildLoopback,
     ChildWorkdir,
     ChildExec,
+    ChildMask,
+    ChildConfine,
 }
 
 /// The names tests use, in `Point` order.
@@ -49,6 +51,8 @@ pub const NAMES: &[(&str, Point)] = &[
     ("child-loopback", Point::ChildLoopback),
     ("child-workdir", Point::ChildWorkdir),
     ("child-exec", Point::ChildExec),
+    ("child-mask", Point::ChildMask),
+    ("child-confine", Point::ChildConfine),
 ];
 
 static ARMED: AtomicU8 = AtomicU8::new(0);

@@ -17,13 +17,18 @@
 //! 4. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
 //! 5. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
-//! 6. Restore the signal mask, then exec COMMAND — or fork it below the --init loop.
+//! 6. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
+//!    filter — after everything above, which needs root and every capability.
+//! 7. Restore the signal mask, then exec COMMAND — or fork it below the --init loop (the
+//!    init is confined too: it is the container's PID 1).
 
 use core::ffi::{c_char, CStr};
 
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
+use crate::confine::seccomp::SockFilter;
+use crate::confine::Confine;
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
 use crate::fault::{check, Point};
 use crate::fdio::read_full;
@@ -90,6 +95,9 @@ pub struct ChildPlan<'a> {
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub init: bool,
+    pub confine: &'a Confine,
+    /// The seccomp program (empty: none).
+    pub filter: &'a [SockFilter],
     /// Namespaces to unshare first (non-zero only when clone3 was not available).
     pub unshare: u32,
     /// The container's environment, complete.
@@ -118,6 +126,14 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
         Ok(r) => r,
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
+    if let Err((step, e)) = crate::confine::apply(ready.confine, ready.filter) {
+        fail(&err_tx, step, e);
+    }
+    // The id switch made the kernel forget PDEATHSIG, and apply armed it again: a parent
+    // that died in between shows up as a hangup, as at the start.
+    if ready.confine.rearm && parent_gone(&cmd_rx) {
+        crate::sys::exit(EXIT_SETUP as i32);
+    }
     drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
@@ -147,6 +163,8 @@ struct Ready<'a> {
     env: PtrArray<'a>,
     path: &'a [u8],
     init: bool,
+    confine: &'a Confine,
+    filter: &'a [SockFilter],
 }
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
@@ -165,9 +183,15 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
     match plan.rootfs {
         Some(root) => {
             check(Point::ChildRootfs).map_err(|e| (crate::rootfs::step::BIND, e))?;
-            crate::rootfs::enter(root, plan.read_only)?
+            crate::rootfs::enter(root, plan.read_only, plan.confine.masks)?
         }
-        None => check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?,
+        None => {
+            check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?;
+            if plan.confine.masks {
+                check(Point::ChildMask).map_err(|e| (crate::rootfs::step::NULL, e))?;
+                crate::rootfs::mask_paths()?;
+            }
+        }
     }
     check(Point::ChildHostname)
         .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
@@ -198,7 +222,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
         rest = &rest[s.to_bytes_with_nul().len()..];
         argv.push(s);
     }
-    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init, confine: plan.confine, filter: plan.filter })
 }
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a

@@ -5,7 +5,10 @@
 //! - [`enter`] (child, in the new mount namespace, after `/` was made `MS_REC|MS_PRIVATE`):
 //!   switch the root to DIR ([`switch`]), then build what a container expects inside it:
 //!   proc, a read-only sysfs, a minimal /dev ([`mounts`], [`dev`]), the masked and read-only
-//!   paths runc masks by default ([`mask`]), and with `--read-only` a read-only root.
+//!   paths docker masks by default ([`mask`]; not with --privileged), and with
+//!   `--read-only` a read-only root.
+//! - [`mask_paths`] (child, without --rootfs): the same masks over the fresh /proc and the
+//!   host's /sys, in the container's own mount namespace.
 //! - [`describe`] (parent): turns the step number a failed `enter` reported into the
 //!   operation and object of the one-line error.
 //!
@@ -36,6 +39,8 @@ pub(crate) mod step {
     pub const CHROOT: u8 = 69;
     pub const CHDIR_ROOT: u8 = 70;
     pub const READ_ONLY_ROOT: u8 = 71;
+    /// Opening and checking the null device the masks bind.
+    pub const NULL: u8 = 72;
     /// + index in `mounts::MOUNTS`: creating the mount point.
     pub const MKDIR: u8 = 80;
     /// + index in `mounts::MOUNTS`: the mount itself.
@@ -44,7 +49,7 @@ pub(crate) mod step {
     pub const NODE: u8 = 112;
     /// + index in `dev::LINKS`.
     pub const LINK: u8 = 128;
-    /// + index in `mask::MASKED`.
+    /// + index in `mask::MASKED`; + its length: the per-CPU `mask::THERMAL` paths.
     pub const MASK: u8 = 144;
     /// + index in `mask::READ_ONLY` (the last range: steps end before 176).
     pub const READ_ONLY: u8 = 160;
@@ -70,20 +75,28 @@ pub fn check(root: &CStr) -> crate::error::Result<()> {
 /// [`switch`] relies on it). Allocation-free, lock-free, panic-free.
 ///
 /// On return the working directory is the new `/`, and the umask is what it was.
-pub fn enter(root: &CStr, read_only: bool) -> Result<(), Failure> {
+pub fn enter(root: &CStr, read_only: bool, masks: bool) -> Result<(), Failure> {
     switch::into(root)?;
     // Device nodes and mount points get exactly the modes asked for (a 0666 /dev/null even
     // under umask 022); the command inherits the caller's umask again below.
     let umask = rustix::process::umask(rustix::fs::Mode::empty());
-    let done = populate(read_only);
+    let done = populate(read_only, masks);
     rustix::process::umask(umask);
     done
 }
 
-fn populate(read_only: bool) -> Result<(), Failure> {
+/// Child side, without --rootfs: the masked and read-only paths over the fresh /proc
+/// (already mounted) and the host's /sys, in the container's private mount namespace.
+pub fn mask_paths() -> Result<(), Failure> {
+    mask::apply()
+}
+
+fn populate(read_only: bool, masks: bool) -> Result<(), Failure> {
     mounts::mount_all()?;
     dev::populate()?;
-    mask::apply()?;
+    if masks {
+        mask::apply()?;
+    }
     if read_only {
         // Last, so the mount points above could still be created in DIR. Only the root
         // mount turns read-only: /proc, /dev and /dev/shm are mounts of their own.
@@ -110,8 +123,8 @@ static RANGES: [&str; 6] = [
     "mount in the rootfs on",
     "create the device",
     "create the symlink",
-    "mask in the rootfs",
-    "make read-only in the rootfs",
+    "mask",
+    "make read-only",
 ];
 
 /// The object of entry `i` of table-driven range `range`.
@@ -120,6 +133,7 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
         0 | 1 => mounts::MOUNTS.get(i).map(|m| m.target),
         2 => dev::NODES.get(i).map(|n| n.path),
         3 => dev::LINKS.get(i).map(|l| l.1),
+        4 if i == mask::MASKED.len() => Some(mask::THERMAL),
         4 => mask::MASKED.get(i).copied(),
         5 => mask::READ_ONLY.get(i).copied(),
         _ => None,
@@ -129,6 +143,9 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
 /// Parent side: the operation and object of a failed step, for the one-line error. An
 /// empty object means "the rootfs path itself" (the caller puts DIR there).
 pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
+    if step == step::NULL {
+        return ("open the null device (char 1:3) to mask paths with", b"/dev/null");
+    }
     if let Some(op) = FIXED.get(step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
@@ -157,6 +174,7 @@ mod tests {
             step::CHROOT,
             step::CHDIR_ROOT,
             step::READ_ONLY_ROOT,
+            step::NULL,
         ];
         let mut reportable: Vec<u8> = fixed.to_vec();
         for i in 0..mounts::MOUNTS.len() as u8 {
@@ -165,7 +183,7 @@ mod tests {
         }
         reportable.extend((0..dev::NODES.len() as u8).map(|i| step::NODE + i));
         reportable.extend((0..dev::LINKS.len() as u8).map(|i| step::LINK + i));
-        reportable.extend((0..mask::MASKED.len() as u8).map(|i| step::MASK + i));
+        reportable.extend((0..=mask::MASKED.len() as u8).map(|i| step::MASK + i));
         reportable.extend((0..mask::READ_ONLY.len() as u8).map(|i| step::READ_ONLY + i));
         for s in 0..=255u8 {
             let d = describe(s);
@@ -181,7 +199,9 @@ mod tests {
 
     #[test]
     fn tables_fit_their_step_ranges() {
-        for n in [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len(), mask::READ_ONLY.len()] {
+        for n in
+            [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len() + 1, mask::READ_ONLY.len()]
+        {
             assert!(n <= 16);
         }
     }
