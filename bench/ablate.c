@@ -16,6 +16,18 @@
  *                no cgroup to be placed in first (one more cross-process wake-up)
  *   errpipe      parent reads a close-on-exec error pipe until execve closes it, and only
  *                then waits for the exit (one more wake-up)
+ *   caps         child, last: docker's default confinement of root as tinyctr does it:
+ *                PR_CAPBSET_DROP of every capability outside the 14 (to EINVAL), setgroups
+ *                (empty), setresgid/setresuid 0, capset (E = P = the 14, I = 0), ambient
+ *                cleared
+ *   masks        child, after proc: tinyctr's masked and read-only paths without
+ *                --rootfs (/dev/null opened O_PATH and checked, bound through
+ *                /proc/self/fd/N over masked files, one ro tmpfs bound over masked
+ *                directories, each read-only path bound onto itself and remounted ro)
+ *   maskhide     only the masked paths of `masks`;  maskro: only its read-only paths
+ *   seccomp      child, last: load a seccomp filter of $ABLATE_SECCOMP_INSNS (default 400)
+ *                instructions that walks its whole length for every syscall and then
+ *                allows it (the worst case a filter that size can cost), with no_new_privs
  * Everything else is floor.c, unchanged.
  */
 #define _GNU_SOURCE
@@ -25,15 +37,19 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-enum where { START, LIMITS, CHILD, PROC, EXEC, PARENT, REAPED };
+enum where { START, LIMITS, CHILD, PROC, MOUNTED, EXEC, PARENT, REAPED };
 static void hook(enum where w, const char *cg);
 #define HOOK(w, arg) hook(w, arg)
 #define main floor_main
@@ -76,6 +92,114 @@ static void list(const char *dir)
 }
 
 static int hs[2] = { -1, -1 }, ep[2] = { -1, -1 };
+
+/* tinyctr's masked paths (rootfs/mask.rs), 1 = expected to be a directory. */
+static const struct { const char *path; int dir; } masked[] = {
+	{ "/proc/acpi", 1 }, { "/proc/asound", 1 }, { "/proc/kcore", 0 }, { "/proc/keys", 0 },
+	{ "/proc/latency_stats", 0 }, { "/proc/timer_list", 0 }, { "/proc/timer_stats", 0 },
+	{ "/proc/sched_debug", 0 }, { "/proc/scsi", 1 }, { "/sys/firmware", 1 },
+	{ "/proc/interrupts", 0 }, { "/sys/devices/virtual/powercap", 1 },
+};
+static const char *const read_only[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+
+static void mask_paths(int hide, int ro)
+{
+	if (hide) {
+		int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+			die("check", "/dev/null");
+		char null[32], cpu[64];
+		snprintf(null, sizeof null, "/proc/self/fd/%d", fd);
+		const char *first = NULL;
+		for (size_t k = 0; k < sizeof masked / sizeof masked[0]; k++) {
+			const char *p = masked[k].path;
+			int r;
+			for (int dir = masked[k].dir, tries = 0; tries < 2; tries++, dir = !dir) {
+				if (!dir)
+					r = mount(null, p, NULL, MS_BIND, NULL);
+				else if (first)
+					r = mount(first, p, NULL, MS_BIND, NULL);
+				else if ((r = mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) == 0)
+					first = p;
+				if (r == 0 || errno != ENOTDIR)
+					break;
+			}
+			if (r < 0 && errno != ENOENT)
+				die("mask", p);
+		}
+		for (int n = 0;; n++) {
+			snprintf(cpu, sizeof cpu, "/sys/devices/system/cpu/cpu%d/thermal_throttle", n);
+			if (mount(first ? first : "tmpfs", cpu, first ? NULL : "tmpfs", first ? MS_BIND : MS_RDONLY, NULL) < 0)
+				break;
+		}
+		close(fd);
+	}
+	if (ro)
+		for (size_t k = 0; k < sizeof read_only / sizeof read_only[0]; k++) {
+			const char *p = read_only[k];
+			if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+				if (errno == ENOENT)
+					continue;
+				die("bind", p);
+			}
+			if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+				die("remount ro", p);
+		}
+}
+
+/* The kernel ABI, spelled out: musl-gcc comes without the kernel headers. */
+#define DOCKER_CAPS 0xa80425fbULL
+#define CAP_V3 0x20080522
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+struct bpf_insn { uint16_t code; uint8_t jt, jf; uint32_t k; };
+struct bpf_prog { unsigned short len; struct bpf_insn *filter; };
+#define BPF_LD_W_ABS 0x20   /* BPF_LD | BPF_W | BPF_ABS */
+#define BPF_JEQ_K 0x15      /* BPF_JMP | BPF_JEQ | BPF_K */
+#define BPF_RET_K 0x06      /* BPF_RET | BPF_K */
+#define RET_ALLOW 0x7fff0000U
+#define SET_MODE_FILTER 1
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+static void confine_caps(void)
+{
+	for (int c = 0; c < 64; c++)
+		if (!(DOCKER_CAPS >> c & 1) && prctl(PR_CAPBSET_DROP, c) < 0) {
+			if (errno == EINVAL)
+				break;
+			die("drop from the bounding set", "");
+		}
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+		die("set ids", "");
+	struct cap_header h = { CAP_V3, 0 };
+	struct cap_data d[2] = { { (uint32_t)DOCKER_CAPS, (uint32_t)DOCKER_CAPS, 0 }, { 0, 0, 0 } };
+	if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die("capset", "");
+}
+
+static void load_seccomp(void)
+{
+	const char *e = getenv("ABLATE_SECCOMP_INSNS");
+	int n = e ? atoi(e) : 400;
+	if (n < 2)
+		n = 2;
+	static struct bpf_insn f[4096];
+	if (n > 4096)
+		n = 4096;
+	/* Load the number (seccomp_data.nr, offset 0), then compare it with a number no
+	 * syscall has, n - 2 times: every syscall walks the whole program, then is allowed. */
+	f[0] = (struct bpf_insn){ BPF_LD_W_ABS, 0, 0, 0 };
+	for (int k = 1; k < n - 1; k++)
+		f[k] = (struct bpf_insn){ BPF_JEQ_K, 0, 0, 0x7fffffff };
+	f[n - 1] = (struct bpf_insn){ BPF_RET_K, 0, 0, RET_ALLOW };
+	struct bpf_prog prog = { (unsigned short)n, f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SET_MODE_FILTER, 0, &prog) < 0)
+		die("load seccomp", "");
+}
 
 static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTERM, SIGCHLD, SIGWINCH };
 
@@ -135,6 +259,10 @@ static void hook(enum where w, const char *cg)
 		if (on("umountproc"))
 			umount2("/proc", MNT_DETACH);
 		break;
+	case MOUNTED:
+		if (on("masks") || on("maskhide") || on("maskro"))
+			mask_paths(on("masks") || on("maskhide"), on("masks") || on("maskro"));
+		break;
 	case EXEC:
 		if (on("loup")) {
 			int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -153,6 +281,10 @@ static void hook(enum where w, const char *cg)
 				signal(sigs[k], SIG_DFL);
 			sigprocmask(SIG_SETMASK, &set, NULL);
 		}
+		if (on("caps"))
+			confine_caps();
+		if (on("seccomp"))
+			load_seccomp();
 		break;
 	case PARENT:
 		if (hs[0] >= 0) {
