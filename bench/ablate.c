@@ -109,7 +109,7 @@ static void mask_paths(int hide, int ro)
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 			die("check", "/dev/null");
-		char null[32], cpu[64];
+		char null[32];
 		snprintf(null, sizeof null, "/proc/self/fd/%d", fd);
 		const char *first = NULL;
 		for (size_t k = 0; k < sizeof masked / sizeof masked[0]; k++) {
@@ -127,11 +127,6 @@ static void mask_paths(int hide, int ro)
 			}
 			if (r < 0 && errno != ENOENT)
 				die("mask", p);
-		}
-		for (int n = 0;; n++) {
-			snprintf(cpu, sizeof cpu, "/sys/devices/system/cpu/cpu%d/thermal_throttle", n);
-			if (mount(first ? first : "tmpfs", cpu, first ? NULL : "tmpfs", first ? MS_BIND : MS_RDONLY, NULL) < 0)
-				break;
 		}
 		close(fd);
 	}

@@ -126,7 +126,7 @@ fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
     if crate::confine::seccomp::available() {
         b.push(b"yes (filters can be loaded)");
     } else {
-        b.push(b"no: the kernel lacks CONFIG_SECCOMP_FILTER (run needs --security-opt seccomp=unconfined)");
+        b.push(b"no: ").push(crate::confine::NO_SECCOMP);
         fail = Some("no seccomp filters (run with --security-opt seccomp=unconfined)");
     }
     line(b);
@@ -135,9 +135,9 @@ fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
     push_hex(b, caps::bounding_set());
     let missing = ((1u64 << caps::COUNT) - 1) & !held;
     if missing != 0 {
-        b.push(b" (lacks ");
-        caps::push_names(b, missing);
-        b.push(b")");
+        let mut names = Buf::<640>::new();
+        caps::push_names(&mut names, missing);
+        b.push(b" (lacks ").push(names.as_bytes()).push(b")");
     }
     line(b);
     // A child confined as a default container is, with no_new_privs too: bounding drops,

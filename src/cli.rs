@@ -470,9 +470,8 @@ and read-only /proc and /sys paths, no_new_privs off):
       --cap-drop CAP       drop a capability (repeatable; ALL drops them all)
       --privileged         every capability tinyctr holds, no seccomp, no masks
       --security-opt OPT   no-new-privileges[=true|false], or seccomp=unconfined
-      --ulimit NAME=SOFT[:HARD]  resource limit (repeatable; -1: unlimited): core,
-                           cpu, data, fsize, locks, memlock, msgqueue, nice, nofile,
-                           nproc, rss, rtprio, rttime, sigpending, stack, as
+      --ulimit NAME=SOFT[:HARD]  a resource limit (repeatable): nofile, nproc,
+                           core, stack, memlock, ... as docker names them; -1: none
 ";
 
 #[cfg(test)]

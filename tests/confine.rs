@@ -495,7 +495,7 @@ fn bad_input_is_125_with_one_line_naming_the_value() {
         (vec!["--cap-drop=CAP_"], "--cap-drop: 'CAP_' is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))".into()),
         (vec!["--privileged=true"], "--privileged: takes no value".into()),
         (vec!["--security-opt", "apparmor=unconfined"], "--security-opt: 'apparmor=unconfined' is not supported (known: no-new-privileges, seccomp=unconfined)".into()),
-        (vec!["--security-opt", "seccomp=/etc/profile.json"], "--security-opt: 'seccomp=/etc/profile.json' is not supported: only seccomp=unconfined is, for now (the default is docker's profile)".into()),
+        (vec!["--security-opt", "seccomp=/etc/profile.json"], "--security-opt: 'seccomp=/etc/profile.json' is not supported: only seccomp=unconfined is, for now".into()),
         (vec!["--security-opt", "no-new-privileges=maybe"], "--security-opt: 'no-new-privileges=maybe' is not no-new-privileges[=true|false]".into()),
         (vec!["-u", ""], "-u: '' is not NAME|UID[:GROUP|GID]".into()),
         (vec!["--user", ":1000"], "--user: ':1000' is not NAME|UID[:GROUP|GID]".into()),
@@ -572,7 +572,7 @@ fn bad_input_is_125_with_one_line_naming_the_value() {
         lacking_arg = n.to_lowercase();
         all.push((
             vec!["--cap-add", &lacking_arg],
-            format!("--cap-add: CAP_{n}: tinyctr itself does not hold it, so the container cannot get it (see tinyctr check)"),
+            format!("--cap-add: CAP_{n}: tinyctr itself does not hold it (see tinyctr check)"),
         ));
     } else {
         eprintln!("note: tinyctr holds every capability here; the missing-capability case is not checked");

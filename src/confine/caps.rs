@@ -3,8 +3,6 @@
 //! asks the kernel what tinyctr itself holds ([`held`]) and the child applies the result
 //! (`confine::apply`).
 
-use crate::error::Result;
-
 /// The capability names without `CAP_`, in number order (capabilities(7); 0 is CHOWN, 40
 /// CHECKPOINT_RESTORE, the last one Linux 6.x defines). One string rather than an array
 /// of `&str`: 41 slices would cost 656 bytes of pointers for 380 bytes of text.
@@ -67,15 +65,9 @@ pub struct Tweaks {
 }
 
 impl Tweaks {
-    /// Records one `--cap-add` (`add`) or `--cap-drop` value; `opt` is the option as typed.
-    pub fn set(&mut self, add: bool, opt: &[u8], value: &[u8]) -> Result<()> {
-        let cap = parse(value).ok_or_else(|| {
-            crate::limits::bad_value(
-                opt,
-                value,
-                "is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))",
-            )
-        })?;
+    /// Records one `--cap-add` (`add`) or `--cap-drop` value.
+    pub fn set(&mut self, add: bool, value: &[u8]) -> core::result::Result<(), &'static str> {
+        let cap = parse(value).ok_or("is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))")?;
         match (add, cap) {
             (true, Cap::All) => self.add_all = true,
             (false, Cap::All) => self.drop_all = true,
@@ -135,7 +127,7 @@ pub fn bounding_set() -> u64 {
 }
 
 /// The names of the capabilities in `set`, for messages (`CAP_CHOWN, CAP_SYS_RESOURCE`).
-pub fn push_names<const N: usize>(b: &mut crate::buf::Buf<N>, set: u64) {
+pub fn push_names(b: &mut crate::buf::Buf<640>, set: u64) {
     let mut first = true;
     for n in 0..64 {
         if set & (1 << n) == 0 {
@@ -214,10 +206,10 @@ mod tests {
     fn tweaks(adds: &[&str], drops: &[&str]) -> Tweaks {
         let mut t = Tweaks::default();
         for a in adds {
-            assert!(t.set(true, b"--cap-add", a.as_bytes()).is_ok());
+            assert!(t.set(true, a.as_bytes()).is_ok());
         }
         for d in drops {
-            assert!(t.set(false, b"--cap-drop", d.as_bytes()).is_ok());
+            assert!(t.set(false, d.as_bytes()).is_ok());
         }
         t
     }
@@ -239,14 +231,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_name_is_refused_by_name() {
+    fn an_unknown_name_is_refused() {
         let mut t = Tweaks::default();
-        let Err(e) = t.set(true, b"--cap-add", b"CAP_FLY") else { panic!("accepted") };
-        assert_eq!(e.status, 125);
         assert_eq!(
-            e.line().as_bytes(),
-            b"tinyctr: --cap-add: 'CAP_FLY' is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))\n"
+            t.set(true, b"CAP_FLY"),
+            Err("is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))")
         );
+        assert!(t.is_empty());
     }
 
     #[test]

@@ -70,8 +70,8 @@ impl<'a> Asked<'a> {
     pub fn set(&mut self, key: Key, opt: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
         let why = match key {
-            Key::CapAdd | Key::CapDrop => return self.caps.set(key == Key::CapAdd, opt, v),
-            Key::Ulimit => return self.rlimits.add(opt, v),
+            Key::CapAdd | Key::CapDrop => self.caps.set(key == Key::CapAdd, v),
+            Key::Ulimit => self.rlimits.add(v),
             Key::Privileged => {
                 self.privileged = true;
                 Ok(())
@@ -81,24 +81,35 @@ impl<'a> Asked<'a> {
             Key::GroupAdd if self.group_adds == user::MAX_GROUPS => Err("is one group too many (64 at most)"),
             Key::GroupAdd => user::check(v, false).map(|()| self.group_adds += 1),
         };
-        why.map_err(|why| crate::limits::bad_value(opt, v, why))
+        why.map_err(|why| {
+            let mut e = crate::limits::bad_value(opt, v, why);
+            if why == rlimit::UNKNOWN {
+                e.msg.push(rlimit::NAMES.as_bytes()).push(b")");
+            }
+            e
+        })
     }
 
     /// Docker's `--security-opt` values that mean something here (`KEY=VALUE`, or the
     /// older `KEY:VALUE`).
     fn security_opt(&mut self, v: &[u8]) -> core::result::Result<(), &'static str> {
-        let (key, value) = match v.iter().position(|&c| c == b'=' || c == b':') {
-            Some(i) => (&v[..i], &v[i + 1..]),
-            None => (v, &b"true"[..]),
-        };
-        match (key, value) {
-            (b"no-new-privileges", b"true" | b"false") => self.no_new_privs = value == b"true",
-            (b"no-new-privileges", _) => return Err("is not no-new-privileges[=true|false]"),
-            (b"seccomp", b"unconfined") => self.unconfined = true,
-            (b"seccomp", _) => {
-                return Err("is not supported: only seccomp=unconfined is, for now (the default is docker's profile)")
+        const KNOWN: [&[u8]; 7] = [
+            b"no-new-privileges",
+            b"no-new-privileges=true",
+            b"no-new-privileges:true",
+            b"no-new-privileges=false",
+            b"no-new-privileges:false",
+            b"seccomp=unconfined",
+            b"seccomp:unconfined",
+        ];
+        match KNOWN.iter().position(|k| *k == v) {
+            Some(i @ 0..=4) => self.no_new_privs = i < 3,
+            Some(_) => self.unconfined = true,
+            None if v.starts_with(b"no-new-privileges") => return Err("is not no-new-privileges[=true|false]"),
+            None if v.starts_with(b"seccomp") => {
+                return Err("is not supported: only seccomp=unconfined is, for now")
             }
-            _ => return Err("is not supported (known: no-new-privileges, seccomp=unconfined)"),
+            None => return Err("is not supported (known: no-new-privileges, seccomp=unconfined)"),
         }
         Ok(())
     }
@@ -147,7 +158,7 @@ pub fn plan<'a>(
         if missing != 0 {
             let mut e = Error::usage(b"--cap-add: ");
             caps::push_names(&mut e.msg, missing);
-            e.msg.push(b": tinyctr itself does not hold it, so the container cannot get it (see tinyctr check)");
+            e.msg.push(b": tinyctr itself does not hold it (see tinyctr check)");
             return Err(e);
         }
         want & all
@@ -170,12 +181,14 @@ pub fn plan<'a>(
             conf.ids.uid != rustix::process::geteuid().as_raw() || conf.ids.gid != rustix::process::getegid().as_raw();
     }
     if conf.seccomp && !seccomp::available() {
-        return Err(Error::usage(
-            b"this kernel cannot load seccomp filters (CONFIG_SECCOMP_FILTER): run with --security-opt seccomp=unconfined to go without the default profile",
-        ));
+        return Err(Error::usage(NO_SECCOMP));
     }
     Ok((conf, home_len))
 }
+
+/// Why a kernel refuses the default filter, and what to do.
+pub const NO_SECCOMP: &[u8] =
+    b"this kernel cannot load seccomp filters (no CONFIG_SECCOMP_FILTER); run with --security-opt seccomp=unconfined to go without one";
 
 /// Failure steps of [`apply`] (after the rootfs steps, which end before 176).
 pub mod step {
@@ -301,7 +314,7 @@ pub fn describe(s: u8, errno: Errno, c: &Confine) -> Option<Error> {
     let e = Error::sys(op, n.as_bytes(), errno);
     Some(match (s, errno) {
         (step::SECCOMP, Errno::INVAL | Errno::NOSYS) => {
-            e.hint(b"the kernel lacks CONFIG_SECCOMP_FILTER; --security-opt seccomp=unconfined runs without it")
+            e.hint(NO_SECCOMP)
         }
         _ => e,
     })
@@ -334,7 +347,7 @@ mod tests {
         }
         assert_eq!(
             asked(&[(Key::SecurityOpt, "seccomp=/etc/profile.json")]).unwrap_err(),
-            "tinyctr: --opt: 'seccomp=/etc/profile.json' is not supported: only seccomp=unconfined is, for now (the default is docker's profile)\n"
+            "tinyctr: --opt: 'seccomp=/etc/profile.json' is not supported: only seccomp=unconfined is, for now\n"
         );
         assert_eq!(
             asked(&[(Key::SecurityOpt, "apparmor=unconfined")]).unwrap_err(),

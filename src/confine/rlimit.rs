@@ -9,10 +9,8 @@
 
 use rustix::process::Resource;
 
-use crate::error::Result;
-
 /// Docker's names, in `Resource` (RLIMIT_*) order: the N-th word is resource N.
-const NAMES: &str =
+pub const NAMES: &str =
     "cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue nice rtprio rttime";
 
 fn names() -> impl Iterator<Item = &'static [u8]> {
@@ -24,6 +22,9 @@ const RESOURCES: [Resource; 16] = {
     use Resource::*;
     [Cpu, Fsize, Data, Stack, Core, Rss, Nproc, Nofile, Memlock, As, Locks, Sigpending, Msgqueue, Nice, Rtprio, Rttime]
 };
+
+/// The error for an unknown name; the list of names follows it in the message.
+pub const UNKNOWN: &str = "has an unknown limit name (";
 
 /// RLIM_INFINITY.
 pub const UNLIMITED: u64 = u64::MAX;
@@ -37,21 +38,12 @@ pub struct Rlimits {
 }
 
 impl Rlimits {
-    /// Parses one `--ulimit` value; `opt` is the option as typed.
-    pub fn add(&mut self, opt: &[u8], value: &[u8]) -> Result<()> {
-        self.parse(value).map_err(|why| {
-            let mut e = crate::limits::bad_value(opt, value, why);
-            if why.ends_with('(') {
-                e.msg.push_str(NAMES).push(b")");
-            }
-            e
-        })
-    }
-
-    fn parse(&mut self, value: &[u8]) -> core::result::Result<(), &'static str> {
+    /// Parses one `--ulimit` value; on error, why (the caller appends [`NAMES`] and `)`
+    /// to [`UNKNOWN`]).
+    pub fn add(&mut self, value: &[u8]) -> core::result::Result<(), &'static str> {
         let eq = value.iter().position(|&c| c == b'=').ok_or("is not NAME=SOFT[:HARD] (e.g. nofile=1024:2048)")?;
         let (name, limits) = (&value[..eq], &value[eq + 1..]);
-        let i = names().position(|n| n == name).ok_or("has an unknown limit name (")?;
+        let i = names().position(|n| n == name).ok_or(UNKNOWN)?;
         let (soft, hard) = match limits.iter().position(|&c| c == b':') {
             Some(c) => (&limits[..c], &limits[c + 1..]),
             None => (limits, limits),
@@ -102,14 +94,16 @@ mod tests {
     fn parsed(values: &[&str]) -> Rlimits {
         let mut r = Rlimits::default();
         for v in values {
-            r.add(b"--ulimit", v.as_bytes())
-                .unwrap_or_else(|e| panic!("{v}: {}", String::from_utf8_lossy(e.msg.as_bytes())));
+            r.add(v.as_bytes()).unwrap_or_else(|e| panic!("{v}: {e}"));
         }
         r
     }
 
+    /// The whole line, as `--ulimit` reports it.
     fn err(v: &str) -> String {
-        let e = Rlimits::default().add(b"--ulimit", v.as_bytes()).unwrap_err();
+        let mut a = crate::confine::Asked::default();
+        let c = std::ffi::CString::new(v).unwrap();
+        let Err(e) = a.set(crate::confine::Key::Ulimit, b"--ulimit", &c) else { panic!("{v} accepted") };
         assert_eq!(e.status, 125);
         String::from_utf8_lossy(e.line().as_bytes()).into_owned()
     }

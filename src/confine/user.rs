@@ -137,7 +137,7 @@ impl Root<'_> {
         let fd = match opened {
             Ok(fd) => fd,
             Err(Errno::NOENT | Errno::NOTDIR) => return Ok(false),
-            Err(e) => return Err(self.error(None, file, e)),
+            Err(e) => return Err(self.error(file, e)),
         };
         let mut buf = [0u8; LINE];
         let mut lines = Lines::new(FdSource(fd), &mut buf);
@@ -145,26 +145,31 @@ impl Root<'_> {
             match lines.next_line() {
                 Ok(Some(line)) => f(&fields(line)),
                 Ok(None) => return Ok(true),
-                Err(e) => return Err(self.error(None, file, e)),
+                Err(e) => return Err(self.error(file, e)),
             }
         }
     }
 
-    /// `read "DIR/etc/group": EIO (...)`, or with `missing = (opt, what, name, exists)`:
-    /// `OPT: no WHAT 'NAME' in DIR/etc/group` (+ ` (no such file)`).
-    fn error(&self, missing: Option<(&str, &str, &[u8], bool)>, file: &CStr, e: Errno) -> Error {
-        let mut path = Buf::<640>::new();
+    /// The file as messages name it: `DIR/etc/group`.
+    fn path(&self, file: &CStr) -> Buf<640> {
+        let mut path = Buf::new();
         if let Some(r) = self.0 {
             push_shown(&mut path, r.to_bytes().strip_suffix(b"/").unwrap_or(r.to_bytes()));
         }
         path.push(file.to_bytes());
-        let Some((opt, what, name, exists)) = missing else {
-            return Error::sys("read", path.as_bytes(), e);
-        };
+        path
+    }
+
+    fn error(&self, file: &CStr, e: Errno) -> Error {
+        Error::sys("read", self.path(file).as_bytes(), e)
+    }
+
+    /// `OPT: no WHAT 'NAME' in DIR/etc/group`, and ` (no such file)` when there is none.
+    fn missing(&self, opt: &str, what: &str, name: &[u8], file: &CStr, exists: bool) -> Error {
         let mut e = Error::usage(opt.as_bytes());
         e.msg.push(b": no ").push_str(what).push(b" '");
         push_shown(&mut e.msg, name);
-        e.msg.push(b"' in ").push(path.as_bytes());
+        e.msg.push(b"' in ").push(self.path(file).as_bytes());
         if !exists {
             e.msg.push(b" (no such file)");
         }
@@ -177,75 +182,78 @@ impl Root<'_> {
 /// [`HOME_ROOM`] bytes) and returns its length with the ids; 0 without a user.
 #[inline(never)]
 pub fn resolve(root: Root<'_>, spec: Option<&CStr>, adds: &[&CStr], home: &mut [u8]) -> Result<(Ids, usize)> {
+    const NONE: u32 = u32::MAX;
     let mut ids = Ids::ROOT;
     let mut home_len = 0;
     let (user, group) = split(spec.map_or(&b""[..], CStr::to_bytes));
     let by_uid = numeric(user);
     // The user's name, for its memberships (copied out of the line buffer).
-    let mut name: Buf<256> = Buf::new();
+    let mut name: Buf<64> = Buf::new();
     let mut exists = true;
+    let mut missing: Option<(&str, &str, &[u8], &CStr)> = None;
     if spec.is_some() {
         let mut found = false;
         exists = root.each_line(PASSWD, &mut |f| {
             // name:password:uid:gid:gecos:home:shell
             let (Some(uid), Some(gid)) = (id(f[2]), id(f[3])) else { return };
-            if found || by_uid.map_or(f[0] != user, |u| u != uid) {
-                return;
+            if !found && (by_uid == Some(uid) || by_uid.is_none() && f[0] == user) {
+                found = true;
+                (ids.uid, ids.gid) = (uid, gid);
+                name.push(f[0]);
+                home_len = write_home(home, f[5]);
             }
-            found = true;
-            (ids.uid, ids.gid) = (uid, gid);
-            name.push(f[0]);
-            home_len = write_home(home, f[5]);
         })?;
         if !found {
-            ids.uid = by_uid.ok_or_else(|| root.error(Some(("--user", "user", user, exists)), PASSWD, Errno::NOENT))?;
+            match by_uid {
+                Some(uid) => ids.uid = uid,
+                None => missing = Some(("--user", "user", user, PASSWD)),
+            }
             home_len = write_home(home, b"");
         }
     }
-    if let Some(gid) = group.and_then(numeric) {
-        ids.gid = gid;
-    }
-
     // What /etc/group must answer: a named primary group, the user's memberships (only
     // without a group part: moby's "implicit form"), the --group-add names.
-    let named_group = group.filter(|g| numeric(g).is_none());
+    let mut primary = group.and_then(numeric).unwrap_or(NONE);
     let members = spec.is_some() && group.is_none() && !name.is_empty() && !name.overflowed();
-    let mut primary = None;
-    let mut member_gids = Ids::ROOT;
-    let mut add_gids = [None::<u32>; MAX_GROUPS];
+    let mut add_gids = [NONE; MAX_GROUPS];
+    for (g, a) in add_gids.iter_mut().zip(adds) {
+        *g = numeric(a.to_bytes()).unwrap_or(NONE);
+    }
     let mut full = false;
-    if named_group.is_some() || members || adds.iter().any(|a| numeric(a.to_bytes()).is_none()) {
+    if missing.is_none() && (members || group.is_some() && primary == NONE || add_gids[..adds.len()].contains(&NONE)) {
         exists = root.each_line(GROUP, &mut |f| {
             // name:password:gid:member,member,...
             let Some(gid) = id(f[2]) else { return };
-            if primary.is_none() && named_group == Some(f[0]) {
-                primary = Some(gid);
+            if primary == NONE && group == Some(f[0]) {
+                primary = gid;
             }
             if members && f[3].split(|&c| c == b',').any(|m| m == name.as_bytes()) {
-                full |= !member_gids.add_group(gid);
+                full |= !ids.add_group(gid);
             }
-            for (slot, a) in add_gids.iter_mut().zip(adds) {
-                if slot.is_none() && a.to_bytes() == f[0] {
-                    *slot = Some(gid);
+            for (g, a) in add_gids.iter_mut().zip(adds) {
+                if *g == NONE && a.to_bytes() == f[0] {
+                    *g = gid;
                 }
             }
         })?;
     }
-    if let Some(want) = named_group {
-        ids.gid = primary.ok_or_else(|| root.error(Some(("--user", "group", want, exists)), GROUP, Errno::NOENT))?;
+    if let (None, Some(g)) = (missing, group) {
+        match primary {
+            NONE => missing = Some(("--user", "group", g, GROUP)),
+            gid => ids.gid = gid,
+        }
+    }
+    for (&gid, a) in add_gids.iter().zip(adds) {
+        if missing.is_none() && gid == NONE {
+            missing = Some(("--group-add", "group", a.to_bytes(), GROUP));
+        }
+        full |= !ids.add_group(gid);
+    }
+    if let Some((opt, what, name, file)) = missing {
+        return Err(root.missing(opt, what, name, file, exists));
     }
     if spec.is_some() {
-        ids.add_group(ids.gid);
-    }
-    for &gid in member_gids.groups() {
-        full |= !ids.add_group(gid);
-    }
-    for (a, found) in adds.iter().zip(add_gids) {
-        let a = a.to_bytes();
-        let gid = numeric(a)
-            .or(found)
-            .ok_or_else(|| root.error(Some(("--group-add", "group", a, exists)), GROUP, Errno::NOENT))?;
-        full |= !ids.add_group(gid);
+        full |= !ids.add_group(ids.gid);
     }
     if full {
         return Err(Error::usage(b"--user, --group-add: more than 64 supplementary groups"));
@@ -302,14 +310,23 @@ bad:x:notanumber:bob
             Tree(d)
         }
 
-        fn resolve(&self, spec: Option<&str>, adds: &[&str]) -> core::result::Result<(Ids, String), String> {
+        /// (uid, gid, the groups sorted as the kernel keeps them), HOME.
+        fn resolve(
+            &self,
+            spec: Option<&str>,
+            adds: &[&str],
+        ) -> core::result::Result<((u32, u32, Vec<u32>), String), String> {
             let root = CString::new(self.0.to_str().unwrap()).unwrap();
             let spec = spec.map(|s| CString::new(s).unwrap());
             let adds: Vec<CString> = adds.iter().map(|a| CString::new(*a).unwrap()).collect();
             let refs: Vec<&CStr> = adds.iter().map(|a| a.as_c_str()).collect();
             let mut home = vec![0u8; HOME_ROOM];
             match resolve(Root(Some(&root)), spec.as_deref(), &refs, &mut home) {
-                Ok((ids, n)) => Ok((ids, String::from_utf8_lossy(&home[..n.saturating_sub(1)]).into_owned())),
+                Ok((ids, n)) => {
+                    let mut g = ids.groups().to_vec();
+                    g.sort();
+                    Ok(((ids.uid, ids.gid, g), String::from_utf8_lossy(&home[..n.saturating_sub(1)]).into_owned()))
+                }
                 Err(e) => {
                     assert_eq!(e.status, 125);
                     Err(String::from_utf8_lossy(e.line().as_bytes()).replace(self.0.to_str().unwrap(), "DIR"))
@@ -324,11 +341,10 @@ bad:x:notanumber:bob
         }
     }
 
-    fn ids(uid: u32, gid: u32, groups: &[u32]) -> Ids {
-        let mut i = Ids { uid, gid, ..Ids::ROOT };
-        i.groups[..groups.len()].copy_from_slice(groups);
-        i.ngroups = groups.len();
-        i
+    fn ids(uid: u32, gid: u32, groups: &[u32]) -> (u32, u32, Vec<u32>) {
+        let mut g = groups.to_vec();
+        g.sort();
+        (uid, gid, g)
     }
 
     #[test]
@@ -354,7 +370,7 @@ bad:x:notanumber:bob
         assert_eq!(i, ids(1000, 1000, &[1000, 10, 44, 29, 5000]));
         // Without -u: root, with only the --group-adds.
         assert_eq!(t.resolve(None, &["video", "7"]).unwrap(), (ids(0, 0, &[44, 7]), String::new()));
-        assert_eq!(t.resolve(None, &[]).unwrap(), (Ids::ROOT, String::new()));
+        assert_eq!(t.resolve(None, &[]).unwrap(), (ids(0, 0, &[]), String::new()));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! What a container should not read or change, as docker masks it by default (runc's
-//! ten masked paths plus moby's `/proc/interrupts`, `/sys/devices/virtual/powercap` and
-//! each CPU's `thermal_throttle`): kernel memory, keyrings, timers, interrupt counts,
-//! scheduler internals, firmware tables and power meters are masked; the sysctls, SysRq
-//! and a few kernel-wide /proc directories are made read-only. Applied with --rootfs over
+//! ten masked paths plus moby's `/proc/interrupts` and `/sys/devices/virtual/powercap`;
+//! not moby's per-CPU `thermal_throttle` directories, which would need a walk over the
+//! CPUs for throttle counters, on no machine tinyctr has met): kernel memory, keyrings,
+//! timers, interrupt counts, scheduler internals, firmware tables and power meters are
+//! masked; the sysctls, SysRq and a few kernel-wide /proc directories are made read-only. Applied with --rootfs over
 //! its fresh /proc and /sys, and without one over the fresh /proc and the host's /sys —
 //! always in the container's own mount namespace (made private first), so the host's
 //! mount table never changes. `--privileged` skips all of it.
@@ -46,33 +47,17 @@ pub static MASKED: [&CStr; 12] = [
 /// directory or the reverse (ENOTDIR), and the other kind is tried.
 const DIRS: u16 = 1 << 0 | 1 << 1 | 1 << 8 | 1 << 9 | 1 << 11;
 
-/// The per-CPU masks, reported as one step (`step::MASK` + `MASKED.len()`).
-pub const THERMAL: &CStr = c"/sys/devices/system/cpu/cpu*/thermal_throttle";
-
 /// Docker's default read-only paths.
 pub static READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
 
 /// Masks, then makes read-only, in the current mount namespace (with /proc mounted).
 pub fn apply() -> Result<(), Failure> {
     let null = open_null().map_err(|e| (step::NULL, e))?;
-    let mut fd_path: Buf<32> = Buf::new();
+    let mut fd_path: Buf<24> = Buf::new();
     fd_path.push(b"/proc/self/fd/").push_u64(rustix::fd::AsRawFd::as_raw_fd(&null) as u64);
     let mut m = Masker { null: fd_path.as_cstr(), dir: None };
     for (i, path) in MASKED.iter().enumerate() {
-        m.mask(path, DIRS & (1 << i) != 0, Some(*path)).map_err(|e| (step::MASK + i as u8, e))?;
-    }
-    // moby masks thermal_throttle of every possible CPU where it exists. CPUs either all
-    // have it or none do (it comes with the CPU model's thermal interrupt), so the first
-    // CPU without one ends the walk: one failed lookup where none has it, as here.
-    let mut path: Buf<64> = Buf::new();
-    for cpu in 0..8192 {
-        path.clear();
-        path.push(b"/sys/devices/system/cpu/cpu").push_u64(cpu).push(b"/thermal_throttle");
-        match m.mask(path.as_cstr(), true, None) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err((step::MASK + MASKED.len() as u8, e)),
-        }
+        m.mask(path, DIRS & (1 << i) != 0).map_err(|e| (step::MASK + i as u8, e))?;
     }
     drop(null);
     for (i, path) in READ_ONLY.iter().enumerate() {
@@ -104,27 +89,22 @@ struct Masker<'a> {
 }
 
 impl Masker<'_> {
-    /// Masks `path` (guessed a directory if `dir`); false when it does not exist. `name`
-    /// is `path` when it outlives the walk (a later directory can then bind from it).
-    fn mask(&mut self, path: &CStr, dir: bool, name: Option<&'static CStr>) -> Result<bool, Errno> {
-        let r = match self.mount_as(path, dir, name) {
-            Err(Errno::NOTDIR) => self.mount_as(path, !dir, name),
+    /// Masks `path` (guessed a directory if `dir`); a missing path is skipped.
+    fn mask(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
+        match self.mount_as(path, dir) {
+            Err(Errno::NOTDIR) => self.mount_as(path, !dir),
             r => r,
-        };
-        match r {
-            Ok(()) => Ok(true),
-            Err(Errno::NOENT) => Ok(false),
-            Err(e) => Err(e),
         }
+        .or_else(|e| if e == Errno::NOENT { Ok(()) } else { Err(e) })
     }
 
-    fn mount_as(&mut self, path: &CStr, dir: bool, name: Option<&'static CStr>) -> Result<(), Errno> {
+    fn mount_as(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
         match (dir, self.dir) {
             (false, _) => mount(self.null, path, c"none", MS_BIND, None),
             (true, Some(first)) => mount(first, path, c"none", MS_BIND, None),
             (true, None) => {
                 mount(c"tmpfs", path, c"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)?;
-                self.dir = name;
+                self.dir = Some(path);
                 Ok(())
             }
         }

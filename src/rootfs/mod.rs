@@ -49,7 +49,7 @@ pub(crate) mod step {
     pub const NODE: u8 = 112;
     /// + index in `dev::LINKS`.
     pub const LINK: u8 = 128;
-    /// + index in `mask::MASKED`; + its length: the per-CPU `mask::THERMAL` paths.
+    /// + index in `mask::MASKED`.
     pub const MASK: u8 = 144;
     /// + index in `mask::READ_ONLY` (the last range: steps end before 176).
     pub const READ_ONLY: u8 = 160;
@@ -133,7 +133,6 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
         0 | 1 => mounts::MOUNTS.get(i).map(|m| m.target),
         2 => dev::NODES.get(i).map(|n| n.path),
         3 => dev::LINKS.get(i).map(|l| l.1),
-        4 if i == mask::MASKED.len() => Some(mask::THERMAL),
         4 => mask::MASKED.get(i).copied(),
         5 => mask::READ_ONLY.get(i).copied(),
         _ => None,
@@ -183,7 +182,7 @@ mod tests {
         }
         reportable.extend((0..dev::NODES.len() as u8).map(|i| step::NODE + i));
         reportable.extend((0..dev::LINKS.len() as u8).map(|i| step::LINK + i));
-        reportable.extend((0..=mask::MASKED.len() as u8).map(|i| step::MASK + i));
+        reportable.extend((0..mask::MASKED.len() as u8).map(|i| step::MASK + i));
         reportable.extend((0..mask::READ_ONLY.len() as u8).map(|i| step::READ_ONLY + i));
         for s in 0..=255u8 {
             let d = describe(s);
@@ -200,7 +199,7 @@ mod tests {
     #[test]
     fn tables_fit_their_step_ranges() {
         for n in
-            [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len() + 1, mask::READ_ONLY.len()]
+            [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len(), mask::READ_ONLY.len()]
         {
             assert!(n <= 16);
         }
