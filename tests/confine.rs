@@ -604,3 +604,41 @@ fn check_reports_confinement() {
     assert!(out.contains(&format!("\ncaps:       bounding set {}", host_bounding())), "{out}");
     assert!(out.contains("\nconfine:    yes (capabilities dropped and set, no_new_privs set)\n"), "{out}");
 }
+
+/// A uid or gid switch makes the kernel forget PR_SET_PDEATHSIG: the child arms it again,
+/// so a SIGKILLed tinyctr still takes a non-root container with it.
+#[test]
+fn sigkill_of_tinyctr_kills_a_non_root_container_too() {
+    if !can_run() {
+        return;
+    }
+    for user in ["1000", "0:1000"] {
+        let marker = format!("sleep 1000.{}{}", std::process::id(), user.len());
+        let mut child = Command::new(BIN)
+            .args(["run", "-u", user, "/bin/sh", "-c", &format!("echo ready; exec {marker}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        let pgrep = || Command::new("pgrep").args(["-f", &marker]).stdout(Stdio::null()).status().unwrap().success();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !pgrep() {
+            assert!(std::time::Instant::now() < deadline, "-u {user}: the container did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while pgrep() {
+            if std::time::Instant::now() > deadline {
+                let _ = Command::new("pkill").args(["-KILL", "-f", &marker]).status();
+                panic!("-u {user}: the container outlived tinyctr");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

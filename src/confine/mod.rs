@@ -106,9 +106,7 @@ impl<'a> Asked<'a> {
             Some(i @ 0..=4) => self.no_new_privs = i < 3,
             Some(_) => self.unconfined = true,
             None if v.starts_with(b"no-new-privileges") => return Err("is not no-new-privileges[=true|false]"),
-            None if v.starts_with(b"seccomp") => {
-                return Err("is not supported: only seccomp=unconfined is, for now")
-            }
+            None if v.starts_with(b"seccomp") => return Err("is not supported: only seccomp=unconfined is, for now"),
             None => return Err("is not supported (known: no-new-privileges, seccomp=unconfined)"),
         }
         Ok(())
@@ -313,9 +311,7 @@ pub fn describe(s: u8, errno: Errno, c: &Confine) -> Option<Error> {
     };
     let e = Error::sys(op, n.as_bytes(), errno);
     Some(match (s, errno) {
-        (step::SECCOMP, Errno::INVAL | Errno::NOSYS) => {
-            e.hint(NO_SECCOMP)
-        }
+        (step::SECCOMP, Errno::INVAL | Errno::NOSYS) => e.hint(NO_SECCOMP),
         _ => e,
     })
 }

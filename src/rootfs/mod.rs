@@ -198,9 +198,7 @@ mod tests {
 
     #[test]
     fn tables_fit_their_step_ranges() {
-        for n in
-            [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len(), mask::READ_ONLY.len()]
-        {
+        for n in [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len(), mask::READ_ONLY.len()] {
             assert!(n <= 16);
         }
     }
