@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn names_for_messages() {
-        let mut b = crate::buf::Buf::<128>::new();
+        let mut b = crate::buf::Buf::<640>::new();
         push_names(&mut b, 1 << 24 | 1 << 63 | 1);
         assert_eq!(b.as_bytes(), b"CAP_CHOWN, CAP_SYS_RESOURCE, capability 63");
     }
