@@ -293,6 +293,9 @@ video:x:44:carol,bob
 bad:x:notanumber:bob
 ";
 
+    /// uid, gid, the groups sorted.
+    type Got = (u32, u32, Vec<u32>);
+
     /// A rootfs directory with etc/passwd and etc/group, removed on drop.
     struct Tree(std::path::PathBuf);
 
@@ -311,11 +314,7 @@ bad:x:notanumber:bob
         }
 
         /// (uid, gid, the groups sorted as the kernel keeps them), HOME.
-        fn resolve(
-            &self,
-            spec: Option<&str>,
-            adds: &[&str],
-        ) -> core::result::Result<((u32, u32, Vec<u32>), String), String> {
+        fn resolve(&self, spec: Option<&str>, adds: &[&str]) -> core::result::Result<(Got, String), String> {
             let root = CString::new(self.0.to_str().unwrap()).unwrap();
             let spec = spec.map(|s| CString::new(s).unwrap());
             let adds: Vec<CString> = adds.iter().map(|a| CString::new(*a).unwrap()).collect();
@@ -341,7 +340,7 @@ bad:x:notanumber:bob
         }
     }
 
-    fn ids(uid: u32, gid: u32, groups: &[u32]) -> (u32, u32, Vec<u32>) {
+    fn ids(uid: u32, gid: u32, groups: &[u32]) -> Got {
         let mut g = groups.to_vec();
         g.sort();
         (uid, gid, g)
