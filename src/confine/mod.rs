@@ -141,26 +141,22 @@ pub fn plan<'a>(
     adds: &mut dyn FnMut(&mut [&'a CStr]) -> usize,
     home: &mut [u8],
 ) -> Result<(Confine, usize)> {
-    let caps = if asked.privileged {
-        caps::held(true)
-    } else if asked.caps.is_empty() {
-        // The default set, as far as tinyctr holds it (say, inside a container that
-        // dropped some): the child's drops and capset then cannot fail.
-        caps::DEFAULT & caps::held(false)
-    } else {
-        let all = caps::held(true);
-        let want = asked.caps.apply(all);
-        // A capability asked for by name that tinyctr cannot give is an error, not a
-        // silent omission (this host's bounding set lacks CAP_SYS_RESOURCE, for one).
-        let missing = asked.caps.add & want & !all;
-        if missing != 0 {
-            let mut e = Error::usage(b"--cap-add: ");
-            caps::push_names(&mut e.msg, missing);
-            e.msg.push(b": tinyctr itself does not hold it (see tinyctr check)");
-            return Err(e);
-        }
-        want & all
-    };
+    // What tinyctr can give: its permitted set, and (read one capability at a time) its
+    // bounding set when the options name capabilities. The default set meets the
+    // bounding set in the child's drops anyway; cutting it to what tinyctr holds (say,
+    // inside a container that dropped some) keeps the child's capset from failing.
+    let all = caps::held(asked.privileged || !asked.caps.is_empty());
+    let want = if asked.privileged { all } else { asked.caps.apply(all) };
+    // A capability asked for by name that tinyctr cannot give is an error, not a silent
+    // omission (this host's bounding set lacks CAP_SYS_RESOURCE, for one).
+    let missing = if asked.privileged { 0 } else { asked.caps.add & !all };
+    if missing != 0 {
+        let mut e = Error::usage(b"--cap-add: ");
+        caps::push_names(&mut e.msg, missing);
+        e.msg.push(b": tinyctr itself does not hold it (see tinyctr check)");
+        return Err(e);
+    }
+    let caps = want & all;
     let mut conf = Confine {
         caps,
         no_new_privs: asked.no_new_privs,
@@ -217,12 +213,7 @@ pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8
         rustix::thread::set_keep_capabilities(true).map_err(at(step::KEEPCAPS))?;
     }
     // Always, even when empty: tinyctr's own supplementary groups must not leak in.
-    let groups = ids.groups();
-    let mut gids = [rustix::process::Gid::ROOT; user::MAX_GROUPS];
-    for (g, &n) in gids.iter_mut().zip(groups) {
-        *g = rustix::process::Gid::from_raw(n);
-    }
-    rustix::thread::set_thread_groups(&gids[..groups.len()]).map_err(at(step::GROUPS))?;
+    rustix::thread::set_thread_groups(ids.groups()).map_err(at(step::GROUPS))?;
     let gid = rustix::process::Gid::from_raw(ids.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(at(step::GID))?;
     let uid = rustix::process::Uid::from_raw(ids.uid);

@@ -20,6 +20,7 @@
 use core::ffi::CStr;
 
 use rustix::io::Errno;
+use rustix::process::Gid;
 
 use crate::buf::Buf;
 use crate::error::{push_shown, Error, Result};
@@ -38,19 +39,21 @@ pub const HOME_ROOM: usize = LINE + 6;
 pub struct Ids {
     pub uid: u32,
     pub gid: u32,
-    pub groups: [u32; MAX_GROUPS],
+    /// As setgroups(2) takes them, so the child passes them as they are.
+    pub groups: [Gid; MAX_GROUPS],
     pub ngroups: usize,
 }
 
 impl Ids {
-    pub const ROOT: Ids = Ids { uid: 0, gid: 0, groups: [0; MAX_GROUPS], ngroups: 0 };
+    pub const ROOT: Ids = Ids { uid: 0, gid: 0, groups: [Gid::ROOT; MAX_GROUPS], ngroups: 0 };
 
-    pub fn groups(&self) -> &[u32] {
+    pub fn groups(&self) -> &[Gid] {
         &self.groups[..self.ngroups]
     }
 
     /// Appends `gid` unless it is there already; false when the list is full.
     fn add_group(&mut self, gid: u32) -> bool {
+        let gid = Gid::from_raw_unchecked(gid);
         if self.groups().contains(&gid) {
             return true;
         }
@@ -120,20 +123,18 @@ impl Root<'_> {
     fn each_line(&self, file: &CStr, f: &mut dyn FnMut(&[&[u8]; 7])) -> Result<bool> {
         use rustix::fs::{Mode, OFlags, ResolveFlags};
         let flags = OFlags::RDONLY | OFlags::CLOEXEC;
-        let opened = match self.0 {
-            None => rustix::fs::open(file, flags, Mode::empty()),
-            Some(root) => rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-                .and_then(|dir| {
-                    let rel = CStr::from_bytes_with_nul(&file.to_bytes_with_nul()[1..]).unwrap_or(file);
-                    // RESOLVE_IN_ROOT: `..` and absolute symlinks stay inside DIR, as they
-                    // will for the container. Before 5.6 (no openat2; old seccomp profiles
-                    // refuse it too) a plain openat.
-                    match rustix::fs::openat2(&dir, rel, flags, Mode::empty(), ResolveFlags::IN_ROOT) {
-                        Err(Errno::NOSYS | Errno::PERM) => rustix::fs::openat(&dir, rel, flags, Mode::empty()),
-                        r => r,
-                    }
-                }),
-        };
+        let root = self.0.unwrap_or(c"/");
+        let opened = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .and_then(|dir| {
+                let rel = CStr::from_bytes_with_nul(&file.to_bytes_with_nul()[1..]).unwrap_or(file);
+                // RESOLVE_IN_ROOT: `..` and absolute symlinks stay inside DIR, as they will
+                // for the container. Before 5.6 (no openat2; old seccomp profiles refuse it
+                // too) a plain openat.
+                match rustix::fs::openat2(&dir, rel, flags, Mode::empty(), ResolveFlags::IN_ROOT) {
+                    Err(Errno::NOSYS | Errno::PERM) => rustix::fs::openat(&dir, rel, flags, Mode::empty()),
+                    r => r,
+                }
+            });
         let fd = match opened {
             Ok(fd) => fd,
             Err(Errno::NOENT | Errno::NOTDIR) => return Ok(false),
@@ -322,7 +323,7 @@ bad:x:notanumber:bob
             let mut home = vec![0u8; HOME_ROOM];
             match resolve(Root(Some(&root)), spec.as_deref(), &refs, &mut home) {
                 Ok((ids, n)) => {
-                    let mut g = ids.groups().to_vec();
+                    let mut g: Vec<u32> = ids.groups().iter().map(|g| g.as_raw()).collect();
                     g.sort();
                     Ok(((ids.uid, ids.gid, g), String::from_utf8_lossy(&home[..n.saturating_sub(1)]).into_owned()))
                 }
