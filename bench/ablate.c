@@ -26,8 +26,12 @@
  *                directories, each read-only path bound onto itself and remounted ro)
  *   maskhide     only the masked paths of `masks`;  maskro: only its read-only paths
  *   seccomp      child, last: load a seccomp filter of $ABLATE_SECCOMP_INSNS (default 400)
- *                instructions that walks its whole length for every syscall and then
- *                allows it (the worst case a filter that size can cost), with no_new_privs
+ *                instructions, with no_new_privs; every syscall walks $ABLATE_SECCOMP_PATH
+ *                of them (default 12: the arch check and a binary search over ~400
+ *                numbers; 0 = all of them) and is allowed. The path is what costs, not
+ *                the length: the kernel runs the filter for every syscall number when it
+ *                loads it (its per-number cache), then on each call. Measured here: 400
+ *                instructions with a path of 10, +0.09 ms a run; all 400 walked, +1.2 ms
  * Everything else is floor.c, unchanged.
  */
 #define _GNU_SOURCE
@@ -153,6 +157,7 @@ struct bpf_prog { unsigned short len; struct bpf_insn *filter; };
 #define BPF_LD_W_ABS 0x20   /* BPF_LD | BPF_W | BPF_ABS */
 #define BPF_JEQ_K 0x15      /* BPF_JMP | BPF_JEQ | BPF_K */
 #define BPF_RET_K 0x06      /* BPF_RET | BPF_K */
+#define BPF_JA 0x05         /* BPF_JMP | BPF_JA */
 #define RET_ALLOW 0x7fff0000U
 #define SET_MODE_FILTER 1
 #ifndef PR_CAP_AMBIENT
@@ -178,18 +183,23 @@ static void confine_caps(void)
 
 static void load_seccomp(void)
 {
-	const char *e = getenv("ABLATE_SECCOMP_INSNS");
+	const char *e = getenv("ABLATE_SECCOMP_INSNS"), *pe = getenv("ABLATE_SECCOMP_PATH");
 	int n = e ? atoi(e) : 400;
-	if (n < 2)
-		n = 2;
+	if (n < 3)
+		n = 3;
 	static struct bpf_insn f[4096];
 	if (n > 4096)
 		n = 4096;
-	/* Load the number (seccomp_data.nr, offset 0), then compare it with a number no
-	 * syscall has, n - 2 times: every syscall walks the whole program, then is allowed. */
+	int path = pe ? atoi(pe) : 12;
+	if (path < 2 || path > n)
+		path = n;
+	/* Load the number (seccomp_data.nr, offset 0), compare it with a number no syscall
+	 * has until `path` instructions are walked, jump over the rest, allow. */
 	f[0] = (struct bpf_insn){ BPF_LD_W_ABS, 0, 0, 0 };
 	for (int k = 1; k < n - 1; k++)
 		f[k] = (struct bpf_insn){ BPF_JEQ_K, 0, 0, 0x7fffffff };
+	if (path < n)
+		f[path - 2] = (struct bpf_insn){ BPF_JA, 0, 0, (uint32_t)(n - path) };
 	f[n - 1] = (struct bpf_insn){ BPF_RET_K, 0, 0, RET_ALLOW };
 	struct bpf_prog prog = { (unsigned short)n, f };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SET_MODE_FILTER, 0, &prog) < 0)
