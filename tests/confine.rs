@@ -612,15 +612,24 @@ fn sigkill_of_tinyctr_kills_a_non_root_container_too() {
     if !can_run() {
         return;
     }
-    for user in ["1000", "0:1000"] {
-        let marker = format!("sleep 1000.{}{}", std::process::id(), user.len());
-        let mut child = Command::new(BIN)
-            .args(["run", "-u", user, "/bin/sh", "-c", &format!("echo ready; exec {marker}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+    // The last: no -u, but tinyctr itself runs with another egid, which the switch to
+    // gid 0 changes (setpriv execs tinyctr in its own place).
+    for (i, user) in ["1000", "0:1000", ""].iter().enumerate() {
+        let marker = format!("sleep 1000.{}{i}", std::process::id());
+        let script = format!("echo ready; exec {marker}");
+        let mut cmd = match *user {
+            "" => {
+                let mut c = Command::new("setpriv");
+                c.args(["--egid", "100", "--keep-groups", BIN, "run", "/bin/sh", "-c", &script]);
+                c
+            }
+            u => {
+                let mut c = Command::new(BIN);
+                c.args(["run", "-u", u, "/bin/sh", "-c", &script]);
+                c
+            }
+        };
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
         assert_eq!(line, "ready\n");

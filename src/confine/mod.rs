@@ -171,9 +171,11 @@ pub fn plan<'a>(
         let mut values: [&'a CStr; user::MAX_GROUPS] = [c""; user::MAX_GROUPS];
         let n = adds(&mut values);
         (conf.ids, home_len) = user::resolve(user::Root(root), asked.user, &values[..n], home)?;
-        conf.rearm =
-            conf.ids.uid != rustix::process::geteuid().as_raw() || conf.ids.gid != rustix::process::getegid().as_raw();
     }
+    // Also without -u: tinyctr may run with another egid (`sudo -g`), which the switch to
+    // gid 0 changes.
+    conf.rearm =
+        conf.ids.uid != rustix::process::geteuid().as_raw() || conf.ids.gid != rustix::process::getegid().as_raw();
     if conf.seccomp && !seccomp::available() {
         return Err(Error::usage(NO_SECCOMP));
     }
