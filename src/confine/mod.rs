@@ -66,6 +66,7 @@ impl Key {
 
 impl<'a> Asked<'a> {
     /// Parses one option; `opt` is the option as typed, for the message (status 125).
+    /// Out of line, as `plan` and `describe`: 400 bytes smaller that way.
     #[inline(never)]
     pub fn set(&mut self, key: Key, opt: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
@@ -132,7 +133,7 @@ pub struct Confine {
 
 /// Parent side, before clone: the description for `asked`. Reads the container's
 /// passwd and group files only for `-u` and named `--group-add`s, the bounding set only
-/// for `--privileged` and `--cap-add`. With a user, writes `HOME=...` into `home` (at
+/// when the options name capabilities. With a user, writes `HOME=...` into `home` (at
 /// least [`user::HOME_ROOM`] bytes) and returns its length too.
 #[inline(never)]
 pub fn plan<'a>(
