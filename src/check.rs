@@ -34,6 +34,8 @@ pub fn run() -> u8 {
 
     b.push(b"kernel:     ").push(rustix::system::uname().release().to_bytes());
     line(&mut b);
+    crate::sealed::describe(&mut b);
+    line(&mut b);
     b.push(b"clone3:     ");
     let clone3 = try_clone(0, true);
     match clone3 {

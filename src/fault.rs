@@ -30,6 +30,7 @@ pub enum Point {
     ChildLoopback,
     ChildWorkdir,
     ChildExec,
+    ChildFds,
     ChildMask,
     ChildConfine,
 }
@@ -51,6 +52,7 @@ pub const NAMES: &[(&str, Point)] = &[
     ("child-loopback", Point::ChildLoopback),
     ("child-workdir", Point::ChildWorkdir),
     ("child-exec", Point::ChildExec),
+    ("child-fds", Point::ChildFds),
     ("child-mask", Point::ChildMask),
     ("child-confine", Point::ChildConfine),
 ];

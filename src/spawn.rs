@@ -217,8 +217,8 @@ fn launch(
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
     // While the child execs: dead runs' leftovers next to our cgroups.
-    if let Some((_, cg)) = cgroup.as_ref() {
-        cg.sweep();
+    if let Some((p, cg)) = cgroup.as_ref() {
+        cg.sweep(p, &cfg.limits);
     }
 
     // No waiting for execve here: a successful one closes the error pipe, a failed step
@@ -323,6 +323,13 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
             Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno)
         }
         Step::InitFork => Error::sys("start the command under --init", b"", errno),
+        Step::Fds => Error::sys("close inherited descriptors", b"", errno),
+        Step::WorkdirOutside => {
+            let mut e = Error::usage(b"working directory \"");
+            crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));
+            e.msg.push(b"\" is outside the container's root (refused: a container escape)");
+            e
+        }
         Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
         Step::Command => Error::sys("receive the command from the parent", b"", errno),
         Step::Exec => exec_error(cfg, cmd, errno),

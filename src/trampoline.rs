@@ -24,7 +24,7 @@
 
 use core::ffi::{c_char, CStr};
 
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 
 use crate::confine::seccomp::SockFilter;
@@ -50,14 +50,30 @@ pub enum Step {
     Exec = 9,
     SignalMask = 10,
     Command = 11,
+    Fds = 12,
+    WorkdirOutside = 13,
 }
 
 impl Step {
     pub fn from_u8(n: u8) -> Option<Step> {
         use Step::*;
-        [Unshare, CgroupNs, MakePrivate, MountProc, Hostname, Loopback, Workdir, InitFork, Exec, SignalMask, Command]
-            .into_iter()
-            .find(|s| *s as u8 == n)
+        [
+            Unshare,
+            CgroupNs,
+            MakePrivate,
+            MountProc,
+            Hostname,
+            Loopback,
+            Workdir,
+            InitFork,
+            Exec,
+            SignalMask,
+            Command,
+            Fds,
+            WorkdirOutside,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == n)
     }
 }
 
@@ -122,7 +138,7 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     // Without this, our own copy of the command pipe's write end would keep it open, and a
     // parent that died would never show up as EOF.
     drop(parent_ends);
-    let ready = match setup(plan, &cmd_rx) {
+    let ready = match setup(plan, &cmd_rx, err_tx.as_raw_fd()) {
         Ok(r) => r,
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
@@ -167,9 +183,15 @@ struct Ready<'a> {
     filter: &'a [SockFilter],
 }
 
-fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
+fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
+    // Until execve this process runs tinyctr's host binary: not dumpable, so no process of
+    // the container can open its /proc/PID/exe (or ptrace it) without CAP_SYS_PTRACE.
+    // That covers --init's PID 1, which runs the binary for the container's lifetime.
+    // execve makes COMMAND dumpable again as usual.
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(at(Step::Unshare))?;
     if parent_gone(cmd_rx) {
         crate::sys::exit(EXIT_SETUP as i32);
     }
@@ -202,6 +224,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
     // Placed in our cgroups once the command arrives; only then the cgroup namespace, so
     // that it is rooted at the container's own cgroup.
     let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
+    // Nothing of tinyctr's or its caller's may reach the working directory or the
+    // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
+    let keep = [err_tx, cmd_rx.as_raw_fd()];
+    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
     check(Point::ChildCgroupNs)
         .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
         .map_err(at(Step::CgroupNs))?;
@@ -212,6 +238,11 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
     };
     if let Some(dir) = workdir {
         check(Point::ChildWorkdir).and_then(|()| rustix::process::chdir(dir)).map_err(at(Step::Workdir))?;
+        // A path through a magic link (`/proc/self/fd/N`, `/proc/1/cwd`) can name a
+        // directory outside the root.
+        if !crate::fds::workdir_inside_root() {
+            return Err((Step::WorkdirOutside as u8, Errno::XDEV));
+        }
     }
     let mut argv = PtrArray::new(plan.argv_slots);
     let mut rest: &'a [u8] = plan.cmd_bytes;

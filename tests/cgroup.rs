@@ -523,6 +523,58 @@ fn sigkill_of_tinyctr_leaves_a_cgroup_the_next_run_removes() {
     assert_gone(&other);
 }
 
+/// Issue 11's sequence: killed runs used hierarchies (pids) the next run (`-m` alone)
+/// makes no cgroup in; it removes their leftovers there too. Then the same for runs
+/// that used pids alone, which share no hierarchy with the next run at all.
+#[test]
+fn killed_runs_leave_nothing_in_hierarchies_the_next_run_does_not_use() {
+    if !privileged() || !v1_has("pids") || !v1_has("memory") {
+        return;
+    }
+    let _g = heavy();
+    // Unnamed, as a user runs them: their cgroups are `tinyctr-<pid>`. Each killed run
+    // sweeps the one before it, so what stays is the last one's.
+    let mut dead = Vec::new();
+    let guard = Dead(&mut dead);
+    let pids_root = Path::new(ROOT).join("pids");
+    for (runs, limits) in [(20, &["-m", "32m", "--pids-limit", "32"][..]), (1, &["--pids-limit", "32"][..])] {
+        for _ in 0..runs {
+            let mut args = vec!["run"];
+            args.extend_from_slice(limits);
+            args.extend_from_slice(&["sleep", "30"]);
+            let mut victim = tinyctr(&args).spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            victim.kill().unwrap(); // SIGKILL
+            victim.wait().unwrap();
+            guard.0.push(format!("tinyctr-{}", victim.id()));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let left = || -> Vec<PathBuf> { guard.0.iter().flat_map(|n| find_named(Path::new(ROOT), n, 0)).collect() };
+        let before = left();
+        assert!(
+            before.iter().any(|d| d.starts_with(&pids_root)),
+            "the last killed run left its pids cgroup: {before:?}"
+        );
+        let o = run(&["run", "-m", "16m", "true"]);
+        assert_eq!(code(&o), 0, "{}", describe(&o));
+        let after = left();
+        assert!(after.is_empty(), "after {limits:?} runs, left behind by a run with -m alone: {after:?}");
+    }
+}
+
+/// Removes the named cgroups when a test ends, pass or fail.
+struct Dead<'a>(&'a mut Vec<String>);
+
+impl Drop for Dead<'_> {
+    fn drop(&mut self) {
+        for n in self.0.iter() {
+            for d in find_named(Path::new(ROOT), n, 0) {
+                remove_cgroup(&d);
+            }
+        }
+    }
+}
+
 #[test]
 fn a_stale_cgroup_is_removed_once_empty_and_nothing_in_it_is_killed() {
     if !privileged() || !v1_has("pids") {

@@ -43,6 +43,8 @@ pub struct Target<'a> {
 /// One container cgroup directory.
 struct Dir {
     version: Version,
+    /// Index of its hierarchy in the layout.
+    hier: usize,
     /// `<parent>/tinyctr-<name>`.
     path: Buf<PATH>,
     /// Open and locked while it exists; `None` before mkdir and after removal.
@@ -58,7 +60,15 @@ struct Dir {
 
 impl Dir {
     fn new() -> Dir {
-        Dir { version: Version::V1, path: Buf::new(), fd: None, parent: None, created_parents: 0, parents_from: 0 }
+        Dir {
+            version: Version::V1,
+            hier: 0,
+            path: Buf::new(),
+            fd: None,
+            parent: None,
+            created_parents: 0,
+            parents_from: 0,
+        }
     }
 }
 
@@ -246,18 +256,43 @@ impl Cgroup {
     /// Removes stale cgroups that dead runs left next to ours (see [`fs::sweep`]), under
     /// each parent's lock. Called once the container is on its way: it is nobody's
     /// business on the path to the container's start.
-    pub fn sweep(&self) {
-        for d in &self.dirs[..self.n] {
-            if let Some(p) = d.parent.as_ref() {
-                // cgroupfs counts a directory's subdirectories in its link count (2 +
-                // N): 3 means ours is the only one, and there is nothing to list.
-                if rustix::fs::fstat(p).is_ok_and(|st| st.st_nlink == 3) {
-                    continue;
-                }
-                if fs::lock(p.as_fd(), true).is_ok() {
-                    fs::sweep(p.as_fd(), self.fake);
-                    let _ = fs::unlock(p.as_fd());
-                }
+    ///
+    /// A dead run's cgroups are in the hierarchies *its* limits used, which need not be
+    /// ours (`--pids-limit` then, `-m` now): every hierarchy of the layout is looked at,
+    /// where this run would put its cgroup. cgroupfs counts a directory's subdirectories
+    /// in its link count (2 + N), so one stat per hierarchy tells whether there is
+    /// anything to list: 3 where ours is there, 2 where it is not.
+    pub fn sweep(&self, plan: &Plan<'_>, limits: &Limits<'_>) {
+        let layout = plan.layout;
+        for (i, h) in layout.hiers[..layout.n].iter().enumerate() {
+            if !h.mounted() {
+                continue;
+            }
+            let opened = self.dirs[..self.n].iter().find(|d| d.hier == i).and_then(|d| d.parent.as_ref());
+            let opened = opened.map(|p| p.as_fd());
+            let own = 2 + opened.is_some() as u64;
+            let mut path = parent_dir(h, limits.cgroup_parent);
+            let busy = match opened {
+                Some(p) => rustix::fs::fstat(p).map(|st| st.st_nlink),
+                None => rustix::fs::stat(path.as_cstr()).map(|st| st.st_nlink),
+            };
+            if !busy.is_ok_and(|n| n > own) {
+                continue;
+            }
+            let fresh;
+            let p = match opened {
+                Some(p) => p,
+                None => match fs::open_dir(CWD, path.as_cstr()) {
+                    Ok(fd) => {
+                        fresh = fd;
+                        fresh.as_fd()
+                    }
+                    Err(_) => continue,
+                },
+            };
+            if fs::lock(p, true).is_ok() {
+                fs::sweep(p, self.fake);
+                let _ = fs::unlock(p);
             }
         }
     }
@@ -278,18 +313,7 @@ impl Cgroup {
         optional: bool,
     ) -> Result<()> {
         let h = &layout.hiers[i];
-        let mut parent: Buf<PATH> = Buf::new();
-        match limits.cgroup_parent {
-            None => {
-                parent.push(h.own.as_bytes());
-            }
-            Some(p) => {
-                parent.push(h.mount());
-                for c in p.to_bytes().split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-                    parent.push(b"/").push(c);
-                }
-            }
-        };
+        let mut parent = parent_dir(h, limits.cgroup_parent);
         if optional {
             // The parent may not exist yet (--cgroup-parent): a read-only mount shows at
             // its mount point already.
@@ -305,6 +329,7 @@ impl Cgroup {
         self.n += 1;
         let dir = &mut self.dirs[d];
         dir.version = h.version;
+        dir.hier = i;
         dir.path.push(parent.as_bytes()).push(b"/").push(name.as_bytes());
         if dir.path.overflowed() {
             return Err(Error::sys("create cgroup", parent.as_bytes(), Errno::NAMETOOLONG));
@@ -521,6 +546,24 @@ impl Drop for Cgroup {
 
 /// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
 #[inline(never)]
+/// Where a run puts its cgroup in hierarchy `h`: below tinyctr's own cgroup, or below
+/// `--cgroup-parent` (relative to the mount point).
+fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
+    let mut parent: Buf<PATH> = Buf::new();
+    match cgroup_parent {
+        None => {
+            parent.push(h.own.as_bytes());
+        }
+        Some(p) => {
+            parent.push(h.mount());
+            for c in p.to_bytes().split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+                parent.push(b"/").push(c);
+            }
+        }
+    };
+    parent
+}
+
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
     let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;

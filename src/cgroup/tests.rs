@@ -20,6 +20,12 @@ fn create_in(layout: &Layout, limits: &Limits<'_>, pid: u32) -> Result<Cgroup> {
     Ok(cg)
 }
 
+/// A run's create, then its sweep.
+fn sweep_after(layout: &Layout, limits: &Limits<'_>, pid: u32) {
+    let cg = create_in(layout, limits, pid).must();
+    cg.sweep(&Plan::new(layout, limits).must(), limits);
+}
+
 impl Drop for Tree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -369,10 +375,13 @@ fn names_are_locked_and_stale_ones_swept() {
     t.dir("/sys/fs/cgroup/pids/tinyctr-31337", &[("pids.max", "7"), ("cgroup.procs", "")]);
     t.dir("/sys/fs/cgroup/pids/tinyctr-31337/nested", &[("cgroup.procs", "")]);
     t.dir("/sys/fs/cgroup/pids/not-ours", &[("cgroup.procs", "")]);
+    // ... also in a hierarchy this run does not use (a dead run with --cpuset-cpus).
+    t.dir("/sys/fs/cgroup/cpuset/tinyctr-31338", &[("cpuset.cpus", "1"), ("cgroup.procs", "")]);
     let cg = create_in(&l, &web, 3).must();
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-31337")), "not swept on the way to the start");
-    cg.sweep();
+    cg.sweep(&Plan::new(&l, &web).must(), &web);
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-31337")), "stale cgroup swept");
+    assert!(!exists(&t.path("/sys/fs/cgroup/cpuset/tinyctr-31338")), "stale cgroup swept where this run has none");
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-web")), "our own cgroup is not stale");
     assert!(exists(&t.path("/sys/fs/cgroup/pids/not-ours")), "others' cgroups untouched");
     drop(cg);
@@ -472,10 +481,10 @@ fn sweep_spares_a_stale_looking_parent_with_a_live_container_below() {
     let live = CString::new(t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live").to_str().unwrap()).unwrap();
     let held = fs::open_dir(CWD, &live).unwrap();
     fs::lock(held.as_fd(), false).unwrap();
-    create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must().sweep();
+    sweep_after(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12);
     assert!(exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par/tinyctr-live")), "a live container is never swept");
     // Once its lock is gone, the next sweep removes both.
     drop(held);
-    create_in(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12).must().sweep();
+    sweep_after(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12);
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par")));
 }

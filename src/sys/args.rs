@@ -14,7 +14,8 @@ pub struct CArgs<'a> {
 
 impl<'a> CArgs<'a> {
     /// # Safety
-    /// `ptr` must point to `len` valid pointers to NUL-terminated strings that live for `'a`.
+    /// `ptr` must point to `len` valid pointers to NUL-terminated strings that live for `'a`,
+    /// followed by a NULL pointer (as `main`'s argv is: argv[argc] is NULL).
     pub unsafe fn from_raw(ptr: *const *const c_char, len: usize) -> CArgs<'a> {
         if ptr.is_null() || len == 0 {
             return CArgs { ptrs: &[] };
@@ -37,6 +38,16 @@ impl<'a> CArgs<'a> {
         }
         // SAFETY: as for `from_raw`, with the length just counted.
         unsafe { Self::from_raw(ptr, n) }
+    }
+
+    /// The array as execve wants it, NULL-terminated: every constructor but `from_test`
+    /// guarantees the NULL after the last pointer (a `tail` ends where its array does).
+    pub fn as_null_terminated(&self) -> *const *const c_char {
+        static NONE: [usize; 1] = [0];
+        match self.ptrs.is_empty() {
+            true => NONE.as_ptr().cast(),
+            false => self.ptrs.as_ptr(),
+        }
     }
 
     pub const fn empty() -> CArgs<'static> {

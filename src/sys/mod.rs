@@ -210,3 +210,51 @@ pub fn std_fd(n: i32) -> rustix::fd::BorrowedFd<'static> {
     // SAFETY: see above: the descriptor outlives every use, and we never close it.
     unsafe { rustix::fd::BorrowedFd::borrow_raw(n) }
 }
+
+/// `close_range(first, last, 0)` (Linux 5.9): closes every descriptor from `first` to
+/// `last`, both included; ENOSYS on older kernels.
+/// <https://man7.org/linux/man-pages/man2/close_range.2.html>
+pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
+    // SAFETY: close_range takes integers only. Closing descriptors that Rust objects
+    // (OwnedFd) of this process still own is memory-safe; the callers close only what
+    // they will never use again (the child, right before it changes directory and execs).
+    check(unsafe { sc::syscall3(sc::nr::CLOSE_RANGE, first as usize, last as usize, 0) }).map(|_| ())
+}
+
+/// `getcwd(buf)` as the kernel answers it: the length written, the NUL included. A
+/// working directory outside the process's root comes back prefixed `(unreachable)`
+/// (glibc turns that into ENOENT; the raw call does not).
+pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which lives for the call.
+    check(unsafe { sc::syscall2(sc::nr::GETCWD, buf.as_mut_ptr() as usize, buf.len()) })
+}
+
+/// `close(fd)` of a descriptor no Rust object owns any more (or never did: one tinyctr's
+/// caller left open).
+pub fn close_raw(fd: RawFd) {
+    // SAFETY: close takes an integer. The caller guarantees that nothing in this process
+    // will use `fd` again (see `close_range`).
+    unsafe {
+        sc::syscall1(sc::nr::CLOSE, fd as usize);
+    }
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: executes the file `fd` refers to (a
+/// memfd); returns only on failure. `argv` and `envp` are passed on as they are.
+/// <https://man7.org/linux/man-pages/man2/execveat.2.html>
+pub fn execveat_empty(fd: rustix::fd::BorrowedFd<'_>, argv: args::CArgs<'_>, envp: args::CArgs<'_>) -> Errno {
+    use rustix::fd::AsRawFd;
+    // SAFETY: `CArgs::as_null_terminated` gives NULL-terminated arrays of valid C strings
+    // that live for the call; the path is a valid empty C string.
+    let ret = unsafe {
+        sc::syscall5(
+            sc::nr::EXECVEAT,
+            fd.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            argv.as_null_terminated() as usize,
+            envp.as_null_terminated() as usize,
+            linux_raw_sys::general::AT_EMPTY_PATH as usize,
+        )
+    };
+    check(ret).err().unwrap_or(Errno::INVAL)
+}

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+
+pub mod rootfs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output};
 use std::time::{Duration, Instant};

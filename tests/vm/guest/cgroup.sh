@@ -157,6 +157,28 @@ check_match "*tinyctr-sk*" "$(leftovers)" "a SIGKILLed run leaves its cgroup"
 check_status 0 "the next run succeeds" "$T" run -m 32m --pids-limit 5 /bin/true
 check_eq "" "$(leftovers)" "and removed the dead run's cgroup"
 
+# --- killed runs leave cgroups in hierarchies the next run does not use ---
+# 20 runs with -m and --pids-limit SIGKILLed, then 3 with --pids-limit alone, then one
+# run with -m alone: it removes them all, the pids ones included (on v1 a hierarchy of
+# its own, which the last run never makes a cgroup in).
+i=0
+while [ $i -lt 23 ]; do
+	if [ $i -lt 20 ]; then
+		"$T" run -m 32m --pids-limit 32 /bin/sleep 30 &
+	else
+		"$T" run --pids-limit 32 /bin/sleep 30 &
+	fi
+	tpid=$!
+	sleep 0.3
+	kill -KILL $tpid
+	wait $tpid 2>/dev/null
+	i=$((i + 1))
+done
+sleep 0.3
+check_match "*tinyctr-*" "$(leftovers)" "23 SIGKILLed runs leave their cgroups"
+check_status 0 "a run with -m alone succeeds" "$T" run -m 16m /bin/true
+check_eq "" "$(leftovers)" "and removed every dead run's cgroup, in every hierarchy"
+
 # --- 50 parallel runs ---
 i=0
 pids=
