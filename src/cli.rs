@@ -9,6 +9,7 @@
 use core::ffi::CStr;
 
 use crate::buf::Buf;
+use crate::confine::{self, Asked};
 use crate::error::{push_shown, Error, Result};
 use crate::limits::{LimitKey, Limits};
 use crate::rootfs::overlay::Layer;
@@ -45,6 +46,8 @@ pub struct RunConfig<'a> {
     pub mounts: Mounts<'a>,
     /// `--overlay` / `--overlay-dir`: a writable layer over the rootfs.
     pub layer: Option<Layer<'a>>,
+    /// Capabilities, user, rlimits, seccomp and masks as the options asked.
+    pub confine: Asked<'a>,
     /// How many `-e` options were given; their values are walked again by [`env_options`].
     pub env_count: usize,
     /// The option part of argv (between `run` and COMMAND), kept for [`env_options`].
@@ -68,12 +71,16 @@ enum Opt {
     Mount(Syntax),
     Overlay,
     OverlayDir,
+    Confine(confine::Key),
     Help,
 }
 
 impl Opt {
     fn takes_value(self) -> bool {
-        !matches!(self, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Overlay | Opt::Help)
+        match self {
+            Opt::Confine(k) => k.takes_value(),
+            o => !matches!(o, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Overlay | Opt::Help),
+        }
     }
 }
 
@@ -102,6 +109,13 @@ const LONG: &[(&str, Opt)] = &[
     ("pids-limit", Opt::Limit(LimitKey::PidsLimit)),
     ("name", Opt::Limit(LimitKey::Name)),
     ("cgroup-parent", Opt::Limit(LimitKey::CgroupParent)),
+    ("cap-add", Opt::Confine(confine::Key::CapAdd)),
+    ("cap-drop", Opt::Confine(confine::Key::CapDrop)),
+    ("privileged", Opt::Confine(confine::Key::Privileged)),
+    ("security-opt", Opt::Confine(confine::Key::SecurityOpt)),
+    ("user", Opt::Confine(confine::Key::User)),
+    ("group-add", Opt::Confine(confine::Key::GroupAdd)),
+    ("ulimit", Opt::Confine(confine::Key::Ulimit)),
     ("help", Opt::Help),
 ];
 
@@ -119,6 +133,7 @@ const SHORT: &[(u8, Opt)] = &[
     (b'v', Opt::Mount(Syntax::Volume)),
     (b'i', Opt::Interactive),
     (b't', Opt::Interactive),
+    (b'u', Opt::Confine(confine::Key::User)),
 ];
 
 /// One option occurrence: what it is, how the user spelled it, and its value.
@@ -306,6 +321,7 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         limits: Limits::default(),
         mounts: Mounts::EMPTY,
         layer: None,
+        confine: Asked::default(),
         env_count: 0,
         options: args,
         command: CArgs::empty(),
@@ -364,6 +380,7 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
                 // The limits module quotes the option as typed in its own messages.
                 cfg.limits.set(key, spelled, value)?;
             }
+            Opt::Confine(key) => cfg.confine.set(key, spelled, value)?,
         }
     }
     cfg.limits.validate()?;
@@ -390,10 +407,27 @@ pub fn env_key(entry: &[u8]) -> &[u8] {
 
 /// Calls `f` with the value of each `-e`/`--env` option, in order. Only valid on the
 /// options of a `RunConfig` that parsed successfully.
-pub fn env_options<'a>(options: CArgs<'a>, mut f: impl FnMut(&'a CStr)) {
+pub fn env_options<'a>(options: CArgs<'a>, f: impl FnMut(&'a CStr)) {
+    values_of(options, Opt::Env, f)
+}
+
+/// Fills `out` with the `--group-add` values, in order; returns how many (the parser
+/// allows no more than `out` holds, `confine::user::MAX_GROUPS`).
+pub fn group_adds<'a: 'o, 'o>(options: CArgs<'a>, out: &mut [&'o CStr]) -> usize {
+    let mut n = 0;
+    values_of(options, Opt::Confine(confine::Key::GroupAdd), |v| {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = v;
+            n += 1;
+        }
+    });
+    n
+}
+
+fn values_of<'a>(options: CArgs<'a>, which: Opt, mut f: impl FnMut(&'a CStr)) {
     let mut opts = Options::new(options);
     while let Some(Ok(occ)) = opts.next() {
-        if occ.opt == Opt::Env {
+        if occ.opt == which {
             if let Some(v) = occ.value {
                 f(v);
             }
@@ -463,6 +497,18 @@ Limits (cgroups; none asked, none touched):
       --name NAME          name of the container's cgroup (default: unique)
       --cgroup-parent PATH create the cgroup below PATH instead of tinyctr's own
   The book's spellings -cpushare and -cpuset work too.
+
+Confinement (by default docker's: 14 capabilities, its seccomp profile, masked
+and read-only /proc and /sys paths, no_new_privs off):
+  -u, --user USER[:GROUP]  run as NAME or UID, with GROUP or GID, looked up in the
+                           container's /etc/passwd and /etc/group; sets HOME
+      --group-add GROUP    another supplementary group (repeatable)
+      --cap-add CAP        add a capability (repeatable): NET_ADMIN, cap_sys_time, ALL
+      --cap-drop CAP       drop a capability (repeatable; ALL drops them all)
+      --privileged         every capability tinyctr holds, no seccomp, no masks
+      --security-opt OPT   no-new-privileges[=true|false], or seccomp=unconfined
+      --ulimit NAME=SOFT[:HARD]  a resource limit (repeatable): nofile, nproc,
+                           core, stack, memlock, ... as docker names them; -1: none
 ";
 
 #[cfg(test)]
@@ -595,6 +641,51 @@ mod tests {
             assert!(c.limits.wants_cgroup());
         });
         assert!(err_text(&["-m", "64x", "sh"]).contains("'64x'"));
+    }
+
+    #[test]
+    fn confinement_options_reach_asked() {
+        let args = [
+            "--cap-add",
+            "net_admin",
+            "--cap-drop=CAP_CHOWN",
+            "--privileged",
+            "--security-opt",
+            "no-new-privileges",
+            "--security-opt=seccomp=unconfined",
+            "-u",
+            "bob:staff",
+            "--group-add",
+            "audio",
+            "--group-add=10",
+            "--ulimit",
+            "nofile=10:20",
+            "sh",
+        ];
+        run_ok(&args, |c| {
+            let a = &c.confine;
+            assert_eq!((a.caps.add, a.caps.drop), (1 << 12, 1));
+            assert!(a.privileged && a.no_new_privs && a.unconfined);
+            assert_eq!(a.user, Some(c"bob:staff"));
+            assert_eq!(a.group_adds, 2);
+            let mut adds = [c""; 4];
+            assert_eq!(group_adds(c.options, &mut adds), 2);
+            assert_eq!(adds[..2], [c"audio", c"10"]);
+            assert_eq!((a.rlimits.soft[7], a.rlimits.hard[7]), (10, 20));
+            assert_eq!(words(c.command), ["sh"]);
+        });
+        run_ok(&["-u1000", "--user=0", "id"], |c| assert_eq!(c.confine.user, Some(c"0")));
+        run_ok(&["sh"], |c| {
+            let a = &c.confine;
+            assert!(a.caps.is_empty() && !a.privileged && !a.no_new_privs && !a.unconfined && a.user.is_none());
+            assert_eq!((a.group_adds, a.rlimits.set), (0, 0));
+        });
+        assert_eq!(err_text(&["--privileged=1", "sh"]), "tinyctr: --privileged: takes no value\n");
+        assert_eq!(err_text(&["--cap-add"]), "tinyctr: --cap-add: needs a value\n");
+        assert!(err_text(&["--cap-drop", "nope", "sh"]).starts_with("tinyctr: --cap-drop: 'nope' is not a capability"));
+        assert!(err_text(&["-u", "", "sh"]).contains("-u: '' is not NAME|UID[:GROUP|GID]"));
+        assert!(err_text(&["--ulimit", "x=1", "sh"]).contains("--ulimit: 'x=1' has an unknown limit name"));
+        assert!(err_text(&["--security-opt", "label=disable", "sh"]).contains("'label=disable' is not supported"));
     }
 
     #[test]

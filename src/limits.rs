@@ -147,8 +147,9 @@ impl<'a> Limits<'a> {
     }
 }
 
-/// `opt: 'value' why`.
-fn bad_value(opt: &[u8], value: &[u8], why: &str) -> Error {
+/// `opt: 'value' why`: the one shape of every bad option value (here and in confine).
+#[inline(never)]
+pub fn bad_value(opt: &[u8], value: &[u8], why: &str) -> Error {
     let mut e = Error::usage(opt);
     e.msg.push(b": '");
     crate::error::push_shown(&mut e.msg, value);

@@ -17,13 +17,18 @@
 //! 4. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
 //! 5. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
-//! 6. Restore the signal mask, then exec COMMAND — or fork it below the --init loop.
+//! 6. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
+//!    filter — after everything above, which needs root and every capability.
+//! 7. Restore the signal mask, then exec COMMAND — or fork it below the --init loop (the
+//!    init is confined too: it is the container's PID 1).
 
 use core::ffi::{c_char, CStr};
 
 use rustix::fd::{AsRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 
+use crate::confine::seccomp::SockFilter;
+use crate::confine::Confine;
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
 use crate::fault::{check, Point};
 use crate::fdio::read_full;
@@ -108,6 +113,9 @@ pub struct ChildPlan<'a> {
     pub init: bool,
     /// Volumes, tmpfs mounts and the writable layer.
     pub mounts: crate::rootfs::volume::MountPlan<'a>,
+    pub confine: &'a Confine,
+    /// The seccomp program (empty: none).
+    pub filter: &'a [SockFilter],
     /// Namespaces to unshare first (non-zero only when clone3 was not available).
     pub unshare: u32,
     /// The container's environment, complete.
@@ -136,6 +144,14 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
         Ok(r) => r,
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
+    if let Err((step, e)) = crate::confine::apply(ready.confine, ready.filter) {
+        fail(&err_tx, step, e);
+    }
+    // The id switch made the kernel forget PDEATHSIG, and apply armed it again: a parent
+    // that died in between shows up as a hangup, as at the start.
+    if ready.confine.rearm && parent_gone(&cmd_rx) {
+        crate::sys::exit(EXIT_SETUP as i32);
+    }
     drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
@@ -165,6 +181,8 @@ struct Ready<'a> {
     env: PtrArray<'a>,
     path: &'a [u8],
     init: bool,
+    confine: &'a Confine,
+    filter: &'a [SockFilter],
 }
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
@@ -191,11 +209,15 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     match plan.rootfs {
         Some(root) => {
             check(Point::ChildRootfs).map_err(|e| (crate::rootfs::step::BIND, e))?;
-            crate::rootfs::enter(root, plan.read_only, &plan.mounts, sources)?
+            crate::rootfs::enter(root, plan.read_only, &plan.mounts, sources, plan.confine.masks)?
         }
         None => {
             check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?;
-            crate::rootfs::volume::mount_all(&plan.mounts, sources, false)?
+            crate::rootfs::volume::mount_all(&plan.mounts, sources, false)?;
+            if plan.confine.masks {
+                check(Point::ChildMask).map_err(|e| (crate::rootfs::step::NULL, e))?;
+                crate::rootfs::mask_paths()?;
+            }
         }
     }
     check(Point::ChildHostname)
@@ -236,7 +258,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         rest = &rest[s.to_bytes_with_nul().len()..];
         argv.push(s);
     }
-    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init, confine: plan.confine, filter: plan.filter })
 }
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a

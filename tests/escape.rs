@@ -164,7 +164,8 @@ fn the_racer_rewrites_an_executable_that_nothing_runs_any_more() {
     }
     let img = hostile_image("cve5736-control");
     let script = "cp /bin/busybox /tmp/busybox && (/tmp/busybox sleep 0.05 &) && /race 2000; /tmp/busybox";
-    let o = run_with(common::BIN_PATH, &["run", "-r", img.path(), "/bin/sh", "-c", script]);
+    // --privileged, as for the racers below: the same attacker.
+    let o = run_with(common::BIN_PATH, &["run", "--privileged", "-r", img.path(), "/bin/sh", "-c", script]);
     let out = stdout(&o);
     let line = out.lines().find(|l| l.starts_with("RACER: ")).unwrap_or_else(|| panic!("{out}\n{}", stderr(&o)));
     assert!(!line.contains("wrote=0 "), "the control did not rewrite: {line}");
@@ -198,9 +199,11 @@ fn a_racer_never_rewrites_the_binary_through_init() {
     let v = Victim::new("init");
     // --init's PID 1 runs tinyctr's binary for the container's whole life, next to the
     // racer (its grandchild): the one place where a process of the container and a
-    // process running the host binary share a PID namespace for long.
+    // process running the host binary share a PID namespace for long. --privileged: the
+    // racer as strong as a container's root can be (a default container lacks
+    // CAP_SYS_PTRACE, so it cannot even open the non-dumpable PID 1's /proc/1/exe).
     for _ in 0..3 {
-        let o = run_with(v.bin(), &["run", "--init", "-r", img.path(), "/bin/sh", "-c", "/race 1500"]);
+        let o = run_with(v.bin(), &["run", "--privileged", "--init", "-r", img.path(), "/bin/sh", "-c", "/race 1500"]);
         let line = racer_line(&o);
         eprintln!("--init: {line}");
         v.assert_intact("run --init with a racer");
@@ -317,7 +320,8 @@ fn a_sealed_copy_cannot_be_rewritten() {
     let o = Command::new(common::BIN_PATH).arg("check").output().unwrap();
     assert!(stdout(&o).contains("binary:     a writable file"), "{}", stdout(&o));
     let child = Command::new(common::BIN_PATH)
-        .args(["run", "--init", "-r", img.path(), "/bin/sh", "-c", "ls -l /proc/1/exe; /race 1500"])
+        // --privileged: see a_racer_never_rewrites_the_binary_through_init.
+        .args(["run", "--privileged", "--init", "-r", img.path(), "/bin/sh", "-c", "ls -l /proc/1/exe; /race 1500"])
         .env("TINYCTR_DEBUG_SEALED", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

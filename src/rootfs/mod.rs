@@ -5,10 +5,12 @@
 //! - [`enter`] (child, in the new mount namespace, after `/` was made `MS_REC|MS_PRIVATE`):
 //!   switch the root to DIR ([`switch`]), then build what a container expects inside it:
 //!   proc, a read-only sysfs, a minimal /dev ([`mounts`], [`dev`]), the masked and read-only
-//!   paths runc masks by default ([`mask`]), and with `--read-only` a read-only root.
-//!   With `--overlay` the root is a writable layer over DIR ([`overlay`]); the volumes and
-//!   tmpfs mounts ([`volume`], targets found by [`resolve`]) go in after /dev, before the
-//!   masks and the read-only remount.
+//!   paths docker masks by default ([`mask`]; not with --privileged), and with
+//!   `--read-only` a read-only root. With `--overlay` the root is a writable layer over
+//!   DIR ([`overlay`]); the volumes and tmpfs mounts ([`volume`], targets found by
+//!   [`resolve`]) go in after /dev, before the masks and the read-only remount.
+//! - [`mask_paths`] (child, without --rootfs): the same masks over the fresh /proc and the
+//!   host's /sys, in the container's own mount namespace.
 //! - [`describe`] (parent): turns the step number a failed `enter` reported into the
 //!   operation and object of the one-line error (`volume::describe` has the volumes' and
 //!   the layer's, steps 176 and up).
@@ -43,6 +45,8 @@ pub(crate) mod step {
     pub const CHROOT: u8 = 69;
     pub const CHDIR_ROOT: u8 = 70;
     pub const READ_ONLY_ROOT: u8 = 71;
+    /// Opening and checking the null device the masks bind.
+    pub const NULL: u8 = 72;
     /// + index in `mounts::MOUNTS`: creating the mount point.
     pub const MKDIR: u8 = 80;
     /// + index in `mounts::MOUNTS`: the mount itself.
@@ -90,13 +94,20 @@ pub fn enter(
     read_only: bool,
     plan: &volume::MountPlan<'_>,
     sources: volume::Sources,
+    masks: bool,
 ) -> Result<(), Failure> {
     // Device nodes and mount points get exactly the modes asked for (a 0666 /dev/null even
     // under umask 022); the command inherits the caller's umask again below.
     let umask = rustix::process::umask(rustix::fs::Mode::empty());
-    let done = populate(root, read_only, plan, sources);
+    let done = populate(root, read_only, plan, sources, masks);
     rustix::process::umask(umask);
     done
+}
+
+/// Child side, without --rootfs: the masked and read-only paths over the fresh /proc
+/// (already mounted) and the host's /sys, in the container's private mount namespace.
+pub fn mask_paths() -> Result<(), Failure> {
+    mask::apply()
 }
 
 fn populate(
@@ -104,6 +115,7 @@ fn populate(
     read_only: bool,
     plan: &volume::MountPlan<'_>,
     sources: volume::Sources,
+    masks: bool,
 ) -> Result<(), Failure> {
     let root = match plan.layer {
         // The overlay is attached over DIR and is the working directory.
@@ -117,7 +129,9 @@ fn populate(
     if old_root {
         switch::detach_old()?;
     }
-    mask::apply()?;
+    if masks {
+        mask::apply()?;
+    }
     if read_only {
         // Last, so the mount points above could still be created in DIR. Only the root
         // mount turns read-only: /proc, /dev and /dev/shm are mounts of their own.
@@ -144,8 +158,8 @@ static RANGES: [&str; 6] = [
     "mount in the rootfs on",
     "create the device",
     "create the symlink",
-    "mask in the rootfs",
-    "make read-only in the rootfs",
+    "mask",
+    "make read-only",
 ];
 
 /// The object of entry `i` of table-driven range `range`.
@@ -163,6 +177,9 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
 /// Parent side: the operation and object of a failed step, for the one-line error. An
 /// empty object means "the rootfs path itself" (the caller puts DIR there).
 pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
+    if step == step::NULL {
+        return ("open the null device (char 1:3) to mask paths with", b"/dev/null");
+    }
     if let Some(op) = FIXED.get(step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
@@ -191,6 +208,7 @@ mod tests {
             step::CHROOT,
             step::CHDIR_ROOT,
             step::READ_ONLY_ROOT,
+            step::NULL,
         ];
         let mut reportable: Vec<u8> = fixed.to_vec();
         for i in 0..mounts::MOUNTS.len() as u8 {

@@ -732,6 +732,7 @@ mod tests {
             limits: Default::default(),
             mounts,
             layer,
+            confine: Default::default(),
             env_count: 0,
             options: CArgs::empty(),
             command: CArgs::empty(),

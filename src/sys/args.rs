@@ -4,6 +4,8 @@
 use core::ffi::{c_char, CStr};
 use core::marker::PhantomData;
 
+use crate::confine::seccomp::SockFilter;
+
 /// A borrowed, NULL-terminated array of C strings (argv or envp), indexable in place.
 #[derive(Clone, Copy)]
 pub struct CArgs<'a> {
@@ -222,6 +224,21 @@ pub fn split_u32s(bytes: &mut [u8], n: usize) -> Option<(&mut [u32], &mut [u8])>
     // every bit pattern is a valid u32.
     let words = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<u32>(), n) };
     Some((words, rest))
+}
+
+/// Splits off room for `n` seccomp instructions from the front of `bytes`, left as they
+/// are (a fresh mapping is zeroed by the kernel, and pages never written cost nothing:
+/// the compiler writes only what the program needs).
+pub fn split_filters(bytes: &mut [u8], n: usize) -> Option<(&mut [SockFilter], &mut [u8])> {
+    let size = n.checked_mul(core::mem::size_of::<SockFilter>())?;
+    if size > bytes.len() || !(bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<SockFilter>()) {
+        return None;
+    }
+    let (head, rest) = bytes.split_at_mut(size);
+    // SAFETY: `head` is exclusively borrowed, aligned for SockFilter (checked above) and
+    // `n` instructions long; SockFilter is repr(C) integers, so every bit pattern is valid.
+    let filters = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<SockFilter>(), n) };
+    Some((filters, rest))
 }
 
 #[cfg(test)]
