@@ -13,6 +13,7 @@ pub mod buf;
 pub mod cgroup;
 pub mod check;
 pub mod cli;
+pub mod confine;
 pub mod env;
 pub mod error;
 pub mod exec;

@@ -1,12 +1,13 @@
 //! The only module that says `unsafe`: the few system calls rustix does not wrap (clone3,
-//! a fork-style clone, execve, exit_group, signal masks, signalfd, an interface ioctl,
-//! an anonymous mapping) and the view of the C argv/envp arrays.
+//! a fork-style clone, execve, exit_group, signal masks, signalfd, seccomp, an interface
+//! ioctl, an anonymous mapping) and the view of the C argv/envp arrays.
 //!
 //! Every wrapper here is callable from the trampoline (between clone and execve): none
 //! allocates, takes a lock or touches thread-local state; they are raw syscalls.
 #![allow(unsafe_code)]
 
 pub mod args;
+pub mod seccomp;
 pub mod signal;
 
 use core::ffi::c_char;
