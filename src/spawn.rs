@@ -60,6 +60,10 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let mut envs = PtrArray::new(env_mem);
     let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr());
 
+    // SECCOMP-WIRING (seccomp branch): docker's default filter for docker's 14 default
+    // capabilities; the confine branch computes the real bounding set and the opt-outs.
+    let mut filter = [crate::confine::seccomp::SockFilter::default(); crate::confine::seccomp::DEFAULT_MAX];
+    let filter_len = crate::confine::seccomp::compile_default(0xa804_25fb, &mut filter)?;
     let plan = ChildPlan {
         hostname: cfg.hostname,
         workdir: cfg.workdir,
@@ -72,6 +76,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         path,
         argv_slots,
         cmd_bytes: &mut cmd_bytes[..cmd_len],
+        seccomp: &filter[..filter_len],
     };
     match cfg.limits.wants_cgroup() {
         true => run_limited(cfg, plan, host_env),
@@ -295,6 +300,11 @@ fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
         Step::InitFork => Error::sys("start the command under --init", b"", errno),
         Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
         Step::Command => Error::sys("receive the command from the parent", b"", errno),
+        Step::Seccomp => match errno {
+            Errno::INVAL => Error::sys("load the seccomp filter", b"", errno)
+                .hint(b"the kernel lacks CONFIG_SECCOMP_FILTER: --security-opt seccomp=unconfined runs without it"),
+            _ => Error::sys("load the seccomp filter", b"", errno),
+        },
         Step::Exec => exec_error(cfg, cmd, errno),
     };
     e.with_status(status)

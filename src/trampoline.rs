@@ -45,14 +45,28 @@ pub enum Step {
     Exec = 9,
     SignalMask = 10,
     Command = 11,
+    Seccomp = 12,
 }
 
 impl Step {
     pub fn from_u8(n: u8) -> Option<Step> {
         use Step::*;
-        [Unshare, CgroupNs, MakePrivate, MountProc, Hostname, Loopback, Workdir, InitFork, Exec, SignalMask, Command]
-            .into_iter()
-            .find(|s| *s as u8 == n)
+        [
+            Unshare,
+            CgroupNs,
+            MakePrivate,
+            MountProc,
+            Hostname,
+            Loopback,
+            Workdir,
+            InitFork,
+            Exec,
+            SignalMask,
+            Command,
+            Seccomp,
+        ]
+        .into_iter()
+        .find(|s| *s as u8 == n)
     }
 }
 
@@ -99,6 +113,8 @@ pub struct ChildPlan<'a> {
     /// Room for the command's argv pointers (argc + 1) and its bytes, filled from the pipe.
     pub argv_slots: &'a mut [*const c_char],
     pub cmd_bytes: &'a mut [u8],
+    /// The seccomp program to load last (empty: none). SECCOMP-WIRING (seccomp branch).
+    pub seccomp: &'a [crate::confine::seccomp::SockFilter],
 }
 
 /// The pipe ends the child keeps, and the parent's ends it must close.
@@ -120,6 +136,11 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     };
     drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
+    // SECCOMP-WIRING (seccomp branch; the confine branch owns the real order): the filter
+    // goes on last, before --init forks (its calls are all allowed) and before exec.
+    if let Err(e) = if ready.seccomp.is_empty() { Ok(()) } else { crate::confine::seccomp::install(ready.seccomp) } {
+        fail(&err_tx, Step::Seccomp as u8, e);
+    }
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
     }
@@ -147,6 +168,7 @@ struct Ready<'a> {
     env: PtrArray<'a>,
     path: &'a [u8],
     init: bool,
+    seccomp: &'a [crate::confine::seccomp::SockFilter],
 }
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Errno)> {
@@ -198,7 +220,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd) -> Result<Ready<'a>, (u8, Er
         rest = &rest[s.to_bytes_with_nul().len()..];
         argv.push(s);
     }
-    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init, seccomp: plan.seccomp })
 }
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a
