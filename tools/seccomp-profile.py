@@ -9,7 +9,7 @@ Inputs:
   * tests/fixtures/seccomp-default.json: moby/profiles seccomp/default.json, as is;
   * x86_64 syscall numbers from <asm/unistd_64.h> (Debian's linux-libc-dev) and, for the
     names newer than that header, linux-raw-sys's x86_64 `general::__NR_*` constants (the
-    crate tinyctr builds with, found through `cargo metadata`); where both know a name
+    crate tinyctr builds with, found through Cargo.lock); where both know a name
     they must agree;
   * capability numbers from <linux/capability.h>.
 
@@ -30,10 +30,10 @@ capabilities in one list, several conditions in one rule, `excludes.minKernel`, 
 other than ALLOW or ERRNO, rules that could disagree) stop the generator.
 """
 
+import glob
 import json
 import os
 import re
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,19 +90,19 @@ def header_numbers():
 
 
 def linux_raw_sys():
-    """The x86_64 general.rs of the linux-raw-sys tinyctr depends on, and its version."""
-    meta = json.loads(subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--offline"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
-    pkgs = {p["id"]: p for p in meta["packages"]}
-    root = meta["resolve"]["root"]
-    node = next(n for n in meta["resolve"]["nodes"] if n["id"] == root)
-    for dep in node["deps"]:
-        p = pkgs[dep["pkg"]]
-        if p["name"] == "linux-raw-sys":
-            src = os.path.join(os.path.dirname(p["manifest_path"]), "src", "x86_64", "general.rs")
-            return src, p["version"]
-    die("tinyctr does not depend on linux-raw-sys")
+    """The x86_64 general.rs of the linux-raw-sys tinyctr builds with (its version from
+    Cargo.lock, its source where cargo unpacked it), and that version."""
+    with open("Cargo.lock") as f:
+        lock = f.read()
+    versions = re.findall(r'\[\[package\]\]\nname = "linux-raw-sys"\nversion = "([^"]+)"', lock)
+    wanted = re.search(r'linux-raw-sys = \{ version = "([^"]+)"', open("Cargo.toml").read()).group(1)
+    versions = [v for v in versions if v == wanted or v.startswith(wanted + ".")]
+    if len(versions) != 1:
+        die(f"Cargo.lock has linux-raw-sys {versions} for the {wanted} tinyctr asks for")
+    home = os.environ.get("CARGO_HOME") or os.path.expanduser("~/.cargo")
+    for src in sorted(glob.glob(os.path.join(home, "registry", "src", "*", f"linux-raw-sys-{versions[0]}"))):
+        return os.path.join(src, "src", "x86_64", "general.rs"), versions[0]
+    die(f"no source of linux-raw-sys {versions[0]} under {home}/registry: run cargo fetch")
 
 
 def crate_numbers(path):
@@ -283,10 +283,9 @@ def render(always, gated, max_nr, default_errno, nums, caps, crate_version):
         w(f"    0x{v:02x}, // {comment}")
     w("];")
     w("")
-    w("/// The rules that depend on capabilities, the kernel or the arguments, in the profile's order.")
-    w("#[rustfmt::skip]")
-    w("pub const GATED: &[Gated] = &[")
     cap_names = {v: k for k, v in caps.items()}
+    nrs_all, conds_all, entries = [], [], []
+    n_count = 0
     for nrs, act, cap, not_cap, mink, conds in gated:
         nrs = sorted(nrs)
         why = []
@@ -297,21 +296,45 @@ def render(always, gated, max_nr, default_errno, nums, caps, crate_version):
         if mink:
             why.append(f"on Linux {mink[0]}.{mink[1]} or later")
         if conds:
-            why.append("for these arguments")
-        w(f"    // {' '.join(names[n] for n in nrs)}{': ' if why else ''}{', '.join(why)}")
-        head = (f"    Gated {{ nrs: &[{', '.join(str(n) for n in nrs)}], action: {act}, "
-                f"cap: {cap if cap is not None else 'NO_CAP'}, not_cap: {not_cap if not_cap is not None else 'NO_CAP'}, "
-                f"min_kernel: {f'({mink[0]} << 8) | {mink[1]}' if mink else 0}, any: &[")
-        if not conds:
-            w(head + "] },")
-            continue
-        w(head)
+            why.append("for some arguments")
+        names_of = " ".join(names[n] for n in nrs)
+        entries.append((f"{names_of}{': ' if why else ''}{', '.join(why)}",
+                        (n_count, n_count + len(nrs)), act, cap, not_cap, mink,
+                        (len(conds_all), len(conds_all) + len(conds))))
+        nrs_all.append((nrs, names_of))
+        n_count += len(nrs)
         for idx, op, value, two in conds:
             if op == "MaskedEq":
-                w(f"        Cond::masked({idx}, {value:#x}, {two:#x}),")
+                conds_all.append((f"Cond::masked({idx}, {value:#x}, {two:#x})", names_of))
             else:
-                w(f"        Cond::cmp({idx}, Op::{op}, {value if value < 256 else hex(value)}),")
-        w("    ] },")
+                conds_all.append((f"Cond::cmp({idx}, Op::{op}, {value if value < 256 else hex(value)})", names_of))
+    if n_count > 255 or len(conds_all) > 255:
+        die("the table's u8 indexes overflow")
+    w("/// The rules that depend on capabilities, the kernel or the arguments, in the profile's order;")
+    w("/// `nrs` and `any` index [`NRS`] and [`CONDS`].")
+    w("#[rustfmt::skip]")
+    w(f"pub const GATED: [Gated; {len(entries)}] = [")
+    for why, (n0, n1), act, cap, not_cap, mink, (c0, c1) in entries:
+        w(f"    // {why}")
+        w(f"    Gated {{ nrs: {n0}..{n1}, action: {act}, cap: {cap if cap is not None else 'NO_CAP'}, "
+          f"not_cap: {not_cap if not_cap is not None else 'NO_CAP'}, "
+          f"min_kernel: {f'({mink[0]} << 8) | {mink[1]}' if mink else 0}, any: {c0}..{c1} }},")
+    w("];")
+    w("")
+    w("/// The syscall numbers of [`GATED`].")
+    w("#[rustfmt::skip]")
+    w(f"pub const NRS: [u16; {sum(len(n) for n, _ in nrs_all)}] = [")
+    for nrs, names_of in nrs_all:
+        w(f"    {', '.join(str(n) for n in nrs)}, // {names_of}")
+    w("];")
+    w("")
+    w("/// The argument conditions of [`GATED`].")
+    w("#[rustfmt::skip]")
+    w(f"pub const CONDS: [Cond; {len(conds_all)}] = [")
+    prev = None
+    for text, names_of in conds_all:
+        w(f"    {text},{f' // {names_of}' if names_of != prev else ''}")
+        prev = names_of
     w("];")
     return "\n".join(out) + "\n"
 

@@ -52,7 +52,8 @@ pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 pub const X32_BIT: u32 = 0x4000_0000;
 /// `BPF_MAXINSNS`: the kernel refuses longer programs.
 pub const MAX_INSNS: usize = 4096;
-/// Segments a filter may cut the number space into (the default profile needs about 60).
+/// Segments a filter may cut the number space into: docker's profile needs at most 73; an
+/// OCI allow-list may have more holes (3 KiB of stack, only while compiling).
 const MAX_SEGS: usize = 256;
 
 /// Compiles `f` into `out`; returns the program's length. EINVAL: rules out of order,
@@ -60,43 +61,39 @@ const MAX_SEGS: usize = 256;
 /// E2BIG: the program does not fit `out` (or the kernel's 4096), or has more than 256
 /// segments.
 pub fn compile(f: &Filter<'_>, out: &mut [SockFilter]) -> Result<usize, Errno> {
-    let mut segs = [Seg { first: 0, what: What::Ret(0) }; MAX_SEGS];
+    let mut segs = [Seg { first: 0, ret: 0, from: 0, to: 0 }; MAX_SEGS];
     let n = segments(f, &mut segs)?;
-    let mut asm = Asm::new(out);
-    let search = asm.tree(f.rules, &segs[..n])?;
-    let nr = asm.stmt(LD, NR, search)?;
-    let native = asm.jump(JEQ, AUDIT_ARCH_X86_64, nr, Target::Ret(f.other_abi.ret()))?;
-    asm.stmt(LD, ARCH, native)?;
+    let mut asm = Asm { out, len: 0, rets: [(0, 0); 8], nrets: 0 };
+    let search = asm.tree(f.rules, &segs[..n]);
+    let nr = asm.stmt(LD, NR, search);
+    let native = asm.jump(JEQ, AUDIT_ARCH_X86_64, nr, Target::Ret(f.other_abi.ret()));
+    asm.stmt(LD, ARCH, native);
     asm.finish()
 }
 
-/// Numbers `first..` (up to the next segment's first) get `what`.
-#[derive(Clone, Copy)]
+/// Numbers `first..` (up to the next segment's first) get `ret`, or, when `from < to`,
+/// `rules[from..to]` tried in order and `ret` if none holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Seg {
     first: u32,
-    what: What,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum What {
-    /// This `ret` value, whatever the arguments.
-    Ret(u32),
-    /// `rules[from..to]`, tried in order; if none holds, `ret fall`.
-    Rules { from: u16, to: u16, fall: u32 },
+    ret: u32,
+    from: u16,
+    to: u16,
 }
 
 /// Cuts the number space into segments (see the module doc) and checks the rules.
 fn segments(f: &Filter<'_>, segs: &mut [Seg; MAX_SEGS]) -> Result<usize, Errno> {
     let mut n = 0;
-    let mut push = |first: u32, what: What| -> Result<(), Errno> {
-        if n > 0 && matches!(what, What::Ret(_)) && segs[n - 1].what == what {
+    let mut push = |first: u32, ret: u32, from: usize, to: usize| -> Result<(), Errno> {
+        let seg = Seg { first, ret, from: from as u16, to: to as u16 };
+        // A plain segment merges into a plain one before it with the same verdict.
+        if from == to && n > 0 && segs[n - 1].from == segs[n - 1].to && segs[n - 1].ret == ret {
             return Ok(());
         }
-        *segs.get_mut(n).ok_or(Errno::TOOBIG)? = Seg { first, what };
+        *segs.get_mut(n).ok_or(Errno::TOOBIG)? = seg;
         n += 1;
         Ok(())
     };
-    let default = What::Ret(f.default.ret());
     let rules = f.rules;
     if rules.len() > u16::MAX as usize || f.unknown_from > X32_BIT {
         return Err(Errno::INVAL);
@@ -104,44 +101,44 @@ fn segments(f: &Filter<'_>, segs: &mut [Seg; MAX_SEGS]) -> Result<usize, Errno> 
     let mut next = 0u32; // the first number no rule has covered yet
     let mut i = 0;
     while i < rules.len() {
-        let (first, last) = (rules[i].first as u32, rules[i].last as u32);
+        let r = &rules[i];
+        let (first, last) = (r.first as u32, r.last as u32);
         if first < next || last < first || last >= f.unknown_from {
             return Err(Errno::INVAL);
         }
-        // The rules of one range, and the first of them without conditions: it always
-        // holds, so it ends the list.
+        // The rules of this range, up to the first without conditions: it always holds,
+        // so it ends the list and gives the verdict when no rule before it holds.
+        let mut to = i;
+        let mut fall = f.default;
         let mut end = i;
-        while end < rules.len() && rules[end].first == rules[i].first && rules[end].last == rules[i].last {
-            if rules[end].conds.iter().any(|c| c.arg >= 6) {
+        while end < rules.len() && rules[end].first == r.first && rules[end].last == r.last {
+            let e = &rules[end];
+            if e.conds.iter().any(|c| c.arg >= 6) {
                 return Err(Errno::INVAL);
+            }
+            if to == end {
+                if e.conds.is_empty() {
+                    fall = e.action;
+                } else {
+                    to += 1;
+                }
             }
             end += 1;
         }
-        let uncond = (i..end).find(|&k| rules[k].conds.is_empty());
         if first > next {
-            push(next, default)?;
+            push(next, f.default.ret(), 0, 0)?;
         }
-        push(
-            first,
-            match uncond {
-                Some(k) if k == i => What::Ret(rules[i].action.ret()),
-                _ => What::Rules {
-                    from: i as u16,
-                    to: uncond.unwrap_or(end) as u16,
-                    fall: uncond.map_or(f.default, |k| rules[k].action).ret(),
-                },
-            },
-        )?;
+        push(first, fall.ret(), i, to)?;
         next = last + 1;
         i = end;
     }
     if next < f.unknown_from {
-        push(next, default)?;
+        push(next, f.default.ret(), 0, 0)?;
     }
     if f.unknown_from < X32_BIT {
-        push(f.unknown_from, What::Ret(f.unknown.ret()))?;
+        push(f.unknown_from, f.unknown.ret(), 0, 0)?;
     }
-    push(X32_BIT, What::Ret(f.other_abi.ret()))?;
+    push(X32_BIT, f.other_abi.ret(), 0, 0)?;
     Ok(n)
 }
 
@@ -155,198 +152,164 @@ enum Target {
 
 /// The back-to-front assembler. Instructions fill `out` from its end; an instruction's id
 /// is the number emitted before it, so the jump from id `a` to id `b` has offset `a - b - 1`
-/// wherever the program finally starts.
+/// wherever the program finally starts. Emitting never fails: past the end of `out` it
+/// only counts, and `finish` says E2BIG.
 struct Asm<'o> {
     out: &'o mut [SockFilter],
     len: usize,
-    /// The latest `ret` of each value seen recently (value, id): reused while in reach.
+    /// The last `ret`s written (value, id), reused while in reach.
     rets: [(u32, u32); 8],
     nrets: usize,
 }
 
-impl<'o> Asm<'o> {
-    fn new(out: &'o mut [SockFilter]) -> Asm<'o> {
-        Asm { out, len: 0, rets: [(0, 0); 8], nrets: 0 }
-    }
-
-    fn push(&mut self, code: u16, jt: u8, jf: u8, k: u32) -> Result<Target, Errno> {
-        if self.len >= self.out.len().min(MAX_INSNS) {
-            return Err(Errno::TOOBIG);
+impl Asm<'_> {
+    fn push(&mut self, code: u16, jt: u8, jf: u8, k: u32) -> Target {
+        let id = self.len;
+        if let Some(slot) = self.out.len().checked_sub(id + 1).and_then(|i| self.out.get_mut(i)) {
+            *slot = SockFilter { code, jt, jf, k };
         }
-        let at = self.out.len() - 1 - self.len;
-        self.out[at] = SockFilter { code, jt, jf, k };
         self.len += 1;
-        Ok(Target::At(self.len as u32 - 1))
+        Target::At(id as u32)
     }
 
     /// The offset of `t` from the instruction emitted next, if a `jt`/`jf` can reach it.
     fn reach(&self, t: Target) -> Option<u8> {
-        let here = self.len as u32;
         let id = match t {
             Target::At(id) => id,
-            Target::Ret(k) => self.rets[..self.nrets].iter().find(|r| r.0 == k)?.1,
+            // The newest `ret k` is the nearest.
+            Target::Ret(k) => self.rets[..self.nrets.min(8)].iter().filter(|r| r.0 == k).map(|r| r.1).max()?,
         };
-        u8::try_from(here - id - 1).ok()
+        u8::try_from(self.len as u32 - id - 1).ok()
     }
 
-    /// Emits what makes `t` the very next instruction: a `ret` (remembered for reuse) or a
-    /// `ja`.
-    fn stub(&mut self, t: Target) -> Result<Target, Errno> {
+    /// Emits what makes `t` the very next instruction: a `ret` or a `ja`.
+    fn stub(&mut self, t: Target) -> Target {
         match t {
             Target::Ret(k) => {
-                let id = self.push(RET, 0, 0, k)?;
-                let Target::At(at) = id else { unreachable!() };
-                match self.rets[..self.nrets].iter().position(|r| r.0 == k) {
-                    Some(i) => self.rets[i].1 = at,
-                    None if self.nrets < self.rets.len() => {
-                        self.rets[self.nrets] = (k, at);
-                        self.nrets += 1;
-                    }
-                    // Full: forget the oldest.
-                    None => {
-                        self.rets.rotate_left(1);
-                        self.rets[self.nrets - 1] = (k, at);
-                    }
+                let at = self.push(RET, 0, 0, k);
+                if let Target::At(id) = at {
+                    self.rets[self.nrets % 8] = (k, id);
                 }
-                Ok(id)
+                self.nrets += 1;
+                at
             }
-            Target::At(id) => {
-                let off = self.len as u32 - id - 1;
-                self.push(JA, 0, 0, off)
-            }
+            Target::At(id) => self.push(JA, 0, 0, self.len as u32 - id - 1),
         }
     }
 
     /// A conditional jump `code k`: to `jt` if the test holds, else to `jf`.
-    fn jump(&mut self, code: u16, k: u32, mut jt: Target, mut jf: Target) -> Result<Target, Errno> {
+    fn jump(&mut self, code: u16, k: u32, mut jt: Target, mut jf: Target) -> Target {
         loop {
             // A stub for one target moves the other one step further; at most three rounds.
             match (self.reach(jt), self.reach(jf)) {
                 (Some(t), Some(f)) => return self.push(code, t, f, k),
-                (None, _) => jt = self.stub(jt)?,
-                (_, None) => jf = self.stub(jf)?,
+                (None, _) => jt = self.stub(jt),
+                (_, None) => jf = self.stub(jf),
             }
         }
     }
 
     /// A non-jump instruction that falls through to `next`.
-    fn stmt(&mut self, code: u16, k: u32, next: Target) -> Result<Target, Errno> {
+    fn stmt(&mut self, code: u16, k: u32, next: Target) -> Target {
         if self.len == 0 || next != Target::At(self.len as u32 - 1) {
-            self.stub(next)?;
+            self.stub(next);
         }
         self.push(code, 0, 0, k)
     }
 
     /// Moves the program to the front of `out`; its length.
     fn finish(self) -> Result<usize, Errno> {
-        let start = self.out.len() - self.len;
-        self.out.copy_within(start.., 0);
-        Ok(self.len)
+        let n = self.len;
+        if n > self.out.len() || n > MAX_INSNS {
+            return Err(Errno::TOOBIG);
+        }
+        self.out.copy_within(self.out.len() - n.., 0);
+        Ok(n)
     }
 
     /// The binary search over `segs` (sorted, `segs[0].first` the lowest number in reach);
     /// A holds the syscall number.
-    fn tree(&mut self, rules: &[Rule<'_>], segs: &[Seg]) -> Result<Target, Errno> {
-        if let [seg] = segs {
-            return match seg.what {
-                What::Ret(k) => Ok(Target::Ret(k)),
-                What::Rules { from, to, fall } => self.rules(&rules[from as usize..to as usize], Target::Ret(fall)),
-            };
+    fn tree(&mut self, rules: &[Rule<'_>], segs: &[Seg]) -> Target {
+        match segs {
+            [] => Target::Ret(0),
+            [s] if s.from == s.to => Target::Ret(s.ret),
+            [s] => self.rules(&rules[s.from as usize..s.to as usize], Target::Ret(s.ret)),
+            _ => {
+                let mid = segs.len() / 2;
+                let above = self.tree(rules, &segs[mid..]);
+                let below = self.tree(rules, &segs[..mid]);
+                self.jump(JGE, segs[mid].first, above, below)
+            }
         }
-        let mid = segs.len() / 2;
-        let above = self.tree(rules, &segs[mid..])?;
-        let below = self.tree(rules, &segs[..mid])?;
-        self.jump(JGE, segs[mid].first, above, below)
     }
 
     /// `rules` in order, the first that holds deciding; `fall` when none does.
     ///
-    /// Consecutive single-condition rules that test the same argument's high word the same
-    /// way (socket's list of families) share one high-word test: a chain tests the high word
-    /// once, then each rule's low word in turn, and a failed low-word test goes straight to
-    /// the next rule's low-word test (the accumulator still holds that word).
-    fn rules(&mut self, rules: &[Rule<'_>], fall: Target) -> Result<Target, Errno> {
-        let mut next = fall;
-        let mut end = rules.len();
-        while end > 0 {
-            let last = &rules[end - 1];
-            let Some((hi, lo)) = chain_link(last) else {
-                next = self.rule(last, next)?;
-                end -= 1;
-                continue;
-            };
-            let same = |r: &Rule<'_>| chain_link(r).is_some_and(|(h, l)| h == hi && l.arg == lo.arg);
-            let mut start = end - 1;
-            while start > 0 && same(&rules[start - 1]) {
-                start -= 1;
+    /// Consecutive rules of one plain comparison on the same argument whose high words are
+    /// tested alike (socket's list of families) form a chain: its first link tests the high
+    /// word and loads the low one, and a failed low-word test goes straight to the next
+    /// link's low-word test, the accumulator still holding the word. A high word that
+    /// decides by itself decides for the whole chain, as it would rule by rule.
+    fn rules(&mut self, rules: &[Rule<'_>], fall: Target) -> Target {
+        let (mut next, mut after, mut joined) = (fall, fall, false);
+        for (i, r) in rules.iter().enumerate().rev() {
+            let key = chain_key(r);
+            let joins = key.is_some() && i > 0 && chain_key(&rules[i - 1]) == key;
+            if !joined {
+                after = next; // `r` is the last link of its chain, or in none
             }
-            next = self.chain(&rules[start..end], hi, next)?;
-            end = start;
+            next = self.rule(r, next, joins, after);
+            joined = joins;
         }
-        Ok(next)
+        next
     }
 
-    /// A chain (see [`Asm::rules`]); `after` is where a rule past the chain starts.
-    fn chain(&mut self, chain: &[Rule<'_>], hi: Option<Hi>, after: Target) -> Result<Target, Errno> {
-        let mut next = after;
-        for (j, r) in chain.iter().enumerate().rev() {
-            let lo = chain_link(r).map(|(_, lo)| lo).ok_or(Errno::INVAL)?;
-            // The accumulator already holds this word when the rule before did the same load.
-            let loaded = j > 0 && chain_link(&chain[j - 1]).is_some_and(|(_, prev)| prev.mask == lo.mask);
-            next = self.lo(lo, Target::Ret(r.action.ret()), next, !loaded)?;
-        }
-        match hi {
-            Some(h) => self.hi(h, next, Target::Ret(chain[0].action.ret()), after),
-            None => Ok(next),
-        }
-    }
-
-    /// One rule: all its conditions, in order; `fail` when one does not hold.
-    fn rule(&mut self, r: &Rule<'_>, fail: Target) -> Result<Target, Errno> {
+    /// One rule: all its conditions, in order; `fail` when one does not hold. A chain link
+    /// that `joins` the one before has no high-word test and no load; a deciding high word
+    /// that fails goes `after` the chain.
+    fn rule(&mut self, r: &Rule<'_>, fail: Target, joins: bool, after: Target) -> Target {
         let mut pass = Target::Ret(r.action.ret());
         for c in r.conds.iter().rev() {
             pass = match split(c) {
                 None => fail, // never holds
                 Some((hi, lo)) => {
-                    let lo = match lo {
-                        Some(lo) => self.lo(lo, pass, fail, true)?,
+                    let entry = match lo {
+                        Some(lo) => self.lo(lo, pass, fail, !joins),
                         None => pass,
                     };
                     match hi {
-                        Some(h) => self.hi(h, lo, pass, fail)?,
-                        None => lo,
+                        Some(h) if !joins => self.hi(h, entry, pass, after),
+                        _ => entry,
                     }
                 }
             };
         }
-        Ok(pass)
+        pass
     }
 
     /// The low-word test: `ld` (unless `load` is false) and `and`, then one jump.
-    fn lo(&mut self, lo: Lo, pass: Target, fail: Target, load: bool) -> Result<Target, Errno> {
+    fn lo(&mut self, lo: Lo, pass: Target, fail: Target, load: bool) -> Target {
         let (jt, jf) = if lo.pass_if_true { (pass, fail) } else { (fail, pass) };
-        let mut entry = self.jump(lo.jump, lo.value, jt, jf)?;
+        let mut entry = self.jump(lo.jump, lo.value, jt, jf);
         if load {
             if lo.mask != u32::MAX {
-                entry = self.stmt(AND, lo.mask, entry)?;
+                entry = self.stmt(AND, lo.mask, entry);
             }
-            entry = self.stmt(LD, arg(lo.arg, false), entry)?;
+            entry = self.stmt(LD, arg(lo.arg, false), entry);
         }
-        Ok(entry)
+        entry
     }
 
     /// The high-word test: equal goes on to `lo`; above or below decide by themselves.
-    fn hi(&mut self, h: Hi, lo: Target, pass: Target, fail: Target) -> Result<Target, Errno> {
+    fn hi(&mut self, h: Hi, lo: Target, pass: Target, fail: Target) -> Target {
         let above = if h.pass_above { pass } else { fail };
         let below = if h.pass_below { pass } else { fail };
-        let mut entry = if above == below {
-            self.jump(JEQ, h.value, lo, above)?
-        } else {
-            let eq = self.jump(JEQ, h.value, lo, below)?;
-            self.jump(JGT, h.value, above, eq)?
-        };
+        let mut entry = self.jump(JEQ, h.value, lo, below);
+        if above != below {
+            entry = self.jump(JGT, h.value, above, entry);
+        }
         if h.mask != u32::MAX {
-            entry = self.stmt(AND, h.mask, entry)?;
+            entry = self.stmt(AND, h.mask, entry);
         }
         self.stmt(LD, arg(h.arg, true), entry)
     }
@@ -409,13 +372,14 @@ fn split(c: &Cond) -> Option<(Option<Hi>, Option<Lo>)> {
     ))
 }
 
-/// A rule that can be a link of a chain: one condition, with a low-word test.
-fn chain_link(r: &Rule<'_>) -> Option<(Option<Hi>, Lo)> {
-    match r.conds {
-        [c] => match split(c)? {
-            (hi, Some(lo)) => Some((hi, lo)),
-            (_, None) => None,
-        },
+/// What rules of a chain share (see [`Asm::rules`]): one comparison, not masked, on the
+/// same argument, with the same high-word test.
+fn chain_key(r: &Rule<'_>) -> Option<u64> {
+    let [c] = r.conds else { return None };
+    match split(c)? {
+        (Some(h), Some(_)) if c.op != Op::MaskedEq => {
+            Some(((h.value as u64) << 32) | ((c.arg as u64) << 2) | ((h.pass_above as u64) << 1) | h.pass_below as u64)
+        }
         _ => None,
     }
 }

@@ -83,80 +83,107 @@ pub const ALWAYS: [u8; 59] = [
     0x07, // 464..=471, not: 467 open_tree_attr, 468 file_getattr, 469 file_setattr
 ];
 
-/// The rules that depend on capabilities, the kernel or the arguments, in the profile's order.
+/// The rules that depend on capabilities, the kernel or the arguments, in the profile's order;
+/// `nrs` and `any` index [`NRS`] and [`CONDS`].
 #[rustfmt::skip]
-pub const GATED: &[Gated] = &[
+pub const GATED: [Gated; 19] = [
     // ptrace process_vm_readv process_vm_writev: on Linux 4.8 or later
-    Gated { nrs: &[101, 310, 311], action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: (4 << 8) | 8, any: &[] },
-    // socket: for these arguments
-    Gated { nrs: &[41], action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: 0, any: &[
-        Cond::cmp(0, Op::Lt, 12),
-        Cond::cmp(0, Op::Eq, 13),
-        Cond::cmp(0, Op::Eq, 14),
-        Cond::cmp(0, Op::Eq, 15),
-        Cond::cmp(0, Op::Eq, 16),
-        Cond::cmp(0, Op::Eq, 17),
-        Cond::cmp(0, Op::Eq, 18),
-        Cond::cmp(0, Op::Eq, 21),
-        Cond::cmp(0, Op::Eq, 22),
-        Cond::cmp(0, Op::Eq, 24),
-        Cond::cmp(0, Op::Eq, 26),
-        Cond::cmp(0, Op::Eq, 27),
-        Cond::cmp(0, Op::Eq, 28),
-        Cond::cmp(0, Op::Eq, 29),
-        Cond::cmp(0, Op::Eq, 30),
-        Cond::cmp(0, Op::Eq, 31),
-        Cond::cmp(0, Op::Eq, 32),
-        Cond::cmp(0, Op::Eq, 33),
-        Cond::cmp(0, Op::Eq, 35),
-        Cond::cmp(0, Op::Eq, 36),
-        Cond::cmp(0, Op::Eq, 39),
-        Cond::cmp(0, Op::Eq, 41),
-        Cond::cmp(0, Op::Eq, 42),
-        Cond::cmp(0, Op::Eq, 43),
-        Cond::cmp(0, Op::Eq, 44),
-        Cond::cmp(0, Op::Eq, 45),
-    ] },
-    // personality: for these arguments
-    Gated { nrs: &[135], action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: 0, any: &[
-        Cond::cmp(0, Op::Eq, 0),
-        Cond::cmp(0, Op::Eq, 8),
-        Cond::cmp(0, Op::Eq, 0x20000),
-        Cond::cmp(0, Op::Eq, 0x20008),
-        Cond::cmp(0, Op::Eq, 0xffffffff),
-    ] },
+    Gated { nrs: 0..3, action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: (4 << 8) | 8, any: 0..0 },
+    // socket: for some arguments
+    Gated { nrs: 3..4, action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: 0, any: 0..26 },
+    // personality: for some arguments
+    Gated { nrs: 4..5, action: Action::Allow, cap: NO_CAP, not_cap: NO_CAP, min_kernel: 0, any: 26..31 },
     // open_by_handle_at: with CAP_DAC_READ_SEARCH
-    Gated { nrs: &[304], action: Action::Allow, cap: 2, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 5..6, action: Action::Allow, cap: 2, not_cap: NO_CAP, min_kernel: 0, any: 31..31 },
     // clone syslog mount umount2 sethostname setdomainname quotactl lookup_dcookie unshare perf_event_open fanotify_init setns bpf open_tree move_mount fsopen fsconfig fsmount fspick clone3 mount_setattr quotactl_fd lsm_get_self_attr lsm_set_self_attr lsm_list_modules: with CAP_SYS_ADMIN
-    Gated { nrs: &[56, 103, 165, 166, 170, 171, 179, 212, 272, 298, 300, 308, 321, 428, 429, 430, 431, 432, 433, 435, 442, 443, 459, 460, 461], action: Action::Allow, cap: 21, not_cap: NO_CAP, min_kernel: 0, any: &[] },
-    // clone: without CAP_SYS_ADMIN, for these arguments
-    Gated { nrs: &[56], action: Action::Allow, cap: NO_CAP, not_cap: 21, min_kernel: 0, any: &[
-        Cond::masked(0, 0x7e020000, 0x0),
-    ] },
+    Gated { nrs: 6..31, action: Action::Allow, cap: 21, not_cap: NO_CAP, min_kernel: 0, any: 31..31 },
+    // clone: without CAP_SYS_ADMIN, for some arguments
+    Gated { nrs: 31..32, action: Action::Allow, cap: NO_CAP, not_cap: 21, min_kernel: 0, any: 31..32 },
     // clone3: without CAP_SYS_ADMIN
-    Gated { nrs: &[435], action: Action::Errno(38), cap: NO_CAP, not_cap: 21, min_kernel: 0, any: &[] },
+    Gated { nrs: 32..33, action: Action::Errno(38), cap: NO_CAP, not_cap: 21, min_kernel: 0, any: 32..32 },
     // reboot: with CAP_SYS_BOOT
-    Gated { nrs: &[169], action: Action::Allow, cap: 22, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 33..34, action: Action::Allow, cap: 22, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // chroot: with CAP_SYS_CHROOT
-    Gated { nrs: &[161], action: Action::Allow, cap: 18, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 34..35, action: Action::Allow, cap: 18, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // init_module delete_module finit_module: with CAP_SYS_MODULE
-    Gated { nrs: &[175, 176, 313], action: Action::Allow, cap: 16, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 35..38, action: Action::Allow, cap: 16, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // acct: with CAP_SYS_PACCT
-    Gated { nrs: &[163], action: Action::Allow, cap: 20, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 38..39, action: Action::Allow, cap: 20, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // ptrace process_vm_readv process_vm_writev kcmp pidfd_getfd process_madvise: with CAP_SYS_PTRACE
-    Gated { nrs: &[101, 310, 311, 312, 438, 440], action: Action::Allow, cap: 19, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 39..45, action: Action::Allow, cap: 19, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // iopl ioperm: with CAP_SYS_RAWIO
-    Gated { nrs: &[172, 173], action: Action::Allow, cap: 17, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 45..47, action: Action::Allow, cap: 17, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // settimeofday clock_settime: with CAP_SYS_TIME
-    Gated { nrs: &[164, 227], action: Action::Allow, cap: 25, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 47..49, action: Action::Allow, cap: 25, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // vhangup: with CAP_SYS_TTY_CONFIG
-    Gated { nrs: &[153], action: Action::Allow, cap: 26, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 49..50, action: Action::Allow, cap: 26, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // mbind set_mempolicy get_mempolicy set_mempolicy_home_node: with CAP_SYS_NICE
-    Gated { nrs: &[237, 238, 239, 450], action: Action::Allow, cap: 23, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 50..54, action: Action::Allow, cap: 23, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // syslog: with CAP_SYSLOG
-    Gated { nrs: &[103], action: Action::Allow, cap: 34, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 54..55, action: Action::Allow, cap: 34, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // bpf: with CAP_BPF
-    Gated { nrs: &[321], action: Action::Allow, cap: 39, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 55..56, action: Action::Allow, cap: 39, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
     // perf_event_open: with CAP_PERFMON
-    Gated { nrs: &[298], action: Action::Allow, cap: 38, not_cap: NO_CAP, min_kernel: 0, any: &[] },
+    Gated { nrs: 56..57, action: Action::Allow, cap: 38, not_cap: NO_CAP, min_kernel: 0, any: 32..32 },
+];
+
+/// The syscall numbers of [`GATED`].
+#[rustfmt::skip]
+pub const NRS: [u16; 57] = [
+    101, 310, 311, // ptrace process_vm_readv process_vm_writev
+    41, // socket
+    135, // personality
+    304, // open_by_handle_at
+    56, 103, 165, 166, 170, 171, 179, 212, 272, 298, 300, 308, 321, 428, 429, 430, 431, 432, 433, 435, 442, 443, 459, 460, 461, // clone syslog mount umount2 sethostname setdomainname quotactl lookup_dcookie unshare perf_event_open fanotify_init setns bpf open_tree move_mount fsopen fsconfig fsmount fspick clone3 mount_setattr quotactl_fd lsm_get_self_attr lsm_set_self_attr lsm_list_modules
+    56, // clone
+    435, // clone3
+    169, // reboot
+    161, // chroot
+    175, 176, 313, // init_module delete_module finit_module
+    163, // acct
+    101, 310, 311, 312, 438, 440, // ptrace process_vm_readv process_vm_writev kcmp pidfd_getfd process_madvise
+    172, 173, // iopl ioperm
+    164, 227, // settimeofday clock_settime
+    153, // vhangup
+    237, 238, 239, 450, // mbind set_mempolicy get_mempolicy set_mempolicy_home_node
+    103, // syslog
+    321, // bpf
+    298, // perf_event_open
+];
+
+/// The argument conditions of [`GATED`].
+#[rustfmt::skip]
+pub const CONDS: [Cond; 32] = [
+    Cond::cmp(0, Op::Lt, 12), // socket
+    Cond::cmp(0, Op::Eq, 13),
+    Cond::cmp(0, Op::Eq, 14),
+    Cond::cmp(0, Op::Eq, 15),
+    Cond::cmp(0, Op::Eq, 16),
+    Cond::cmp(0, Op::Eq, 17),
+    Cond::cmp(0, Op::Eq, 18),
+    Cond::cmp(0, Op::Eq, 21),
+    Cond::cmp(0, Op::Eq, 22),
+    Cond::cmp(0, Op::Eq, 24),
+    Cond::cmp(0, Op::Eq, 26),
+    Cond::cmp(0, Op::Eq, 27),
+    Cond::cmp(0, Op::Eq, 28),
+    Cond::cmp(0, Op::Eq, 29),
+    Cond::cmp(0, Op::Eq, 30),
+    Cond::cmp(0, Op::Eq, 31),
+    Cond::cmp(0, Op::Eq, 32),
+    Cond::cmp(0, Op::Eq, 33),
+    Cond::cmp(0, Op::Eq, 35),
+    Cond::cmp(0, Op::Eq, 36),
+    Cond::cmp(0, Op::Eq, 39),
+    Cond::cmp(0, Op::Eq, 41),
+    Cond::cmp(0, Op::Eq, 42),
+    Cond::cmp(0, Op::Eq, 43),
+    Cond::cmp(0, Op::Eq, 44),
+    Cond::cmp(0, Op::Eq, 45),
+    Cond::cmp(0, Op::Eq, 0), // personality
+    Cond::cmp(0, Op::Eq, 8),
+    Cond::cmp(0, Op::Eq, 0x20000),
+    Cond::cmp(0, Op::Eq, 0x20008),
+    Cond::cmp(0, Op::Eq, 0xffffffff),
+    Cond::masked(0, 0x7e020000, 0x0), // clone
 ];

@@ -26,7 +26,9 @@
 use rustix::io::Errno;
 
 use super::bpf;
-use super::profile::{ALWAYS, DEFAULT, GATED, MAX_NR};
+use core::ops::Range;
+
+use super::profile::{ALWAYS, CONDS, DEFAULT, GATED, MAX_NR, NRS};
 use crate::error::Error;
 
 /// One classic BPF instruction (struct sock_filter).
@@ -159,25 +161,37 @@ pub const NO_CAP: u8 = 0xff;
 /// A rule of docker's profile that depends on the container: it applies when the
 /// bounding set has `cap` (`includes.caps`) and not `not_cap` (`excludes.caps`), and the
 /// kernel is `min_kernel` or later (`includes.minKernel`, as `major << 8 | minor`). With
-/// `any` empty it gives `action` to `nrs` outright; otherwise only where one of `any`
-/// holds (the profile's several single-condition rules for the same syscall).
-#[derive(Clone, Copy, Debug)]
+/// `any` empty it gives `action` to the syscalls `nrs` outright; otherwise only where one of
+/// the conditions `any` holds (the profile's several single-condition rules for one
+/// syscall). `nrs` and `any` index `profile::NRS` and `profile::CONDS`: two bytes each
+/// where slices would take sixteen.
+#[derive(Clone, Debug)]
 pub struct Gated {
-    pub nrs: &'static [u16],
+    pub nrs: Range<u8>,
     pub action: Action,
     pub cap: u8,
     pub not_cap: u8,
     pub min_kernel: u16,
-    pub any: &'static [Cond],
+    pub any: Range<u8>,
+}
+
+impl Gated {
+    fn nrs(&self) -> &'static [u16] {
+        NRS.get(self.nrs.start as usize..self.nrs.end as usize).unwrap_or(&[])
+    }
+
+    fn any(&self) -> &'static [Cond] {
+        CONDS.get(self.any.start as usize..self.any.end as usize).unwrap_or(&[])
+    }
 }
 
 /// Room, in instructions, that `compile_default` never exceeds (a test holds it to this
-/// for every capability set that matters; the program is about 130 long).
+/// for every capability set that matters; the program is 112 long for docker's).
 pub const DEFAULT_MAX: usize = 256;
 
 /// Rules `compile_default` may hand the compiler: runs of plain verdicts, one rule per
-/// condition where arguments matter (about 70 for docker's capabilities).
-const MAX_RULES: usize = 160;
+/// condition where arguments matter (at most 68 for any capability set the tests try).
+const MAX_RULES: usize = 96;
 
 /// Parent side, before clone: compiles docker's default profile for a container whose
 /// capability bounding set is `caps` (bit N = capability N) into `out`; returns the number
@@ -186,7 +200,10 @@ pub fn compile_default(caps: u64, out: &mut [SockFilter]) -> Result<usize, Error
     compile_profile(caps, kernel_version(), out).map_err(|e| Error::sys("compile the default seccomp profile", b"", e))
 }
 
-/// `compile_default` for a given kernel (`major << 8 | minor`).
+/// `compile_default` for a given kernel (`major << 8 | minor`). Not inlined: its scratch
+/// (the rules, the compiler's segments, about 4 KiB) then leaves the stack when it returns
+/// instead of widening the frame of the caller, which lives for the whole run.
+#[inline(never)]
 pub fn compile_profile(caps: u64, kernel: u16, out: &mut [SockFilter]) -> Result<usize, Errno> {
     let has = |cap: u8| cap < 64 && caps & (1 << cap) != 0;
     // For each syscall, the GATED entry that decides it: an unconditional entry wins over
@@ -198,7 +215,7 @@ pub fn compile_profile(caps: u64, kernel: u16, out: &mut [SockFilter]) -> Result
         if (g.cap != NO_CAP && !has(g.cap)) || has(g.not_cap) || kernel < g.min_kernel {
             continue;
         }
-        for &nr in g.nrs {
+        for &nr in g.nrs() {
             let slot = &mut by[nr as usize];
             if *slot == NONE || (g.any.is_empty() && !GATED[*slot as usize].any.is_empty()) {
                 *slot = i as u8;
@@ -227,7 +244,7 @@ pub fn compile_profile(caps: u64, kernel: u16, out: &mut [SockFilter]) -> Result
             if g.any.is_empty() {
                 add(plain(g.action))?;
             }
-            for c in g.any {
+            for c in g.any() {
                 add(Rule { first: nr, last: nr, action: g.action, conds: core::slice::from_ref(c) })?;
             }
         }

@@ -617,6 +617,12 @@ fn compiler_refuses_bad_filters() {
     }
     let rules: Vec<Rule<'_>> = (0..40).map(|i| Rule { first: 2 * i, last: 2 * i, ..Rule::NONE }).collect();
     assert_eq!(compile(&Filter { rules: &rules, ..base }, &mut out[..16]), Err(Errno::TOOBIG));
+    // Every other syscall allowed: more segments than the compiler has room for.
+    let rules: Vec<Rule<'_>> = (0..200).map(|i| Rule { first: 2 * i, last: 2 * i, ..Rule::NONE }).collect();
+    let mut big = vec![SockFilter::default(); 4096];
+    assert_eq!(compile(&Filter { rules: &rules, unknown_from: 1000, ..base }, &mut big), Err(Errno::TOOBIG));
+    let rules = &rules[..120];
+    assert!(compile(&Filter { rules, unknown_from: 1000, ..base }, &mut big).is_ok());
 }
 
 // ---- the kernel ----
