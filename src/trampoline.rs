@@ -17,7 +17,8 @@
 //! 4. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
 //! 5. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
-//! 6. Restore the signal mask, then exec COMMAND — or fork it below the --init loop.
+//! 6. Load the seccomp filter (SECCOMP-WIRING), restore the signal mask, then exec
+//!    COMMAND — or fork it below the --init loop.
 
 use core::ffi::{c_char, CStr};
 

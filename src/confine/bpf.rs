@@ -231,7 +231,7 @@ impl Asm<'_> {
     /// A holds the syscall number.
     fn tree(&mut self, rules: &[Rule<'_>], segs: &[Seg]) -> Target {
         match segs {
-            [] => Target::Ret(0),
+            [] => Target::Ret(0), // never: `segments` leaves at least the x32 one
             [s] if s.from == s.to => Target::Ret(s.ret),
             [s] => self.rules(&rules[s.from as usize..s.to as usize], Target::Ret(s.ret)),
             _ => {

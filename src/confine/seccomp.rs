@@ -23,11 +23,11 @@
 //! Parent side: `compile_default` runs before clone and writes into a buffer the parent
 //! owns. Child side: [`install`] is the trampoline's last step before execve.
 
+use core::ops::Range;
+
 use rustix::io::Errno;
 
 use super::bpf;
-use core::ops::Range;
-
 use super::profile::{ALWAYS, CONDS, DEFAULT, GATED, MAX_NR, NRS};
 use crate::error::Error;
 
