@@ -1,6 +1,6 @@
 //! The only module that says `unsafe`: the few system calls rustix does not wrap (clone3,
-//! a fork-style clone, execve, exit_group, signal masks, signalfd, an interface ioctl,
-//! an anonymous mapping, mount_setattr) and the view of the C argv/envp arrays.
+//! a fork-style clone, execve, exit_group, signal masks, signalfd, seccomp, an interface
+//! ioctl, an anonymous mapping, mount_setattr) and the view of the C argv/envp arrays.
 //!
 //! Every wrapper here is callable from the trampoline (between clone and execve): none
 //! allocates, takes a lock or touches thread-local state; they are raw syscalls.
@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod mountapi;
+pub mod seccomp;
 pub mod signal;
 
 use core::ffi::c_char;
