@@ -332,3 +332,42 @@ fn a_sealed_copy_cannot_be_rewritten() {
     assert!(stdout(&o).contains("/memfd:tinyctr"), "PID 1 does not run from the memfd: {}", stdout(&o));
     eprintln!("sealed: {}", racer_line(&o));
 }
+
+/// CVE-2025-31133: `/dev/null` swapped for a symlink, so that masking a path would
+/// bind-mount the symlink's target (a host file) writable over it. A volume over the
+/// container's /dev is how an image-side `/dev/null` can exist here (tinyctr makes its
+/// own /dev otherwise): whatever is there is opened without following links and must be
+/// the null device (char 1:3) before anything is bound, or the run stops.
+#[test]
+fn a_dev_null_that_is_not_the_null_device_is_never_bound() {
+    if !can_run() {
+        return;
+    }
+    let img = Rootfs::new("devnull");
+    let host = std::env::temp_dir().join(format!("tinyctr-devnull-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&host);
+    std::fs::create_dir_all(host.join("dev")).unwrap();
+    let secret = host.join("secret");
+    std::fs::write(&secret, "host secret\n").unwrap();
+    let dev = host.join("dev");
+    let volume = format!("{}:/dev", dev.display());
+    for (what, make) in [("a symlink to a host file", 0), ("a regular file", 1)] {
+        let _ = std::fs::remove_file(dev.join("null"));
+        match make {
+            0 => std::os::unix::fs::symlink(&secret, dev.join("null")).unwrap(),
+            _ => std::fs::write(dev.join("null"), "").unwrap(),
+        }
+        let o = run_with(
+            common::BIN_PATH,
+            &["run", "-r", img.path(), "-v", &volume, "/bin/sh", "-c", "echo pwned > /proc/kcore; cat /proc/kcore"],
+        );
+        assert_eq!(o.status.code(), Some(125), "{what}: {}\n{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            "tinyctr: open the null device (char 1:3) to mask paths with \"/dev/null\": ENODEV (No such device)\n",
+            "{what}"
+        );
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host secret\n", "{what}: the host file changed");
+    }
+    let _ = std::fs::remove_dir_all(&host);
+}
