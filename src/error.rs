@@ -3,7 +3,7 @@
 //! permitted)`), and the exit status it maps to (docker's convention: 125 for tinyctr
 //! itself, 126 not executable, 127 not found).
 
-use crate::buf::Buf;
+use crate::buf::{Buf, Text};
 use rustix::io::Errno;
 
 /// tinyctr itself failed: bad option, setup error.
@@ -70,7 +70,7 @@ const SHOWN_MAX: usize = 240;
 /// Appends `s` as a message shows a user-supplied object or value: control characters
 /// escaped (a newline must not split the one-line error), and a long one cut in the
 /// middle (`/aaaa...zzzz`), so that the errno and the hint after it always fit.
-pub fn push_shown<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+pub fn push_shown(b: &mut Text, s: &[u8]) {
     if s.len() > SHOWN_MAX {
         let half = SHOWN_MAX / 2;
         push_escaped(b, &s[..half]);
@@ -81,7 +81,7 @@ pub fn push_shown<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
     }
 }
 
-fn push_escaped<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+fn push_escaped(b: &mut Text, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &c in s {
         match c {
@@ -94,7 +94,7 @@ fn push_escaped<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
 }
 
 /// Writes `ENAME (description)` for the errnos tinyctr can meet, `errno N` otherwise.
-pub fn push_errno<const N: usize>(b: &mut Buf<N>, errno: Errno) {
+pub fn push_errno(b: &mut Text, errno: Errno) {
     let n = errno.raw_os_error();
     match errno_text(n) {
         Some((name, text)) => {

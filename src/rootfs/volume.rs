@@ -531,7 +531,8 @@ fn tmpfs_data(r: &Req<'_>) -> Buf<48> {
         for (k, d) in octal.iter_mut().rev().enumerate() {
             *d += (mode >> (3 * k) & 7) as u8;
         }
-        data.push(if data.is_empty() { b"mode=" } else { b",mode=" }).push(&octal);
+        let sep: &[u8] = if data.is_empty() { b"mode=" } else { b",mode=" };
+        data.push(sep).push(&octal);
     }
     data
 }
