@@ -319,7 +319,7 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         rootfs: None,
         read_only: false,
         limits: Limits::default(),
-        mounts: Mounts::EMPTY,
+        mounts: Mounts::empty(),
         layer: None,
         confine: Asked::default(),
         env_count: 0,

@@ -88,7 +88,11 @@ pub struct Mounts<'a> {
 }
 
 impl<'a> Mounts<'a> {
-    pub const EMPTY: Mounts<'static> = Mounts { reqs: [Req::EMPTY; MAX], len: 0 };
+    /// No mounts. A function, not a const: a const's image would be 900 bytes of
+    /// placeholders in the binary, filled here by a loop instead.
+    pub fn empty() -> Mounts<'static> {
+        Mounts { reqs: core::array::from_fn(|_| Req::EMPTY), len: 0 }
+    }
 
     pub fn as_slice(&self) -> &[Req<'a>] {
         &self.reqs[..self.len]
@@ -611,7 +615,7 @@ mod tests {
 
     fn add(syntax: Syntax, v: &str) -> core::result::Result<Req<'static>, String> {
         let v: &'static CStr = Box::leak(CString::new(v).unwrap().into_boxed_c_str());
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         match m.add(syntax, b"-x", v) {
             Ok(()) => Ok(m.as_slice()[0]),
             Err(e) => {
@@ -713,7 +717,7 @@ mod tests {
 
     #[test]
     fn at_most_max_mounts() {
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         for _ in 0..MAX {
             assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
         }
@@ -748,7 +752,7 @@ mod tests {
     /// source or target; steps past the list, or of no operation, have none.
     #[test]
     fn every_step_is_described() {
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         assert!(m.add(Syntax::Volume, b"-v", c"/src:/dst").is_ok());
         assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
         let cfg = config(m, None, None);
@@ -767,7 +771,7 @@ mod tests {
             assert!(d(op, 2, Errno::IO).is_none() && d(op, 15, Errno::IO).is_none());
         }
         assert!(describe(&cfg, step::VOLUME - 1, Errno::IO).is_none());
-        let cfg = config(Mounts::EMPTY, Some(c"/img"), Some(Layer::Kept(c"/keep")));
+        let cfg = config(Mounts::empty(), Some(c"/img"), Some(Layer::Kept(c"/keep")));
         let l = |s: u8, e| line(describe(&cfg, step::LAYER + s, e));
         assert_eq!(
             l(overlay::FS, Errno::NODEV),
