@@ -137,27 +137,7 @@ const TMPFS_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 /// The key words of the three syntaxes (docker's spellings: `-v`'s and `--tmpfs`'s
 /// words after the paths, `--mount`'s `key=value`s), with [`KEY_CODES`]: which key each
 /// is, times 8, plus the syntaxes that take it.
-static KEY_NAMES: [&str; 19] = [
-    "type",
-    "source",
-    "src",
-    "target",
-    "dst",
-    "destination",
-    "readonly",
-    "ro",
-    "rw",
-    "tmpfs-size",
-    "tmpfs-mode",
-    "size",
-    "mode",
-    "exec",
-    "noexec",
-    "suid",
-    "nosuid",
-    "dev",
-    "nodev",
-];
+static KEY_NAMES: &str = "type source src target dst destination readonly ro rw tmpfs-size tmpfs-mode size mode exec noexec suid nosuid dev nodev";
 static KEY_CODES: [u8; 19] = {
     const V: u8 = Syntax::Volume as u8;
     const M: u8 = Syntax::Mount as u8;
@@ -199,11 +179,6 @@ const K_MODE: u8 = 6;
 const K_FLAG: u8 = 7;
 const FLAG_BITS: [u32; 3] = [MS_NOEXEC, MS_NOSUID, MS_NODEV];
 
-/// The index of `word` in `table`.
-fn find(table: &[&str], word: &[u8]) -> Option<usize> {
-    table.iter().position(|w| w.as_bytes() == word)
-}
-
 fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     match s.iter().position(|&c| c == sep) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
@@ -240,7 +215,7 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         if word.is_empty() {
             continue;
         }
-        let code = match find(&KEY_NAMES, name) {
+        let code = match crate::words::position(KEY_NAMES, name) {
             Some(i) if KEY_CODES[i] & syntax as u8 != 0 => KEY_CODES[i] >> 3,
             _ => {
                 return Err(Bad(
@@ -263,7 +238,7 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         };
         match code {
             K_TYPE => {
-                kind = match find(&["bind", "tmpfs", "volume"], val) {
+                kind = match crate::words::position("bind tmpfs volume", val) {
                     Some(0) => Some(Kind::Bind),
                     Some(1) => Some(Kind::Tmpfs),
                     Some(_) => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
@@ -273,7 +248,8 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
             K_SOURCE => src = Some(val),
             K_TARGET => dst = Some(val),
             K_RO | K_RW => {
-                req.read_only = match find(&["", "true", "1", "false", "0"], val) {
+                // The leading space makes an empty word first: `ro`, `readonly` alone.
+                req.read_only = match crate::words::position(" true 1 false 0", val) {
                     Some(i) => i < 3 && code == K_RO,
                     None => return Err(Bad(word, "is not a readonly value (true or false)")),
                 }
