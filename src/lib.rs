@@ -34,3 +34,4 @@ pub mod spawn;
 pub mod supervise;
 pub mod sys;
 pub mod trampoline;
+pub mod words;

@@ -88,7 +88,11 @@ pub struct Mounts<'a> {
 }
 
 impl<'a> Mounts<'a> {
-    pub const EMPTY: Mounts<'static> = Mounts { reqs: [Req::EMPTY; MAX], len: 0 };
+    /// No mounts. A function, not a const: a const's image would be 900 bytes of
+    /// placeholders in the binary, filled here by a loop instead.
+    pub fn empty() -> Mounts<'static> {
+        Mounts { reqs: core::array::from_fn(|_| Req::EMPTY), len: 0 }
+    }
 
     pub fn as_slice(&self) -> &[Req<'a>] {
         &self.reqs[..self.len]
@@ -133,27 +137,7 @@ const TMPFS_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 /// The key words of the three syntaxes (docker's spellings: `-v`'s and `--tmpfs`'s
 /// words after the paths, `--mount`'s `key=value`s), with [`KEY_CODES`]: which key each
 /// is, times 8, plus the syntaxes that take it.
-static KEY_NAMES: [&str; 19] = [
-    "type",
-    "source",
-    "src",
-    "target",
-    "dst",
-    "destination",
-    "readonly",
-    "ro",
-    "rw",
-    "tmpfs-size",
-    "tmpfs-mode",
-    "size",
-    "mode",
-    "exec",
-    "noexec",
-    "suid",
-    "nosuid",
-    "dev",
-    "nodev",
-];
+static KEY_NAMES: &str = "type source src target dst destination readonly ro rw tmpfs-size tmpfs-mode size mode exec noexec suid nosuid dev nodev";
 static KEY_CODES: [u8; 19] = {
     const V: u8 = Syntax::Volume as u8;
     const M: u8 = Syntax::Mount as u8;
@@ -195,11 +179,6 @@ const K_MODE: u8 = 6;
 const K_FLAG: u8 = 7;
 const FLAG_BITS: [u32; 3] = [MS_NOEXEC, MS_NOSUID, MS_NODEV];
 
-/// The index of `word` in `table`.
-fn find(table: &[&str], word: &[u8]) -> Option<usize> {
-    table.iter().position(|w| w.as_bytes() == word)
-}
-
 fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     match s.iter().position(|&c| c == sep) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
@@ -236,7 +215,7 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         if word.is_empty() {
             continue;
         }
-        let code = match find(&KEY_NAMES, name) {
+        let code = match crate::words::position(KEY_NAMES, name) {
             Some(i) if KEY_CODES[i] & syntax as u8 != 0 => KEY_CODES[i] >> 3,
             _ => {
                 return Err(Bad(
@@ -259,7 +238,7 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         };
         match code {
             K_TYPE => {
-                kind = match find(&["bind", "tmpfs", "volume"], val) {
+                kind = match crate::words::position("bind tmpfs volume", val) {
                     Some(0) => Some(Kind::Bind),
                     Some(1) => Some(Kind::Tmpfs),
                     Some(_) => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
@@ -269,7 +248,8 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
             K_SOURCE => src = Some(val),
             K_TARGET => dst = Some(val),
             K_RO | K_RW => {
-                req.read_only = match find(&["", "true", "1", "false", "0"], val) {
+                // The leading space makes an empty word first: `ro`, `readonly` alone.
+                req.read_only = match crate::words::position(" true 1 false 0", val) {
                     Some(i) => i < 3 && code == K_RO,
                     None => return Err(Bad(word, "is not a readonly value (true or false)")),
                 }
@@ -531,7 +511,8 @@ fn tmpfs_data(r: &Req<'_>) -> Buf<48> {
         for (k, d) in octal.iter_mut().rev().enumerate() {
             *d += (mode >> (3 * k) & 7) as u8;
         }
-        data.push(if data.is_empty() { b"mode=" } else { b",mode=" }).push(&octal);
+        let sep: &[u8] = if data.is_empty() { b"mode=" } else { b",mode=" };
+        data.push(sep).push(&octal);
     }
     data
 }
@@ -610,7 +591,7 @@ mod tests {
 
     fn add(syntax: Syntax, v: &str) -> core::result::Result<Req<'static>, String> {
         let v: &'static CStr = Box::leak(CString::new(v).unwrap().into_boxed_c_str());
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         match m.add(syntax, b"-x", v) {
             Ok(()) => Ok(m.as_slice()[0]),
             Err(e) => {
@@ -712,7 +693,7 @@ mod tests {
 
     #[test]
     fn at_most_max_mounts() {
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         for _ in 0..MAX {
             assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
         }
@@ -747,7 +728,7 @@ mod tests {
     /// source or target; steps past the list, or of no operation, have none.
     #[test]
     fn every_step_is_described() {
-        let mut m = Mounts::EMPTY;
+        let mut m = Mounts::empty();
         assert!(m.add(Syntax::Volume, b"-v", c"/src:/dst").is_ok());
         assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
         let cfg = config(m, None, None);
@@ -766,7 +747,7 @@ mod tests {
             assert!(d(op, 2, Errno::IO).is_none() && d(op, 15, Errno::IO).is_none());
         }
         assert!(describe(&cfg, step::VOLUME - 1, Errno::IO).is_none());
-        let cfg = config(Mounts::EMPTY, Some(c"/img"), Some(Layer::Kept(c"/keep")));
+        let cfg = config(Mounts::empty(), Some(c"/img"), Some(Layer::Kept(c"/keep")));
         let l = |s: u8, e| line(describe(&cfg, step::LAYER + s, e));
         assert_eq!(
             l(overlay::FS, Errno::NODEV),
