@@ -462,63 +462,62 @@ out-of-memory kill), 125 if tinyctr failed, 126 if the command cannot be execute
 
 pub const HELP_RUN: &str = "\
 Usage: tinyctr run [OPTIONS] COMMAND [ARG...]
+COMMAND runs as PID 1 of new UTS, PID, mount, IPC, net and cgroup namespaces
+with a fresh /proc. Options come first; -- ends them; --opt=value and -ovalue work too.
 
-Runs COMMAND as PID 1 in new UTS, PID, mount, IPC, network and cgroup namespaces,
-with a fresh /proc. Options come before COMMAND; `--` ends them. Values can be
-given as `--opt value` or `--opt=value` (`-o value` or `-ovalue` for short ones).
-
-Container:
-  -h, --hostname NAME      hostname inside (default: tinyctr)
-  -e, --env KEY=VALUE      set a variable (repeatable); `-e KEY` copies KEY from
-                           tinyctr's environment if set. The environment is
-                           otherwise clean: PATH, HOSTNAME, HOME=/root, TERM.
-  -w, --workdir DIR        working directory (default: the current one; / with --rootfs)
-      --net, --network host  share the host's network namespace (default: a new
-                           one with only the loopback interface, up)
-      --init               run a tiny init as PID 1 that forwards signals to
-                           COMMAND and reaps zombies (so Ctrl-C and SIGTERM work)
-  -r, --rootfs DIR         use DIR as the container's root (pivot_root)
-      --read-only          mount the container's root read-only (with --rootfs)
-  -i, -t, -ti              accepted for docker habits: tinyctr always runs in the
-                           foreground on the caller's stdin, stdout and stderr
-
-Mounts (made in the order given; a missing target is created in the rootfs):
-  -v, --volume SRC:DST[:ro]  bind the host path SRC (a directory or file) at DST
-      --mount type=bind,source=SRC,target=DST[,readonly]
-      --mount type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]
-      --tmpfs DST[:OPTS]   a tmpfs at DST (rw,noexec,nosuid,nodev; size=, mode=)
-      --overlay            a writable layer over the rootfs, dropped at exit:
-                           the container writes anywhere, DIR stays unchanged
-      --overlay-dir LAYER  the same, kept in LAYER/upper (and LAYER/work)
-
+  -h, --hostname NAME     hostname (default tinyctr)
+  -e, --env KEY[=VALUE]   set a variable, or copy KEY from ours (repeatable)
+  -w, --workdir DIR       working directory (default: ours; / with --rootfs)
+  --net host|none         the host's network, or a new one with lo (default)
+  --init                  a tiny PID 1 that forwards signals and reaps zombies
+  -r, --rootfs DIR        DIR as the container's root
+  --read-only             the root read-only (with --rootfs)
+  -i, -t, -ti             accepted; tinyctr always runs in the foreground
+Mounts, in the order given:
+  -v, --volume SRC:DST[:ro|rw]   bind host path SRC at DST
+  --mount type=bind,source=SRC,target=DST[,readonly]
+  --mount type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]
+  --tmpfs DST[:OPTS]      a tmpfs (rw,noexec,nosuid,nodev; size=, mode=)
+  --overlay               a writable layer over the rootfs, dropped at exit
+  --overlay-dir LAYER     the same, kept in LAYER
 Limits (cgroups; none asked, none touched):
-  -m, --memory SIZE        memory limit: bytes or k, m, g (64m, 1g)
-      --memory-swap SIZE   memory plus swap (-1: unlimited swap; default: no swap)
-  -c, --cpu-shares N       relative CPU weight (v1 cpu.shares; v2 cpu.weight)
-      --cpus DECIMAL       CPU quota, e.g. 0.5 or 1.25 CPUs
-      --cpuset-cpus LIST   CPUs allowed, e.g. 0-2,4
-      --pids-limit N       most processes at once
-      --name NAME          name of the container's cgroup (default: unique)
-      --cgroup-parent PATH create the cgroup below PATH instead of tinyctr's own
-  The book's spellings -cpushare and -cpuset work too.
-
-Confinement (by default docker's: 14 capabilities, its seccomp profile, masked
-and read-only /proc and /sys paths, no_new_privs off):
-  -u, --user USER[:GROUP]  run as NAME or UID, with GROUP or GID, looked up in the
-                           container's /etc/passwd and /etc/group; sets HOME
-      --group-add GROUP    another supplementary group (repeatable)
-      --cap-add CAP        add a capability (repeatable): NET_ADMIN, cap_sys_time, ALL
-      --cap-drop CAP       drop a capability (repeatable; ALL drops them all)
-      --privileged         every capability tinyctr holds, no seccomp, no masks
-      --security-opt OPT   no-new-privileges[=true|false], or seccomp=unconfined
-      --ulimit NAME=SOFT[:HARD]  a resource limit (repeatable): nofile, nproc,
-                           core, stack, memlock, ... as docker names them; -1: none
+  -m, --memory SIZE       memory limit (64m, 1g)
+  --memory-swap SIZE      memory plus swap (-1: unlimited)
+  -c, --cpu-shares N      relative CPU weight (also -cpushare)
+  --cpus DECIMAL          CPU quota (0.5)
+  --cpuset-cpus LIST      CPUs allowed (0-2,4; also -cpuset)
+  --pids-limit N          most processes
+  --name NAME             the cgroup's name (one run per name)
+  --cgroup-parent PATH    the cgroup below PATH, not below tinyctr's own
+Confinement (default: docker's capabilities, seccomp profile and masked paths):
+  -u, --user USER[:GROUP] run as NAME or UID (the container's passwd and group)
+  --group-add GROUP       a supplementary group (repeatable)
+  --cap-add CAP, --cap-drop CAP   change the capabilities (repeatable; ALL)
+  --privileged            every capability, no seccomp, no masks
+  --security-opt OPT      no-new-privileges[=true|false] or seccomp=unconfined
+  --ulimit NAME=SOFT[:HARD]  a resource limit (nofile, nproc, core...; -1: none)
 ";
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::ffi::CString;
+
+    /// `tinyctr run --help` names every option (the aliases `network`, `interactive`
+    /// and `tty` are spelled `--net`, `-i` and `-t` there) within 80 columns.
+    #[test]
+    fn help_names_every_option() {
+        for name in LONG.split(' ').filter(|n| !["network", "interactive", "tty", "help"].contains(n)) {
+            assert!(HELP_RUN.contains(&format!("--{name}")), "--{name} is not in the help");
+        }
+        for (c, _) in SHORT {
+            assert!(HELP_RUN.contains(&format!("-{}", *c as char)), "-{} is not in the help", *c as char);
+        }
+        for book in BOOK.split(' ') {
+            assert!(HELP_RUN.contains(&format!("-{book}")), "-{book}");
+        }
+        assert!(HELP_RUN.lines().all(|l| l.len() <= 80));
+    }
 
     /// Parses `words` as argv (with argv[0] = "tinyctr") and hands the result to `f`.
     fn with_parsed<R>(words: &[&str], f: impl FnOnce(Result<Command<'_>>) -> R) -> R {
