@@ -463,7 +463,7 @@ out-of-memory kill), 125 if tinyctr failed, 126 if the command cannot be execute
 pub const HELP_RUN: &str = "\
 Usage: tinyctr run [OPTIONS] COMMAND [ARG...]
 COMMAND runs as PID 1 of new UTS, PID, mount, IPC, net and cgroup namespaces
-with a fresh /proc. Options come first; -- ends them; --opt=value and -ovalue work too.
+with a fresh /proc. Options come first; -- ends them; --opt=value, -ovalue work.
 
   -h, --hostname NAME     hostname (default tinyctr)
   -e, --env KEY[=VALUE]   set a variable, or copy KEY from ours (repeatable)
