@@ -126,3 +126,7 @@ vm_test!(volume: bare, v2);
 // Default confinement (issue 12): docker's capability sets, no_new_privs, -u, masks
 // without --rootfs, mount refused.
 vm_test!(confine: bare, v1, v2);
+
+// runc's escape classes (issue 15) where the binary sits on the writable initramfs: the
+// CVE-2019-5736 racer against run and --init, a leaked descriptor as the workdir.
+vm_test!(escape: bare, v2);

@@ -3,7 +3,8 @@
 # empty), no_new_privs off unless asked, a non-root -u with the bounding set only,
 # --cap-drop ALL, --privileged with the guest's whole bounding set, masked and read-only
 # paths without --rootfs, mount refused, and the guest's mount table unchanged.
-# (The seccomp filter is the seccomp branch's guest script.)
+# docker's seccomp filter in mode 2, also for --init's command; none with --privileged or
+# seccomp=unconfined; a refused call (unshare of a user namespace) is EPERM.
 . /vm/lib.sh
 T=$TINYCTR
 before=$(host_mounts)
@@ -29,6 +30,13 @@ proc_open && {
 	check_eq "$ZERO $bnd $bnd $bnd $ZERO 0" "$(caps --privileged)" "--privileged: the guest's bounding set"
 }
 check_eq "1000 0 0" "$("$T" run -u 1000 /bin/sh -c 'echo $(id -u) $(id -g) $(id -G)' 2>&1)" "-u 1000: uid 1000, gid 0, group 0"
+
+seccomp() { "$T" run "$@" /bin/sh -c 'while read -r k v; do [ "$k" = Seccomp: ] && echo "$v"; done </proc/self/status' 2>&1; }
+check_eq 2 "$(seccomp)" "default: docker's seccomp filter"
+check_eq 2 "$(seccomp --init)" "--init: the command is filtered too"
+check_eq 0 "$(seccomp --privileged)" "--privileged: no filter"
+check_eq 0 "$(seccomp --security-opt seccomp=unconfined)" "seccomp=unconfined: no filter"
+check_match "*Operation not permitted*" "$("$T" run /bin/busybox unshare -U /bin/true 2>&1)" "unshare -U is refused (EPERM)"
 
 # Masked and read-only paths, without --rootfs: over the fresh /proc and the guest's /sys.
 check_eq 0 "$("$T" run /bin/sh -c 'wc -c </proc/kcore' 2>&1)" "/proc/kcore is masked"
