@@ -25,6 +25,7 @@ pub mod mount;
 pub mod mountinfo;
 pub mod namelock;
 pub mod net;
+pub mod oci;
 pub mod out;
 pub mod rootfs;
 pub mod spawn;

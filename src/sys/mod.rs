@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 pub mod args;
+pub mod clock;
 pub mod signal;
 
 use core::ffi::c_char;
