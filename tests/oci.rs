@@ -84,7 +84,8 @@ fn spec_writes_a_config_it_reads_back_and_never_overwrites() {
     assert!(o.stdout.is_empty() && o.stderr.is_empty());
     let mut text = std::fs::read(bundle.join("config.json")).unwrap();
     let first = text.clone();
-    let c = config::parse(&mut text, "config.json").unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
+    let c = config::parse(&mut text, "config.json")
+        .unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
     assert_eq!(c.process.unwrap().args.iter().map(|a| a.to_bytes()).collect::<Vec<_>>(), [b"sh"]);
     assert_eq!(c.root.unwrap().path, c"rootfs");
 
@@ -117,7 +118,8 @@ fn features_prints_one_json_document() {
     let text = stdout(&o);
     assert!(text.ends_with("}\n") && text.contains("\"ociVersionMax\":\"1.1.0\""));
     let mut b = text.into_bytes();
-    json::read(&mut b, "features", |j| j.skip()).unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
+    json::read(&mut b, "features", |j| j.skip())
+        .unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
     let o = tinyctr(&["features", "--json"], Path::new("/"));
     assert_eq!((o.status.code(), stderr(&o)), (Some(125), "tinyctr: features: unexpected argument '--json'\n".into()));
 }
@@ -130,8 +132,9 @@ fn a_1mb_config_parses_without_allocating() {
     let dir = Scratch::new("big");
     let env: Vec<String> = (0..20_000).map(|i| format!("\"VAR_{i}=value \\\"{i}\\\" \\u00e9\\t\"")).collect();
     let notes: Vec<String> = (0..6_000).map(|i| format!("\"io.example/note-{i}\": \"{}\"", "x".repeat(80))).collect();
-    let mounts: Vec<String> =
-        (0..100).map(|i| format!(r#"{{"destination":"/v{i}","type":"bind","source":"/src/{i}","options":["rbind","ro"]}}"#)).collect();
+    let mounts: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"destination":"/v{i}","type":"bind","source":"/src/{i}","options":["rbind","ro"]}}"#))
+        .collect();
     let text = format!(
         r#"{{"ociVersion":"1.0.2","process":{{"args":["sh"],"cwd":"/","env":[{}]}},"mounts":[{}],"annotations":{{{}}}}}"#,
         env.join(","),
@@ -158,7 +161,8 @@ fn a_1mb_config_parses_without_allocating() {
     let allocs = ALLOCS.load(Ordering::Relaxed) - before;
     COUNTING.with(|c| c.set(false));
 
-    let (envs, third, mounts, dest_len, notes_len) = parsed.unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
+    let (envs, third, mounts, dest_len, notes_len) =
+        parsed.unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
     assert_eq!(allocs, 0, "the parse allocated");
     assert_eq!((envs, mounts, dest_len), (20_000, 100, 4));
     assert_eq!(third, Some("VAR_3=value \"3\" é\t".len()));
@@ -177,7 +181,10 @@ fn a_document_past_the_limit_or_missing_is_a_clear_error() {
     let e = file::read_at(rustix::fs::CWD, &cpath).err().unwrap();
     assert!(String::from_utf8_lossy(e.msg.as_bytes()).ends_with("big.json: larger than 16 MiB (tinyctr's limit)"));
     let e = file::read_at(rustix::fs::CWD, c"/nonexistent/config.json").err().unwrap();
-    assert_eq!(e.line().as_bytes(), b"tinyctr: open \"/nonexistent/config.json\": ENOENT (No such file or directory)\n");
+    assert_eq!(
+        e.line().as_bytes(),
+        b"tinyctr: open \"/nonexistent/config.json\": ENOENT (No such file or directory)\n"
+    );
     // A pipe is read to its end (update's --resources -).
     let (r, w) = rustix::pipe::pipe().unwrap();
     rustix::io::write(&w, br#"{"pids":{"limit":7}}"#).unwrap();

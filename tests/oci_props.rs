@@ -10,7 +10,7 @@
 
 use tinyctr::error::Error;
 use tinyctr::oci::config;
-use tinyctr::oci::json::{self, Json, R};
+use tinyctr::oci::json::{self, Json};
 use tinyctr::oci::linux;
 
 struct Rng(u64);
@@ -46,7 +46,26 @@ enum V {
     Null,
 }
 
-const CHARS: &[char] = &['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u{1}', '\u{1f}', '\u{7f}', 'é', '€', '\u{ffff}', '😀', '\u{10ffff}', '.'];
+const CHARS: &[char] = &[
+    'a',
+    'Z',
+    '0',
+    ' ',
+    '"',
+    '\\',
+    '/',
+    '\n',
+    '\t',
+    '\u{1}',
+    '\u{1f}',
+    '\u{7f}',
+    'é',
+    '€',
+    '\u{ffff}',
+    '😀',
+    '\u{10ffff}',
+    '.',
+];
 
 fn gen_string(rng: &mut Rng) -> String {
     (0..rng.below(12)).map(|_| CHARS[rng.below(CHARS.len())]).collect()
@@ -70,7 +89,11 @@ fn gen(rng: &mut Rng, depth: usize) -> V {
         }
         1 => {
             let strings = rng.one_in(2);
-            V::Arr((0..rng.below(6)).map(|_| if strings { V::Str(gen_string(rng)) } else { gen(rng, depth + 1) }).collect())
+            V::Arr(
+                (0..rng.below(6))
+                    .map(|_| if strings { V::Str(gen_string(rng)) } else { gen(rng, depth + 1) })
+                    .collect(),
+            )
         }
         2 | 3 => V::Str(gen_string(rng)),
         4 => V::Int(match rng.below(3) {
@@ -168,46 +191,45 @@ fn encode(rng: &mut Rng, v: &V, out: &mut String) {
 }
 
 /// Reads `v` from `j` the way a parser would, checking every decoded value.
-fn walk<'a>(j: &mut Json<'a>, v: &V, rng: &mut Rng) -> R<()> {
+fn walk(j: &mut Json<'_>, v: &V, rng: &mut Rng) {
     match v {
         V::Obj(members) => {
             let present: Vec<&(String, V)> = members.iter().filter(|(_, v)| !matches!(v, V::Null)).collect();
-            let mut m = j.members("", 0)?;
+            let mut m = j.members("", 0);
             let mut i = 0;
-            while m.next(j)?.is_some() {
+            while m.next(j).is_some() {
                 let (k, v) = present[i];
                 assert_eq!(j.key().unwrap().to_str().unwrap(), k);
                 if rng.one_in(4) {
-                    j.skip()?;
+                    j.skip();
                 } else {
-                    walk(j, v, rng)?;
+                    walk(j, v, rng);
                 }
                 i += 1;
             }
             assert_eq!(i, present.len());
         }
         V::Arr(items) if !items.is_empty() && items.iter().all(|v| matches!(v, V::Str(_))) && rng.one_in(2) => {
-            let list = j.str_list(false)?;
+            let list = j.str_list(false);
             let got: Vec<&str> = list.iter().map(|c| c.to_str().unwrap()).collect();
             let want: Vec<&str> = items.iter().map(|v| if let V::Str(s) = v { s.as_str() } else { "" }).collect();
             assert_eq!(got, want);
         }
         V::Arr(items) => {
-            let mut e = j.elements()?;
+            let mut e = j.elements();
             let mut i = 0;
-            while e.next(j)?.is_some() {
-                walk(j, &items[i], rng)?;
+            while e.next(j).is_some() {
+                walk(j, &items[i], rng);
                 i += 1;
             }
             assert_eq!(i, items.len());
         }
-        V::Str(s) => assert_eq!(j.cstr()?.to_str().unwrap(), s),
-        V::Int(n) => assert_eq!(j.u64()?, *n),
-        V::Neg(n) => assert_eq!(j.int(i64::MIN, i64::MAX)?, *n),
-        V::Bool(b) => assert_eq!(j.bool()?, *b),
-        V::Float(_) | V::Null => j.skip()?,
+        V::Str(s) => assert_eq!(j.cstr().to_str().unwrap(), s),
+        V::Int(n) => assert_eq!(j.u64(), *n),
+        V::Neg(n) => assert_eq!(j.int(i64::MIN, i64::MAX), *n),
+        V::Bool(b) => assert_eq!(j.bool(), *b),
+        V::Float(_) | V::Null => j.skip(),
     }
-    Ok(())
 }
 
 fn msg(e: Error) -> String {
@@ -231,7 +253,7 @@ fn generated_documents_read_back_exactly() {
             .unwrap_or_else(|e| panic!("round {round}: {}\n{text}", msg(e)));
         // Skipping the whole document leaves it byte for byte as it was.
         let mut buf = text.clone().into_bytes();
-        let raw = json::read(&mut buf, "t.json", |j| j.raw_object().map(|r| r.to_vec())).unwrap_or_else(|e| panic!("{}", msg(e)));
+        let raw = json::read(&mut buf, "t.json", |j| j.raw_object().to_vec()).unwrap_or_else(|e| panic!("{}", msg(e)));
         assert_eq!(raw, text.trim_matches(|c| matches!(c, ' ' | '\n' | '\t' | '\r')).as_bytes());
     }
 }
@@ -273,7 +295,8 @@ const FIXTURES: [&[u8]; 4] = [
 ];
 
 fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
-    const TOKENS: &[&[u8]] = &[b"{", b"}", b"[", b"]", b"\"", b"\\", b":", b",", b"null", b"-", b"1e9", b"\\u", b"\\ud800", b"0"];
+    const TOKENS: &[&[u8]] =
+        &[b"{", b"}", b"[", b"]", b"\"", b"\\", b":", b",", b"null", b"-", b"1e9", b"\\u", b"\\ud800", b"0"];
     let mut v = base.to_vec();
     for _ in 0..1 + rng.below(4) {
         if v.is_empty() {
@@ -334,4 +357,23 @@ fn random_bytes_never_panic() {
     for open in [&b"["[..], b"{\"a\":", b"[{\"a\":[", b"{\"linux\":{\"seccomp\":"] {
         parse_everything(&open.repeat(100_000));
     }
+}
+
+/// Found by the fuzzer: an error inside a skipped value leaves the skipped member names on
+/// the path, and the walk goes on (annotations are split off) before the document's end is
+/// checked; that check must not render a second message from the stale path.
+#[test]
+fn an_error_in_a_skipped_value_is_the_one_reported() {
+    for text in [&br#"{"annotations":{"k":[1 2]}} x"#[..], br#"{"process":{"x":{"kA":[{"z":tru}]}},"hostname":"h"} ]"#]
+    {
+        let mut buf = text.to_vec();
+        let e = config::parse(&mut buf, "config.json").err().unwrap();
+        let m = msg(e);
+        assert!(m.contains("at byte") && !m.contains("more data"), "{m}");
+    }
+    let mut buf = br#"{"annotations":{"k":[1 2]}} x"#.to_vec();
+    assert_eq!(
+        msg(config::parse(&mut buf, "config.json").err().unwrap()),
+        "config.json: annotations.k: expected ',' or ']' at byte 23"
+    );
 }

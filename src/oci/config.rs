@@ -16,7 +16,7 @@
 
 use core::ffi::CStr;
 
-use super::json::{self, Json, StrList, R};
+use super::json::{self, Json, Str, StrList};
 use super::linux::Linux;
 use super::names;
 use crate::error::Result;
@@ -69,37 +69,36 @@ impl<T: Copy, const N: usize> List<T, N> {
 pub(super) fn list<'a, T: Copy + Default, const N: usize>(
     j: &mut Json<'a>,
     list: &mut List<T, N>,
-    f: fn(&mut Json<'a>, &mut T) -> R<()>,
-) -> R<()> {
+    f: fn(&mut Json<'a>, &mut T),
+) {
     list.clear();
-    let mut e = j.elements()?;
-    while e.next(j)?.is_some() {
+    let mut e = j.elements();
+    while e.next(j).is_some() {
         let mut t = T::default();
-        f(j, &mut t)?;
+        f(j, &mut t);
         if !list.push(t) {
-            return Err(too_many(j, N));
+            return too_many(j, N);
         }
     }
-    Ok(())
 }
 
-pub(super) fn too_many(j: &mut Json<'_>, n: usize) -> json::Stop {
+pub(super) fn too_many(j: &mut Json<'_>, n: usize) {
     j.fail_num("one too many: tinyctr takes at most", n as u64)
 }
 
 /// A string that must be an absolute path, or empty (as good as absent).
-pub(super) fn abs_path<'a>(j: &mut Json<'a>) -> R<&'a CStr> {
-    let p = j.cstr()?;
-    match p.to_bytes().first() {
-        None | Some(b'/') => Ok(p),
-        _ => Err(j.fail_val("not an absolute path:", p.to_bytes())),
+pub(super) fn abs_path<'a>(j: &mut Json<'a>) -> Str<'a> {
+    let p = j.str();
+    if !matches!(p.to_bytes().first(), None | Some(b'/')) {
+        j.fail_val("not an absolute path:", p.get().to_bytes());
     }
+    p
 }
 
 /// Everything config.json says that tinyctr honours.
 #[derive(Default)]
 pub struct Config<'a> {
-    pub oci_version: &'a CStr,
+    pub oci_version: Str<'a>,
     pub root: Option<Root<'a>>,
     pub hostname: Option<&'a CStr>,
     pub process: Option<Process<'a>>,
@@ -114,7 +113,7 @@ pub struct Config<'a> {
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Root<'a> {
     /// Relative to the bundle, or absolute.
-    pub path: &'a CStr,
+    pub path: Str<'a>,
     pub readonly: bool,
 }
 
@@ -126,7 +125,7 @@ pub struct Process<'a> {
     pub args: StrList<'a>,
     pub env: StrList<'a>,
     /// Absolute.
-    pub cwd: &'a CStr,
+    pub cwd: Str<'a>,
     /// `None`: the object is absent (runc then leaves the capabilities alone).
     pub capabilities: Option<Caps>,
     /// At most one per resource.
@@ -166,17 +165,17 @@ pub struct Rlimit {
 
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Mount<'a> {
-    pub destination: &'a CStr,
+    pub destination: Str<'a>,
     /// `""` when absent (as for `bind`, which needs none).
-    pub fstype: &'a CStr,
-    pub source: &'a CStr,
+    pub fstype: Str<'a>,
+    pub source: Str<'a>,
     /// The `MS_*` flags the options set (runc's reading: in order, `ro` sets, `rw` clears).
     pub flags: u32,
     /// `MS_PRIVATE`/`MS_SHARED`/`MS_SLAVE`/`MS_UNBINDABLE`, with `MS_REC` for the `r`
     /// forms: the last propagation option, applied after the mount. 0: none.
     pub propagation: u32,
     /// The options that are not flags, joined by commas: filesystem data (`""`: none).
-    pub data: &'a CStr,
+    pub data: Str<'a>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -192,7 +191,7 @@ pub enum HookKind {
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Hook<'a> {
     /// Absolute.
-    pub path: &'a CStr,
+    pub path: Str<'a>,
     pub args: StrList<'a>,
     pub env: StrList<'a>,
     /// Seconds, at least 1.
@@ -214,34 +213,33 @@ impl<'a> Hooks<'a> {
 pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
     let mut c = Config::default();
     json::read(buf, doc, |j| {
-        let mut m = j.members("ociVersion root hostname process mounts linux hooks annotations", 0)?;
-        while let Some(i) = m.next(j)? {
+        let mut m = j.members("ociVersion root hostname process mounts linux hooks annotations", 0);
+        while let Some(i) = m.next(j) {
             match i {
-                0 => c.oci_version = j.cstr()?,
+                0 => c.oci_version = j.str(),
                 1 => {
                     let r = c.root.insert(Root::default());
-                    let mut m = j.members("path readonly", 1)?;
-                    while let Some(i) = m.next(j)? {
+                    let mut m = j.members("path readonly", 1);
+                    while let Some(i) = m.next(j) {
                         match i {
-                            0 => r.path = j.cstr()?,
-                            _ => r.readonly = j.bool()?,
+                            0 => r.path = j.str(),
+                            _ => r.readonly = j.bool(),
                         }
                     }
                 }
-                2 => c.hostname = Some(j.cstr()?),
-                3 => process(j, c.process.insert(Process::default()))?,
-                4 => list(j, &mut c.mounts, mount)?,
-                5 => super::linux::linux(j, &mut c.linux)?,
+                2 => c.hostname = Some(j.cstr()),
+                3 => process(j, c.process.insert(Process::default())),
+                4 => list(j, &mut c.mounts, mount),
+                5 => super::linux::linux(j, &mut c.linux),
                 6 => {
-                    let mut m = j.members(names::HOOKS, 0)?;
-                    while let Some(i) = m.next(j)? {
-                        list(j, &mut c.hooks.kinds[i], hook)?;
+                    let mut m = j.members(names::HOOKS, 0);
+                    while let Some(i) = m.next(j) {
+                        list(j, &mut c.hooks.kinds[i], hook);
                     }
                 }
-                _ => c.annotations = j.raw_object()?,
+                _ => c.annotations = j.raw_object(),
             }
         }
-        Ok(())
     })?;
     Ok(c)
 }
@@ -250,26 +248,26 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
 pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process<'a>> {
     json::read(buf, doc, |j| {
         let mut p = Process::default();
-        process(j, &mut p)?;
-        Ok(p)
+        process(j, &mut p);
+        p
     })
 }
 
-fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) -> R<()> {
+fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
     const NAMES: &str = "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj";
-    let mut m = j.members(NAMES, 1 << 2 | 1 << 4)?;
-    while let Some(i) = m.next(j)? {
+    let mut m = j.members(NAMES, 1 << 2 | 1 << 4);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => p.terminal = j.bool()?,
-            1 => user(j, &mut p.user)?,
-            2 => p.args = j.str_list(false)?,
-            3 => p.env = j.str_list(false)?,
-            4 => p.cwd = abs_path(j)?,
+            0 => p.terminal = j.bool(),
+            1 => user(j, &mut p.user),
+            2 => p.args = j.str_list(false),
+            3 => p.env = j.str_list(false),
+            4 => p.cwd = abs_path(j),
             5 => {
                 let c = p.capabilities.insert(Caps::default());
-                let mut m = j.members("bounding effective inheritable permitted ambient", 0)?;
-                while let Some(i) = m.next(j)? {
-                    let mask = j.name_mask(names::CAPS, "CAP_", "unknown capability")?;
+                let mut m = j.members("bounding effective inheritable permitted ambient", 0);
+                while let Some(i) = m.next(j) {
+                    let mask = j.name_mask(names::CAPS, "CAP_", "unknown capability");
                     match i {
                         0 => c.bounding = mask,
                         1 => c.effective = mask,
@@ -280,80 +278,75 @@ fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) -> R<()> {
                 }
             }
             6 => {
-                list(j, &mut p.rlimits, rlimit)?;
+                list(j, &mut p.rlimits, rlimit);
                 let mut seen = 0u32;
                 for r in p.rlimits.iter() {
                     if seen & 1 << r.resource != 0 {
-                        return Err(
-                            j.fail_val("names a resource twice:", names::word(names::RLIMITS, r.resource as usize))
-                        );
+                        return j.fail_val("names a resource twice:", names::word(names::RLIMITS, r.resource as usize));
                     }
                     seen |= 1 << r.resource;
                 }
             }
-            7 => p.no_new_privileges = j.bool()?,
-            _ => p.oom_score_adj = Some(j.int(-1000, 1000)? as i32),
+            7 => p.no_new_privileges = j.bool(),
+            _ => p.oom_score_adj = Some(j.int(-1000, 1000) as i32),
         }
     }
     if p.args.is_empty() || p.cwd.is_empty() {
-        return Err(j.fail(if p.cwd.is_empty() { "\"cwd\" is empty" } else { "\"args\" is empty" }));
+        return j.fail(if p.cwd.is_empty() { "\"cwd\" is empty" } else { "\"args\" is empty" });
     }
-    Ok(())
 }
 
 /// A uid or gid: `u32::MAX` is refused, as it means "leave unchanged" to the kernel.
-fn id(j: &mut Json<'_>) -> R<u32> {
-    Ok(j.uint(u32::MAX as u64 - 1)? as u32)
+fn id(j: &mut Json<'_>) -> u32 {
+    j.uint(u32::MAX as u64 - 1) as u32
 }
 
-fn user(j: &mut Json<'_>, u: &mut User) -> R<()> {
-    let mut m = j.members("uid gid umask additionalGids", 0)?;
-    while let Some(i) = m.next(j)? {
+fn user(j: &mut Json<'_>, u: &mut User) {
+    let mut m = j.members("uid gid umask additionalGids", 0);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => u.uid = id(j)?,
-            1 => u.gid = id(j)?,
-            2 => u.umask = Some(j.uint(0o777)? as u32),
+            0 => u.uid = id(j),
+            1 => u.gid = id(j),
+            2 => u.umask = Some(j.uint(0o777) as u32),
             _ => {
                 u.additional_gids.clear();
-                let mut e = j.elements()?;
-                while e.next(j)?.is_some() {
-                    let g = id(j)?;
+                let mut e = j.elements();
+                while e.next(j).is_some() {
+                    let g = id(j);
                     if !u.additional_gids.push(g) {
-                        return Err(too_many(j, MAX_GIDS));
+                        return too_many(j, MAX_GIDS);
                     }
                 }
             }
         }
     }
-    Ok(())
 }
 
-fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) -> R<()> {
-    let mut m = j.members("type soft hard", 7)?;
-    while let Some(i) = m.next(j)? {
+fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) {
+    let mut m = j.members("type soft hard", 7);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => r.resource = j.name(names::RLIMITS, "RLIMIT_", "unknown resource")? as u32,
-            1 => r.soft = j.u64()?,
-            _ => r.hard = j.u64()?,
+            0 => r.resource = j.name(names::RLIMITS, "RLIMIT_", "unknown resource") as u32,
+            1 => r.soft = j.u64(),
+            _ => r.hard = j.u64(),
         }
     }
     if r.soft > r.hard {
-        return Err(j.fail("the soft limit is above the hard one"));
+        return j.fail("the soft limit is above the hard one");
     }
-    Ok(())
 }
 
-fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) -> R<()> {
-    let mut ms = j.members("destination type source options", 1)?;
-    while let Some(i) = ms.next(j)? {
+fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
+    let mut ms = j.members("destination type source options", 1);
+    while let Some(i) = ms.next(j) {
         match i {
-            0 => m.destination = j.cstr()?,
-            1 => m.fstype = j.cstr()?,
-            2 => m.source = j.cstr()?,
+            0 => m.destination = j.str(),
+            1 => m.fstype = j.str(),
+            2 => m.source = j.str(),
             _ => {
                 (m.flags, m.propagation) = (0, 0);
-                let mut s = j.strings(b',')?;
-                while let Some(o) = s.next(j)? {
+                let mut s = j.strings(b',');
+                while let Some(o) = s.next(j) {
                     if !mount_option(o, &mut m.flags, &mut m.propagation) {
                         s.keep(j);
                     }
@@ -362,7 +355,6 @@ fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) -> R<()> {
             }
         }
     }
-    Ok(())
 }
 
 /// Applies mount option `o` if it is a flag or a propagation type (true); false for
@@ -382,18 +374,17 @@ pub fn mount_option(o: &[u8], flags: &mut u32, propagation: &mut u32) -> bool {
     true
 }
 
-fn hook<'a>(j: &mut Json<'a>, h: &mut Hook<'a>) -> R<()> {
-    let mut m = j.members("path args env timeout", 1)?;
-    while let Some(i) = m.next(j)? {
+fn hook<'a>(j: &mut Json<'a>, h: &mut Hook<'a>) {
+    let mut m = j.members("path args env timeout", 1);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => h.path = abs_path(j)?,
-            1 => h.args = j.str_list(false)?,
-            2 => h.env = j.str_list(false)?,
-            _ => match j.u32()? {
-                0 => return Err(j.fail("must be at least 1 (seconds)")),
+            0 => h.path = abs_path(j),
+            1 => h.args = j.str_list(false),
+            2 => h.env = j.str_list(false),
+            _ => match j.u32() {
+                0 => return j.fail("must be at least 1 (seconds)"),
                 t => h.timeout = Some(t),
             },
         }
     }
-    Ok(())
 }

@@ -25,8 +25,12 @@
 //! Errors name the JSON path of the bad value and what was wrong
 //! (`config.json: process.rlimits[2].hard: not an unsigned integer`); syntax errors add the
 //! byte offset. Nesting is bounded ([`MAX_DEPTH`]), and with it the recursion of `skip`.
-//! Readers return [`R`], whose error is the zero-sized [`Stop`]: the message waits in the
-//! cursor, which keeps the many `?` of a parser cheap.
+//!
+//! Errors are sticky, as in a C parser: the first one is kept in the cursor, readers then
+//! return empty values (`""`, 0, false) and every `next` ends its loop, so the walk winds
+//! up at once and [`read`] returns that first error. A parser written on it needs no `?`
+//! after each read, which keeps it small; it must only not act on what it read before
+//! [`read`] has said the document is good.
 
 use core::ffi::CStr;
 
@@ -35,12 +39,6 @@ use crate::error::{push_shown, Error};
 
 /// Most containers (objects and arrays) open at once.
 pub const MAX_DEPTH: usize = 64;
-
-/// The parse stopped; the error is in the [`Json`] that stopped it.
-#[derive(Debug)]
-pub struct Stop;
-
-pub type R<T> = core::result::Result<T, Stop>;
 
 /// One step of the path to the value being read.
 #[derive(Clone, Copy)]
@@ -65,21 +63,27 @@ pub struct Json<'a> {
     len: usize,
     /// Skipping: read without writing or splitting.
     keep: bool,
+    /// The first error; nothing is read after it.
+    failed: bool,
     error: Error,
 }
 
 /// Reads the document in `buf` (named `doc` in messages) with `f`, which must consume
-/// its one value; only whitespace may follow.
+/// its one value; only whitespace may follow. `Err` is the first error met.
 pub fn read<'a, T>(
     buf: &'a mut [u8],
     doc: &'static str,
-    f: impl FnOnce(&mut Json<'a>) -> R<T>,
+    f: impl FnOnce(&mut Json<'a>) -> T,
 ) -> crate::error::Result<T> {
     let mut j = Json::new(buf, doc);
-    match f(&mut j).and_then(|v| j.end().map(|()| v)) {
-        Ok(v) => Ok(v),
-        Err(Stop) => Err(j.error),
+    let v = f(&mut j);
+    if j.peek().is_some() {
+        j.syntax("more data after the document");
     }
+    if j.failed {
+        return Err(j.error);
+    }
+    Ok(v)
 }
 
 /// The members of an object being read; see [`Json::members`].
@@ -87,18 +91,62 @@ pub struct Members {
     names: &'static str,
     required: u32,
     seen: u32,
-    started: bool,
+    /// 0: before the first member; 1: after one; 2: done (or failed).
+    state: u8,
 }
 
-/// The elements of an array being read; see [`Json::elements`].
+/// The elements of an array being read; see [`Json::elements`]. `n` is how many were
+/// given, `u32::MAX` when done (or failed).
 pub struct Elements {
     n: u32,
+}
+
+/// A string from the document as a `&CStr` (`""` when absent, and through `Deref`), whose
+/// default is all zero bits: a `Config`'s big tables then start as one memset rather than
+/// loops storing pointers to `""`.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Str<'a>(Option<&'a CStr>);
+
+impl<'a> Str<'a> {
+    pub fn get(self) -> &'a CStr {
+        self.0.unwrap_or(c"")
+    }
+
+    /// `None` when empty (as mount(2) wants its data).
+    pub fn non_empty(self) -> Option<&'a CStr> {
+        self.0.filter(|s| !s.is_empty())
+    }
+}
+
+impl<'a> From<&'a CStr> for Str<'a> {
+    fn from(s: &'a CStr) -> Str<'a> {
+        Str(Some(s))
+    }
+}
+
+impl core::ops::Deref for Str<'_> {
+    type Target = CStr;
+    fn deref(&self) -> &CStr {
+        self.get()
+    }
+}
+
+impl PartialEq<&CStr> for Str<'_> {
+    fn eq(&self, other: &&CStr) -> bool {
+        self.get() == *other
+    }
+}
+
+impl core::fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// A list of strings packed in the document's buffer, each followed by its NUL.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct StrList<'a> {
-    bytes: &'a [u8],
+    bytes: Option<&'a [u8]>,
     count: u32,
 }
 
@@ -112,18 +160,18 @@ impl<'a> StrList<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + 'a {
-        self.bytes.split_inclusive(|&c| c == 0).filter_map(|s| CStr::from_bytes_with_nul(s).ok())
+        self.as_bytes().split_inclusive(|&c| c == 0).filter_map(|s| CStr::from_bytes_with_nul(s).ok())
     }
 
     /// The packed bytes, every string followed by its NUL (or, for a list read with
     /// another separator, the strings joined by it and one NUL).
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.bytes
+        self.bytes.unwrap_or(&[])
     }
 
     /// A list read with a separator other than NUL, as the one C string it is.
-    pub fn joined(&self) -> &'a CStr {
-        CStr::from_bytes_with_nul(self.bytes).unwrap_or(c"")
+    pub fn joined(&self) -> Str<'a> {
+        Str(CStr::from_bytes_with_nul(self.as_bytes()).ok())
     }
 }
 
@@ -157,6 +205,7 @@ impl<'a> Json<'a> {
             path: [Seg::Index(0); MAX_DEPTH],
             len: 0,
             keep: false,
+            failed: false,
             error: Error::usage(b""),
         }
     }
@@ -209,7 +258,9 @@ impl<'a> Json<'a> {
                     continue;
                 }
                 Seg::Key(k) => &k[..k.len() - 1],
-                Seg::Raw(a, b) => &self.rest[a as usize..b as usize],
+                // Valid while the value is skipped, the only time such a name is shown:
+                // after an error nothing more is rendered (see `fail`).
+                Seg::Raw(a, b) => self.rest.get(a as usize..b as usize).unwrap_or(b"?"),
             };
             if i > 0 {
                 e.msg.push(b".");
@@ -228,35 +279,55 @@ impl<'a> Json<'a> {
         e
     }
 
-    /// Stops with `path: what`.
-    pub fn fail(&mut self, what: &str) -> Stop {
-        self.error = self.render(what, None);
-        Stop
+    /// Whether an error was met (then the document is not read further).
+    pub fn failed(&self) -> bool {
+        self.failed
     }
 
-    /// Stops with `path: what 'value'`.
-    pub fn fail_val(&mut self, what: &str, value: &[u8]) -> Stop {
-        self.error = self.render(what, Some(value));
-        Stop
+    /// Keeps `e` as the error. Only the first error counts: after it, the path may be
+    /// stale (the walk unwinds without popping it), so nothing more is rendered.
+    fn set(&mut self, e: Error) {
+        self.failed = true;
+        self.error = e;
     }
 
-    /// Stops with `path: what N`.
-    pub fn fail_num(&mut self, what: &str, n: u64) -> Stop {
-        self.error = self.render(what, None);
-        self.error.msg.push(b" ").push_u64(n);
-        Stop
+    /// Fails with `path: what`.
+    pub fn fail(&mut self, what: &str) {
+        self.fail_val_opt(what, None)
+    }
+
+    /// Fails with `path: what 'value'`.
+    pub fn fail_val(&mut self, what: &str, value: &[u8]) {
+        self.fail_val_opt(what, Some(value))
+    }
+
+    fn fail_val_opt(&mut self, what: &str, value: Option<&[u8]>) {
+        if !self.failed {
+            self.set(self.render(what, value));
+        }
+    }
+
+    /// Fails with `path: what N`.
+    pub fn fail_num(&mut self, what: &str, n: u64) {
+        if !self.failed {
+            let mut e = self.render(what, None);
+            e.msg.push(b" ").push_u64(n);
+            self.set(e);
+        }
     }
 
     /// A syntax error (or the document ended), and where.
-    fn syntax(&mut self, what: &str) -> Stop {
-        let what = if self.pos >= self.rest.len() { "unexpected end of the document" } else { what };
-        self.error = self.render(what, None);
-        self.error.msg.push(b" at byte ").push_u64((self.base + self.pos) as u64);
-        Stop
+    fn syntax(&mut self, what: &str) {
+        if !self.failed {
+            let what = if self.pos >= self.rest.len() { "unexpected end of the document" } else { what };
+            let mut e = self.render(what, None);
+            e.msg.push(b" at byte ").push_u64((self.base + self.pos) as u64);
+            self.set(e);
+        }
     }
 
     /// The value is not of the type wanted (or the document ended where it should be).
-    fn expected(&mut self, what: &str) -> Stop {
+    fn expected(&mut self, what: &str) {
         if self.pos >= self.rest.len() {
             return self.syntax(what);
         }
@@ -265,15 +336,21 @@ impl<'a> Json<'a> {
 
     // ---- structure ----
 
-    fn open(&mut self, c: u8, what: &str) -> R<()> {
+    /// Consumes the opening `c` of a container; false (and failed) if it is not there.
+    fn open(&mut self, c: u8, what: &str) -> bool {
+        if self.failed {
+            return false;
+        }
         if self.peek() != Some(c) {
-            return Err(self.expected(what));
+            self.expected(what);
+            return false;
         }
         if self.len >= MAX_DEPTH {
-            return Err(self.syntax("nested deeper than 64 levels"));
+            self.syntax("nested deeper than 64 levels");
+            return false;
         }
         self.pos += 1;
-        Ok(())
+        true
     }
 
     fn push(&mut self, seg: Seg<'a>) {
@@ -285,33 +362,38 @@ impl<'a> Json<'a> {
     }
 
     /// After a member or element: pops its name, then true after a comma, false at the
-    /// closing `close`.
-    fn more(&mut self, close: u8) -> R<bool> {
+    /// closing `close` (or after an error).
+    fn more(&mut self, close: u8) -> bool {
+        if self.failed {
+            return false;
+        }
         self.len -= 1;
         match self.peek() {
             Some(b',') => {
                 self.pos += 1;
-                Ok(true)
+                true
             }
             Some(c) if c == close => {
                 self.pos += 1;
-                Ok(false)
+                false
             }
-            _ => Err(self.syntax(if close == b'}' { "expected ',' or '}'" } else { "expected ',' or ']'" })),
+            _ => {
+                self.syntax(if close == b'}' { "expected ',' or '}'" } else { "expected ',' or ']'" });
+                false
+            }
         }
     }
 
     /// Opens an object whose members of interest are the words of `names`; pull them with
     /// [`Members::next`]. Those whose bit is set in `required` must be there.
-    pub fn members(&mut self, names: &'static str, required: u32) -> R<Members> {
-        self.open(b'{', "not an object")?;
-        Ok(Members { names, required, seen: 0, started: false })
+    pub fn members(&mut self, names: &'static str, required: u32) -> Members {
+        let open = self.open(b'{', "not an object");
+        Members { names, required, seen: 0, state: if open { 0 } else { 2 } }
     }
 
     /// Opens an array; pull its elements with [`Elements::next`].
-    pub fn elements(&mut self) -> R<Elements> {
-        self.open(b'[', "not an array")?;
-        Ok(Elements { n: 0 })
+    pub fn elements(&mut self) -> Elements {
+        Elements { n: if self.open(b'[', "not an array") { 0 } else { u32::MAX } }
     }
 
     /// The name of the member being read, as a C string (`None` if it holds `\u0000`, or
@@ -323,72 +405,64 @@ impl<'a> Json<'a> {
         }
     }
 
-    /// Checks that nothing but whitespace follows the document.
-    pub fn end(&mut self) -> R<()> {
-        match self.peek() {
-            None => Ok(()),
-            Some(_) => Err(self.syntax("more data after the document")),
-        }
-    }
-
     // ---- values ----
 
     /// Skips a value of any type, checking its syntax; writes nothing.
-    pub fn skip(&mut self) -> R<()> {
+    pub fn skip(&mut self) {
         let keep = core::mem::replace(&mut self.keep, true);
-        let r = self.skip_value();
+        self.skip_value();
         self.keep = keep;
-        r
     }
 
-    fn skip_value(&mut self) -> R<()> {
+    fn skip_value(&mut self) {
         match self.peek() {
             Some(b'{') => {
-                let mut m = self.members("", 0)?;
-                while m.next(self)?.is_some() {
-                    self.skip_value()?;
+                let mut m = self.members("", 0);
+                while m.next(self).is_some() {
+                    self.skip_value();
                 }
             }
             Some(b'[') => {
-                let mut e = self.elements()?;
-                while e.next(self)?.is_some() {
-                    self.skip_value()?;
+                let mut e = self.elements();
+                while e.next(self).is_some() {
+                    self.skip_value();
                 }
             }
             Some(b'"') => {
-                self.string(None)?;
+                self.string(None);
             }
             Some(b'-' | b'0'..=b'9') => {
-                self.number()?;
+                self.number();
             }
             _ if self.literal(b"true") || self.literal(b"false") || self.literal(b"null") => {}
-            _ => return Err(self.syntax("expected a value")),
+            _ => self.syntax("expected a value"),
         }
-        Ok(())
     }
 
     /// Skips an object and returns its text as written.
-    pub fn raw_object(&mut self) -> R<&'a [u8]> {
+    pub fn raw_object(&mut self) -> &'a [u8] {
         if self.peek() != Some(b'{') {
-            return Err(self.expected("not an object"));
+            self.expected("not an object");
+            return b"";
         }
         let start = self.pos;
-        self.skip()?;
+        self.skip();
         let head: &'a [u8] = self.split();
-        Ok(&head[start..])
+        &head[start..]
     }
 
     /// The string at `pos` (a `"`), checked, and unescaped into `rest[w..]` when `w` is
     /// given. In place is safe for any `w <= pos`: the unescaped text is never longer than
     /// what was read of it, so writing never overtakes reading. Leaves `pos` after the
-    /// closing quote; returns the unescaped length.
-    fn string(&mut self, w: Option<usize>) -> R<usize> {
+    /// closing quote; returns the unescaped length (None: failed).
+    fn string(&mut self, w: Option<usize>) -> Option<usize> {
         let mut r = self.pos + 1;
         let mut n = 0;
         loop {
             let Some(&c) = self.rest.get(r) else {
                 self.pos = r;
-                return Err(self.syntax("unterminated string"));
+                self.syntax("unterminated string");
+                return None;
             };
             let mut out = [c, 0, 0, 0];
             let mut k = 1;
@@ -398,15 +472,17 @@ impl<'a> Json<'a> {
             }
             if c < 0x20 {
                 self.pos = r - 1;
-                return Err(self.syntax("control character in a string"));
+                self.syntax("control character in a string");
+                return None;
             }
             if c == b'\\' {
                 let e = self.rest.get(r).copied().unwrap_or(0);
                 r += 1;
+                self.pos = r - 2;
                 if e == b'u' {
                     let Some(mut cp) = hex4(self.rest, r) else {
-                        self.pos = r - 2;
-                        return Err(self.syntax("invalid \\u escape"));
+                        self.syntax("invalid \\u escape");
+                        return None;
                     };
                     r += 4;
                     if (0xd800..0xe000).contains(&cp) {
@@ -431,8 +507,8 @@ impl<'a> Json<'a> {
                     out[0] = [0, 0, 0xc0, 0xe0, 0xf0][k] | v as u8;
                 } else {
                     let Some(i) = b"\"\\/bfnrt".iter().position(|&x| x == e) else {
-                        self.pos = r - 2;
-                        return Err(self.syntax("invalid escape in a string"));
+                        self.syntax("invalid escape in a string");
+                        return None;
                     };
                     out[0] = b"\"\\/\x08\x0c\n\r\t"[i];
                 }
@@ -443,67 +519,91 @@ impl<'a> Json<'a> {
             n += k;
         }
         self.pos = r;
-        Ok(n)
+        Some(n)
+    }
+
+    /// At a string, or failed.
+    fn at_string(&mut self) -> bool {
+        if self.failed {
+            return false;
+        }
+        let at = self.peek() == Some(b'"');
+        if !at {
+            self.expected("not a string");
+        }
+        at
     }
 
     /// A string, unescaped and NUL-terminated in place.
-    pub fn cstr(&mut self) -> R<&'a CStr> {
-        if self.peek() != Some(b'"') {
-            return Err(self.expected("not a string"));
+    pub fn cstr(&mut self) -> &'a CStr {
+        if !self.at_string() {
+            return c"";
         }
         let start = self.pos;
-        let n = self.string(Some(start))?;
+        let Some(n) = self.string(Some(start)) else { return c"" };
         self.rest[start + n] = 0;
         let head: &'a [u8] = self.split();
         let s = &head[start..=start + n];
-        CStr::from_bytes_with_nul(s).map_err(|_| self.fail_val(NUL, &s[..n]))
+        CStr::from_bytes_with_nul(s).unwrap_or_else(|_| {
+            self.fail_val(NUL, &s[..n]);
+            c""
+        })
+    }
+
+    /// A string, as a [`Str`].
+    pub fn str(&mut self) -> Str<'a> {
+        Str(Some(self.cstr()))
     }
 
     /// Opens an array of strings to be packed where the array was; pull them with
     /// [`Strings::next`], keep the ones wanted with [`Strings::keep`], and end with
     /// [`Strings::finish`]. Each kept string is followed by `sep`: with 0 the result is a
     /// list of C strings; with another byte, the strings joined by it into one C string.
-    pub fn strings(&mut self, sep: u8) -> R<Strings> {
+    pub fn strings(&mut self, sep: u8) -> Strings {
         self.peek();
         let start = self.pos;
-        Ok(Strings { e: self.elements()?, sep, start, w: start, n: 0, count: 0 })
+        Strings { e: self.elements(), sep, start, w: start, n: 0, count: 0 }
     }
 
     /// An array of strings, all kept; with `absolute`, each must be an absolute path.
-    pub fn str_list(&mut self, absolute: bool) -> R<StrList<'a>> {
-        let mut s = self.strings(0)?;
-        while let Some(v) = s.next(self)? {
+    pub fn str_list(&mut self, absolute: bool) -> StrList<'a> {
+        let mut s = self.strings(0);
+        while let Some(v) = s.next(self) {
             if absolute && v.first() != Some(&b'/') {
-                return Err(s.fail(self, "not an absolute path:"));
+                s.fail(self, "not an absolute path:");
             }
             s.keep(self);
         }
-        Ok(s.finish(self))
+        s.finish(self)
     }
 
-    /// A string that is one of the words of `table` after `prefix`: its position.
-    pub fn name(&mut self, table: &str, prefix: &str, what: &str) -> R<usize> {
-        let s = self.cstr()?.to_bytes();
-        names::find(table, prefix, s).ok_or_else(|| self.fail_val(what, s))
+    /// A string that is one of the words of `table` after `prefix`: its position (0
+    /// after an error).
+    pub fn name(&mut self, table: &str, prefix: &str, what: &str) -> usize {
+        let s = self.cstr().to_bytes();
+        names::find(table, prefix, s).unwrap_or_else(|| {
+            self.fail_val(what, s);
+            0
+        })
     }
 
     /// An array of such strings, as a mask: bit N for word N.
-    pub fn name_mask(&mut self, table: &str, prefix: &str, what: &str) -> R<u64> {
-        let mut s = self.strings(0)?;
+    pub fn name_mask(&mut self, table: &str, prefix: &str, what: &str) -> u64 {
+        let mut s = self.strings(0);
         let mut mask = 0u64;
-        while let Some(v) = s.next(self)? {
+        while let Some(v) = s.next(self) {
             match names::find(table, prefix, v) {
                 Some(n) => mask |= 1 << n,
-                None => return Err(s.fail(self, what)),
+                None => s.fail(self, what),
             }
         }
         s.finish(self);
-        Ok(mask)
+        mask
     }
 
     /// A number token: negative, the magnitude when it is an integer that fits 64 bits
     /// (`None`: too big), and whether it is an integer at all (no fraction or exponent).
-    fn number(&mut self) -> R<(bool, Option<u64>, bool)> {
+    fn number(&mut self) -> (bool, Option<u64>, bool) {
         self.peek();
         let neg = self.rest.get(self.pos) == Some(&b'-');
         self.pos += neg as usize;
@@ -523,9 +623,9 @@ impl<'a> Json<'a> {
             ok &= self.digits().0 > 0;
         }
         if !ok {
-            return Err(self.syntax("invalid number"));
+            self.syntax("invalid number");
         }
-        Ok((neg, v, int))
+        (neg, v, int)
     }
 
     fn digits(&mut self) -> (usize, Option<u64>) {
@@ -538,53 +638,61 @@ impl<'a> Json<'a> {
         (self.pos - start, v)
     }
 
-    /// An integer in `min..=max`, as its 64 bits (two's complement when negative).
-    fn integer(&mut self, min: i64, max: u64) -> R<u64> {
+    /// An integer in `min..=max`, as its 64 bits (two's complement when negative); 0
+    /// after an error.
+    fn integer(&mut self, min: i64, max: u64) -> u64 {
         let what = if min < 0 { "not an integer" } else { "not an unsigned integer" };
-        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
-            return Err(self.expected(what));
+        if self.failed {
+            return 0;
         }
-        let (neg, v) = match self.number()? {
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            self.expected(what);
+            return 0;
+        }
+        let (neg, v) = match self.number() {
             (neg, v, true) if !neg || min < 0 => (neg, v),
-            _ => return Err(self.fail(what)),
+            _ => {
+                self.fail(what);
+                return 0;
+            }
         };
         match v {
-            Some(v) if !neg && v <= max => return Ok(v),
-            Some(v) if neg && v <= min.unsigned_abs() => return Ok(v.wrapping_neg()),
+            Some(v) if !neg && v <= max => return v,
+            Some(v) if neg && v <= min.unsigned_abs() => return v.wrapping_neg(),
             _ => {}
         }
         let mut e = self.render("out of range (", None);
         e.msg.push_i64(min).push(b" to ").push_u64(max).push(b")");
-        self.error = e;
-        Err(Stop)
+        self.set(e);
+        0
     }
 
     /// An unsigned integer up to `max`.
-    pub fn uint(&mut self, max: u64) -> R<u64> {
+    pub fn uint(&mut self, max: u64) -> u64 {
         self.integer(0, max)
     }
 
-    pub fn u64(&mut self) -> R<u64> {
+    pub fn u64(&mut self) -> u64 {
         self.integer(0, u64::MAX)
     }
 
-    pub fn u32(&mut self) -> R<u32> {
-        Ok(self.integer(0, u32::MAX as u64)? as u32)
+    pub fn u32(&mut self) -> u32 {
+        self.integer(0, u32::MAX as u64) as u32
     }
 
     /// A signed integer in `min..=max`.
-    pub fn int(&mut self, min: i64, max: i64) -> R<i64> {
-        Ok(self.integer(min, max as u64)? as i64)
+    pub fn int(&mut self, min: i64, max: i64) -> i64 {
+        self.integer(min, max as u64) as i64
     }
 
-    pub fn bool(&mut self) -> R<bool> {
+    pub fn bool(&mut self) -> bool {
         if self.literal(b"true") {
-            Ok(true)
-        } else if self.literal(b"false") {
-            Ok(false)
-        } else {
-            Err(self.expected("not a boolean"))
+            return true;
         }
+        if !self.literal(b"false") {
+            self.expected("not a boolean");
+        }
+        false
     }
 }
 
@@ -595,19 +703,20 @@ impl Members {
     /// next to read (read it, or skip it). Members not named are skipped, and so are those
     /// whose value is `null` (absent, as Go's decoder reads them); with no names at all,
     /// every member comes as 0, its name in [`Json::key`]. `None` after the last, once the
-    /// required members are known to be there (else the error names the first missing).
-    pub fn next(&mut self, j: &mut Json<'_>) -> R<Option<usize>> {
+    /// required members are known to be there (else the error names the first missing),
+    /// and after any error.
+    pub fn next(&mut self, j: &mut Json<'_>) -> Option<usize> {
         loop {
-            if self.started {
-                if !j.more(b'}')? {
-                    break;
-                }
-            } else if j.eat(b'}') {
-                break;
+            match self.state {
+                0 if j.eat(b'}') => break,
+                0 => self.state = 1,
+                1 if !j.more(b'}') => break,
+                1 => {}
+                _ => return None,
             }
-            self.started = true;
             if j.peek() != Some(b'"') {
-                return Err(j.syntax("expected a member name"));
+                j.syntax("expected a member name");
+                break;
             }
             let start = j.pos;
             let i = if j.keep {
@@ -627,7 +736,8 @@ impl Members {
                 }
             };
             if !j.eat(b':') {
-                return Err(j.syntax("expected ':'"));
+                j.syntax("expected ':'");
+                break;
             }
             if j.literal(b"null") {
                 continue;
@@ -635,54 +745,65 @@ impl Members {
             match i {
                 Some(i) => {
                     self.seen |= 1 << i;
-                    return Ok(Some(i));
+                    return Some(i);
                 }
-                None => j.skip()?,
+                None => j.skip(),
             }
         }
+        self.state = 2;
         let missing = self.required & !self.seen;
-        if missing != 0 {
-            j.error = j.render("\"", None);
-            j.error.msg.push(names::word(self.names, missing.trailing_zeros() as usize)).push(b"\" is required");
-            return Err(Stop);
+        if missing != 0 && !j.failed {
+            let mut e = j.render("\"", None);
+            e.msg.push(names::word(self.names, missing.trailing_zeros() as usize)).push(b"\" is required");
+            j.set(e);
         }
-        Ok(None)
+        None
     }
 }
 
 impl Elements {
     /// The index of the next element, which is the next value to read; `None` after the
-    /// last.
-    pub fn next(&mut self, j: &mut Json<'_>) -> R<Option<usize>> {
-        if self.n > 0 {
-            if !j.more(b']')? {
-                return Ok(None);
+    /// last, and after any error.
+    pub fn next(&mut self, j: &mut Json<'_>) -> Option<usize> {
+        match self.n {
+            u32::MAX => return None,
+            0 if j.eat(b']') => {}
+            0 => {
+                return self.push(j);
             }
-        } else if j.eat(b']') {
-            return Ok(None);
+            _ if j.more(b']') => return self.push(j),
+            _ => {}
+        }
+        self.n = u32::MAX;
+        None
+    }
+
+    fn push(&mut self, j: &mut Json<'_>) -> Option<usize> {
+        if j.failed {
+            self.n = u32::MAX;
+            return None;
         }
         j.push(Seg::Index(self.n));
         self.n += 1;
         j.peek();
-        Ok(Some(self.n as usize - 1))
+        Some(self.n as usize - 1)
     }
 }
 
 impl Strings {
     /// The next string, unescaped (not kept until [`Strings::keep`]); `None` after the
-    /// last. One holding `\u0000` is an error.
-    pub fn next<'j>(&mut self, j: &'j mut Json<'_>) -> R<Option<&'j [u8]>> {
-        if self.e.next(j)?.is_none() {
-            return Ok(None);
-        }
-        if j.peek() != Some(b'"') {
-            return Err(j.expected("not a string"));
+    /// last, and after any error. One holding `\u0000` is an error.
+    pub fn next<'j>(&mut self, j: &'j mut Json<'_>) -> Option<&'j [u8]> {
+        self.e.next(j)?;
+        if !j.at_string() {
+            return None;
         }
         self.n = j.string(Some(self.w))?;
         if j.rest[self.w..self.w + self.n].contains(&0) {
-            return Err(self.fail(j, NUL));
+            self.fail(j, NUL);
+            return None;
         }
-        Ok(Some(&j.rest[self.w..self.w + self.n]))
+        Some(&j.rest[self.w..self.w + self.n])
     }
 
     /// Keeps the string `next` returned last.
@@ -692,10 +813,12 @@ impl Strings {
         self.count += 1;
     }
 
-    /// Stops with `path: what 'the string next returned last'`.
-    pub fn fail(&self, j: &mut Json<'_>, what: &str) -> Stop {
-        j.error = j.render(what, Some(&j.rest[self.w..self.w + self.n]));
-        Stop
+    /// Fails with `path: what 'the string next returned last'`.
+    pub fn fail(&self, j: &mut Json<'_>, what: &str) {
+        if !j.failed {
+            let e = j.render(what, Some(&j.rest[self.w..self.w + self.n]));
+            j.set(e);
+        }
     }
 
     /// The kept strings (call after `next` gave `None`).
@@ -704,10 +827,9 @@ impl Strings {
         if self.sep != 0 && self.w > self.start {
             head[self.w - 1] = 0;
         }
-        StrList { bytes: &head[self.start..self.w], count: self.count }
+        StrList { bytes: head.get(self.start..self.w), count: self.count }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -717,14 +839,13 @@ mod tests {
     }
 
     /// Reads a document whose root is an object, every member to `f` with its name.
-    fn document<'a>(buf: &'a mut [u8], f: &mut dyn FnMut(&mut Json<'a>, &[u8]) -> R<()>) -> Result<(), String> {
+    fn document<'a>(buf: &'a mut [u8], f: &mut dyn FnMut(&mut Json<'a>, &[u8])) -> Result<(), String> {
         read(buf, "t.json", |j| {
-            let mut m = j.members("", 0)?;
-            while m.next(j)?.is_some() {
+            let mut m = j.members("", 0);
+            while m.next(j).is_some() {
                 let k = j.key().map(|k| k.to_bytes()).unwrap_or(b"");
-                f(j, k)?;
+                f(j, k);
             }
-            Ok(())
         })
         .map_err(msg)
     }
@@ -738,13 +859,12 @@ mod tests {
             let k = String::from_utf8_lossy(k).into_owned();
             match j.peek() {
                 Some(b'"') => {
-                    let v = j.cstr()?;
+                    let v = j.cstr();
                     out.push(format!("{k}={}", String::from_utf8_lossy(v.to_bytes())));
                 }
-                Some(b'0'..=b'9') => out.push(format!("{k}={}", j.u64()?)),
-                _ => j.skip()?,
+                Some(b'0'..=b'9') => out.push(format!("{k}={}", j.u64())),
+                _ => j.skip(),
             }
-            Ok(())
         })
         .map(|()| out)
     }
@@ -770,11 +890,10 @@ mod tests {
         let mut raw = Vec::new();
         document(&mut buf, &mut |j, k| {
             if k == b"x" {
-                raw = j.raw_object()?.to_vec();
+                raw = j.raw_object().to_vec();
             } else {
-                j.skip()?;
+                j.skip();
             }
-            Ok(())
         })
         .unwrap();
         assert_eq!(raw, br#"{"k\"":[1,-2.5e+3,0.5E-1,true,false,null,{"z":"\u0041"}]}"#);
@@ -787,8 +906,7 @@ mod tests {
             let mut buf = text.as_bytes().to_vec();
             let mut got = 0;
             document(&mut buf, &mut |j, _| {
-                got = j.int(min, max)?;
-                Ok(())
+                got = j.int(min, max);
             })
             .map(|()| got)
         };
@@ -856,8 +974,8 @@ mod tests {
         let mut buf = br#"{"l":["a\"b", "", "\u00e9x", "drop", "c"], "s": ["x","rw", "y"], "e": []}"#.to_vec();
         let (mut l, mut s, mut e) = (StrList::default(), StrList::default(), StrList::default());
         document(&mut buf, &mut |j, k| {
-            let mut st = j.strings(if k == b"s" { b',' } else { 0 })?;
-            while let Some(v) = st.next(j)? {
+            let mut st = j.strings(if k == b"s" { b',' } else { 0 });
+            while let Some(v) = st.next(j) {
                 if v != b"drop" && v != b"rw" {
                     st.keep(j);
                 }
@@ -867,7 +985,6 @@ mod tests {
                 b"s" => &mut s,
                 _ => &mut e,
             } = st.finish(j);
-            Ok(())
         })
         .unwrap();
         let items: Vec<&[u8]> = l.iter().map(|c| c.to_bytes()).collect();
@@ -880,17 +997,28 @@ mod tests {
     #[test]
     fn string_complaints_name_the_element() {
         let mut buf = br#"{"l":["/ok", "bad"]}"#.to_vec();
-        let e = document(&mut buf, &mut |j, _| j.str_list(true).map(drop)).unwrap_err();
+        let e = document(&mut buf, &mut |j, _| {
+            j.str_list(true);
+        })
+        .unwrap_err();
         assert_eq!(e, "t.json: l[1]: not an absolute path: 'bad'");
         let mut buf = br#"{"l":["ok", 5]}"#.to_vec();
-        let e = document(&mut buf, &mut |j, _| j.str_list(false).map(drop)).unwrap_err();
+        let e = document(&mut buf, &mut |j, _| {
+            j.str_list(false);
+        })
+        .unwrap_err();
         assert_eq!(e, "t.json: l[1]: not a string");
         let mut buf = br#"{"l":["ok", "a\u0000"]}"#.to_vec();
-        let e = document(&mut buf, &mut |j, _| j.str_list(false).map(drop)).unwrap_err();
+        let e = document(&mut buf, &mut |j, _| {
+            j.str_list(false);
+        })
+        .unwrap_err();
         assert_eq!(e, "t.json: l[1]: holds a NUL (\\u0000): 'a\\x00'");
         let mut buf = br#"{"l":["CAP_KILL", "CAP_NOPE"]}"#.to_vec();
-        let e = document(&mut buf, &mut |j, _| j.name_mask(names::CAPS, "CAP_", "unknown capability").map(drop))
-            .unwrap_err();
+        let e = document(&mut buf, &mut |j, _| {
+            j.name_mask(names::CAPS, "CAP_", "unknown capability");
+        })
+        .unwrap_err();
         assert_eq!(e, "t.json: l[1]: unknown capability 'CAP_NOPE'");
     }
 
@@ -900,11 +1028,10 @@ mod tests {
             let mut buf = text.as_bytes().to_vec();
             let mut got = Vec::new();
             read(&mut buf, "t.json", |j| {
-                let mut m = j.members("a b c", 0b101)?;
-                while let Some(i) = m.next(j)? {
-                    got.push((i, j.u64()?));
+                let mut m = j.members("a b c", 0b101);
+                while let Some(i) = m.next(j) {
+                    got.push((i, j.u64()));
                 }
-                Ok(())
             })
             .map(|()| got)
             .map_err(msg)
@@ -921,8 +1048,7 @@ mod tests {
         let mut seen = Vec::new();
         document(&mut buf, &mut |j, _| {
             let k = j.key().map(|k| k.to_owned());
-            seen.push((k, j.cstr()?.to_owned()));
-            Ok(())
+            seen.push((k, j.cstr().to_owned()));
         })
         .unwrap();
         assert_eq!(seen, [(Some(c"net.ipv4.ip_forward".to_owned()), c"1".to_owned()), (None, c"x".to_owned())]);

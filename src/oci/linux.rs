@@ -11,7 +11,7 @@
 use core::ffi::CStr;
 
 use super::config::{abs_path, list, mount_option, too_many, List};
-use super::json::{self, Json, StrList, R};
+use super::json::{self, Json, Str, StrList};
 use super::names;
 use crate::error::Result;
 
@@ -35,7 +35,7 @@ pub struct Linux<'a> {
     pub uid_mappings: List<IdMap, MAX_IDMAPS>,
     pub gid_mappings: List<IdMap, MAX_IDMAPS>,
     /// As written (`""`: absent); no `.` or `..` component.
-    pub cgroups_path: &'a CStr,
+    pub cgroups_path: Str<'a>,
     pub resources: Resources<'a>,
     /// Absolute paths.
     pub masked_paths: StrList<'a>,
@@ -65,7 +65,7 @@ pub enum Ns {
 pub struct Namespaces<'a> {
     /// Bit `Ns as u8`: the type is listed (made new, or joined when it has a path).
     pub listed: u8,
-    pub paths: [&'a CStr; 8],
+    pub paths: [Str<'a>; 8],
 }
 
 impl<'a> Namespaces<'a> {
@@ -76,7 +76,7 @@ impl<'a> Namespaces<'a> {
     /// The path to join, when the type is listed with one.
     pub fn path(&self, ns: Ns) -> Option<&'a CStr> {
         let p = self.paths[ns as usize];
-        (self.has(ns) && !p.is_empty()).then_some(p)
+        (self.has(ns) && !p.is_empty()).then_some(p.get())
     }
 
     /// The `CLONE_NEW*` flags of the namespaces to make (listed without a path).
@@ -125,8 +125,8 @@ pub struct Cpu<'a> {
     pub quota: Option<i64>,
     pub period: Option<u64>,
     /// CPU and memory-node lists (`0-2,4`), checked; `""`: absent.
-    pub cpus: &'a CStr,
-    pub mems: &'a CStr,
+    pub cpus: Str<'a>,
+    pub mems: Str<'a>,
 }
 
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -148,8 +148,8 @@ pub const MKNOD: u8 = 4;
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Sysctl<'a> {
     /// As written: `net.ipv4.ip_forward` (or with slashes).
-    pub key: &'a CStr,
-    pub value: &'a CStr,
+    pub key: Str<'a>,
+    pub value: Str<'a>,
 }
 
 /// What a seccomp rule does (`SCMP_ACT_*`; `KILL` is `KillThread`).
@@ -234,103 +234,101 @@ impl Seccomp<'_> {
     }
 }
 
-pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) -> R<()> {
+pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) {
     const NAMES: &str = "namespaces uidMappings gidMappings cgroupsPath resources maskedPaths readonlyPaths \
 sysctl rootfsPropagation seccomp";
-    let mut m = j.members(NAMES, 0)?;
-    while let Some(i) = m.next(j)? {
+    let mut m = j.members(NAMES, 0);
+    while let Some(i) = m.next(j) {
         match i {
             0 => {
                 let ns = &mut l.namespaces;
                 *ns = Namespaces::default();
-                let mut e = j.elements()?;
-                while e.next(j)?.is_some() {
-                    let (mut t, mut path) = (0, c"");
-                    let mut m = j.members("type path", 1)?;
-                    while let Some(i) = m.next(j)? {
+                let mut e = j.elements();
+                while e.next(j).is_some() {
+                    let (mut t, mut path) = (0, Str::default());
+                    let mut m = j.members("type path", 1);
+                    while let Some(i) = m.next(j) {
                         match i {
-                            0 => t = j.name(names::NAMESPACES, "", "unknown namespace type")?,
-                            _ => path = abs_path(j)?,
+                            0 => t = j.name(names::NAMESPACES, "", "unknown namespace type"),
+                            _ => path = abs_path(j),
                         }
                     }
                     if ns.listed & 1 << t != 0 {
-                        return Err(j.fail("names a type an earlier entry names"));
+                        return j.fail("names a type an earlier entry names");
                     }
                     ns.listed |= 1 << t;
                     ns.paths[t] = path;
                 }
             }
-            1 => list(j, &mut l.uid_mappings, idmap)?,
-            2 => list(j, &mut l.gid_mappings, idmap)?,
+            1 => list(j, &mut l.uid_mappings, idmap),
+            2 => list(j, &mut l.gid_mappings, idmap),
             3 => {
-                let p = j.cstr()?;
+                let p = j.cstr();
                 if p.to_bytes().split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
-                    return Err(j.fail_val("has a . or .. component:", p.to_bytes()));
+                    return j.fail_val("has a . or .. component:", p.to_bytes());
                 }
-                l.cgroups_path = p;
+                l.cgroups_path = p.into();
             }
-            4 => resources(j, &mut l.resources)?,
-            5 => l.masked_paths = j.str_list(true)?,
-            6 => l.readonly_paths = j.str_list(true)?,
+            4 => resources(j, &mut l.resources),
+            5 => l.masked_paths = j.str_list(true),
+            6 => l.readonly_paths = j.str_list(true),
             7 => {
                 l.sysctl.clear();
-                let mut m = j.members("", 0)?;
-                while m.next(j)?.is_some() {
+                let mut m = j.members("", 0);
+                while m.next(j).is_some() {
                     let key = j.key().unwrap_or(c"");
-                    let value = j.cstr()?;
+                    let value = j.cstr();
                     if key.is_empty() {
-                        return Err(j.fail("is not a sysctl name"));
+                        return j.fail("is not a sysctl name");
                     }
-                    if !l.sysctl.push(Sysctl { key, value }) {
-                        return Err(too_many(j, MAX_SYSCTLS));
+                    if !l.sysctl.push(Sysctl { key: key.into(), value: value.into() }) {
+                        return too_many(j, MAX_SYSCTLS);
                     }
                 }
             }
             8 => {
                 let (mut flags, mut p) = (0, 0);
-                let s = j.cstr()?.to_bytes();
+                let s = j.cstr().to_bytes();
                 if !mount_option(s, &mut flags, &mut p) || p == 0 {
-                    return Err(j.fail_val("not a propagation type", s));
+                    return j.fail_val("not a propagation type", s);
                 }
                 l.rootfs_propagation = p;
             }
-            _ => seccomp(j, &mut l.seccomp)?,
+            _ => seccomp(j, &mut l.seccomp),
         }
     }
-    Ok(())
 }
 
-fn idmap(j: &mut Json<'_>, m: &mut IdMap) -> R<()> {
-    let mut ms = j.members("containerID hostID size", 7)?;
-    while let Some(i) = ms.next(j)? {
-        let v = j.u32()?;
+fn idmap(j: &mut Json<'_>, m: &mut IdMap) {
+    let mut ms = j.members("containerID hostID size", 7);
+    while let Some(i) = ms.next(j) {
+        let v = j.u32();
         match i {
             0 => m.container = v,
             1 => m.host = v,
-            _ if v == 0 => return Err(j.fail("must be at least 1")),
+            _ if v == 0 => return j.fail("must be at least 1"),
             _ => m.size = v,
         }
     }
-    Ok(())
 }
 
 /// Parses a `LinuxResources` object alone (update's `--resources` document).
 pub fn parse_resources<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Resources<'a>> {
     json::read(buf, doc, |j| {
         let mut r = Resources::default();
-        resources(j, &mut r)?;
-        Ok(r)
+        resources(j, &mut r);
+        r
     })
 }
 
-fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) -> R<()> {
-    let mut m = j.members("memory cpu pids devices", 0)?;
-    while let Some(i) = m.next(j)? {
+fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
+    let mut m = j.members("memory cpu pids devices", 0);
+    while let Some(i) = m.next(j) {
         match i {
             0 => {
-                let mut m = j.members("limit reservation swap", 0)?;
-                while let Some(i) = m.next(j)? {
-                    let v = Some(j.int(-1, i64::MAX)?);
+                let mut m = j.members("limit reservation swap", 0);
+                while let Some(i) = m.next(j) {
+                    let v = Some(j.int(-1, i64::MAX));
                     match i {
                         0 => r.memory.limit = v,
                         1 => r.memory.reservation = v,
@@ -339,53 +337,52 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) -> R<()> {
                 }
             }
             1 => {
-                let mut m = j.members("shares quota period cpus mems", 0)?;
-                while let Some(i) = m.next(j)? {
+                let mut m = j.members("shares quota period cpus mems", 0);
+                while let Some(i) = m.next(j) {
                     match i {
-                        0 => r.cpu.shares = Some(j.u64()?),
-                        1 => r.cpu.quota = Some(j.int(-1, i64::MAX)?),
-                        2 => r.cpu.period = Some(j.u64()?),
-                        3 => r.cpu.cpus = cpu_list(j)?,
-                        _ => r.cpu.mems = cpu_list(j)?,
+                        0 => r.cpu.shares = Some(j.u64()),
+                        1 => r.cpu.quota = Some(j.int(-1, i64::MAX)),
+                        2 => r.cpu.period = Some(j.u64()),
+                        3 => r.cpu.cpus = cpu_list(j),
+                        _ => r.cpu.mems = cpu_list(j),
                     }
                 }
             }
             2 => {
-                let mut m = j.members("limit", 1)?;
-                while m.next(j)?.is_some() {
-                    r.pids_limit = Some(j.int(i64::MIN, i64::MAX)?);
+                let mut m = j.members("limit", 1);
+                while m.next(j).is_some() {
+                    r.pids_limit = Some(j.int(i64::MIN, i64::MAX));
                 }
             }
-            _ => list(j, &mut r.devices, device)?,
+            _ => list(j, &mut r.devices, device),
         }
     }
-    Ok(())
 }
 
-fn cpu_list<'a>(j: &mut Json<'a>) -> R<&'a CStr> {
-    let s = j.cstr()?;
-    if !s.is_empty() {
-        crate::limits::check_cpu_list(s.to_bytes()).map_err(|what| j.fail_val(what, s.to_bytes()))?;
+fn cpu_list<'a>(j: &mut Json<'a>) -> Str<'a> {
+    let s = j.cstr();
+    if let (false, Err(what)) = (s.is_empty(), crate::limits::check_cpu_list(s.to_bytes())) {
+        j.fail_val(what, s.to_bytes());
     }
-    Ok(s)
+    s.into()
 }
 
-fn device(j: &mut Json<'_>, d: &mut DeviceRule) -> R<()> {
+fn device(j: &mut Json<'_>, d: &mut DeviceRule) {
     (d.kind, d.major, d.minor, d.access) = (b'a', -1, -1, READ | WRITE | MKNOD);
-    let mut m = j.members("allow type major minor access", 1)?;
-    while let Some(i) = m.next(j)? {
+    let mut m = j.members("allow type major minor access", 1);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => d.allow = j.bool()?,
-            1 => d.kind = b"abc"[j.name("a b c", "", "not a device type (a, b or c):")? % 3],
-            2 => d.major = j.int(-1, u32::MAX as i64)?,
-            3 => d.minor = j.int(-1, u32::MAX as i64)?,
+            0 => d.allow = j.bool(),
+            1 => d.kind = b"abc"[j.name("a b c", "", "not a device type (a, b or c):") % 3],
+            2 => d.major = j.int(-1, u32::MAX as i64),
+            3 => d.minor = j.int(-1, u32::MAX as i64),
             _ => {
-                let s = j.cstr()?.to_bytes();
+                let s = j.cstr().to_bytes();
                 let mut a = 0;
                 for &c in s {
                     match b"rwm".iter().position(|&x| x == c) {
                         Some(bit) => a |= 1 << bit,
-                        None => return Err(j.fail_val("not device access (r, w, m):", s)),
+                        None => return j.fail_val("not device access (r, w, m):", s),
                     }
                 }
                 // "" is all, as absent is (crun reads it so too).
@@ -393,71 +390,68 @@ fn device(j: &mut Json<'_>, d: &mut DeviceRule) -> R<()> {
             }
         }
     }
-    Ok(())
 }
 
-fn action(j: &mut Json<'_>) -> R<Action> {
-    Ok(ACTIONS[j.name(names::SECCOMP_ACTIONS, "SCMP_ACT_", "unknown or unsupported seccomp action")? % 7])
+fn action(j: &mut Json<'_>) -> Action {
+    ACTIONS[j.name(names::SECCOMP_ACTIONS, "SCMP_ACT_", "unknown or unsupported seccomp action") % 7]
 }
 
 /// An errno for `SCMP_ACT_ERRNO` (the kernel's MAX_ERRNO is 4095).
-fn errno(j: &mut Json<'_>) -> R<u16> {
-    Ok(j.uint(4095)? as u16)
+fn errno(j: &mut Json<'_>) -> u16 {
+    j.uint(4095) as u16
 }
 
-fn seccomp<'a>(j: &mut Json<'a>, s: &mut Seccomp<'a>) -> R<()> {
+fn seccomp<'a>(j: &mut Json<'a>, s: &mut Seccomp<'a>) {
     (s.enabled, s.default_errno) = (true, EPERM);
-    let mut m = j.members("defaultAction defaultErrnoRet architectures syscalls", 1)?;
-    while let Some(i) = m.next(j)? {
+    let mut m = j.members("defaultAction defaultErrnoRet architectures syscalls", 1);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => s.default_action = action(j)?,
-            1 => s.default_errno = errno(j)?,
-            2 => s.archs = j.name_mask(names::SECCOMP_ARCHS, "SCMP_ARCH_", "unknown architecture")? as u32,
+            0 => s.default_action = action(j),
+            1 => s.default_errno = errno(j),
+            2 => s.archs = j.name_mask(names::SECCOMP_ARCHS, "SCMP_ARCH_", "unknown architecture") as u32,
             _ => {
                 s.rules.clear();
                 s.all_conds.clear();
-                let mut e = j.elements()?;
-                while e.next(j)?.is_some() {
+                let mut e = j.elements();
+                while e.next(j).is_some() {
                     let mut r = SyscallRule { errno: EPERM, first: s.all_conds.len() as u16, ..Default::default() };
-                    rule(j, &mut r, &mut s.all_conds)?;
+                    rule(j, &mut r, &mut s.all_conds);
                     if !s.rules.push(r) {
-                        return Err(too_many(j, MAX_RULES));
+                        return too_many(j, MAX_RULES);
                     }
                 }
             }
         }
     }
-    Ok(())
 }
 
-fn rule<'a>(j: &mut Json<'a>, r: &mut SyscallRule<'a>, conds: &mut List<Cond, MAX_CONDS>) -> R<()> {
-    let mut m = j.members("names action errnoRet args", 3)?;
-    while let Some(i) = m.next(j)? {
+fn rule<'a>(j: &mut Json<'a>, r: &mut SyscallRule<'a>, conds: &mut List<Cond, MAX_CONDS>) {
+    let mut m = j.members("names action errnoRet args", 3);
+    while let Some(i) = m.next(j) {
         match i {
-            0 => r.names = j.str_list(false)?,
-            1 => r.action = action(j)?,
-            2 => r.errno = errno(j)?,
+            0 => r.names = j.str_list(false),
+            1 => r.action = action(j),
+            2 => r.errno = errno(j),
             _ => {
                 conds.truncate(r.first as usize);
-                let mut e = j.elements()?;
-                while e.next(j)?.is_some() {
+                let mut e = j.elements();
+                while e.next(j).is_some() {
                     let mut c = Cond::default();
-                    let mut m = j.members("index value valueTwo op", 1 | 2 | 8)?;
-                    while let Some(i) = m.next(j)? {
+                    let mut m = j.members("index value valueTwo op", 1 | 2 | 8);
+                    while let Some(i) = m.next(j) {
                         match i {
-                            0 => c.index = j.uint(5)? as u8,
-                            1 => c.value = j.u64()?,
-                            2 => c.value_two = j.u64()?,
-                            _ => c.op = OPS[j.name(names::SECCOMP_OPS, "SCMP_CMP_", "unknown operator")? % 7],
+                            0 => c.index = j.uint(5) as u8,
+                            1 => c.value = j.u64(),
+                            2 => c.value_two = j.u64(),
+                            _ => c.op = OPS[j.name(names::SECCOMP_OPS, "SCMP_CMP_", "unknown operator") % 7],
                         }
                     }
                     if !conds.push(c) {
-                        return Err(too_many(j, MAX_CONDS));
+                        return too_many(j, MAX_CONDS);
                     }
                 }
             }
         }
     }
     r.count = conds.len() as u16 - r.first;
-    Ok(())
 }

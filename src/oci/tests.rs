@@ -66,7 +66,7 @@ fn ctr_run() {
     with(include_bytes!("../../tests/fixtures/oci/ctr-run.json"), |c| {
         assert_eq!(c.oci_version, c"1.0.2-dev");
         let r = c.root.unwrap();
-        assert_eq!((r.path, r.readonly), (c"rootfs", false));
+        assert_eq!((r.path.get(), r.readonly), (c"rootfs", false));
         assert!(c.hostname.is_none());
         let p = c.process.unwrap();
         assert!(!p.terminal);
@@ -82,8 +82,11 @@ fn ctr_run() {
         assert!(p.no_new_privileges);
         assert_eq!(p.oom_score_adj, None);
 
-        let m: Vec<(&CStr, &CStr, &CStr, u32, &CStr)> =
-            c.mounts.iter().map(|m| (m.destination, m.fstype, m.source, m.flags, m.data)).collect();
+        let m: Vec<(&CStr, &CStr, &CStr, u32, &CStr)> = c
+            .mounts
+            .iter()
+            .map(|m| (m.destination.get(), m.fstype.get(), m.source.get(), m.flags, m.data.get()))
+            .collect();
         assert_eq!(
             m,
             [
@@ -149,8 +152,8 @@ fn ctr_run_with_options() {
         assert_eq!(p.cwd, c"/tmp");
         assert_eq!(strs(p.env)[1], "FOO=bar");
         let bind = c.mounts.last().unwrap();
-        assert_eq!((bind.destination, bind.fstype, bind.source), (c"/mnt", c"bind", c"/tmp"));
-        assert_eq!((bind.flags, bind.data), (MS_BIND | MS_REC | MS_RDONLY, c""));
+        assert_eq!((bind.destination.get(), bind.fstype.get(), bind.source.get()), (c"/mnt", c"bind", c"/tmp"));
+        assert_eq!((bind.flags, bind.data.get()), (MS_BIND | MS_REC | MS_RDONLY, c""));
         let l = &c.linux;
         assert_eq!(l.cgroups_path, c"/default/t2");
         assert_eq!(l.namespaces.path(Ns::Network), Some(c"/proc/1/ns/net"));
@@ -215,14 +218,20 @@ fn cri_like() {
 
         assert_eq!(c.mounts.len(), 9);
         let hosts = &c.mounts[3];
-        assert_eq!((hosts.flags, hosts.propagation, hosts.data), (MS_BIND | MS_REC, MS_PRIVATE | MS_REC, c""));
+        assert_eq!(
+            (hosts.flags, hosts.propagation, hosts.data.non_empty()),
+            (MS_BIND | MS_REC, MS_PRIVATE | MS_REC, None)
+        );
         let resolv = &c.mounts[4];
         assert_eq!(resolv.flags, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
         let overlay = &c.mounts[7];
-        assert_eq!((overlay.flags, overlay.data), (MS_NODEV, c"lowerdir=/l1:/l2,upperdir=/u,workdir=/w,index=off"));
+        assert_eq!(
+            (overlay.flags, overlay.data.get()),
+            (MS_NODEV, c"lowerdir=/l1:/l2,upperdir=/u,workdir=/w,index=off")
+        );
         let shared = &c.mounts[8];
         assert_eq!(
-            (shared.fstype, shared.flags, shared.propagation),
+            (shared.fstype.get(), shared.flags, shared.propagation),
             (c"", MS_BIND | MS_REC | MS_NOATIME, MS_SHARED | MS_REC)
         );
 
@@ -234,7 +243,7 @@ fn cri_like() {
         assert_eq!(h[0].timeout, None);
         assert_eq!(c.hooks.get(HookKind::Poststart)[0].timeout, Some(5));
         let stop = c.hooks.get(HookKind::Poststop);
-        assert_eq!((stop.len(), stop[1].path, stop[1].args.len()), (2, c"/usr/local/bin/log", 0));
+        assert_eq!((stop.len(), stop[1].path.get(), stop[1].args.len()), (2, c"/usr/local/bin/log", 0));
         assert!(c.hooks.get(HookKind::Prestart).is_empty() && c.hooks.get(HookKind::StartContainer).is_empty());
         assert!(c.annotations.starts_with(b"{\n    \"io.kubernetes.cri.container-type\": \"container\","));
         assert!(c.annotations.ends_with(b"\"web\"\n  }"));
@@ -242,7 +251,7 @@ fn cri_like() {
         let l = &c.linux;
         assert_eq!(&l.uid_mappings[..], [IdMap { container: 0, host: 100_000, size: 65536 }]);
         assert_eq!(l.gid_mappings[1], IdMap { container: 65536, host: 300_000, size: 1 });
-        let sysctl: Vec<(&CStr, &CStr)> = l.sysctl.iter().map(|s| (s.key, s.value)).collect();
+        let sysctl: Vec<(&CStr, &CStr)> = l.sysctl.iter().map(|s| (s.key.get(), s.value.get())).collect();
         assert_eq!(
             sysctl,
             [
@@ -257,7 +266,7 @@ fn cri_like() {
             (Some(128 << 20), Some(256 << 20), Some(64 << 20))
         );
         assert_eq!((res.cpu.shares, res.cpu.quota, res.cpu.period), (Some(256), Some(20_000), Some(100_000)));
-        assert_eq!((res.cpu.cpus, res.cpu.mems, res.pids_limit), (c"0-1", c"0", Some(4096)));
+        assert_eq!((res.cpu.cpus.get(), res.cpu.mems.get(), res.pids_limit), (c"0-1", c"0", Some(4096)));
         assert_eq!(
             res.devices[1],
             DeviceRule { allow: true, kind: b'c', major: 195, minor: 255, access: READ | WRITE }
@@ -539,17 +548,17 @@ fn spec_reads_back() {
     with(&text, |c| {
         assert_eq!(c.oci_version, c"1.0.2");
         let r = c.root.unwrap();
-        assert_eq!((r.path, r.readonly, c.hostname), (c"rootfs", true, Some(c"tinyctr")));
+        assert_eq!((r.path.get(), r.readonly, c.hostname), (c"rootfs", true, Some(c"tinyctr")));
         let p = c.process.unwrap();
         assert!(p.terminal && p.no_new_privileges);
-        assert_eq!((strs(p.args), p.cwd, p.user.uid), (vec!["sh"], c"/", 0));
+        assert_eq!((strs(p.args), p.cwd.get(), p.user.uid), (vec!["sh"], c"/", 0));
         let k = p.capabilities.unwrap();
         assert_eq!(
             (k.bounding, k.effective, k.permitted, k.ambient),
             (names::DOCKER_CAPS, names::DOCKER_CAPS, names::DOCKER_CAPS, 0)
         );
         assert_eq!(&p.rlimits[..], [Rlimit { resource: RLIMIT_NOFILE, soft: 1024, hard: 1024 }]);
-        let dest: Vec<&CStr> = c.mounts.iter().map(|m| m.destination).collect();
+        let dest: Vec<&CStr> = c.mounts.iter().map(|m| m.destination.get()).collect();
         assert_eq!(dest, [c"/proc", c"/dev", c"/dev/pts", c"/dev/shm", c"/dev/mqueue", c"/sys", c"/sys/fs/cgroup"]);
         assert_eq!(
             c.linux.namespaces.new_flags(),
