@@ -292,7 +292,7 @@ fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
         }
     }
     if p.args.is_empty() || p.cwd.is_empty() {
-        return j.fail(if p.cwd.is_empty() { "\"cwd\" is empty" } else { "\"args\" is empty" });
+        j.fail(if p.cwd.is_empty() { "\"cwd\" is empty" } else { "\"args\" is empty" });
     }
 }
 
@@ -332,7 +332,7 @@ fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) {
         }
     }
     if r.soft > r.hard {
-        return j.fail("the soft limit is above the hard one");
+        j.fail("the soft limit is above the hard one");
     }
 }
 
