@@ -27,43 +27,7 @@ pub const MAX_GIDS: usize = 64;
 /// Hooks of each kind (the NVIDIA toolkit, the usual user, adds one).
 pub const MAX_HOOKS: usize = 8;
 
-/// A fixed-capacity list; it derefs to the slice of what it holds.
-#[derive(Clone, Copy, Debug)]
-pub struct List<T: Copy, const N: usize> {
-    items: [T; N],
-    len: usize,
-}
-
-impl<T: Copy + Default, const N: usize> Default for List<T, N> {
-    fn default() -> Self {
-        List { items: [T::default(); N], len: 0 }
-    }
-}
-
-impl<T: Copy, const N: usize> core::ops::Deref for List<T, N> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        &self.items[..self.len]
-    }
-}
-
-impl<T: Copy, const N: usize> List<T, N> {
-    /// Appends `t`; false when full.
-    pub fn push(&mut self, t: T) -> bool {
-        let Some(slot) = self.items.get_mut(self.len) else { return false };
-        *slot = t;
-        self.len += 1;
-        true
-    }
-
-    pub(super) fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    pub(super) fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
-    }
-}
+pub use crate::sys::list::List;
 
 /// Reads an array of objects into `list` (emptied first), each element by `f`.
 pub(super) fn list<'a, T: Copy + Default, const N: usize>(

@@ -386,6 +386,7 @@ impl<'a> Json<'a> {
 
     /// Opens an object whose members of interest are the words of `names`; pull them with
     /// [`Members::next`]. Those whose bit is set in `required` must be there.
+    #[inline(never)]
     pub fn members(&mut self, names: &'static str, required: u32) -> Members {
         let open = self.open(b'{', "not an object");
         Members { names, required, seen: 0, state: if open { 0 } else { 2 } }

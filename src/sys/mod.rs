@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod clock;
+pub mod list;
 pub mod signal;
 
 use core::ffi::c_char;
