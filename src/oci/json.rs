@@ -19,7 +19,7 @@
 //!
 //! What has been read is split off the buffer as it is returned, so it lives as long as the
 //! buffer (`'a`) while the cursor goes on rewriting what follows. A skipped value is never
-//! written, so [`Json::raw`] can hand back the untouched text of one (the annotations, for
+//! written, so [`Json::raw_object`] can hand back the untouched text of one (the annotations, for
 //! the state JSON).
 //!
 //! Errors name the JSON path of the bad value and what was wrong
@@ -101,9 +101,9 @@ pub struct Elements {
     n: u32,
 }
 
-/// A string from the document as a `&CStr` (`""` when absent, and through `Deref`), whose
-/// default is all zero bits: a `Config`'s big tables then start as one memset rather than
-/// loops storing pointers to `""`.
+/// A string from the document as a `&CStr` (through `Deref`; `""` when absent), whose
+/// default is all zero bits, so a default `Config` is set with zeros rather than with
+/// pointers to a `""`.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Str<'a>(Option<&'a CStr>);
 
@@ -708,6 +708,9 @@ impl Members {
     /// and after any error.
     pub fn next(&mut self, j: &mut Json<'_>) -> Option<usize> {
         loop {
+            if j.failed {
+                break;
+            }
             match self.state {
                 0 if j.eat(b'}') => break,
                 0 => self.state = 1,
