@@ -1,6 +1,7 @@
 //! config.json as plain data: [`parse`] turns a bundle's configuration into a [`Config`]
-//! whose strings are `&CStr`s in the document's own buffer (see `json.rs`: nothing is
-//! copied, nothing allocated). The same readers serve exec's process file
+//! whose strings are C strings in the document's own buffer ([`Str`], a `&CStr` that is
+//! `""` when absent, and [`StrList`]; see `json.rs`: nothing is copied, nothing
+//! allocated). The same readers serve exec's process file
 //! ([`parse_process`]) and update's resources ([`super::linux::parse_resources`]).
 //!
 //! What it honours is what containerd's `ctr run` and CRI write (OCI.md §5.2, §5.3): root,
@@ -13,8 +14,6 @@
 //! arrays inside the `Config`, with an error past their limit: [`MAX_MOUNTS`] mounts,
 //! [`MAX_GIDS`] additional groups, [`MAX_HOOKS`] hooks of each kind, and the limits of
 //! `linux.rs`.
-
-use core::ffi::CStr;
 
 use super::json::{self, Json, Str, StrList};
 use super::linux::Linux;
@@ -64,7 +63,8 @@ pub(super) fn abs_path<'a>(j: &mut Json<'a>) -> Str<'a> {
 pub struct Config<'a> {
     pub oci_version: Str<'a>,
     pub root: Option<Root<'a>>,
-    pub hostname: Option<&'a CStr>,
+    /// `""`: absent (runc sets none then).
+    pub hostname: Str<'a>,
     pub process: Option<Process<'a>>,
     /// In order.
     pub mounts: List<Mount<'a>, MAX_MOUNTS>,
@@ -191,7 +191,7 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
                         }
                     }
                 }
-                2 => c.hostname = Some(j.cstr()),
+                2 => c.hostname = j.str(),
                 3 => process(j, c.process.insert(Process::default())),
                 4 => list(j, &mut c.mounts, mount),
                 5 => super::linux::linux(j, &mut c.linux),

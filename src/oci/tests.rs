@@ -67,7 +67,7 @@ fn ctr_run() {
         assert_eq!(c.oci_version, c"1.0.2-dev");
         let r = c.root.unwrap();
         assert_eq!((r.path.get(), r.readonly), (c"rootfs", false));
-        assert!(c.hostname.is_none());
+        assert!(c.hostname.is_empty());
         let p = c.process.unwrap();
         assert!(!p.terminal);
         assert_eq!((p.user.uid, p.user.gid, &p.user.additional_gids[..], p.user.umask), (0, 0, &[0][..], None));
@@ -196,7 +196,7 @@ fn ctr_run_privileged() {
 #[test]
 fn cri_like() {
     with(include_bytes!("../../tests/fixtures/oci/cri.json"), |c| {
-        assert_eq!(c.hostname, Some(c"web-0"));
+        assert_eq!(c.hostname, c"web-0");
         let r = c.root.unwrap();
         assert_eq!(r.path, c"/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs");
         let p = c.process.unwrap();
@@ -533,7 +533,7 @@ fn unknown_members_are_skipped_and_null_is_absent() {
     with(text.as_bytes(), |c| {
         let p = c.process.unwrap();
         assert_eq!(p.user.uid, 5);
-        assert!(p.capabilities.is_none() && p.rlimits.is_empty() && c.hostname.is_none() && c.mounts.is_empty());
+        assert!(p.capabilities.is_none() && p.rlimits.is_empty() && c.hostname.is_empty() && c.mounts.is_empty());
     });
     with(b"{}", |c| assert!(c.process.is_none() && c.root.is_none()));
 }
@@ -548,7 +548,7 @@ fn spec_reads_back() {
     with(&text, |c| {
         assert_eq!(c.oci_version, c"1.0.2");
         let r = c.root.unwrap();
-        assert_eq!((r.path.get(), r.readonly, c.hostname), (c"rootfs", true, Some(c"tinyctr")));
+        assert_eq!((r.path.get(), r.readonly, c.hostname.get()), (c"rootfs", true, c"tinyctr"));
         let p = c.process.unwrap();
         assert!(p.terminal && p.no_new_privileges);
         assert_eq!((strs(p.args), p.cwd.get(), p.user.uid), (vec!["sh"], c"/", 0));
