@@ -9,6 +9,15 @@
 //! - `emit.rs`: the JSON writers into fixed buffers, and RFC 3339 time;
 //! - `file.rs`: a document read whole into a mapping sized to it;
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`.
+//!
+//! A lifecycle command reads a bundle as
+//! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
+//! `let cfg = config::parse(doc.bytes(), "config.json")?;` — `cfg` borrows `doc`, and
+//! nothing but `doc`'s mapping and the `Config` itself (a fixed 42 KiB) is used. `exec`
+//! reads its process file with `config::parse_process`, `update` its resources with
+//! `linux::parse_resources` (from `file::read_fd` on stdin); `state` writes
+//! `emit::state`, `ps` `emit::ps`, `--log` lines `emit::log_line` with
+//! `sys::clock::realtime()`.
 
 pub mod config;
 pub mod emit;

@@ -123,7 +123,7 @@ pub const MOUNT_CODES: [u8; 41] = [
 
 /// `SCMP_ACT_*` without the prefix: what tinyctr's filter compiler can do. `KILL` kills the
 /// thread (libseccomp's meaning). Not here, so refused: `NOTIFY` (needs a listener) and
-/// `TRACE` (needs a tracer). Numbered by [`Action`](super::config::Action).
+/// `TRACE` (needs a tracer). Mapped to [`Action`](super::linux::Action) in that order.
 pub const SECCOMP_ACTIONS: &str = "KILL KILL_THREAD KILL_PROCESS TRAP ERRNO LOG ALLOW";
 
 /// `SCMP_CMP_*` without the prefix; position + 1 is libseccomp's `scmp_compare` value.
