@@ -5,7 +5,8 @@
 //! keeps what the parser promises: string lists hold exactly `len()` C strings, every
 //! string lies inside the input buffer, paths said to be absolute are, each seccomp rule's
 //! conditions are its own and their indexes at most 5, uids are never `(uid_t)-1`, soft
-//! rlimits never exceed hard ones, and namespace paths exist only for listed types.
+//! rlimits never exceed hard ones, namespace paths exist only for listed types, and mount
+//! destinations, root and hook paths are never empty.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -61,6 +62,15 @@ fuzz_target!(|data: &[u8]| {
             for m in c.mounts.iter() {
                 assert!(!m.destination.is_empty());
                 inside(whole, m.data.to_bytes());
+            }
+            assert!(c.root.is_none_or(|r| !r.path.is_empty()));
+            use config::HookKind::*;
+            for kind in [Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop] {
+                for h in c.hooks.get(kind) {
+                    assert!(h.path.to_bytes().first() == Some(&b'/') && h.timeout != Some(0));
+                    list(whole, h.args, false);
+                    list(whole, h.env, false);
+                }
             }
             let l = &c.linux;
             list(whole, l.masked_paths, true);

@@ -190,6 +190,9 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
                             _ => r.readonly = j.bool(),
                         }
                     }
+                    if r.path.is_empty() {
+                        j.fail("\"path\" is empty");
+                    }
                 }
                 2 => c.hostname = j.str(),
                 3 => process(j, c.process.insert(Process::default())),
@@ -319,6 +322,9 @@ fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
             }
         }
     }
+    if m.destination.is_empty() {
+        j.fail("\"destination\" is empty");
+    }
 }
 
 /// Applies mount option `o` if it is a flag or a propagation type (true); false for
@@ -350,5 +356,8 @@ fn hook<'a>(j: &mut Json<'a>, h: &mut Hook<'a>) {
                 t => h.timeout = Some(t),
             },
         }
+    }
+    if h.path.is_empty() {
+        j.fail("\"path\" is empty");
     }
 }
