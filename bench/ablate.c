@@ -16,6 +16,22 @@
  *                no cgroup to be placed in first (one more cross-process wake-up)
  *   errpipe      parent reads a close-on-exec error pipe until execve closes it, and only
  *                then waits for the exit (one more wake-up)
+ *   caps         child, last: docker's default confinement of root as tinyctr does it:
+ *                PR_CAPBSET_DROP of every capability outside the 14 (to EINVAL), setgroups
+ *                (empty), setresgid/setresuid 0, capset (E = P = the 14, I = 0), ambient
+ *                cleared
+ *   masks        child, after proc: tinyctr's masked and read-only paths without
+ *                --rootfs (/dev/null opened O_PATH and checked, bound through
+ *                /proc/self/fd/N over masked files, one ro tmpfs bound over masked
+ *                directories, each read-only path bound onto itself and remounted ro)
+ *   maskhide     only the masked paths of `masks`;  maskro: only its read-only paths
+ *   seccomp      child, last: load a seccomp filter of $ABLATE_SECCOMP_INSNS (default 400)
+ *                instructions, with no_new_privs; every syscall walks $ABLATE_SECCOMP_PATH
+ *                of them (default 12: the arch check and a binary search over ~400
+ *                numbers; 0 = all of them) and is allowed. The path is what costs, not
+ *                the length: the kernel runs the filter for every syscall number when it
+ *                loads it (its per-number cache), then on each call. Measured here: 400
+ *                instructions with a path of 10, +0.09 ms a run; all 400 walked, +1.2 ms
  * Everything else is floor.c, unchanged.
  */
 #define _GNU_SOURCE
@@ -25,15 +41,19 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-enum where { START, LIMITS, CHILD, PROC, EXEC, PARENT, REAPED };
+enum where { START, LIMITS, CHILD, PROC, MOUNTED, EXEC, PARENT, REAPED };
 static void hook(enum where w, const char *cg);
 #define HOOK(w, arg) hook(w, arg)
 #define main floor_main
@@ -76,6 +96,115 @@ static void list(const char *dir)
 }
 
 static int hs[2] = { -1, -1 }, ep[2] = { -1, -1 };
+
+/* tinyctr's masked paths (rootfs/mask.rs), 1 = expected to be a directory. */
+static const struct { const char *path; int dir; } masked[] = {
+	{ "/proc/acpi", 1 }, { "/proc/asound", 1 }, { "/proc/kcore", 0 }, { "/proc/keys", 0 },
+	{ "/proc/latency_stats", 0 }, { "/proc/timer_list", 0 }, { "/proc/timer_stats", 0 },
+	{ "/proc/sched_debug", 0 }, { "/proc/scsi", 1 }, { "/sys/firmware", 1 },
+	{ "/proc/interrupts", 0 }, { "/sys/devices/virtual/powercap", 1 },
+};
+static const char *const read_only[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+
+static void mask_paths(int hide, int ro)
+{
+	if (hide) {
+		int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+			die("check", "/dev/null");
+		char null[32];
+		snprintf(null, sizeof null, "/proc/self/fd/%d", fd);
+		const char *first = NULL;
+		for (size_t k = 0; k < sizeof masked / sizeof masked[0]; k++) {
+			const char *p = masked[k].path;
+			int r;
+			for (int dir = masked[k].dir, tries = 0; tries < 2; tries++, dir = !dir) {
+				if (!dir)
+					r = mount(null, p, NULL, MS_BIND, NULL);
+				else if (first)
+					r = mount(first, p, NULL, MS_BIND, NULL);
+				else if ((r = mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) == 0)
+					first = p;
+				if (r == 0 || errno != ENOTDIR)
+					break;
+			}
+			if (r < 0 && errno != ENOENT)
+				die("mask", p);
+		}
+		close(fd);
+	}
+	if (ro)
+		for (size_t k = 0; k < sizeof read_only / sizeof read_only[0]; k++) {
+			const char *p = read_only[k];
+			if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+				if (errno == ENOENT)
+					continue;
+				die("bind", p);
+			}
+			if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+				die("remount ro", p);
+		}
+}
+
+/* The kernel ABI, spelled out: musl-gcc comes without the kernel headers. */
+#define DOCKER_CAPS 0xa80425fbULL
+#define CAP_V3 0x20080522
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+struct bpf_insn { uint16_t code; uint8_t jt, jf; uint32_t k; };
+struct bpf_prog { unsigned short len; struct bpf_insn *filter; };
+#define BPF_LD_W_ABS 0x20   /* BPF_LD | BPF_W | BPF_ABS */
+#define BPF_JEQ_K 0x15      /* BPF_JMP | BPF_JEQ | BPF_K */
+#define BPF_RET_K 0x06      /* BPF_RET | BPF_K */
+#define BPF_JA 0x05         /* BPF_JMP | BPF_JA */
+#define RET_ALLOW 0x7fff0000U
+#define SET_MODE_FILTER 1
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+static void confine_caps(void)
+{
+	for (int c = 0; c < 64; c++)
+		if (!(DOCKER_CAPS >> c & 1) && prctl(PR_CAPBSET_DROP, c) < 0) {
+			if (errno == EINVAL)
+				break;
+			die("drop from the bounding set", "");
+		}
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+		die("set ids", "");
+	struct cap_header h = { CAP_V3, 0 };
+	struct cap_data d[2] = { { (uint32_t)DOCKER_CAPS, (uint32_t)DOCKER_CAPS, 0 }, { 0, 0, 0 } };
+	if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die("capset", "");
+}
+
+static void load_seccomp(void)
+{
+	const char *e = getenv("ABLATE_SECCOMP_INSNS"), *pe = getenv("ABLATE_SECCOMP_PATH");
+	int n = e ? atoi(e) : 400;
+	if (n < 3)
+		n = 3;
+	static struct bpf_insn f[4096];
+	if (n > 4096)
+		n = 4096;
+	int path = pe ? atoi(pe) : 12;
+	if (path < 2 || path > n)
+		path = n;
+	/* Load the number (seccomp_data.nr, offset 0), compare it with a number no syscall
+	 * has until `path` instructions are walked, jump over the rest, allow. */
+	f[0] = (struct bpf_insn){ BPF_LD_W_ABS, 0, 0, 0 };
+	for (int k = 1; k < n - 1; k++)
+		f[k] = (struct bpf_insn){ BPF_JEQ_K, 0, 0, 0x7fffffff };
+	if (path < n)
+		f[path - 2] = (struct bpf_insn){ BPF_JA, 0, 0, (uint32_t)(n - path) };
+	f[n - 1] = (struct bpf_insn){ BPF_RET_K, 0, 0, RET_ALLOW };
+	struct bpf_prog prog = { (unsigned short)n, f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SET_MODE_FILTER, 0, &prog) < 0)
+		die("load seccomp", "");
+}
 
 static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTERM, SIGCHLD, SIGWINCH };
 
@@ -135,6 +264,10 @@ static void hook(enum where w, const char *cg)
 		if (on("umountproc"))
 			umount2("/proc", MNT_DETACH);
 		break;
+	case MOUNTED:
+		if (on("masks") || on("maskhide") || on("maskro"))
+			mask_paths(on("masks") || on("maskhide"), on("masks") || on("maskro"));
+		break;
 	case EXEC:
 		if (on("loup")) {
 			int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -153,6 +286,10 @@ static void hook(enum where w, const char *cg)
 				signal(sigs[k], SIG_DFL);
 			sigprocmask(SIG_SETMASK, &set, NULL);
 		}
+		if (on("caps"))
+			confine_caps();
+		if (on("seccomp"))
+			load_seccomp();
 		break;
 	case PARENT:
 		if (hs[0] >= 0) {

@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 		HOOK(PROC, NULL);
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			die("mount proc", "/proc");
+		HOOK(MOUNTED, NULL);
 		if (sethostname("floor", 5) < 0)
 			die("sethostname", "floor");
 		HOOK(EXEC, NULL);

@@ -5,13 +5,25 @@
 //! overflowed, and callers that build something the kernel will read (a path, a value)
 //! check [`Buf::overflowed`] and refuse, so nothing is ever truncated silently.
 
-use core::ffi::CStr;
+//!
+//! The code is written once, for [`Text`] (the buffer behind a slice), and every `Buf<N>`
+//! dereferences to it: a method per capacity would be one more copy of it per size.
 
-pub struct Buf<const N: usize> {
-    data: [u8; N],
+use core::ffi::CStr;
+use core::ops::{Deref, DerefMut};
+
+/// The buffer whatever its capacity: `T` is `[u8; N]` in a [`Buf`], `[u8]` behind it.
+pub struct Bytes<T: ?Sized> {
     len: usize,
     overflow: bool,
+    data: T,
 }
+
+/// A buffer of `N` bytes (one of them kept for the NUL of [`Text::as_cstr`]).
+pub type Buf<const N: usize> = Bytes<[u8; N]>;
+
+/// Any `Buf<N>`, its capacity erased.
+pub type Text = Bytes<[u8]>;
 
 impl<const N: usize> Default for Buf<N> {
     fn default() -> Self {
@@ -21,7 +33,7 @@ impl<const N: usize> Default for Buf<N> {
 
 impl<const N: usize> Buf<N> {
     pub const fn new() -> Self {
-        Buf { data: [0; N], len: 0, overflow: false }
+        Bytes { data: [0; N], len: 0, overflow: false }
     }
 
     /// A buffer holding `s`.
@@ -30,10 +42,25 @@ impl<const N: usize> Buf<N> {
         b.push(s);
         b
     }
+}
 
+impl<const N: usize> Deref for Buf<N> {
+    type Target = Text;
+    fn deref(&self) -> &Text {
+        self
+    }
+}
+
+impl<const N: usize> DerefMut for Buf<N> {
+    fn deref_mut(&mut self) -> &mut Text {
+        self
+    }
+}
+
+impl Text {
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         // Keep one byte for the NUL that `as_cstr` appends.
-        let room = N.saturating_sub(1) - self.len;
+        let room = self.data.len().saturating_sub(1) - self.len;
         let n = s.len().min(room);
         self.data[self.len..self.len + n].copy_from_slice(&s[..n]);
         self.len += n;

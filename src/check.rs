@@ -1,12 +1,15 @@
 //! `tinyctr check`: what this machine offers a container, tested rather than guessed —
 //! the kernel version, clone3, each namespace type (a child is really cloned into it),
 //! the cgroup layout with each controller's hierarchy, and a cgroup really created with
-//! every available controller and removed. Exit 0 when `run` with limits can work here,
-//! 1 otherwise, with the reason on the last line.
+//! every available controller and removed; whether seccomp filters can be loaded, the
+//! bounding set tinyctr holds, and a child really confined as a default container is.
+//! Exit 0 when `run` (with its default confinement, and with limits) can work here, 1
+//! otherwise, with the reason on the last line.
 
 use crate::buf::Buf;
 use crate::cgroup::layout::{Found, Layout, Version, CTLS, PATH};
 use crate::cgroup::{Cgroup, Plan};
+use crate::confine::{caps, Confine};
 use crate::error::push_errno;
 use crate::limits::{CpuQuota, Limits, CPU_PERIOD_US};
 use crate::out::print;
@@ -30,6 +33,8 @@ pub fn run() -> u8 {
     let mut b: Buf<PATH> = Buf::new();
 
     b.push(b"kernel:     ").push(rustix::system::uname().release().to_bytes());
+    line(&mut b);
+    crate::sealed::describe(&mut b);
     line(&mut b);
     b.push(b"clone3:     ");
     let clone3 = try_clone(0, true);
@@ -57,6 +62,7 @@ pub fn run() -> u8 {
         }
     }
     line(&mut b);
+    fail = fail.or(confinement(&mut b));
 
     let mut layout = Layout::EMPTY;
     match layout.detect(!0) {
@@ -113,6 +119,73 @@ pub fn run() -> u8 {
         }
     }
     finish(fail)
+}
+
+/// The seccomp and capability lines; the reason `run` cannot work, if any.
+fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
+    let mut fail = None;
+    b.push(b"seccomp:    ");
+    if crate::confine::seccomp::available() {
+        b.push(b"yes (filters can be loaded)");
+    } else {
+        b.push(b"no: ").push(crate::confine::NO_SECCOMP);
+        fail = Some("no seccomp filters (run with --security-opt seccomp=unconfined)");
+    }
+    line(b);
+    let held = caps::held(true);
+    b.push(b"caps:       bounding set ");
+    push_hex(b, caps::bounding_set());
+    let missing = ((1u64 << caps::COUNT) - 1) & !held;
+    if missing != 0 {
+        let mut names = Buf::<640>::new();
+        caps::push_names(&mut names, missing);
+        b.push(b" (lacks ").push(names.as_bytes()).push(b")");
+    }
+    line(b);
+    // A child confined as a default container is, with no_new_privs too: bounding drops,
+    // setgroups, setresgid, setresuid, capset, ambient, no_new_privs.
+    let conf = Confine {
+        caps: caps::DEFAULT & held,
+        no_new_privs: true,
+        seccomp: false,
+        masks: false,
+        ids: crate::confine::user::Ids::ROOT,
+        rearm: false,
+        rlimits: Default::default(),
+    };
+    b.push(b"confine:    ");
+    let status = match sys::clone_fork(0) {
+        Ok(Forked::Child) => sys::exit(match crate::confine::apply(&conf, &[]) {
+            Ok(()) => 0,
+            Err((_, e)) => e.raw_os_error(),
+        }),
+        Ok(Forked::Parent { pid, .. }) => {
+            rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty())
+                .ok()
+                .flatten()
+                .and_then(|(_, st)| st.exit_status())
+        }
+        Err(_) => None,
+    };
+    if status == Some(0) {
+        b.push(b"yes (capabilities dropped and set, no_new_privs set)");
+    } else {
+        fail = Some("a child could not be confined (see above)");
+        b.push(b"no: confining a test child failed");
+        if let Some(n) = status {
+            b.push(b": ");
+            push_errno(b, Errno::from_raw_os_error(n));
+        }
+    }
+    line(b);
+    fail
+}
+
+/// `v` as 16 hex digits, the way /proc/self/status shows capability sets.
+fn push_hex(b: &mut Buf<PATH>, v: u64) {
+    for i in (0..16).rev() {
+        b.push(&[b"0123456789abcdef"[(v >> (i * 4)) as usize & 15]]);
+    }
 }
 
 /// Prints `b` as a line and empties it.

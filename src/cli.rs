@@ -9,8 +9,11 @@
 use core::ffi::CStr;
 
 use crate::buf::Buf;
+use crate::confine::{self, Asked};
 use crate::error::{push_shown, Error, Result};
 use crate::limits::{LimitKey, Limits};
+use crate::rootfs::overlay::Layer;
+use crate::rootfs::volume::{Mounts, Syntax};
 use crate::sys::args::CArgs;
 
 pub const DEFAULT_HOSTNAME: &CStr = c"tinyctr";
@@ -43,6 +46,12 @@ pub struct RunConfig<'a> {
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub limits: Limits<'a>,
+    /// `-v`, `--mount`, `--tmpfs`, in the order given.
+    pub mounts: Mounts<'a>,
+    /// `--overlay` / `--overlay-dir`: a writable layer over the rootfs.
+    pub layer: Option<Layer<'a>>,
+    /// Capabilities, user, rlimits, seccomp and masks as the options asked.
+    pub confine: Asked<'a>,
     /// How many `-e` options were given; their values are walked again by [`env_options`].
     pub env_count: usize,
     /// The option part of argv (between `run` and COMMAND), kept for [`env_options`].
@@ -63,41 +72,64 @@ enum Opt {
     Rootfs,
     ReadOnly,
     Limit(LimitKey),
+    Mount(Syntax),
+    Overlay,
+    OverlayDir,
+    Confine(confine::Key),
     Help,
 }
 
 impl Opt {
     fn takes_value(self) -> bool {
-        !matches!(self, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Help)
+        match self {
+            Opt::Confine(k) => k.takes_value(),
+            o => !matches!(o, Opt::Init | Opt::Interactive | Opt::ReadOnly | Opt::Overlay | Opt::Help),
+        }
     }
 }
 
-/// Long names (after `--`), and the book's single-dash spellings.
-const LONG: &[(&str, Opt)] = &[
-    ("hostname", Opt::Hostname),
-    ("env", Opt::Env),
-    ("workdir", Opt::Workdir),
-    ("net", Opt::Net),
-    ("network", Opt::Net),
-    ("init", Opt::Init),
-    ("interactive", Opt::Interactive),
-    ("tty", Opt::Interactive),
-    ("rootfs", Opt::Rootfs),
-    ("read-only", Opt::ReadOnly),
-    ("memory", Opt::Limit(LimitKey::Memory)),
-    ("memory-swap", Opt::Limit(LimitKey::MemorySwap)),
-    ("cpu-shares", Opt::Limit(LimitKey::CpuShares)),
-    ("cpus", Opt::Limit(LimitKey::Cpus)),
-    ("cpuset-cpus", Opt::Limit(LimitKey::CpusetCpus)),
-    ("pids-limit", Opt::Limit(LimitKey::PidsLimit)),
-    ("name", Opt::Limit(LimitKey::Name)),
-    ("cgroup-parent", Opt::Limit(LimitKey::CgroupParent)),
-    ("help", Opt::Help),
+/// Long names (after `--`), space-separated, with their options in [`LONG_OPTS`] (one
+/// string instead of a `&str` per name: 16 bytes of pointer each).
+const LONG: &str = "hostname env workdir net network init interactive tty rootfs read-only volume mount \
+tmpfs overlay overlay-dir memory memory-swap cpu-shares cpus cpuset-cpus pids-limit \
+name cgroup-parent cap-add cap-drop privileged security-opt user group-add ulimit help";
+const LONG_OPTS: [Opt; 31] = [
+    Opt::Hostname,
+    Opt::Env,
+    Opt::Workdir,
+    Opt::Net,
+    Opt::Net,
+    Opt::Init,
+    Opt::Interactive,
+    Opt::Interactive,
+    Opt::Rootfs,
+    Opt::ReadOnly,
+    Opt::Mount(Syntax::Volume),
+    Opt::Mount(Syntax::Mount),
+    Opt::Mount(Syntax::Tmpfs),
+    Opt::Overlay,
+    Opt::OverlayDir,
+    Opt::Limit(LimitKey::Memory),
+    Opt::Limit(LimitKey::MemorySwap),
+    Opt::Limit(LimitKey::CpuShares),
+    Opt::Limit(LimitKey::Cpus),
+    Opt::Limit(LimitKey::CpusetCpus),
+    Opt::Limit(LimitKey::PidsLimit),
+    Opt::Limit(LimitKey::Name),
+    Opt::Limit(LimitKey::CgroupParent),
+    Opt::Confine(confine::Key::CapAdd),
+    Opt::Confine(confine::Key::CapDrop),
+    Opt::Confine(confine::Key::Privileged),
+    Opt::Confine(confine::Key::SecurityOpt),
+    Opt::Confine(confine::Key::User),
+    Opt::Confine(confine::Key::GroupAdd),
+    Opt::Confine(confine::Key::Ulimit),
+    Opt::Help,
 ];
 
 /// The book's Go-flag spellings: one dash, a whole word.
-const BOOK: &[(&str, Opt)] =
-    &[("cpushare", Opt::Limit(LimitKey::CpuShares)), ("cpuset", Opt::Limit(LimitKey::CpusetCpus))];
+const BOOK: &str = "cpushare cpuset";
+const BOOK_OPTS: [Opt; 2] = [Opt::Limit(LimitKey::CpuShares), Opt::Limit(LimitKey::CpusetCpus)];
 
 const SHORT: &[(u8, Opt)] = &[
     (b'h', Opt::Hostname),
@@ -106,8 +138,10 @@ const SHORT: &[(u8, Opt)] = &[
     (b'm', Opt::Limit(LimitKey::Memory)),
     (b'c', Opt::Limit(LimitKey::CpuShares)),
     (b'r', Opt::Rootfs),
+    (b'v', Opt::Mount(Syntax::Volume)),
     (b'i', Opt::Interactive),
     (b't', Opt::Interactive),
+    (b'u', Opt::Confine(confine::Key::User)),
 ];
 
 /// One option occurrence: what it is, how the user spelled it, and its value.
@@ -161,7 +195,7 @@ impl<'a> Options<'a> {
         let bytes = arg.to_bytes();
         if bytes.starts_with(b"--") {
             let (name, inline) = split_eq(arg, 2);
-            return match lookup(LONG, name) {
+            return match lookup(LONG, &LONG_OPTS, name) {
                 Some(opt) => self.finish(opt, &bytes[..2 + name.len()], inline),
                 None => Err(unknown(&bytes[..2 + name.len()])),
             };
@@ -169,7 +203,7 @@ impl<'a> Options<'a> {
         let body = &bytes[1..];
         // A whole-word single-dash spelling: the book's flags.
         let (name, inline) = split_eq(arg, 1);
-        if let Some(opt) = lookup(BOOK, name) {
+        if let Some(opt) = lookup(BOOK, &BOOK_OPTS, name) {
             return self.finish(opt, &bytes[..1 + name.len()], inline);
         }
         // Clustered -i/-t (`-ti`, `-it`, `-i`, `-t`).
@@ -224,8 +258,8 @@ fn split_eq(arg: &CStr, skip: usize) -> (&[u8], Option<&CStr>) {
     }
 }
 
-fn lookup(table: &[(&str, Opt)], name: &[u8]) -> Option<Opt> {
-    table.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, o)| o)
+fn lookup(names: &str, opts: &[Opt], name: &[u8]) -> Option<Opt> {
+    crate::words::position(names, name).and_then(|i| opts.get(i).copied())
 }
 
 fn unknown(spelled: &[u8]) -> Error {
@@ -329,6 +363,9 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         rootfs: None,
         read_only: false,
         limits: Limits::default(),
+        mounts: Mounts::empty(),
+        layer: None,
+        confine: Asked::default(),
         env_count: 0,
         options: args,
         command: CArgs::empty(),
@@ -375,15 +412,27 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
                 cfg.rootfs = Some(value);
             }
             Opt::ReadOnly => cfg.read_only = true,
+            Opt::Mount(syntax) => cfg.mounts.add(syntax, spelled, value)?,
+            Opt::Overlay => cfg.layer = Some(Layer::Dropped),
+            Opt::OverlayDir => {
+                if value.to_bytes().is_empty() {
+                    return Err(value_error(spelled, value, b"is not a directory path"));
+                }
+                cfg.layer = Some(Layer::Kept(value));
+            }
             Opt::Limit(key) => {
                 // The limits module quotes the option as typed in its own messages.
                 cfg.limits.set(key, spelled, value)?;
             }
+            Opt::Confine(key) => cfg.confine.set(key, spelled, value)?,
         }
     }
     cfg.limits.validate()?;
     if cfg.read_only && cfg.rootfs.is_none() {
         return Err(Error::usage(b"--read-only: needs --rootfs DIR (it makes the container's own root read-only)"));
+    }
+    if cfg.layer.is_some() && cfg.rootfs.is_none() {
+        return Err(Error::usage(b"--overlay: needs --rootfs DIR (the writable layer goes over DIR)"));
     }
     cfg.command = args.tail(opts.command_start());
     if cfg.command.is_empty() {
@@ -402,10 +451,27 @@ pub fn env_key(entry: &[u8]) -> &[u8] {
 
 /// Calls `f` with the value of each `-e`/`--env` option, in order. Only valid on the
 /// options of a `RunConfig` that parsed successfully.
-pub fn env_options<'a>(options: CArgs<'a>, mut f: impl FnMut(&'a CStr)) {
+pub fn env_options<'a>(options: CArgs<'a>, f: impl FnMut(&'a CStr)) {
+    values_of(options, Opt::Env, f)
+}
+
+/// Fills `out` with the `--group-add` values, in order; returns how many (the parser
+/// allows no more than `out` holds, `confine::user::MAX_GROUPS`).
+pub fn group_adds<'a: 'o, 'o>(options: CArgs<'a>, out: &mut [&'o CStr]) -> usize {
+    let mut n = 0;
+    values_of(options, Opt::Confine(confine::Key::GroupAdd), |v| {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = v;
+            n += 1;
+        }
+    });
+    n
+}
+
+fn values_of<'a>(options: CArgs<'a>, which: Opt, mut f: impl FnMut(&'a CStr)) {
     let mut opts = Options::new(options);
     while let Some(Ok(occ)) = opts.next() {
-        if occ.opt == Opt::Env {
+        if occ.opt == which {
             if let Some(v) = occ.value {
                 f(v);
             }
@@ -438,42 +504,62 @@ out-of-memory kill), 125 if tinyctr failed, 126 if the command cannot be execute
 
 pub const HELP_RUN: &str = "\
 Usage: tinyctr run [OPTIONS] COMMAND [ARG...]
+COMMAND runs as PID 1 of new UTS, PID, mount, IPC, net and cgroup namespaces
+with a fresh /proc. Options come first; -- ends them; --opt=value, -ovalue work.
 
-Runs COMMAND as PID 1 in new UTS, PID, mount, IPC, network and cgroup namespaces,
-with a fresh /proc. Options come before COMMAND; `--` ends them. Values can be
-given as `--opt value` or `--opt=value` (`-o value` or `-ovalue` for short ones).
-
-Container:
-  -h, --hostname NAME      hostname inside (default: tinyctr)
-  -e, --env KEY=VALUE      set a variable (repeatable); `-e KEY` copies KEY from
-                           tinyctr's environment if set. The environment is
-                           otherwise clean: PATH, HOSTNAME, HOME=/root, TERM.
-  -w, --workdir DIR        working directory (default: the current one; / with --rootfs)
-      --net, --network host  share the host's network namespace (default: a new
-                           one with only the loopback interface, up)
-      --init               run a tiny init as PID 1 that forwards signals to
-                           COMMAND and reaps zombies (so Ctrl-C and SIGTERM work)
-  -r, --rootfs DIR         use DIR as the container's root (pivot_root)
-      --read-only          mount the container's root read-only (with --rootfs)
-  -i, -t, -ti              accepted for docker habits: tinyctr always runs in the
-                           foreground on the caller's stdin, stdout and stderr
-
+  -h, --hostname NAME     hostname (default tinyctr)
+  -e, --env KEY[=VALUE]   set a variable, or copy KEY from ours (repeatable)
+  -w, --workdir DIR       working directory (default: ours; / with --rootfs)
+  --net host|none         the host's network, or a new one with lo (default)
+  --init                  a tiny PID 1 that forwards signals and reaps zombies
+  -r, --rootfs DIR        DIR as the container's root
+  --read-only             the root read-only (with --rootfs)
+  -i, -t, -ti             accepted; tinyctr always runs in the foreground
+Mounts, in the order given:
+  -v, --volume SRC:DST[:ro|rw]   bind host path SRC at DST
+  --mount type=bind,source=SRC,target=DST[,readonly]
+  --mount type=tmpfs,target=DST[,tmpfs-size=SIZE][,tmpfs-mode=MODE]
+  --tmpfs DST[:OPTS]      a tmpfs (rw,noexec,nosuid,nodev; size=, mode=)
+  --overlay               a writable layer over the rootfs, dropped at exit
+  --overlay-dir LAYER     the same, kept in LAYER
 Limits (cgroups; none asked, none touched):
-  -m, --memory SIZE        memory limit: bytes or k, m, g (64m, 1g)
-      --memory-swap SIZE   memory plus swap (-1: unlimited swap; default: no swap)
-  -c, --cpu-shares N       relative CPU weight (v1 cpu.shares; v2 cpu.weight)
-      --cpus DECIMAL       CPU quota, e.g. 0.5 or 1.25 CPUs
-      --cpuset-cpus LIST   CPUs allowed, e.g. 0-2,4
-      --pids-limit N       most processes at once
-      --name NAME          name of the container's cgroup (default: unique)
-      --cgroup-parent PATH create the cgroup below PATH instead of tinyctr's own
-  The book's spellings -cpushare and -cpuset work too.
+  -m, --memory SIZE       memory limit (64m, 1g)
+  --memory-swap SIZE      memory plus swap (-1: unlimited)
+  -c, --cpu-shares N      relative CPU weight (also -cpushare)
+  --cpus DECIMAL          CPU quota (0.5)
+  --cpuset-cpus LIST      CPUs allowed (0-2,4; also -cpuset)
+  --pids-limit N          most processes
+  --name NAME             the cgroup's name (one run per name)
+  --cgroup-parent PATH    the cgroup below PATH, not below tinyctr's own
+Confinement (default: docker's capabilities, seccomp profile and masked paths):
+  -u, --user USER[:GROUP] run as NAME or UID (the container's passwd and group)
+  --group-add GROUP       a supplementary group (repeatable)
+  --cap-add CAP, --cap-drop CAP   change the capabilities (repeatable; ALL)
+  --privileged            every capability, no seccomp, no masks
+  --security-opt OPT      no-new-privileges[=true|false] or seccomp=unconfined
+  --ulimit NAME=SOFT[:HARD]  a resource limit (nofile, nproc, core...; -1: none)
 ";
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::ffi::CString;
+
+    /// `tinyctr run --help` names every option (the aliases `network`, `interactive`
+    /// and `tty` are spelled `--net`, `-i` and `-t` there) within 80 columns.
+    #[test]
+    fn help_names_every_option() {
+        for name in LONG.split(' ').filter(|n| !["network", "interactive", "tty", "help"].contains(n)) {
+            assert!(HELP_RUN.contains(&format!("--{name}")), "--{name} is not in the help");
+        }
+        for (c, _) in SHORT {
+            assert!(HELP_RUN.contains(&format!("-{}", *c as char)), "-{} is not in the help", *c as char);
+        }
+        for book in BOOK.split(' ') {
+            assert!(HELP_RUN.contains(&format!("-{book}")), "-{book}");
+        }
+        assert!(HELP_RUN.lines().all(|l| l.len() <= 80));
+    }
 
     /// Parses `words` as argv (with argv[0] = "tinyctr") and hands the result to `f`.
     fn with_parsed<R>(words: &[&str], f: impl FnOnce(Result<Command<'_>>) -> R) -> R {
@@ -505,6 +591,14 @@ mod tests {
 
     fn words(a: CArgs<'_>) -> Vec<String> {
         a.iter().map(|c| c.to_str().unwrap().to_owned()).collect()
+    }
+
+    #[test]
+    fn packed_tables_line_up() {
+        assert_eq!(LONG.split(' ').count(), LONG_OPTS.len());
+        assert_eq!(BOOK.split(' ').count(), BOOK_OPTS.len());
+        assert_eq!(lookup(LONG, &LONG_OPTS, b"help"), Some(Opt::Help));
+        assert_eq!(lookup(LONG, &LONG_OPTS, b"network"), Some(Opt::Net));
     }
 
     #[test]
@@ -565,6 +659,32 @@ mod tests {
     }
 
     #[test]
+    fn mount_options_in_order() {
+        run_ok(
+            &["-v", "/a:/b:ro", "--volume=/c:/d", "--mount", "type=tmpfs,dst=/t", "--tmpfs", "/u", "-v/e:/f", "sh"],
+            |c| {
+                let targets: Vec<&[u8]> = c.mounts.as_slice().iter().map(|r| r.target).collect();
+                assert_eq!(targets, [&b"/b"[..], b"/d", b"/t", b"/u", b"/f"]);
+                assert!(c.mounts.as_slice()[0].read_only && c.layer.is_none());
+            },
+        );
+        run_ok(&["-r", "/r", "--overlay", "sh"], |c| assert_eq!(c.layer, Some(Layer::Dropped)));
+        run_ok(&["-r", "/r", "--overlay-dir", "/k", "sh"], |c| assert_eq!(c.layer, Some(Layer::Kept(c"/k"))));
+        assert_eq!(
+            err_text(&["--overlay", "sh"]),
+            "tinyctr: --overlay: needs --rootfs DIR (the writable layer goes over DIR)\n"
+        );
+        assert!(err_text(&["-r", "/r", "--overlay-dir", "", "sh"]).contains("is not a directory path"));
+        assert!(err_text(&["--overlay=x", "sh"]).contains("takes no value"));
+        assert_eq!(
+            err_text(&["-v", "x:/y", "sh"]),
+            "tinyctr: -v: 'x:/y': 'x' is not an absolute host path: named volumes are not supported\n"
+        );
+        assert!(err_text(&["--mount", "type=bind,src=/a", "sh"])
+            .starts_with("tinyctr: --mount: 'type=bind,src=/a' needs target=DST"));
+    }
+
+    #[test]
     fn limit_options_reach_limits() {
         run_ok(&["-m", "64m", "-cpushare", "512", "-cpuset=0", "--pids-limit=10", "sh"], |c| {
             assert_eq!(c.limits.memory, Some(64 << 20));
@@ -574,6 +694,51 @@ mod tests {
             assert!(c.limits.wants_cgroup());
         });
         assert!(err_text(&["-m", "64x", "sh"]).contains("'64x'"));
+    }
+
+    #[test]
+    fn confinement_options_reach_asked() {
+        let args = [
+            "--cap-add",
+            "net_admin",
+            "--cap-drop=CAP_CHOWN",
+            "--privileged",
+            "--security-opt",
+            "no-new-privileges",
+            "--security-opt=seccomp=unconfined",
+            "-u",
+            "bob:staff",
+            "--group-add",
+            "audio",
+            "--group-add=10",
+            "--ulimit",
+            "nofile=10:20",
+            "sh",
+        ];
+        run_ok(&args, |c| {
+            let a = &c.confine;
+            assert_eq!((a.caps.add, a.caps.drop), (1 << 12, 1));
+            assert!(a.privileged && a.no_new_privs && a.unconfined);
+            assert_eq!(a.user, Some(c"bob:staff"));
+            assert_eq!(a.group_adds, 2);
+            let mut adds = [c""; 4];
+            assert_eq!(group_adds(c.options, &mut adds), 2);
+            assert_eq!(adds[..2], [c"audio", c"10"]);
+            assert_eq!((a.rlimits.soft[7], a.rlimits.hard[7]), (10, 20));
+            assert_eq!(words(c.command), ["sh"]);
+        });
+        run_ok(&["-u1000", "--user=0", "id"], |c| assert_eq!(c.confine.user, Some(c"0")));
+        run_ok(&["sh"], |c| {
+            let a = &c.confine;
+            assert!(a.caps.is_empty() && !a.privileged && !a.no_new_privs && !a.unconfined && a.user.is_none());
+            assert_eq!((a.group_adds, a.rlimits.set), (0, 0));
+        });
+        assert_eq!(err_text(&["--privileged=1", "sh"]), "tinyctr: --privileged: takes no value\n");
+        assert_eq!(err_text(&["--cap-add"]), "tinyctr: --cap-add: needs a value\n");
+        assert!(err_text(&["--cap-drop", "nope", "sh"]).starts_with("tinyctr: --cap-drop: 'nope' is not a capability"));
+        assert!(err_text(&["-u", "", "sh"]).contains("-u: '' is not NAME|UID[:GROUP|GID]"));
+        assert!(err_text(&["--ulimit", "x=1", "sh"]).contains("--ulimit: 'x=1' has an unknown limit name"));
+        assert!(err_text(&["--security-opt", "label=disable", "sh"]).contains("'label=disable' is not supported"));
     }
 
     #[test]

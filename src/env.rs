@@ -4,7 +4,7 @@
 //! environment when it is set there and is dropped otherwise.
 //!
 //! Nothing is copied: the array points at static strings, at argv and at envp; only
-//! `HOSTNAME=...` is composed, in a buffer the caller keeps alive.
+//! `HOSTNAME=...` (and with `-u`, `HOME=...`) is composed, in memory the caller keeps alive.
 
 use core::ffi::CStr;
 
@@ -13,7 +13,9 @@ use crate::cli::{env_key, env_options, RunConfig};
 use crate::sys::args::{CArgs, PtrArray};
 
 pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const HOME: &CStr = c"HOME=/root";
+/// HOME without `-u` (root's, as docker's passwd lookup gives it); with `-u`, the
+/// parent passes the user's from the container's /etc/passwd.
+pub const ROOT_HOME: &CStr = c"HOME=/root";
 
 /// `HOSTNAME=` plus a hostname of at most 64 bytes (checked by the parser).
 pub type HostnameVar = Buf<80>;
@@ -44,15 +46,16 @@ pub fn lookup<'a>(env: CArgs<'a>, key: &[u8]) -> Option<&'a CStr> {
 
 /// Fills `out` (sized by [`slots_needed`]) and returns the value of PATH in it, which is
 /// where the command is looked up, as docker does. `table` is scratch space of
-/// [`table_len`] entries.
+/// [`table_len`] entries; `home` is the `HOME=` entry ([`ROOT_HOME`] without `-u`).
 pub fn build<'a>(
     out: &mut PtrArray<'a>,
     table: &mut [u32],
     cfg: &RunConfig<'a>,
     host_env: CArgs<'a>,
     hostname: &'a CStr,
+    home: &'a CStr,
 ) -> &'a [u8] {
-    for d in [Some(DEFAULT_PATH), Some(hostname), Some(HOME), lookup(host_env, b"TERM")].into_iter().flatten() {
+    for d in [Some(DEFAULT_PATH), Some(hostname), Some(home), lookup(host_env, b"TERM")].into_iter().flatten() {
         out.push(d);
     }
     env_options(cfg.options, |v| {

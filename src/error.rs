@@ -3,7 +3,7 @@
 //! permitted)`), and the exit status it maps to (docker's convention: 125 for tinyctr
 //! itself, 126 not executable, 127 not found).
 
-use crate::buf::Buf;
+use crate::buf::{Buf, Text};
 use rustix::io::Errno;
 
 /// tinyctr itself failed: bad option, setup error.
@@ -70,7 +70,7 @@ const SHOWN_MAX: usize = 240;
 /// Appends `s` as a message shows a user-supplied object or value: control characters
 /// escaped (a newline must not split the one-line error), and a long one cut in the
 /// middle (`/aaaa...zzzz`), so that the errno and the hint after it always fit.
-pub fn push_shown<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+pub fn push_shown(b: &mut Text, s: &[u8]) {
     if s.len() > SHOWN_MAX {
         let half = SHOWN_MAX / 2;
         push_escaped(b, &s[..half]);
@@ -81,7 +81,7 @@ pub fn push_shown<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
     }
 }
 
-fn push_escaped<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
+fn push_escaped(b: &mut Text, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &c in s {
         match c {
@@ -94,11 +94,11 @@ fn push_escaped<const N: usize>(b: &mut Buf<N>, s: &[u8]) {
 }
 
 /// Writes `ENAME (description)` for the errnos tinyctr can meet, `errno N` otherwise.
-pub fn push_errno<const N: usize>(b: &mut Buf<N>, errno: Errno) {
+pub fn push_errno(b: &mut Text, errno: Errno) {
     let n = errno.raw_os_error();
     match errno_text(n) {
         Some((name, text)) => {
-            b.push_str(name).push(b" (").push_str(text).push(b")");
+            b.push(name).push(b" (").push(text).push(b")");
         }
         None => {
             b.push(b"errno ").push_i64(n as i64);
@@ -106,43 +106,98 @@ pub fn push_errno<const N: usize>(b: &mut Buf<N>, errno: Errno) {
     }
 }
 
-fn errno_text(n: i32) -> Option<(&'static str, &'static str)> {
+/// `(errno, name, description)` for the errnos tinyctr can meet, packed as one byte string
+/// (a table of `&str` pairs would cost 32 bytes of pointers per entry): each entry is the
+/// errno's number as one byte, then `NAME\0description\0`.
+const ERRNOS: &[u8] = &{
     use linux_raw_sys::errno::*;
-    let n = n as u32;
-    Some(match n {
-        EPERM => ("EPERM", "Operation not permitted"),
-        ENOENT => ("ENOENT", "No such file or directory"),
-        ESRCH => ("ESRCH", "No such process"),
-        EINTR => ("EINTR", "Interrupted system call"),
-        EIO => ("EIO", "Input/output error"),
-        E2BIG => ("E2BIG", "Argument list too long"),
-        ENOEXEC => ("ENOEXEC", "Exec format error"),
-        EBADF => ("EBADF", "Bad file descriptor"),
-        ECHILD => ("ECHILD", "No child processes"),
-        EAGAIN => ("EAGAIN", "Resource temporarily unavailable"),
-        ENOMEM => ("ENOMEM", "Cannot allocate memory"),
-        EACCES => ("EACCES", "Permission denied"),
-        EFAULT => ("EFAULT", "Bad address"),
-        EBUSY => ("EBUSY", "Device or resource busy"),
-        EEXIST => ("EEXIST", "File exists"),
-        EXDEV => ("EXDEV", "Invalid cross-device link"),
-        ENODEV => ("ENODEV", "No such device"),
-        ENOTDIR => ("ENOTDIR", "Not a directory"),
-        EISDIR => ("EISDIR", "Is a directory"),
-        EINVAL => ("EINVAL", "Invalid argument"),
-        EMFILE => ("EMFILE", "Too many open files"),
-        ETXTBSY => ("ETXTBSY", "Text file busy"),
-        ENOSPC => ("ENOSPC", "No space left on device"),
-        EROFS => ("EROFS", "Read-only file system"),
-        ERANGE => ("ERANGE", "Numerical result out of range"),
-        ENAMETOOLONG => ("ENAMETOOLONG", "File name too long"),
-        ENOSYS => ("ENOSYS", "Function not implemented"),
-        ENOTEMPTY => ("ENOTEMPTY", "Directory not empty"),
-        ELOOP => ("ELOOP", "Too many levels of symbolic links"),
-        EOPNOTSUPP => ("EOPNOTSUPP", "Operation not supported"),
-        EUSERS => ("EUSERS", "Too many users"),
-        _ => return None,
-    })
+    const PACKED: (usize, [u8; 1024]) = pack(&[
+        (EPERM, "EPERM", "Operation not permitted"),
+        (ENOENT, "ENOENT", "No such file or directory"),
+        (ESRCH, "ESRCH", "No such process"),
+        (EINTR, "EINTR", "Interrupted system call"),
+        (EIO, "EIO", "Input/output error"),
+        (E2BIG, "E2BIG", "Argument list too long"),
+        (ENOEXEC, "ENOEXEC", "Exec format error"),
+        (EBADF, "EBADF", "Bad file descriptor"),
+        (ECHILD, "ECHILD", "No child processes"),
+        (EAGAIN, "EAGAIN", "Resource temporarily unavailable"),
+        (ENOMEM, "ENOMEM", "Cannot allocate memory"),
+        (EACCES, "EACCES", "Permission denied"),
+        (EFAULT, "EFAULT", "Bad address"),
+        (EBUSY, "EBUSY", "Device or resource busy"),
+        (EEXIST, "EEXIST", "File exists"),
+        (EXDEV, "EXDEV", "Invalid cross-device link"),
+        (ENODEV, "ENODEV", "No such device"),
+        (ENOTDIR, "ENOTDIR", "Not a directory"),
+        (EISDIR, "EISDIR", "Is a directory"),
+        (EINVAL, "EINVAL", "Invalid argument"),
+        (EMFILE, "EMFILE", "Too many open files"),
+        (ETXTBSY, "ETXTBSY", "Text file busy"),
+        (ENOSPC, "ENOSPC", "No space left on device"),
+        (EROFS, "EROFS", "Read-only file system"),
+        (ERANGE, "ERANGE", "Numerical result out of range"),
+        (ENAMETOOLONG, "ENAMETOOLONG", "File name too long"),
+        (ENOSYS, "ENOSYS", "Function not implemented"),
+        (ENOTEMPTY, "ENOTEMPTY", "Directory not empty"),
+        (ELOOP, "ELOOP", "Too many levels of symbolic links"),
+        (EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported"),
+        (EUSERS, "EUSERS", "Too many users"),
+    ]);
+    let mut out = [0u8; PACKED.0];
+    let mut i = 0;
+    while i < PACKED.0 {
+        out[i] = PACKED.1[i];
+        i += 1;
+    }
+    out
+};
+
+const fn pack(list: &[(u32, &str, &str)]) -> (usize, [u8; 1024]) {
+    let mut out = [0u8; 1024];
+    let mut len = 0;
+    let mut i = 0;
+    while i < list.len() {
+        let (n, name, text) = list[i];
+        out[len] = n as u8;
+        len += 1;
+        let mut k = 0;
+        while k < 2 {
+            let s = if k == 0 { name.as_bytes() } else { text.as_bytes() };
+            let mut j = 0;
+            while j < s.len() {
+                out[len] = s[j];
+                len += 1;
+                j += 1;
+            }
+            out[len] = 0;
+            len += 1;
+            k += 1;
+        }
+        i += 1;
+    }
+    (len, out)
+}
+
+fn errno_text(n: i32) -> Option<(&'static [u8], &'static [u8])> {
+    let mut rest = ERRNOS;
+    while let Some((&num, tail)) = rest.split_first() {
+        let (name, tail) = cut_nul(tail);
+        let (text, tail) = cut_nul(tail);
+        if num as i32 == n {
+            return Some((name, text));
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// Splits `s` at its first NUL: the bytes before it, and those after.
+fn cut_nul(s: &[u8]) -> (&[u8], &[u8]) {
+    match s.iter().position(|&c| c == 0) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[]),
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +226,17 @@ mod tests {
         assert!(text.ends_with("x\": ENAMETOOLONG (File name too long); shorter\n"), "{text}");
         assert!(text.contains("xxx...xxx") && text.len() < 400, "{text}");
         assert!(!e.msg.overflowed());
+    }
+
+    #[test]
+    fn packed_errno_table_has_every_entry() {
+        assert_eq!(errno_text(Errno::USERS.raw_os_error()), Some((&b"EUSERS"[..], &b"Too many users"[..])));
+        assert_eq!(errno_text(Errno::PERM.raw_os_error()), Some((&b"EPERM"[..], &b"Operation not permitted"[..])));
+        let n = (1..=255)
+            .filter_map(errno_text)
+            .inspect(|(name, text)| assert!(name[0] == b'E' && !text.is_empty()))
+            .count();
+        assert_eq!(n, 31);
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub enum Point {
     ChildWorkdir,
     ChildExec,
     ChildFds,
+    ChildMask,
+    ChildConfine,
 }
 
 /// The names tests use, in `Point` order.
@@ -51,6 +53,8 @@ pub const NAMES: &[(&str, Point)] = &[
     ("child-workdir", Point::ChildWorkdir),
     ("child-exec", Point::ChildExec),
     ("child-fds", Point::ChildFds),
+    ("child-mask", Point::ChildMask),
+    ("child-confine", Point::ChildConfine),
 ];
 
 static ARMED: AtomicU8 = AtomicU8::new(0);

@@ -14,22 +14,31 @@
 use rustix::fd::{AsFd, RawFd};
 use rustix::io::Errno;
 
-/// Closes every descriptor from 3 up except `keep`. One or two `close_range` calls; on
-/// kernels before 5.9, the entries of `/proc/self/fd` one by one (the container's /proc
-/// is mounted by then).
-pub fn close_all_but(keep: RawFd) -> Result<(), Errno> {
-    let keep = keep as u32;
-    let below = match keep {
-        0..=3 => Ok(()),
-        k => crate::sys::close_range(3, k - 1),
-    };
-    match below.and_then(|()| crate::sys::close_range(keep.saturating_add(1).max(3), u32::MAX)) {
-        Err(Errno::NOSYS) => close_listed(keep as RawFd),
+/// Closes every descriptor from 3 up except those in `keep` (at most a few). One
+/// `close_range` call per gap; on kernels before 5.9, the entries of `/proc/self/fd`
+/// one by one (the container's /proc is mounted by then).
+pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
+    let mut from = 3u32;
+    let mut r = Ok(());
+    // Ascending order of what is kept, without allocating: repeatedly the next one up.
+    while r.is_ok() {
+        let next = keep.iter().filter(|&&k| k >= from as RawFd).min().copied();
+        let to = next.map_or(u32::MAX, |k| k as u32);
+        if to > from {
+            r = crate::sys::close_range(from, to - 1);
+        }
+        match next {
+            Some(k) => from = k as u32 + 1,
+            None => break,
+        }
+    }
+    match r {
+        Err(Errno::NOSYS) => close_listed(keep),
         r => r,
     }
 }
 
-fn close_listed(keep: RawFd) -> Result<(), Errno> {
+fn close_listed(keep: &[RawFd]) -> Result<(), Errno> {
     use core::mem::MaybeUninit;
     use rustix::fs::{Mode, OFlags, RawDir};
     let dir = rustix::fs::open(c"/proc/self/fd", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
@@ -43,7 +52,7 @@ fn close_listed(keep: RawFd) -> Result<(), Errno> {
             _ => None,
         });
         match n {
-            Some(fd) if fd > 2 && fd != keep && fd != own => {
+            Some(fd) if fd > 2 && !keep.contains(&fd) && fd != own => {
                 crate::sys::close_raw(fd);
             }
             _ => {}
@@ -59,4 +68,41 @@ pub fn workdir_inside_root() -> bool {
     // buffer would need a second call for ordinary paths.
     let mut buf = [0u8; 4096];
     crate::sys::getcwd(&mut buf).is_ok() && buf[0] == b'/'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In a child process of its own (it closes descriptors): the kept ones stay open,
+    /// everything else from 3 up is closed.
+    #[test]
+    fn keeps_exactly_what_it_is_told() {
+        if std::env::var_os("TINYCTR_FDS_PROBE").is_none() {
+            let o = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "fds::tests::keeps_exactly_what_it_is_told", "--test-threads=1", "--nocapture"])
+                .env("TINYCTR_FDS_PROBE", "1")
+                .output()
+                .unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(out.contains("OPEN: 5 9"), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+            return;
+        }
+        let files: Vec<std::fs::File> = (0..10).map(|_| std::fs::File::open("/dev/null").unwrap()).collect();
+        let raw: Vec<RawFd> = files.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+        assert!(raw.contains(&5) && raw.contains(&9), "{raw:?}");
+        close_all_but(&[9, 5]).unwrap();
+        // What is still open and names /dev/null (the listing's own descriptor does not).
+        let mut open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t == std::path::Path::new("/dev/null")))
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|&fd| fd > 2)
+            .collect();
+        open.sort();
+        let open: Vec<String> = open.iter().map(|fd| fd.to_string()).collect();
+        println!("\nOPEN: {}", open.join(" "));
+        std::mem::forget(files);
+    }
 }

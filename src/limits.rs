@@ -2,7 +2,7 @@
 //! value (sizes, CPU fractions, CPU lists, names). No kernel access here: a bad value is
 //! refused before anything is created, quoting the option as typed and the value.
 
-use crate::buf::Buf;
+use crate::buf::Text;
 use crate::error::{Error, Result};
 use core::ffi::CStr;
 
@@ -147,8 +147,9 @@ impl<'a> Limits<'a> {
     }
 }
 
-/// `opt: 'value' why`.
-fn bad_value(opt: &[u8], value: &[u8], why: &str) -> Error {
+/// `opt: 'value' why`: the one shape of every bad option value (here and in confine).
+#[inline(never)]
+pub fn bad_value(opt: &[u8], value: &[u8], why: &str) -> Error {
     let mut e = Error::usage(opt);
     e.msg.push(b": '");
     crate::error::push_shown(&mut e.msg, value);
@@ -277,7 +278,7 @@ pub fn check_parent(s: &[u8]) -> bool {
 
 /// Appends `bytes` in the largest binary unit that divides it: `64 MiB`, `1 GiB`,
 /// `1536 KiB`, `1000 bytes`.
-pub fn push_size<const N: usize>(b: &mut Buf<N>, bytes: u64) {
+pub fn push_size(b: &mut Text, bytes: u64) {
     const UNITS: [(u32, &str); 4] = [(40, " TiB"), (30, " GiB"), (20, " MiB"), (10, " KiB")];
     for (shift, unit) in UNITS {
         if bytes != 0 && bytes.is_multiple_of(1 << shift) {
@@ -426,7 +427,7 @@ mod tests {
 
     #[test]
     fn sizes_print_in_binary_units() {
-        let mut b = Buf::<64>::new();
+        let mut b = crate::buf::Buf::<64>::new();
         for (v, s) in
             [(64 << 20, "64 MiB"), (1 << 30, "1 GiB"), (1536 << 10, "1536 KiB"), (1000, "1000 bytes"), (1, "1 byte")]
         {

@@ -17,6 +17,14 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
     #[allow(unsafe_code)]
     let (args, env) = unsafe { (CArgs::from_raw(argv, argc.max(0) as usize), CArgs::from_null_terminated(envp)) };
     tinyctr::fault::arm(env);
+    // Debug builds only: run from the sealed copy as the OCI commands will, so tests can
+    // see it work (`tinyctr check` then says so).
+    if cfg!(debug_assertions) && tinyctr::env::lookup(env, b"TINYCTR_DEBUG_SEALED").is_some() {
+        if let Err(e) = tinyctr::sealed::ensure(args, env) {
+            out::report(&e);
+            return e.status as i32;
+        }
+    }
     let status = match cli::parse(args) {
         Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
         Ok(Command::Check) => tinyctr::check::run(),

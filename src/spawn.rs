@@ -14,12 +14,13 @@ use rustix::pipe::{pipe_with, PipeFlags};
 use crate::cgroup::layout::Layout;
 use crate::cgroup::{Cgroup, Plan};
 use crate::cli::RunConfig;
+use crate::confine::seccomp::{self, SockFilter};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::fault::{self, Point};
 use crate::fdio::{read_full, write_all};
 use crate::supervise::{self, Container};
-use crate::sys::args::{split_slots, split_u32s, CArgs, PtrArray};
+use crate::sys::args::{split_filters, split_slots, split_u32s, CArgs, PtrArray};
 use crate::sys::signal;
 use crate::sys::{clone3, clone_fork, Forked, Mapping};
 use crate::trampoline::{self, ChildFds, ChildPlan, Step, RECORD_LEN};
@@ -41,25 +42,50 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     if let Some(root) = cfg.rootfs {
         crate::rootfs::check(root)?;
     }
-    // One mapping, sized to this command: environment pointers, argv pointers, and the
-    // bytes of the command as they will arrive through the pipe.
+    // One mapping, sized to this command: environment pointers, argv pointers, room for
+    // the seccomp program (only when it applies) and HOME (only with -u), and the bytes of
+    // the command as they will arrive through the pipe. Pages never written cost nothing.
     let argc = cfg.command.len();
     let cmd_len: usize = cfg.command.iter().map(|a| a.to_bytes_with_nul().len()).sum();
     let env_slots = env::slots_needed(cfg);
     let slots = env_slots + argc + 1;
     let table_len = env::table_len(cfg);
+    let asked = &cfg.confine;
+    let filter_room = if asked.privileged || asked.unconfined { 0 } else { seccomp::DEFAULT_MAX };
+    let home_room = if asked.user.is_some() { crate::confine::user::HOME_ROOM } else { 0 };
+    let size = slots * core::mem::size_of::<usize>()
+        + filter_room * core::mem::size_of::<SockFilter>()
+        + table_len * 4
+        + home_room
+        + cmd_len;
     let mut map = fault::check(Point::Map)
-        .and_then(|()| Mapping::new(slots * core::mem::size_of::<usize>() + table_len * 4 + cmd_len))
+        .and_then(|()| Mapping::new(size))
         .map_err(|e| Error::sys("map memory for the command line", b"", e))?;
-    let (slot_mem, rest) =
-        split_slots(map.bytes(), slots).ok_or_else(|| Error::sys("lay out the command line", b"", Errno::NOMEM))?;
-    let (table, cmd_bytes) =
-        split_u32s(rest, table_len).ok_or_else(|| Error::sys("lay out the environment", b"", Errno::NOMEM))?;
+    let layout = |_| Error::sys("lay out the command line", b"", Errno::NOMEM);
+    let (slot_mem, rest) = split_slots(map.bytes(), slots).ok_or_else(|| layout(()))?;
+    let (filters, rest) = split_filters(rest, filter_room).ok_or_else(|| layout(()))?;
+    let (table, rest) = split_u32s(rest, table_len).ok_or_else(|| layout(()))?;
+    let (home_mem, cmd_bytes) = rest.split_at_mut(home_room);
+
+    // Confinement is settled before the child exists: a bad user, group or capability is
+    // a 125 with nothing created.
+    let (conf, home_len) =
+        crate::confine::plan(asked, cfg.rootfs, &mut |out| crate::cli::group_adds(cfg.options, out), home_mem)?;
+    let home = match home_len {
+        0 => env::ROOT_HOME,
+        n => CStr::from_bytes_with_nul(&home_mem[..n]).unwrap_or(env::ROOT_HOME),
+    };
+    let nfilter = match conf.seccomp {
+        true => seccomp::compile_default(conf.caps, filters)?,
+        false => 0,
+    };
+
     let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
     let mut hostname_var = env::hostname_var(cfg.hostname);
     let mut envs = PtrArray::new(env_mem);
-    let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr());
+    let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr(), home);
 
+    let (mounts, _layer_lock) = crate::rootfs::volume::plan(cfg, host_env)?;
     let plan = ChildPlan {
         hostname: cfg.hostname,
         workdir: cfg.workdir,
@@ -67,6 +93,9 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         rootfs: cfg.rootfs,
         read_only: cfg.read_only,
         init: cfg.init,
+        mounts,
+        confine: &conf,
+        filter: &filters[..nfilter.min(filter_room)],
         unshare: 0,
         env: envs,
         path,
@@ -202,7 +231,7 @@ fn launch(
     let code = supervise::wait(&container, &sfd);
     drop(cmd_tx);
     match read_failure(&err_rx) {
-        Some((step, errno)) => Err(describe(cfg, step, errno)),
+        Some((step, errno)) => Err(describe(cfg, plan.confine, step, errno)),
         None => Ok(code),
     }
 }
@@ -261,9 +290,15 @@ fn read_failure(rx: &OwnedFd) -> Option<(u8, Errno)> {
 }
 
 /// Turns a failed step of the child into the one-line error.
-fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Error {
+fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno: Errno) -> Error {
     let cmd = cfg.command.get(0).map(CStr::to_bytes).unwrap_or(b"");
     let status = trampoline::status_for(step, errno);
+    if let Some(e) = crate::rootfs::volume::describe(cfg, step, errno) {
+        return e.with_status(status);
+    }
+    if let Some(e) = crate::confine::describe(step, errno, conf) {
+        return e.with_status(status);
+    }
     let Some(s) = Step::from_u8(step) else {
         let (op, obj) = crate::rootfs::describe(step);
         let obj = if obj.is_empty() { cfg.rootfs.map(CStr::to_bytes).unwrap_or(b"") } else { obj };

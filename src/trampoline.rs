@@ -17,13 +17,18 @@
 //! 4. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
 //! 5. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
-//! 6. Restore the signal mask, then exec COMMAND — or fork it below the --init loop.
+//! 6. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
+//!    filter — after everything above, which needs root and every capability.
+//! 7. Restore the signal mask, then exec COMMAND — or fork it below the --init loop (the
+//!    init is confined too: it is the container's PID 1).
 
 use core::ffi::{c_char, CStr};
 
 use rustix::fd::{AsRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 
+use crate::confine::seccomp::SockFilter;
+use crate::confine::Confine;
 use crate::error::{EXIT_CANNOT_EXEC, EXIT_NOT_FOUND, EXIT_SETUP};
 use crate::fault::{check, Point};
 use crate::fdio::read_full;
@@ -106,6 +111,11 @@ pub struct ChildPlan<'a> {
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub init: bool,
+    /// Volumes, tmpfs mounts and the writable layer.
+    pub mounts: crate::rootfs::volume::MountPlan<'a>,
+    pub confine: &'a Confine,
+    /// The seccomp program (empty: none).
+    pub filter: &'a [SockFilter],
     /// Namespaces to unshare first (non-zero only when clone3 was not available).
     pub unshare: u32,
     /// The container's environment, complete.
@@ -130,10 +140,19 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     // Without this, our own copy of the command pipe's write end would keep it open, and a
     // parent that died would never show up as EOF.
     drop(parent_ends);
-    let ready = match setup(plan, cmd_rx, err_tx.as_raw_fd()) {
+    let ready = match setup(plan, &cmd_rx, err_tx.as_raw_fd()) {
         Ok(r) => r,
         Err((step, errno)) => fail(&err_tx, step, errno),
     };
+    if let Err((step, e)) = crate::confine::apply(ready.confine, ready.filter) {
+        fail(&err_tx, step, e);
+    }
+    // The id switch made the kernel forget PDEATHSIG, and apply armed it again: a parent
+    // that died in between shows up as a hangup, as at the start.
+    if ready.confine.rearm && parent_gone(&cmd_rx) {
+        crate::sys::exit(EXIT_SETUP as i32);
+    }
+    drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
@@ -162,9 +181,11 @@ struct Ready<'a> {
     env: PtrArray<'a>,
     path: &'a [u8],
     init: bool,
+    confine: &'a Confine,
+    filter: &'a [SockFilter],
 }
 
-fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
+fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
     // Until execve this process runs tinyctr's host binary: not dumpable, so no process of
@@ -173,7 +194,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
     // execve makes COMMAND dumpable again as usual.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(at(Step::Unshare))?;
-    if parent_gone(&cmd_rx) {
+    if parent_gone(cmd_rx) {
         crate::sys::exit(EXIT_SETUP as i32);
     }
     if plan.unshare != 0 {
@@ -183,12 +204,21 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
     // places us in our cgroups (a v1 migration takes 0.1 ms back-to-back, 10 ms after a
     // quiet moment), instead of after it. The command itself still waits for that.
     check(Point::ChildPrivate).and_then(|()| crate::mount::make_private()).map_err(at(Step::MakePrivate))?;
+    // Volume sources are host paths: opened before the root switch.
+    let sources = crate::rootfs::volume::open_sources(&plan.mounts)?;
     match plan.rootfs {
         Some(root) => {
             check(Point::ChildRootfs).map_err(|e| (crate::rootfs::step::BIND, e))?;
-            crate::rootfs::enter(root, plan.read_only)?
+            crate::rootfs::enter(root, plan.read_only, &plan.mounts, sources, plan.confine.masks)?
         }
-        None => check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?,
+        None => {
+            check(Point::ChildProc).and_then(|()| crate::mount::mount_proc()).map_err(at(Step::MountProc))?;
+            crate::rootfs::volume::mount_all(&plan.mounts, sources, false)?;
+            if plan.confine.masks {
+                check(Point::ChildMask).map_err(|e| (crate::rootfs::step::NULL, e))?;
+                crate::rootfs::mask_paths()?;
+            }
+        }
     }
     check(Point::ChildHostname)
         .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
@@ -198,11 +228,11 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
     }
     // Placed in our cgroups once the command arrives; only then the cgroup namespace, so
     // that it is rooted at the container's own cgroup.
-    let argc = receive_command(&cmd_rx, plan.cmd_bytes)?;
+    let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
     // Nothing of tinyctr's or its caller's may reach the working directory or the
-    // container (see crate::fds): only 0-2 and the failure pipe, closed on exec, stay.
-    drop(cmd_rx);
-    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(err_tx)).map_err(at(Step::Fds))?;
+    // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
+    let keep = [err_tx, cmd_rx.as_raw_fd()];
+    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
     check(Point::ChildCgroupNs)
         .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
         .map_err(at(Step::CgroupNs))?;
@@ -228,7 +258,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: OwnedFd, err_tx: RawFd) -> Result<Read
         rest = &rest[s.to_bytes_with_nul().len()..];
         argv.push(s);
     }
-    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init })
+    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init, confine: plan.confine, filter: plan.filter })
 }
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a

@@ -164,7 +164,8 @@ fn the_racer_rewrites_an_executable_that_nothing_runs_any_more() {
     }
     let img = hostile_image("cve5736-control");
     let script = "cp /bin/busybox /tmp/busybox && (/tmp/busybox sleep 0.05 &) && /race 2000; /tmp/busybox";
-    let o = run_with(common::BIN_PATH, &["run", "-r", img.path(), "/bin/sh", "-c", script]);
+    // --privileged, as for the racers below: the same attacker.
+    let o = run_with(common::BIN_PATH, &["run", "--privileged", "-r", img.path(), "/bin/sh", "-c", script]);
     let out = stdout(&o);
     let line = out.lines().find(|l| l.starts_with("RACER: ")).unwrap_or_else(|| panic!("{out}\n{}", stderr(&o)));
     assert!(!line.contains("wrote=0 "), "the control did not rewrite: {line}");
@@ -198,9 +199,11 @@ fn a_racer_never_rewrites_the_binary_through_init() {
     let v = Victim::new("init");
     // --init's PID 1 runs tinyctr's binary for the container's whole life, next to the
     // racer (its grandchild): the one place where a process of the container and a
-    // process running the host binary share a PID namespace for long.
+    // process running the host binary share a PID namespace for long. --privileged: the
+    // racer as strong as a container's root can be (a default container lacks
+    // CAP_SYS_PTRACE, so it cannot even open the non-dumpable PID 1's /proc/1/exe).
     for _ in 0..3 {
-        let o = run_with(v.bin(), &["run", "--init", "-r", img.path(), "/bin/sh", "-c", "/race 1500"]);
+        let o = run_with(v.bin(), &["run", "--privileged", "--init", "-r", img.path(), "/bin/sh", "-c", "/race 1500"]);
         let line = racer_line(&o);
         eprintln!("--init: {line}");
         v.assert_intact("run --init with a racer");
@@ -301,4 +304,70 @@ fn the_workdir_check_sees_a_directory_outside_the_root() {
         .output()
         .unwrap();
     assert!(stdout(&o).contains("PROBE: outside=false inside=true"), "{}\n{}", stdout(&o), stderr(&o));
+}
+
+/// The sealed copy (what the commands that leave a container behind run from): the
+/// racer attacks `--init`'s PID 1 running from it, and `check` says it is in use.
+/// `TINYCTR_DEBUG_SEALED` (debug builds only) makes any command re-execute from it.
+#[test]
+fn a_sealed_copy_cannot_be_rewritten() {
+    if !can_run() {
+        return;
+    }
+    let img = hostile_image("sealed");
+    let o = Command::new(common::BIN_PATH).arg("check").env("TINYCTR_DEBUG_SEALED", "1").output().unwrap();
+    assert!(stdout(&o).contains("binary:     a sealed in-memory copy"), "{}", stdout(&o));
+    let o = Command::new(common::BIN_PATH).arg("check").output().unwrap();
+    assert!(stdout(&o).contains("binary:     a writable file"), "{}", stdout(&o));
+    let child = Command::new(common::BIN_PATH)
+        // --privileged: see a_racer_never_rewrites_the_binary_through_init.
+        .args(["run", "--privileged", "--init", "-r", img.path(), "/bin/sh", "-c", "ls -l /proc/1/exe; /race 1500"])
+        .env("TINYCTR_DEBUG_SEALED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = wait_output(child, Duration::from_secs(120));
+    assert!(stdout(&o).contains("/memfd:tinyctr"), "PID 1 does not run from the memfd: {}", stdout(&o));
+    eprintln!("sealed: {}", racer_line(&o));
+}
+
+/// CVE-2025-31133: `/dev/null` swapped for a symlink, so that masking a path would
+/// bind-mount the symlink's target (a host file) writable over it. A volume over the
+/// container's /dev is how an image-side `/dev/null` can exist here (tinyctr makes its
+/// own /dev otherwise): whatever is there is opened without following links and must be
+/// the null device (char 1:3) before anything is bound, or the run stops.
+#[test]
+fn a_dev_null_that_is_not_the_null_device_is_never_bound() {
+    if !can_run() {
+        return;
+    }
+    let img = Rootfs::new("devnull");
+    let host = std::env::temp_dir().join(format!("tinyctr-devnull-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&host);
+    std::fs::create_dir_all(host.join("dev")).unwrap();
+    let secret = host.join("secret");
+    std::fs::write(&secret, "host secret\n").unwrap();
+    let dev = host.join("dev");
+    let volume = format!("{}:/dev", dev.display());
+    for (what, make) in [("a symlink to a host file", 0), ("a regular file", 1)] {
+        let _ = std::fs::remove_file(dev.join("null"));
+        match make {
+            0 => std::os::unix::fs::symlink(&secret, dev.join("null")).unwrap(),
+            _ => std::fs::write(dev.join("null"), "").unwrap(),
+        }
+        let o = run_with(
+            common::BIN_PATH,
+            &["run", "-r", img.path(), "-v", &volume, "/bin/sh", "-c", "echo pwned > /proc/kcore; cat /proc/kcore"],
+        );
+        assert_eq!(o.status.code(), Some(125), "{what}: {}\n{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            "tinyctr: open the null device (char 1:3) to mask paths with \"/dev/null\": ENODEV (No such device)\n",
+            "{what}"
+        );
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "host secret\n", "{what}: the host file changed");
+    }
+    let _ = std::fs::remove_dir_all(&host);
 }

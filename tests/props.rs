@@ -766,7 +766,8 @@ fn environment_keeps_every_variable_and_the_last_value() {
         let mut hostname = tinyctr::env::hostname_var(cfg.hostname);
         let hostname = hostname.as_cstr();
         let mut out = PtrArray::new(&mut slots);
-        let path = tinyctr::env::build(&mut out, &mut table, &cfg, host_env, hostname).to_vec();
+        let path =
+            tinyctr::env::build(&mut out, &mut table, &cfg, host_env, hostname, tinyctr::env::ROOT_HOME).to_vec();
         let got: Vec<Vec<u8>> = out.iter().map(|c| c.to_bytes().to_vec()).collect();
 
         let mut want: Vec<Vec<u8>> =

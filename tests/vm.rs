@@ -118,3 +118,11 @@ vm_test!(cgroup: v2, v1, hybrid, bare);
 // --rootfs inside the initramfs (issue 5): pivot_root answers EINVAL on the kernel's
 // rootfs, and the automatic move+chroot fallback must hide the initramfs all the same.
 vm_test!(rootfs: bare, v2, v1);
+
+// Volumes, tmpfs and the writable layer (issue 13) in the initramfs: the layer over a
+// ramfs image, without the host's /proc (bare), and overlayfs loaded from its module.
+vm_test!(volume: bare, v2);
+
+// Default confinement (issue 12): docker's capability sets, no_new_privs, -u, masks
+// without --rootfs, mount refused.
+vm_test!(confine: bare, v1, v2);

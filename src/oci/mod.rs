@@ -1,14 +1,16 @@
-//! The OCI runtime interface's foundation: reading a bundle's config.json (and exec's
-//! process file, update's resources) into plain data, and writing the small JSON documents
-//! the runtime contract asks for (state, `ps`, `--log` lines, `features`), plus the two
-//! commands that need no container: `spec` and `features`.
+//! The OCI runtime interface: the runc command line that containerd's shim drives, and
+//! its foundation: reading a bundle's config.json (and exec's process file, update's
+//! resources) into plain data, and writing the small JSON documents the runtime contract
+//! asks for (state, `ps`, `--log` lines, `features`), plus the two commands that need no
+//! container: `spec` and `features`.
 //!
 //! - `json.rs`: the allocation-free scanner, strings unescaped in place;
 //! - `config.rs`, `linux.rs`: config.json as a [`config::Config`];
 //! - `names.rs`: the name tables (capabilities, rlimits, mount options, seccomp...);
 //! - `emit.rs`: the JSON writers into fixed buffers, and RFC 3339 time;
 //! - `file.rs`: a document read whole into a mapping sized to it;
-//! - `spec.rs`: `tinyctr spec` and `tinyctr features`.
+//! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
+//! - `store.rs`: the state directory.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -26,6 +28,7 @@ pub mod json;
 pub mod linux;
 pub mod names;
 pub mod spec;
+pub mod store;
 
 #[cfg(test)]
 mod tests;

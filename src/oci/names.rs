@@ -6,8 +6,8 @@
 //! Each table is one string of space-separated words (an array of `&str` would cost 16
 //! bytes of pointer and length per name); a name's position is its number.
 //!
-//! The capability names duplicate the confinement module's table (`confine::caps`), which
-//! the OCI branch did not have yet: the same words in the same order, to be merged into one.
+//! The capability names are the confinement module's table (`confine::caps`, private
+//! there) again, word for word: the linker keeps one copy of the string.
 
 /// Capability names without `CAP_`, in number order (capabilities(7): 0 is CHOWN, 40
 /// CHECKPOINT_RESTORE, the last Linux 6.x defines).
@@ -142,8 +142,7 @@ pub fn words(table: &str) -> impl Iterator<Item = &[u8]> {
 /// The position of `s` among the words of `table`, `s` being spelled with `prefix` first
 /// (exactly: OCI names are case-sensitive).
 pub fn find(table: &str, prefix: &str, s: &[u8]) -> Option<usize> {
-    let bare = s.strip_prefix(prefix.as_bytes())?;
-    words(table).position(|w| w == bare)
+    crate::words::position(table, s.strip_prefix(prefix.as_bytes())?)
 }
 
 /// Word `i` of `table`.

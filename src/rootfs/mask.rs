@@ -1,20 +1,33 @@
-//! What a container should not read or change, as runc masks it by default: kernel
-//! memory, keyrings, timers and scheduler internals, firmware tables are masked; the
-//! sysctls, SysRq and a few kernel-wide /proc directories are made read-only.
+//! What a container should not read or change, as docker masks it by default (runc's
+//! ten masked paths plus moby's `/proc/interrupts` and `/sys/devices/virtual/powercap`;
+//! not moby's per-CPU `thermal_throttle` directories, which would need a walk over the
+//! CPUs for throttle counters, on no machine tinyctr has met): kernel memory, keyrings,
+//! timers, interrupt counts, scheduler internals, firmware tables and power meters are
+//! masked; the sysctls, SysRq and a few kernel-wide /proc directories are made read-only. Applied with --rootfs over
+//! its fresh /proc and /sys, and without one over the fresh /proc and the host's /sys —
+//! always in the container's own mount namespace (made private first), so the host's
+//! mount table never changes. `--privileged` skips all of it.
 //!
-//! A masked file gets /dev/null bound over it (reads give nothing, writes vanish); a
-//! masked directory gets an empty read-only tmpfs. Paths the kernel does not have (no
-//! ACPI, no SCSI, no sched_debug) are skipped: there is nothing to hide.
+//! A masked file gets the null device bound over it (reads give nothing, writes vanish);
+//! a masked directory an empty read-only tmpfs — one instance, bound over every masked
+//! directory after the first (a bind is cheaper than a new superblock). Paths the kernel
+//! does not have (no ACPI, no SCSI, no sched_debug) are skipped: there is nothing to hide.
+//!
+//! The null device is opened first (`O_PATH|O_NOFOLLOW`), checked to be char 1:3, and
+//! bound through `/proc/self/fd/N`: without --rootfs `/dev` is the host's, which a root
+//! container can change, and a `/dev/null` swapped for a symlink must not make a masked
+//! path a writable view of something else (runc's CVE-2025-31133).
 
 use core::ffi::CStr;
-use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC};
+use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT};
 use rustix::io::Errno;
 
-use super::mounts::{mount, remount_read_only};
+use super::mounts::mount;
 use super::{step, Failure};
+use crate::buf::Buf;
 
-/// runc's default masked paths.
-pub static MASKED: [&CStr; 10] = [
+/// Docker's default masked paths: runc's ten, then moby's additions.
+pub static MASKED: [&CStr; 12] = [
     c"/proc/acpi",
     c"/proc/asound",
     c"/proc/kcore",
@@ -25,36 +38,89 @@ pub static MASKED: [&CStr; 10] = [
     c"/proc/sched_debug",
     c"/proc/scsi",
     c"/sys/firmware",
+    c"/proc/interrupts",
+    c"/sys/devices/virtual/powercap",
 ];
 
-/// runc's default read-only paths.
+/// Which entries of [`MASKED`] the kernel makes directories (bit = index). A guess that
+/// turns out wrong costs one more mount call: the kernel refuses to bind a file over a
+/// directory or the reverse (ENOTDIR), and the other kind is tried.
+const DIRS: u16 = 1 << 0 | 1 << 1 | 1 << 8 | 1 << 9 | 1 << 11;
+
+/// Docker's default read-only paths.
 pub static READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
 
+/// Masks, then makes read-only, in the current mount namespace (with /proc mounted).
 pub fn apply() -> Result<(), Failure> {
+    let null = open_null().map_err(|e| (step::NULL, e))?;
+    let mut fd_path: Buf<24> = Buf::new();
+    fd_path.push(b"/proc/self/fd/").push_u64(rustix::fd::AsRawFd::as_raw_fd(&null) as u64);
+    let mut m = Masker { null: fd_path.as_cstr(), dir: None };
     for (i, path) in MASKED.iter().enumerate() {
-        mask(path).map_err(|e| (step::MASK + i as u8, e))?;
+        m.mask(path, DIRS & (1 << i) != 0).map_err(|e| (step::MASK + i as u8, e))?;
     }
+    drop(null);
     for (i, path) in READ_ONLY.iter().enumerate() {
         read_only(path).map_err(|e| (step::READ_ONLY + i as u8, e))?;
     }
     Ok(())
 }
 
-/// Binds /dev/null over a file; the kernel refuses that over a directory (ENOTDIR: a bind
-/// must keep the type), which then gets the empty tmpfs. Cheaper than a stat first.
-fn mask(path: &CStr) -> Result<(), Errno> {
-    match mount(c"/dev/null", path, c"none", MS_BIND, None) {
-        Err(Errno::NOTDIR) => mount(c"tmpfs", path, c"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
-        Err(Errno::NOENT) => Ok(()),
-        r => r,
+/// The null device as an `O_PATH` descriptor, checked to be char 1:3 (ENODEV if not).
+fn open_null() -> Result<rustix::fd::OwnedFd, Errno> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let fd = rustix::fs::open(c"/dev/null", OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    let st = rustix::fs::fstat(&fd)?;
+    let is_null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && rustix::fs::major(st.st_rdev) == 1
+        && rustix::fs::minor(st.st_rdev) == 3;
+    if is_null {
+        Ok(fd)
+    } else {
+        Err(Errno::NODEV)
     }
 }
 
-/// Binds `path` onto itself, then makes that bind read-only.
+struct Masker<'a> {
+    /// `/proc/self/fd/N` of the checked null device.
+    null: &'a CStr,
+    /// The first masked directory, once its tmpfs is mounted: the source of later binds.
+    dir: Option<&'static CStr>,
+}
+
+impl Masker<'_> {
+    /// Masks `path` (guessed a directory if `dir`); a missing path is skipped.
+    fn mask(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
+        match self.mount_as(path, dir) {
+            Err(Errno::NOTDIR) => self.mount_as(path, !dir),
+            r => r,
+        }
+        .or_else(|e| if e == Errno::NOENT { Ok(()) } else { Err(e) })
+    }
+
+    fn mount_as(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
+        match (dir, self.dir) {
+            (false, _) => mount(self.null, path, c"none", MS_BIND, None),
+            (true, Some(first)) => mount(first, path, c"none", MS_BIND, None),
+            (true, None) => {
+                mount(c"tmpfs", path, c"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)?;
+                self.dir = Some(path);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Binds `path` onto itself, then makes that bind read-only. Every read-only path is in
+/// the container's fresh proc, which tinyctr mounted nosuid,nodev,noexec (with or
+/// without --rootfs): the remount keeps exactly those, without a statfs to learn them.
 fn read_only(path: &CStr) -> Result<(), Errno> {
     match mount(path, path, c"none", MS_BIND | MS_REC, None) {
-        Ok(()) => remount_read_only(path),
+        Ok(()) => mount(c"none", path, c"none", MS_BIND | MS_REMOUNT | MS_RDONLY | PROC_FLAGS, None),
         Err(Errno::NOENT) => Ok(()),
         Err(e) => Err(e),
     }
 }
+
+/// The flags of the container's proc mount (`mount::mount_proc`, `mounts::MOUNTS[0]`).
+const PROC_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;

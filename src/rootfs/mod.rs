@@ -5,9 +5,15 @@
 //! - [`enter`] (child, in the new mount namespace, after `/` was made `MS_REC|MS_PRIVATE`):
 //!   switch the root to DIR ([`switch`]), then build what a container expects inside it:
 //!   proc, a read-only sysfs, a minimal /dev ([`mounts`], [`dev`]), the masked and read-only
-//!   paths runc masks by default ([`mask`]), and with `--read-only` a read-only root.
+//!   paths docker masks by default ([`mask`]; not with --privileged), and with
+//!   `--read-only` a read-only root. With `--overlay` the root is a writable layer over
+//!   DIR ([`overlay`]); the volumes and tmpfs mounts ([`volume`], targets found by
+//!   [`resolve`]) go in after /dev, before the masks and the read-only remount.
+//! - [`mask_paths`] (child, without --rootfs): the same masks over the fresh /proc and the
+//!   host's /sys, in the container's own mount namespace.
 //! - [`describe`] (parent): turns the step number a failed `enter` reported into the
-//!   operation and object of the one-line error.
+//!   operation and object of the one-line error (`volume::describe` has the volumes' and
+//!   the layer's, steps 176 and up).
 //!
 //! Everything `enter` reaches runs between clone and execve: no allocation, no locks, no
 //! panics, no formatting; syscalls, static tables and stack values only. A failure is a
@@ -20,7 +26,10 @@
 mod dev;
 mod mask;
 mod mounts;
+pub mod overlay;
+pub mod resolve;
 mod switch;
+pub mod volume;
 
 use core::ffi::CStr;
 use rustix::io::Errno;
@@ -36,6 +45,8 @@ pub(crate) mod step {
     pub const CHROOT: u8 = 69;
     pub const CHDIR_ROOT: u8 = 70;
     pub const READ_ONLY_ROOT: u8 = 71;
+    /// Opening and checking the null device the masks bind.
+    pub const NULL: u8 = 72;
     /// + index in `mounts::MOUNTS`: creating the mount point.
     pub const MKDIR: u8 = 80;
     /// + index in `mounts::MOUNTS`: the mount itself.
@@ -46,8 +57,12 @@ pub(crate) mod step {
     pub const LINK: u8 = 128;
     /// + index in `mask::MASKED`.
     pub const MASK: u8 = 144;
-    /// + index in `mask::READ_ONLY` (the last range: steps end before 176).
+    /// + index in `mask::READ_ONLY`.
     pub const READ_ONLY: u8 = 160;
+    /// + 16 * operation + index of the mount (`volume::MAX` each): 176..240.
+    pub const VOLUME: u8 = 176;
+    /// + the writable layer's step (`overlay`).
+    pub const LAYER: u8 = 240;
 }
 
 /// A failed step of [`enter`]: which one, and the errno the kernel gave.
@@ -70,20 +85,53 @@ pub fn check(root: &CStr) -> crate::error::Result<()> {
 /// [`switch`] relies on it). Allocation-free, lock-free, panic-free.
 ///
 /// On return the working directory is the new `/`, and the umask is what it was.
-pub fn enter(root: &CStr, read_only: bool) -> Result<(), Failure> {
-    switch::into(root)?;
+///
+/// With a writable layer, the root is the overlay over DIR ([`overlay`]); the volumes
+/// ([`volume`]) are mounted after /proc, /sys and /dev, before the masks and the
+/// read-only remount of the root (which leaves them writable unless they are `ro`).
+pub fn enter(
+    root: &CStr,
+    read_only: bool,
+    plan: &volume::MountPlan<'_>,
+    sources: volume::Sources,
+    masks: bool,
+) -> Result<(), Failure> {
     // Device nodes and mount points get exactly the modes asked for (a 0666 /dev/null even
     // under umask 022); the command inherits the caller's umask again below.
     let umask = rustix::process::umask(rustix::fs::Mode::empty());
-    let done = populate(read_only);
+    let done = populate(root, read_only, plan, sources, masks);
     rustix::process::umask(umask);
     done
 }
 
-fn populate(read_only: bool) -> Result<(), Failure> {
+/// Child side, without --rootfs: the masked and read-only paths over the fresh /proc
+/// (already mounted) and the host's /sys, in the container's private mount namespace.
+pub fn mask_paths() -> Result<(), Failure> {
+    mask::apply()
+}
+
+fn populate(
+    root: &CStr,
+    read_only: bool,
+    plan: &volume::MountPlan<'_>,
+    sources: volume::Sources,
+    masks: bool,
+) -> Result<(), Failure> {
+    let root = match plan.layer {
+        // The overlay is attached over DIR and is the working directory.
+        Some(layer) => overlay::mount(root, layer, plan.lacks(volume::LACKS_MOUNT_API)).map(|()| c".")?,
+        None => root,
+    };
+    let old_root = switch::into(root, sources.needs_old_root())?;
     mounts::mount_all()?;
     dev::populate()?;
-    mask::apply()?;
+    volume::mount_all(plan, sources, true)?;
+    if old_root {
+        switch::detach_old()?;
+    }
+    if masks {
+        mask::apply()?;
+    }
     if read_only {
         // Last, so the mount points above could still be created in DIR. Only the root
         // mount turns read-only: /proc, /dev and /dev/shm are mounts of their own.
@@ -110,8 +158,8 @@ static RANGES: [&str; 6] = [
     "mount in the rootfs on",
     "create the device",
     "create the symlink",
-    "mask in the rootfs",
-    "make read-only in the rootfs",
+    "mask",
+    "make read-only",
 ];
 
 /// The object of entry `i` of table-driven range `range`.
@@ -129,6 +177,9 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
 /// Parent side: the operation and object of a failed step, for the one-line error. An
 /// empty object means "the rootfs path itself" (the caller puts DIR there).
 pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
+    if step == step::NULL {
+        return ("open the null device (char 1:3) to mask paths with", b"/dev/null");
+    }
     if let Some(op) = FIXED.get(step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
@@ -157,6 +208,7 @@ mod tests {
             step::CHROOT,
             step::CHDIR_ROOT,
             step::READ_ONLY_ROOT,
+            step::NULL,
         ];
         let mut reportable: Vec<u8> = fixed.to_vec();
         for i in 0..mounts::MOUNTS.len() as u8 {

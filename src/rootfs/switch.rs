@@ -25,24 +25,36 @@ use rustix::mount::{MoveMountFlags, OpenTreeFlags, UnmountFlags};
 
 use super::{step, Failure};
 
-/// Makes `root` the calling process's `/` and working directory.
-pub fn into(root: &CStr) -> Result<(), Failure> {
+/// Makes `root` the calling process's `/` and working directory. `keep_old`: leave the
+/// old root attached (volumes before Linux 5.2 bind from it); the answer says whether
+/// there is one for [`detach_old`] to take away later.
+pub fn into(root: &CStr, keep_old: bool) -> Result<bool, Failure> {
     bind_and_enter(root)?;
-    match rustix::process::pivot_root(c".", c".") {
+    let old = match rustix::process::pivot_root(c".", c".") {
+        // The old root is now mounted on top of the new one, at "."; detaching it
+        // takes the host's whole tree out of this namespace's view.
+        Ok(()) if keep_old => true,
         Ok(()) => {
-            // The old root is now mounted on top of the new one, at "."; detaching it
-            // takes the host's whole tree out of this namespace's view.
-            rustix::mount::unmount(c".", UnmountFlags::DETACH).map_err(|e| (step::DETACH_OLD, e))?;
+            detach_old()?;
+            false
         }
         Err(Errno::INVAL) if root_is_initramfs() => {
             // The bind of DIR (our cwd) goes onto the rootfs root; then a chroot makes it
             // ours. Nothing to detach: the rootfs cannot be unmounted.
             rustix::mount::mount_move(c".", c"/").map_err(|e| (step::MOVE, e))?;
             rustix::process::chroot(c".").map_err(|e| (step::CHROOT, e))?;
+            false
         }
         Err(e) => return Err((step::PIVOT, e)),
-    }
-    rustix::process::chdir(c"/").map_err(|e| (step::CHDIR_ROOT, e))
+    };
+    rustix::process::chdir(c"/").map_err(|e| (step::CHDIR_ROOT, e))?;
+    Ok(old)
+}
+
+/// Detaches the old root stacked on the new one after pivot_root (the working directory
+/// is the new root; an unmount of "." takes the topmost mount there).
+pub fn detach_old() -> Result<(), Failure> {
+    rustix::mount::unmount(c".", UnmountFlags::DETACH).map_err(|e| (step::DETACH_OLD, e))
 }
 
 /// Binds `root` onto itself (recursively, so mounts under DIR come along) and makes the

@@ -4,6 +4,8 @@
 use core::ffi::{c_char, CStr};
 use core::marker::PhantomData;
 
+use crate::confine::seccomp::SockFilter;
+
 /// A borrowed, NULL-terminated array of C strings (argv or envp), indexable in place.
 #[derive(Clone, Copy)]
 pub struct CArgs<'a> {
@@ -12,7 +14,8 @@ pub struct CArgs<'a> {
 
 impl<'a> CArgs<'a> {
     /// # Safety
-    /// `ptr` must point to `len` valid pointers to NUL-terminated strings that live for `'a`.
+    /// `ptr` must point to `len` valid pointers to NUL-terminated strings that live for `'a`,
+    /// followed by a NULL pointer (as `main`'s argv is: argv[argc] is NULL).
     pub unsafe fn from_raw(ptr: *const *const c_char, len: usize) -> CArgs<'a> {
         if ptr.is_null() || len == 0 {
             return CArgs { ptrs: &[] };
@@ -35,6 +38,16 @@ impl<'a> CArgs<'a> {
         }
         // SAFETY: as for `from_raw`, with the length just counted.
         unsafe { Self::from_raw(ptr, n) }
+    }
+
+    /// The array as execve wants it, NULL-terminated: every constructor but `from_test`
+    /// guarantees the NULL after the last pointer (a `tail` ends where its array does).
+    pub fn as_null_terminated(&self) -> *const *const c_char {
+        static NONE: [usize; 1] = [0];
+        match self.ptrs.is_empty() {
+            true => NONE.as_ptr().cast(),
+            false => self.ptrs.as_ptr(),
+        }
     }
 
     pub const fn empty() -> CArgs<'static> {
@@ -211,6 +224,21 @@ pub fn split_u32s(bytes: &mut [u8], n: usize) -> Option<(&mut [u32], &mut [u8])>
     // every bit pattern is a valid u32.
     let words = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<u32>(), n) };
     Some((words, rest))
+}
+
+/// Splits off room for `n` seccomp instructions from the front of `bytes`, left as they
+/// are (a fresh mapping is zeroed by the kernel, and pages never written cost nothing:
+/// the compiler writes only what the program needs).
+pub fn split_filters(bytes: &mut [u8], n: usize) -> Option<(&mut [SockFilter], &mut [u8])> {
+    let size = n.checked_mul(core::mem::size_of::<SockFilter>())?;
+    if size > bytes.len() || !(bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<SockFilter>()) {
+        return None;
+    }
+    let (head, rest) = bytes.split_at_mut(size);
+    // SAFETY: `head` is exclusively borrowed, aligned for SockFilter (checked above) and
+    // `n` instructions long; SockFilter is repr(C) integers, so every bit pattern is valid.
+    let filters = unsafe { core::slice::from_raw_parts_mut(head.as_mut_ptr().cast::<SockFilter>(), n) };
+    Some((filters, rest))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The only module that says `unsafe`: the few system calls rustix does not wrap (clone3,
-//! a fork-style clone, execve, exit_group, signal masks, signalfd, an interface ioctl,
-//! an anonymous mapping) and the view of the C argv/envp arrays.
+//! a fork-style clone, execve, exit_group, signal masks, signalfd, seccomp, an interface
+//! ioctl, an anonymous mapping, mount_setattr) and the view of the C argv/envp arrays.
 //!
 //! Every wrapper here is callable from the trampoline (between clone and execve): none
 //! allocates, takes a lock or touches thread-local state; they are raw syscalls.
@@ -9,6 +9,8 @@
 pub mod args;
 pub mod clock;
 pub mod list;
+pub mod mountapi;
+pub mod seccomp;
 pub mod signal;
 
 use core::ffi::c_char;
@@ -239,4 +241,24 @@ pub fn close_raw(fd: RawFd) {
     unsafe {
         sc::syscall1(sc::nr::CLOSE, fd as usize);
     }
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: executes the file `fd` refers to (a
+/// memfd); returns only on failure. `argv` and `envp` are passed on as they are.
+/// <https://man7.org/linux/man-pages/man2/execveat.2.html>
+pub fn execveat_empty(fd: rustix::fd::BorrowedFd<'_>, argv: args::CArgs<'_>, envp: args::CArgs<'_>) -> Errno {
+    use rustix::fd::AsRawFd;
+    // SAFETY: `CArgs::as_null_terminated` gives NULL-terminated arrays of valid C strings
+    // that live for the call; the path is a valid empty C string.
+    let ret = unsafe {
+        sc::syscall5(
+            sc::nr::EXECVEAT,
+            fd.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            argv.as_null_terminated() as usize,
+            envp.as_null_terminated() as usize,
+            linux_raw_sys::general::AT_EMPTY_PATH as usize,
+        )
+    };
+    check(ret).err().unwrap_or(Errno::INVAL)
 }

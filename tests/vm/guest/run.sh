@@ -88,12 +88,12 @@ if proc_open; then
 	proc_close
 fi
 
-# --- mount isolation ---
+# --- mount isolation (mounting needs CAP_SYS_ADMIN: only --privileged keeps it) ---
 mkdir -p /tmp/iso
-check_eq inside "$("$T" run /bin/sh -c 'mount -t tmpfs tmpfs /tmp/iso && touch /tmp/iso/inside && ls /tmp/iso')" \
-	"a mount inside the container works"
+check_eq inside "$("$T" run --privileged /bin/sh -c 'mount -t tmpfs tmpfs /tmp/iso && touch /tmp/iso/inside && ls /tmp/iso')" \
+	"a mount inside a --privileged container works"
 check "a file on the container's mount is invisible on the host" test ! -e /tmp/iso/inside
-$T run /bin/sh -c 'mount -t tmpfs tmpfs /proc' >/dev/null 2>&1
+$T run --privileged /bin/sh -c 'mount -t tmpfs tmpfs /proc' >/dev/null 2>&1
 check_eq "$before" "$(host_mounts)" "the host's mount table is unchanged"
 if [ "$VM_LAYOUT" = bare ]; then
 	check_eq "/ rootfs
