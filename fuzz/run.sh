@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 RUNS=${1:-10000000}
 JOBS=${2:-1}
 [ $# -ge 2 ] && shift 2 || shift $#
-TARGETS=${*:-"argv size cpulist mountinfo cgroup pathjoin layout"}
+TARGETS=${*:-"argv size cpulist mountinfo cgroup pathjoin layout ocijson"}
 TRIPLE=x86_64-unknown-linux-gnu
 mkdir -p work/logs
 cargo +nightly fuzz build --target $TRIPLE >/dev/null

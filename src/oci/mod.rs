@@ -1,3 +1,34 @@
-//! The OCI runtime interface: the runc command line that containerd's shim drives.
+//! The OCI runtime interface: the runc command line that containerd's shim drives, and
+//! its foundation: reading a bundle's config.json (and exec's process file, update's
+//! resources) into plain data, and writing the small JSON documents the runtime contract
+//! asks for (state, `ps`, `--log` lines, `features`), plus the two commands that need no
+//! container: `spec` and `features`.
+//!
+//! - `json.rs`: the allocation-free scanner, strings unescaped in place;
+//! - `config.rs`, `linux.rs`: config.json as a [`config::Config`];
+//! - `names.rs`: the name tables (capabilities, rlimits, mount options, seccomp...);
+//! - `emit.rs`: the JSON writers into fixed buffers, and RFC 3339 time;
+//! - `file.rs`: a document read whole into a mapping sized to it;
+//! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
+//! - `store.rs`: the state directory.
+//!
+//! A lifecycle command reads a bundle as
+//! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
+//! `let cfg = config::parse(doc.bytes(), "config.json")?;` — `cfg` borrows `doc`, and
+//! nothing but `doc`'s mapping and the `Config` itself (a fixed 42 KiB) is used. `exec`
+//! reads its process file with `config::parse_process`, `update` its resources with
+//! `linux::parse_resources` (from `file::read_fd` on stdin); `state` writes
+//! `emit::state`, `ps` `emit::ps`, `--log` lines `emit::log_line` with
+//! `sys::clock::realtime()`.
 
+pub mod config;
+pub mod emit;
+pub mod file;
+pub mod json;
+pub mod linux;
+pub mod names;
+pub mod spec;
 pub mod store;
+
+#[cfg(test)]
+mod tests;

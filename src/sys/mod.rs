@@ -7,6 +7,8 @@
 #![allow(unsafe_code)]
 
 pub mod args;
+pub mod clock;
+pub mod list;
 pub mod mountapi;
 pub mod seccomp;
 pub mod signal;
