@@ -21,10 +21,6 @@ pub const DEFAULT_HOSTNAME: &CStr = c"tinyctr";
 pub enum Command<'a> {
     Run(RunConfig<'a>),
     Check,
-    /// `spec [--bundle DIR]`: write a default config.json into DIR (default: here).
-    Spec(Option<&'a CStr>),
-    /// `features`: print the OCI features document.
-    Features,
     Help(Help),
     Version,
 }
@@ -296,11 +292,6 @@ pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
             None => Ok(Command::Check),
             Some(x) => Err(extra("check", x)),
         },
-        b"spec" => parse_spec(argv.tail(2)),
-        b"features" => match argv.get(2) {
-            None => Ok(Command::Features),
-            Some(x) => Err(extra("features", x)),
-        },
         b"--help" | b"-h" | b"help" => Ok(Command::Help(match argv.get(2).map(CStr::to_bytes) {
             Some(b"run") => Help::Run,
             _ => Help::Top,
@@ -309,7 +300,7 @@ pub fn parse<'a>(argv: CArgs<'a>) -> Result<Command<'a>> {
         other => {
             let mut e = Error::usage(b"unknown command '");
             push_shown(&mut e.msg, other);
-            e.msg.push(b"' (commands: run, check, spec, features, help; see tinyctr --help)");
+            e.msg.push(b"' (commands: run, check, help; see tinyctr --help)");
             Err(e)
         }
     }
@@ -321,37 +312,6 @@ fn extra(cmd: &str, arg: &CStr) -> Error {
     push_shown(&mut e.msg, arg.to_bytes());
     e.msg.push(b"'");
     e
-}
-
-/// `spec [-b|--bundle DIR]` (`--bundle=DIR`), as `runc spec` takes it; `--rootless` is
-/// refused.
-#[inline(never)]
-fn parse_spec(args: CArgs<'_>) -> Result<Command<'_>> {
-    let mut bundle = None;
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
-        let b = arg.to_bytes();
-        let value = if b == b"-b" || b == b"--bundle" {
-            i += 1;
-            args.get(i)
-        } else if b.starts_with(b"--bundle=") {
-            split_eq(arg, 2).1
-        } else {
-            None
-        };
-        match value {
-            Some(v) if !v.is_empty() => bundle = Some(v),
-            _ => {
-                return Err(Error::usage(if b == b"--rootless" {
-                    b"spec: --rootless: tinyctr runs containers as root only (no rootless config)"
-                } else {
-                    b"spec: usage: tinyctr spec [--bundle DIR]"
-                }))
-            }
-        }
-        i += 1;
-    }
-    Ok(Command::Spec(bundle))
 }
 
 fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
@@ -492,8 +452,6 @@ tinyctr: a container runtime in one small static file
 Usage:
   tinyctr run [OPTIONS] COMMAND [ARG...]   run COMMAND as PID 1 of new namespaces
   tinyctr check                            say whether this kernel can run containers
-  tinyctr spec [--bundle DIR]              write a default OCI config.json into DIR
-  tinyctr features                         print the OCI features document (JSON)
   tinyctr --help | help [run]              this text, or the options of run
   tinyctr --version
 
@@ -767,23 +725,5 @@ mod tests {
         with_parsed(&[], |r| assert!(r.is_err()));
         with_parsed(&["frobnicate"], |r| assert!(r.is_err()));
         with_parsed(&["check", "x"], |r| assert!(r.is_err()));
-        with_parsed(&["features"], |r| assert!(matches!(r, Ok(Command::Features))));
-        with_parsed(&["features", "x"], |r| assert!(r.is_err()));
-        with_parsed(&["spec"], |r| assert!(matches!(r, Ok(Command::Spec(None)))));
-        for args in [&["spec", "-b", "/b"][..], &["spec", "--bundle", "/b"], &["spec", "--bundle=/b"]] {
-            with_parsed(args, |r| assert!(matches!(r, Ok(Command::Spec(Some(b))) if b == c"/b"), "{args:?}"));
-        }
-        for (args, msg) in [
-            (&["spec", "--rootless"][..], "--rootless: tinyctr runs containers as root only"),
-            (&["spec", "--bundle"], "spec: usage: tinyctr spec [--bundle DIR]"),
-            (&["spec", "--bundle="], "spec: usage"),
-            (&["spec", "-b", ""], "spec: usage"),
-            (&["spec", "x"], "spec: usage"),
-        ] {
-            with_parsed(args, |r| match r {
-                Err(e) => assert!(String::from_utf8_lossy(e.msg.as_bytes()).contains(msg), "{args:?}"),
-                Ok(_) => panic!("{args:?} parsed"),
-            });
-        }
     }
 }

@@ -28,17 +28,6 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
     let status = match cli::parse(args) {
         Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
         Ok(Command::Check) => tinyctr::check::run(),
-        Ok(Command::Spec(bundle)) => match tinyctr::oci::spec::write(bundle) {
-            Ok(()) => 0,
-            Err(e) => {
-                out::report(&e);
-                e.status
-            }
-        },
-        Ok(Command::Features) => {
-            tinyctr::oci::spec::features();
-            0
-        }
         Ok(Command::Help(Help::Top)) => {
             out::print(cli::HELP_TOP.as_bytes());
             0

@@ -1,19 +1,15 @@
-//! The OCI foundation end to end: `tinyctr spec` and `tinyctr features` as a user (or
-//! containerd 2.x) runs them, and a 1 MB config.json read and parsed without a single heap
-//! allocation (a counting allocator watches the parse), in a fixed amount of memory: the
+//! The OCI foundation: `spec`'s writer and the features document, and a 1 MB
+//! config.json read and parsed without a single heap allocation (a counting allocator watches the parse), in a fixed amount of memory: the
 //! file's own mapping and the `Config` on the stack.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use common::{stderr, stdout, wait_output, BIN_PATH};
-use tinyctr::oci::{config, file, json};
+use tinyctr::oci::{config, emit, file, json, spec};
 
 /// Counts the allocations made on a thread while it has `COUNTING` set.
 struct Counting;
@@ -60,28 +56,17 @@ impl Drop for Scratch {
     }
 }
 
-fn tinyctr(args: &[&str], cwd: &Path) -> std::process::Output {
-    let child = Command::new(BIN_PATH)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, Duration::from_secs(20))
-}
-
+/// `spec`'s writer (the command itself is wired with the lifecycle, once it fits the
+/// size budget): a config it reads back, never written over an existing file.
 #[test]
 fn spec_writes_a_config_it_reads_back_and_never_overwrites() {
     let dir = Scratch::new("spec");
     let bundle = dir.0.join("b");
     std::fs::create_dir(&bundle).unwrap();
     let b = bundle.to_str().unwrap();
+    let cb = std::ffi::CString::new(b).unwrap();
 
-    let o = tinyctr(&["spec", "--bundle", b], &dir.0);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(o.stdout.is_empty() && o.stderr.is_empty());
+    assert!(spec::write(Some(&cb)).is_ok());
     let mut text = std::fs::read(bundle.join("config.json")).unwrap();
     let first = text.clone();
     let c = config::parse(&mut text, "config.json")
@@ -90,38 +75,28 @@ fn spec_writes_a_config_it_reads_back_and_never_overwrites() {
     assert_eq!(c.root.unwrap().path, c"rootfs");
 
     // An existing file is never replaced: runc's words, status 125, the file untouched.
-    let o = tinyctr(&["spec", &format!("--bundle={b}")], &dir.0);
-    assert_eq!(o.status.code(), Some(125));
-    assert_eq!(stderr(&o), format!("tinyctr: File {b}/config.json exists. Remove it first\n"));
+    let Err(e) = spec::write(Some(&cb)) else { panic!("written over") };
+    assert_eq!(e.status, 125);
+    assert_eq!(e.line().as_bytes(), format!("tinyctr: File {b}/config.json exists. Remove it first\n").as_bytes());
     assert_eq!(std::fs::read(bundle.join("config.json")).unwrap(), first);
 
-    // Without --bundle: the current directory.
-    let o = tinyctr(&["spec"], &bundle.join(".."));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(std::fs::read(dir.0.join("config.json")).unwrap(), first);
-
-    let o = tinyctr(&["spec", "--rootless"], &dir.0);
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("--rootless: tinyctr runs containers as root only"), "{}", stderr(&o));
-    let o = tinyctr(&["spec", "-b", "/nonexistent/tinyctr-oci"], &dir.0);
-    assert_eq!(o.status.code(), Some(125));
+    let Err(e) = spec::write(Some(c"/nonexistent/tinyctr-oci")) else { panic!("no directory") };
     assert_eq!(
-        stderr(&o),
-        "tinyctr: create \"/nonexistent/tinyctr-oci/config.json\": ENOENT (No such file or directory)\n"
+        e.line().as_bytes(),
+        b"tinyctr: create \"/nonexistent/tinyctr-oci/config.json\": ENOENT (No such file or directory)\n"
     );
 }
 
+/// The features document is one JSON document.
 #[test]
-fn features_prints_one_json_document() {
-    let o = tinyctr(&["features"], Path::new("/"));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = stdout(&o);
-    assert!(text.ends_with("}\n") && text.contains("\"ociVersionMax\":\"1.1.0\""));
-    let mut b = text.into_bytes();
+fn features_is_one_json_document() {
+    let mut buf = [0u8; 4096];
+    let mut o = emit::Out::new(&mut buf);
+    emit::features(&mut o);
+    let mut b = o.done().expect("fits").to_vec();
+    assert!(b.ends_with(b"}\n") && String::from_utf8_lossy(&b).contains("\"ociVersionMax\":\"1.1.0\""));
     json::read(&mut b, "features", |j| j.skip())
         .unwrap_or_else(|e| panic!("{}", String::from_utf8_lossy(e.msg.as_bytes())));
-    let o = tinyctr(&["features", "--json"], Path::new("/"));
-    assert_eq!((o.status.code(), stderr(&o)), (Some(125), "tinyctr: features: unexpected argument '--json'\n".into()));
 }
 
 /// A config.json of 1 MB (20,000 environment variables with escapes, 600 KB of
