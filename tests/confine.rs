@@ -16,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{in_ci, stderr, stdout, tinyctr_cgroups, wait_output};
+use common::{in_ci, stderr, stdout, tinyctr_cgroups};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 const BUSYBOX: &str = "/bin/busybox";
@@ -38,15 +38,8 @@ fn can_run() -> bool {
 }
 
 fn run(args: &[&str]) -> Output {
-    let child = Command::new(BIN)
-        .arg("run")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, Duration::from_secs(30))
+    let all: Vec<&str> = std::iter::once("run").chain(args.iter().copied()).collect();
+    common::run_bin(BIN, &all, Duration::from_secs(30))
 }
 
 /// `tinyctr run ARGS /bin/sh -c SCRIPT`, asserting success; returns stdout.

@@ -27,14 +27,7 @@ use common::rootfs::{can_run, Rootfs};
 use common::{stderr, stdout, wait_output};
 
 fn run_with(bin: &str, args: &[&str]) -> Output {
-    let child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, Duration::from_secs(120))
+    common::run_bin(bin, args, Duration::from_secs(120))
 }
 
 /// Not a check by itself: run *inside* containers by the CVE-2019-5736 tests (this test

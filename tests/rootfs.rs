@@ -13,7 +13,7 @@ use std::time::Duration;
 
 mod common;
 use common::rootfs::{can_run, Rootfs};
-use common::{in_ci, stderr, stdout, wait_output};
+use common::{in_ci, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
 /// Running a shell script in a test's rootfs.
@@ -40,14 +40,7 @@ impl Sh for Rootfs {
 }
 
 fn run(args: &[&str]) -> Output {
-    let child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, Duration::from_secs(30))
+    common::run_bin(BIN, args, Duration::from_secs(30))
 }
 
 fn code(o: &Output) -> i32 {

@@ -6,24 +6,17 @@
 //! must show `Seccomp: 2` in /proc/self/status.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 mod common;
-use common::{require_root, stderr, stdout, wait_output, BIN_PATH};
+use common::{require_root, stderr, stdout, BIN_PATH};
 
 const EPERM: &str = "1";
 const ENOSYS: &str = "38";
 
 fn run(args: &[&str]) -> Output {
-    let child = Command::new(BIN_PATH)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_output(child, Duration::from_secs(60))
+    common::run_bin(BIN_PATH, args, Duration::from_secs(60))
 }
 
 fn ok(args: &[&str]) -> String {

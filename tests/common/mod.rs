@@ -87,3 +87,16 @@ pub fn tinyctr_cgroups() -> Vec<PathBuf> {
     walk(Path::new("/sys/fs/cgroup"), 0, &mut v);
     v
 }
+
+/// Runs `bin` with `args`, stdin from /dev/null, and collects its output (killing it after
+/// `limit`).
+pub fn run_bin(bin: &str, args: &[&str], limit: Duration) -> Output {
+    let child = std::process::Command::new(bin)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_output(child, limit)
+}
