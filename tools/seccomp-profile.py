@@ -258,7 +258,7 @@ def render(always, gated, max_nr, default_errno, nums, caps, crate_version):
     w("//! Judged for amd64, as moby judges `includes.arches`/`excludes.arches`: rules for other")
     w("//! architectures are gone, and names with no x86_64 syscall are left out.")
     w("")
-    w("use super::seccomp::{Action, Cond, Gated, Op, NO_CAP};")
+    w("use super::seccomp::{Action, Gated, Op, SmallCond, NO_CAP};")
     w("")
     w(f"/// The highest x86_64 syscall number the profile names ({names[max_nr]}): above it, tinyctr")
     w("/// answers ENOSYS, as runc does, so that a libc can fall back from a syscall newer than the profile.")
@@ -304,10 +304,12 @@ def render(always, gated, max_nr, default_errno, nums, caps, crate_version):
         nrs_all.append((nrs, names_of))
         n_count += len(nrs)
         for idx, op, value, two in conds:
+            if max(value, two) > 0xffffffff:
+                die(f"a condition of {names_of} does not fit SmallCond's 32-bit values")
             if op == "MaskedEq":
-                conds_all.append((f"Cond::masked({idx}, {value:#x}, {two:#x})", names_of))
+                conds_all.append((f"SmallCond::masked({idx}, {value:#x}, {two:#x})", names_of))
             else:
-                conds_all.append((f"Cond::cmp({idx}, Op::{op}, {value if value < 256 else hex(value)})", names_of))
+                conds_all.append((f"SmallCond::cmp({idx}, Op::{op}, {value if value < 256 else hex(value)})", names_of))
     if n_count > 255 or len(conds_all) > 255:
         die("the table's u8 indexes overflow")
     w("/// The rules that depend on capabilities, the kernel or the arguments, in the profile's order;")
@@ -330,7 +332,7 @@ def render(always, gated, max_nr, default_errno, nums, caps, crate_version):
     w("")
     w("/// The argument conditions of [`GATED`].")
     w("#[rustfmt::skip]")
-    w(f"pub const CONDS: [Cond; {len(conds_all)}] = [")
+    w(f"pub const CONDS: [SmallCond; {len(conds_all)}] = [")
     prev = None
     for text, names_of in conds_all:
         w(f"    {text},{f' // {names_of}' if names_of != prev else ''}")

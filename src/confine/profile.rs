@@ -9,7 +9,7 @@
 //! Judged for amd64, as moby judges `includes.arches`/`excludes.arches`: rules for other
 //! architectures are gone, and names with no x86_64 syscall are left out.
 
-use super::seccomp::{Action, Cond, Gated, Op, NO_CAP};
+use super::seccomp::{Action, Gated, Op, SmallCond, NO_CAP};
 
 /// The highest x86_64 syscall number the profile names (removexattrat): above it, tinyctr
 /// answers ENOSYS, as runc does, so that a libc can fall back from a syscall newer than the profile.
@@ -153,37 +153,37 @@ pub const NRS: [u16; 57] = [
 
 /// The argument conditions of [`GATED`].
 #[rustfmt::skip]
-pub const CONDS: [Cond; 32] = [
-    Cond::cmp(0, Op::Lt, 12), // socket
-    Cond::cmp(0, Op::Eq, 13),
-    Cond::cmp(0, Op::Eq, 14),
-    Cond::cmp(0, Op::Eq, 15),
-    Cond::cmp(0, Op::Eq, 16),
-    Cond::cmp(0, Op::Eq, 17),
-    Cond::cmp(0, Op::Eq, 18),
-    Cond::cmp(0, Op::Eq, 21),
-    Cond::cmp(0, Op::Eq, 22),
-    Cond::cmp(0, Op::Eq, 24),
-    Cond::cmp(0, Op::Eq, 26),
-    Cond::cmp(0, Op::Eq, 27),
-    Cond::cmp(0, Op::Eq, 28),
-    Cond::cmp(0, Op::Eq, 29),
-    Cond::cmp(0, Op::Eq, 30),
-    Cond::cmp(0, Op::Eq, 31),
-    Cond::cmp(0, Op::Eq, 32),
-    Cond::cmp(0, Op::Eq, 33),
-    Cond::cmp(0, Op::Eq, 35),
-    Cond::cmp(0, Op::Eq, 36),
-    Cond::cmp(0, Op::Eq, 39),
-    Cond::cmp(0, Op::Eq, 41),
-    Cond::cmp(0, Op::Eq, 42),
-    Cond::cmp(0, Op::Eq, 43),
-    Cond::cmp(0, Op::Eq, 44),
-    Cond::cmp(0, Op::Eq, 45),
-    Cond::cmp(0, Op::Eq, 0), // personality
-    Cond::cmp(0, Op::Eq, 8),
-    Cond::cmp(0, Op::Eq, 0x20000),
-    Cond::cmp(0, Op::Eq, 0x20008),
-    Cond::cmp(0, Op::Eq, 0xffffffff),
-    Cond::masked(0, 0x7e020000, 0x0), // clone
+pub const CONDS: [SmallCond; 32] = [
+    SmallCond::cmp(0, Op::Lt, 12), // socket
+    SmallCond::cmp(0, Op::Eq, 13),
+    SmallCond::cmp(0, Op::Eq, 14),
+    SmallCond::cmp(0, Op::Eq, 15),
+    SmallCond::cmp(0, Op::Eq, 16),
+    SmallCond::cmp(0, Op::Eq, 17),
+    SmallCond::cmp(0, Op::Eq, 18),
+    SmallCond::cmp(0, Op::Eq, 21),
+    SmallCond::cmp(0, Op::Eq, 22),
+    SmallCond::cmp(0, Op::Eq, 24),
+    SmallCond::cmp(0, Op::Eq, 26),
+    SmallCond::cmp(0, Op::Eq, 27),
+    SmallCond::cmp(0, Op::Eq, 28),
+    SmallCond::cmp(0, Op::Eq, 29),
+    SmallCond::cmp(0, Op::Eq, 30),
+    SmallCond::cmp(0, Op::Eq, 31),
+    SmallCond::cmp(0, Op::Eq, 32),
+    SmallCond::cmp(0, Op::Eq, 33),
+    SmallCond::cmp(0, Op::Eq, 35),
+    SmallCond::cmp(0, Op::Eq, 36),
+    SmallCond::cmp(0, Op::Eq, 39),
+    SmallCond::cmp(0, Op::Eq, 41),
+    SmallCond::cmp(0, Op::Eq, 42),
+    SmallCond::cmp(0, Op::Eq, 43),
+    SmallCond::cmp(0, Op::Eq, 44),
+    SmallCond::cmp(0, Op::Eq, 45),
+    SmallCond::cmp(0, Op::Eq, 0), // personality
+    SmallCond::cmp(0, Op::Eq, 8),
+    SmallCond::cmp(0, Op::Eq, 0x20000),
+    SmallCond::cmp(0, Op::Eq, 0x20008),
+    SmallCond::cmp(0, Op::Eq, 0xffffffff),
+    SmallCond::masked(0, 0x7e020000, 0x0), // clone
 ];

@@ -117,6 +117,31 @@ impl Cond {
     }
 }
 
+/// A [`Cond`] whose values fit 32 bits, as `profile::CONDS` stores them: 12 bytes where a
+/// `Cond` takes 24 (the generator refuses a wider value).
+#[derive(Clone, Copy, Debug)]
+pub struct SmallCond {
+    arg: u8,
+    op: Op,
+    value: u32,
+    value_two: u32,
+}
+
+impl SmallCond {
+    pub const fn cmp(arg: u8, op: Op, value: u32) -> SmallCond {
+        SmallCond { arg, op, value, value_two: 0 }
+    }
+
+    /// `args[arg] & mask == value`.
+    pub const fn masked(arg: u8, mask: u32, value: u32) -> SmallCond {
+        SmallCond { arg, op: Op::MaskedEq, value: mask, value_two: value }
+    }
+
+    fn get(&self) -> Cond {
+        Cond { arg: self.arg, op: self.op, value: self.value as u64, value_two: self.value_two as u64 }
+    }
+}
+
 /// Syscalls `first..=last` get `action` when every one of `conds` holds (always, when
 /// there are none).
 #[derive(Clone, Copy, Debug)]
@@ -180,8 +205,9 @@ impl Gated {
         NRS.get(self.nrs.start as usize..self.nrs.end as usize).unwrap_or(&[])
     }
 
-    fn any(&self) -> &'static [Cond] {
-        CONDS.get(self.any.start as usize..self.any.end as usize).unwrap_or(&[])
+    /// The conditions `any` in `conds`, `profile::CONDS` widened.
+    fn any<'a>(&self, conds: &'a [Cond]) -> &'a [Cond] {
+        conds.get(self.any.start as usize..self.any.end as usize).unwrap_or(&[])
     }
 }
 
@@ -222,9 +248,11 @@ pub fn compile_profile(caps: u64, kernel: u16, out: &mut [SockFilter]) -> Result
             }
         }
     }
+    let conds: [Cond; CONDS.len()] = core::array::from_fn(|i| CONDS[i].get());
     let mut rules = [Rule::NONE; MAX_RULES];
     let mut n = 0;
-    let mut add = |r: Rule<'static>| -> Result<(), Errno> {
+    let mut add = |r| -> Result<(), Errno> {
+        let r: Rule<'_> = r;
         // Runs of one plain action become one rule.
         if let Some(prev) = rules[..n].last_mut() {
             if prev.conds.is_empty() && r.conds.is_empty() && prev.action == r.action && prev.last + 1 == r.first {
@@ -244,7 +272,7 @@ pub fn compile_profile(caps: u64, kernel: u16, out: &mut [SockFilter]) -> Result
             if g.any.is_empty() {
                 add(plain(g.action))?;
             }
-            for c in g.any() {
+            for c in g.any(&conds) {
                 add(Rule { first: nr, last: nr, action: g.action, conds: core::slice::from_ref(c) })?;
             }
         }
