@@ -1,10 +1,20 @@
-//! Word lists packed in one string, space-separated: a table of `&str` would cost 16
-//! bytes of pointer and length per entry, more than most of its words.
+//! Word lists packed in one string, space-separated (or `|`-ended, for texts): a table of
+//! `&str` would cost 16 bytes of pointer and length per entry, more than most of its words.
 
 /// The index of `word` in `list`.
 #[inline(never)]
 pub fn position(list: &str, word: &[u8]) -> Option<usize> {
     list.as_bytes().split(|&c| c == b' ').position(|w| w == word)
+}
+
+/// Entry `i` of `list`, whose entries (texts with spaces) end each with a `|`.
+#[inline(never)]
+pub fn nth(list: &'static str, i: usize) -> Option<&'static str> {
+    let mut rest = list;
+    for _ in 0..i {
+        rest = rest.get(rest.bytes().position(|c| c == b'|')? + 1..)?;
+    }
+    rest.get(..rest.bytes().position(|c| c == b'|')?)
 }
 
 #[cfg(test)]
@@ -15,5 +25,13 @@ mod tests {
         assert_eq!(super::position("ro rw readonly", b"readonly"), Some(2));
         assert_eq!(super::position("ro rw readonly", b"read"), None);
         assert_eq!(super::position("ro rw readonly", b""), None);
+    }
+
+    #[test]
+    fn nth_entry_or_none() {
+        assert_eq!(super::nth("a b|c|", 0), Some("a b"));
+        assert_eq!(super::nth("a b|c|", 1), Some("c"));
+        assert_eq!(super::nth("a b|c|", 2), None);
+        assert_eq!(super::nth("", 0), None);
     }
 }

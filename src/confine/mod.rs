@@ -277,19 +277,10 @@ fn drop_bounding(keep: u64) -> core::result::Result<(), Errno> {
     Ok(())
 }
 
-/// What each fixed step of [`apply`] does, from `step::BOUNDING` on.
-static OPS: [&str; 10] = [
-    "drop capabilities from the bounding set",
-    "keep capabilities across the user switch",
-    "set the supplementary groups",
-    "switch to group",
-    "switch to user",
-    "arm the parent-death signal",
-    "set the capabilities",
-    "clear the ambient capabilities",
-    "set no_new_privs",
-    "load the seccomp filter",
-];
+/// What each fixed step of [`apply`] does, from `step::BOUNDING` on (`words::nth`).
+const OPS: &str = "drop capabilities from the bounding set|keep capabilities across the user switch|\
+    set the supplementary groups|switch to group|switch to user|arm the parent-death signal|\
+    set the capabilities|clear the ambient capabilities|set no_new_privs|load the seccomp filter|";
 
 /// Parent side: the one-line error for a failed step of [`apply`], `None` for a step
 /// that is not one of them.
@@ -302,7 +293,7 @@ pub fn describe(s: u8, errno: Errno, c: &Confine) -> Option<Error> {
             _ => e,
         });
     }
-    let op = OPS.get(s.wrapping_sub(step::BOUNDING) as usize)?;
+    let op = crate::words::nth(OPS, s.wrapping_sub(step::BOUNDING) as usize)?;
     let mut n: Buf<24> = Buf::new();
     match s {
         step::GID => n.push_u64(c.ids.gid as u64),

@@ -31,6 +31,7 @@ pub mod resolve;
 mod switch;
 pub mod volume;
 
+use crate::words;
 use core::ffi::CStr;
 use rustix::io::Errno;
 
@@ -140,27 +141,14 @@ fn populate(
     Ok(())
 }
 
-/// The operation of each fixed step, from `step::BIND` on.
-static FIXED: [&str; 8] = [
-    "bind-mount the rootfs",
-    "enter the rootfs",
-    "pivot_root into the rootfs",
-    "detach the old root from",
-    "move onto the initramfs root",
-    "chroot into the rootfs",
-    "enter / of the rootfs",
-    "remount read-only",
-];
+/// The operation of each fixed step, from `step::BIND` on (`words::nth`).
+const FIXED: &str = "bind-mount the rootfs|enter the rootfs|pivot_root into the rootfs|\
+detach the old root from|move onto the initramfs root|chroot into the rootfs|enter / of the rootfs|\
+remount read-only|";
 
 /// The operation of each table-driven range, from `step::MKDIR` on (16 steps each).
-static RANGES: [&str; 6] = [
-    "create the mount point",
-    "mount in the rootfs on",
-    "create the device",
-    "create the symlink",
-    "mask",
-    "make read-only",
-];
+const RANGES: &str = "create the mount point|mount in the rootfs on|create the device|\
+create the symlink|mask|make read-only|";
 
 /// The object of entry `i` of table-driven range `range`.
 fn object(range: usize, i: usize) -> Option<&'static CStr> {
@@ -180,11 +168,11 @@ pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
     if step == step::NULL {
         return ("open the null device (char 1:3) to mask paths with", b"/dev/null");
     }
-    if let Some(op) = FIXED.get(step.wrapping_sub(step::BIND) as usize) {
+    if let Some(op) = words::nth(FIXED, step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
     let range = step.wrapping_sub(step::MKDIR) as usize >> 4;
-    match (RANGES.get(range), object(range, (step & 15) as usize)) {
+    match (words::nth(RANGES, range), object(range, (step & 15) as usize)) {
         (Some(op), Some(obj)) => (op, obj.to_bytes()),
         _ => ("set up the rootfs", b""),
     }

@@ -58,16 +58,11 @@ pub const ROOT: u8 = 0;
 pub const KEPT: u8 = 1;
 const NONE: u8 = 2;
 
-/// What each step was doing, and its object (for `volume::describe`).
-pub static OPS: [(&str, u8); 7] = [
-    ("open the rootfs for the writable layer", ROOT),
-    ("make the upper layer of the writable layer", KEPT),
-    ("create upper/ and work/ in", KEPT),
-    ("mount a private proc for the writable layer", NONE),
-    ("open overlayfs", NONE),
-    ("mount overlayfs over", ROOT),
-    ("attach the writable layer over", ROOT),
-];
+/// What each step was doing (`words::nth`), and its object (for `volume::describe`).
+pub const OPS: &str = "open the rootfs for the writable layer|make the upper layer of the writable layer|\
+    create upper/ and work/ in|mount a private proc for the writable layer|open overlayfs|\
+    mount overlayfs over|attach the writable layer over|";
+pub static OBJECTS: [u8; 7] = [ROOT, KEPT, KEPT, NONE, NONE, ROOT, ROOT];
 
 fn open_dir(path: &CStr) -> core::result::Result<OwnedFd, Errno> {
     rustix::fs::open(path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())

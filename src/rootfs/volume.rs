@@ -41,6 +41,7 @@ use crate::buf::Buf;
 use crate::cli::RunConfig;
 use crate::error::{push_shown, Error, Result};
 use crate::sys::args::CArgs;
+use crate::words;
 
 /// Most mounts in one run (`-v`, `--mount` and `--tmpfs` together).
 pub const MAX: usize = 16;
@@ -524,10 +525,9 @@ fn fd_path(fd: &OwnedFd) -> Buf<32> {
     b
 }
 
-/// What each range of steps was doing; SOURCE's object is the source, the others' the
-/// target.
-static OPS: [&str; 4] =
-    ["open the volume source", "resolve the mount target", "mount on", "make read-only the mount on"];
+/// What each range of steps was doing (`words::nth`); SOURCE's object is the source, the
+/// others' the target.
+const OPS: &str = "open the volume source|resolve the mount target|mount on|make read-only the mount on|";
 
 /// Hint keys besides the operations: a target without --rootfs, a step of the layer
 /// (`LAYER + its step`), any step of the layer.
@@ -535,32 +535,41 @@ const HOST_TARGET: u8 = 4;
 const LAYER: u8 = 8;
 const ANY_LAYER: u8 = 7;
 
-const FILE_ON_FILE: &str = "a file goes on a file, a directory on a directory";
+/// The texts of [`HINTS`] (`words::nth`).
+const HINT_TEXTS: &str = "a bind source must exist (tinyctr creates nothing on the host)|\
+    without --rootfs a target must exist (tinyctr creates nothing on the host)|\
+    it is the container's root|it is in /proc, where tinyctr mounts nothing|\
+    too many symbolic links, or a /proc magic link|a file goes on a file, a directory on a directory|\
+    the target changed while it was mounted|this kernel has no overlayfs: modprobe overlay|\
+    the overlay directory is in use|the writable layer needs Linux 5.2 (the new mount API)|";
 
-/// Hints where the errno alone would mislead: (key, errno, hint).
-static HINTS: [(u8, Errno, &str); 11] = [
-    (SOURCE, Errno::NOENT, "a bind source must exist (tinyctr creates nothing on the host)"),
-    (HOST_TARGET, Errno::NOENT, "without --rootfs a target must exist (tinyctr creates nothing on the host)"),
-    (TARGET, Errno::BUSY, "it is the container's root"),
-    (TARGET, Errno::PERM, "it is in /proc, where tinyctr mounts nothing"),
-    (TARGET, Errno::LOOP, "too many symbolic links, or a /proc magic link"),
-    (MOUNT, Errno::NOTDIR, FILE_ON_FILE),
-    // What move_mount says for a file onto a directory, or the reverse.
-    (MOUNT, Errno::INVAL, FILE_ON_FILE),
-    (READ_ONLY, Errno::BUSY, "the target changed while it was mounted"),
-    (LAYER + overlay::FS, Errno::NODEV, "this kernel has no overlayfs: modprobe overlay"),
-    (LAYER + overlay::CREATE, Errno::BUSY, "the overlay directory is in use"),
-    (ANY_LAYER, Errno::NOSYS, "the writable layer needs Linux 5.2 (the new mount API)"),
-];
+/// Hints where the errno alone would mislead: (key, errno, entry of [`HINT_TEXTS`]).
+static HINTS: [(u8, u8, u8); 11] = {
+    use linux_raw_sys::errno::*;
+    [
+        (SOURCE, ENOENT as u8, 0),
+        (HOST_TARGET, ENOENT as u8, 1),
+        (TARGET, EBUSY as u8, 2),
+        (TARGET, EPERM as u8, 3),
+        (TARGET, ELOOP as u8, 4),
+        (MOUNT, ENOTDIR as u8, 5),
+        // What move_mount says for a file onto a directory, or the reverse.
+        (MOUNT, EINVAL as u8, 5),
+        (READ_ONLY, EBUSY as u8, 6),
+        (LAYER + overlay::FS, ENODEV as u8, 7),
+        (LAYER + overlay::CREATE, EBUSY as u8, 8),
+        (ANY_LAYER, ENOSYS as u8, 9),
+    ]
+};
 
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
 pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
     let (op, obj, key) = if step >= step::LAYER {
         let s = step - step::LAYER;
-        let &(op, what) = overlay::OPS.get(s as usize)?;
-        let obj = match (what, cfg.layer) {
-            (overlay::ROOT, _) => cfg.rootfs,
-            (overlay::KEPT, Some(Layer::Kept(dir))) => Some(dir),
+        let op = words::nth(overlay::OPS, s as usize)?;
+        let obj = match (overlay::OBJECTS.get(s as usize)?, cfg.layer) {
+            (&overlay::ROOT, _) => cfg.rootfs,
+            (&overlay::KEPT, Some(Layer::Kept(dir))) => Some(dir),
             _ => None,
         };
         (op, obj.map_or(&b""[..], CStr::to_bytes), LAYER + s)
@@ -569,7 +578,7 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         let r = cfg.mounts.as_slice().get((n & 15) as usize)?;
         let op = n >> 4;
         let key = if op == TARGET && cfg.rootfs.is_none() { HOST_TARGET } else { op };
-        (*OPS.get(op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
+        (words::nth(OPS, op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
     let e = Error::sys(op, obj, errno);
     // The hints of a host target are a target's too; ANY_LAYER's go with every layer step.
@@ -578,8 +587,9 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         LAYER.. => ANY_LAYER,
         _ => key,
     };
-    Some(match HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 == errno) {
-        Some(h) => e.hint(h.2.as_bytes()),
+    let hint = HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 as i32 == errno.raw_os_error());
+    Some(match hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)) {
+        Some(h) => e.hint(h.as_bytes()),
         None => e,
     })
 }
@@ -756,10 +766,10 @@ mod tests {
         assert!(l(0, Errno::NOSYS)
             .contains("\"/img\": ENOSYS (Function not implemented); the writable layer needs Linux 5.2"));
         assert!(l(1, Errno::NOENT).contains("\"/keep\""));
-        for s in 0..overlay::OPS.len() as u8 {
+        for s in 0..overlay::OBJECTS.len() as u8 {
             assert!(l(s, Errno::IO).contains(": EIO"));
         }
-        assert!(describe(&cfg, step::LAYER + overlay::OPS.len() as u8, Errno::IO).is_none());
+        assert!(describe(&cfg, step::LAYER + overlay::OBJECTS.len() as u8, Errno::IO).is_none());
     }
 
     #[test]
