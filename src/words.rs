@@ -1,6 +1,8 @@
 //! Word lists packed in one string, space-separated (or `|`-ended, for texts): a table of
 //! `&str` would cost 16 bytes of pointer and length per entry, more than most of its words.
 
+use core::ffi::CStr;
+
 /// The index of `word` in `list`.
 #[inline(never)]
 pub fn position(list: &str, word: &[u8]) -> Option<usize> {
@@ -17,6 +19,21 @@ pub fn nth(list: &'static str, i: usize) -> Option<&'static str> {
     rest.get(..rest.bytes().position(|c| c == b'|')?)
 }
 
+/// The NUL-ended C strings packed in `list`, in order: for the child's path tables, where
+/// a `&CStr` each would cost 16 bytes (allocation-free, and every item keeps its NUL).
+pub fn cstrs(list: &'static [u8]) -> impl Iterator<Item = &'static CStr> {
+    let mut rest = list;
+    core::iter::from_fn(move || next_cstr(&mut rest))
+}
+
+/// The C string at the start of `rest`, which moves past it.
+#[inline(never)]
+fn next_cstr(rest: &mut &'static [u8]) -> Option<&'static CStr> {
+    let s = CStr::from_bytes_until_nul(rest).ok()?;
+    *rest = rest.get(s.to_bytes().len() + 1..).unwrap_or(&[]);
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -25,6 +42,13 @@ mod tests {
         assert_eq!(super::position("ro rw readonly", b"readonly"), Some(2));
         assert_eq!(super::position("ro rw readonly", b"read"), None);
         assert_eq!(super::position("ro rw readonly", b""), None);
+    }
+
+    #[test]
+    fn cstrs_in_order() {
+        let all: Vec<_> = super::cstrs(b"/a\0/bc\0").collect();
+        assert_eq!(all, [c"/a", c"/bc"]);
+        assert_eq!(super::cstrs(b"").count(), 0);
     }
 
     #[test]

@@ -25,22 +25,12 @@ use rustix::io::Errno;
 use super::mounts::mount;
 use super::{step, Failure};
 use crate::buf::Buf;
+use crate::words::cstrs;
 
 /// Docker's default masked paths: runc's ten, then moby's additions.
-pub static MASKED: [&CStr; 12] = [
-    c"/proc/acpi",
-    c"/proc/asound",
-    c"/proc/kcore",
-    c"/proc/keys",
-    c"/proc/latency_stats",
-    c"/proc/timer_list",
-    c"/proc/timer_stats",
-    c"/proc/sched_debug",
-    c"/proc/scsi",
-    c"/sys/firmware",
-    c"/proc/interrupts",
-    c"/sys/devices/virtual/powercap",
-];
+pub const MASKED: &[u8] = b"/proc/acpi\0/proc/asound\0/proc/kcore\0/proc/keys\0/proc/latency_stats\0\
+    /proc/timer_list\0/proc/timer_stats\0/proc/sched_debug\0/proc/scsi\0/sys/firmware\0/proc/interrupts\0\
+    /sys/devices/virtual/powercap\0";
 
 /// Which entries of [`MASKED`] the kernel makes directories (bit = index). A guess that
 /// turns out wrong costs one more mount call: the kernel refuses to bind a file over a
@@ -48,7 +38,7 @@ pub static MASKED: [&CStr; 12] = [
 const DIRS: u16 = 1 << 0 | 1 << 1 | 1 << 8 | 1 << 9 | 1 << 11;
 
 /// Docker's default read-only paths.
-pub static READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
+pub const READ_ONLY: &[u8] = b"/proc/bus\0/proc/fs\0/proc/irq\0/proc/sys\0/proc/sysrq-trigger\0";
 
 /// Masks, then makes read-only, in the current mount namespace (with /proc mounted).
 pub fn apply() -> Result<(), Failure> {
@@ -56,11 +46,11 @@ pub fn apply() -> Result<(), Failure> {
     let mut fd_path: Buf<24> = Buf::new();
     fd_path.push(b"/proc/self/fd/").push_u64(rustix::fd::AsRawFd::as_raw_fd(&null) as u64);
     let mut m = Masker { null: fd_path.as_cstr(), dir: None };
-    for (i, path) in MASKED.iter().enumerate() {
+    for (i, path) in cstrs(MASKED).enumerate() {
         m.mask(path, DIRS & (1 << i) != 0).map_err(|e| (step::MASK + i as u8, e))?;
     }
     drop(null);
-    for (i, path) in READ_ONLY.iter().enumerate() {
+    for (i, path) in cstrs(READ_ONLY).enumerate() {
         read_only(path).map_err(|e| (step::READ_ONLY + i as u8, e))?;
     }
     Ok(())

@@ -154,10 +154,10 @@ create the symlink|mask|make read-only|";
 fn object(range: usize, i: usize) -> Option<&'static CStr> {
     match range {
         0 | 1 => mounts::MOUNTS.get(i).map(|m| m.target),
-        2 => dev::NODES.get(i).map(|n| n.path),
-        3 => dev::LINKS.get(i).map(|l| l.1),
-        4 => mask::MASKED.get(i).copied(),
-        5 => mask::READ_ONLY.get(i).copied(),
+        2 => words::cstrs(dev::NODES).nth(i),
+        3 => words::cstrs(dev::LINKS).nth(i),
+        4 => words::cstrs(mask::MASKED).nth(i),
+        5 => words::cstrs(mask::READ_ONLY).nth(i),
         _ => None,
     }
 }
@@ -203,10 +203,10 @@ mod tests {
             reportable.push(step::MKDIR + i);
             reportable.push(step::MOUNT + i);
         }
-        reportable.extend((0..dev::NODES.len() as u8).map(|i| step::NODE + i));
-        reportable.extend((0..dev::LINKS.len() as u8).map(|i| step::LINK + i));
-        reportable.extend((0..mask::MASKED.len() as u8).map(|i| step::MASK + i));
-        reportable.extend((0..mask::READ_ONLY.len() as u8).map(|i| step::READ_ONLY + i));
+        reportable.extend((0..words::cstrs(dev::NODES).count() as u8).map(|i| step::NODE + i));
+        reportable.extend((0..words::cstrs(dev::LINKS).count() as u8).map(|i| step::LINK + i));
+        reportable.extend((0..words::cstrs(mask::MASKED).count() as u8).map(|i| step::MASK + i));
+        reportable.extend((0..words::cstrs(mask::READ_ONLY).count() as u8).map(|i| step::READ_ONLY + i));
         for s in 0..=255u8 {
             let d = describe(s);
             if reportable.contains(&s) {
@@ -221,9 +221,15 @@ mod tests {
 
     #[test]
     fn tables_fit_their_step_ranges() {
-        for n in [mounts::MOUNTS.len(), dev::NODES.len(), dev::LINKS.len(), mask::MASKED.len(), mask::READ_ONLY.len()] {
+        let count = |list| words::cstrs(list).count();
+        for n in
+            [mounts::MOUNTS.len(), count(dev::NODES), count(dev::LINKS), count(mask::MASKED), count(mask::READ_ONLY)]
+        {
             assert!(n <= 16);
         }
+        // `populate` pairs these up; a missing partner would drop an entry unseen.
+        assert_eq!(count(dev::NODES), dev::NUMBERS.len());
+        assert_eq!(count(dev::LINKS), count(dev::LINK_TARGETS));
     }
 
     #[test]
