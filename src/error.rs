@@ -41,12 +41,23 @@ impl Error {
         e
     }
 
+    /// `sys`, then `; hint` unless `hint` is empty: one call where a caller picks the hint.
+    #[inline(never)]
+    pub fn sys_hint(op: &str, obj: &[u8], errno: Errno, hint: &[u8]) -> Error {
+        let mut e = Error::sys(op, obj, errno);
+        if !hint.is_empty() {
+            e.msg.push(b"; ").push(hint);
+        }
+        e
+    }
+
     /// Appends `; hint`.
     pub fn hint(mut self, hint: &[u8]) -> Error {
         self.msg.push(b"; ").push(hint);
         self
     }
 
+    #[inline(never)]
     pub fn with_status(mut self, status: u8) -> Error {
         self.status = status;
         self

@@ -52,7 +52,7 @@ pub fn origin() -> core::result::Result<Origin, Errno> {
 /// `envp` must be the arrays `main` was given (they are passed on as they are).
 pub fn ensure(argv: CArgs<'_>, envp: CArgs<'_>) -> Result<()> {
     let exe = open_self().map_err(|e| {
-        Error::sys("open tinyctr's own binary", b"/proc/self/exe", e).hint(b"a sealed copy needs /proc mounted")
+        Error::sys_hint("open tinyctr's own binary", b"/proc/self/exe", e, b"a sealed copy needs /proc mounted")
     })?;
     if rustix::fs::fcntl_get_seals(&exe).is_ok_and(|s| s.contains(SEALS)) {
         return Ok(());

@@ -259,13 +259,13 @@ fn clone_namespaces(ns: u32, cgroup_fd: Option<i32>, host_env: CArgs<'_>) -> Res
 }
 
 fn clone_error(e: Errno) -> Error {
-    let err = Error::sys("clone into new namespaces", b"", e);
-    match e {
-        Errno::PERM => err.hint(b"tinyctr needs root (CAP_SYS_ADMIN)"),
-        Errno::INVAL => err.hint(b"the kernel lacks a namespace type (see tinyctr check)"),
-        Errno::NOSPC | Errno::USERS => err.hint(b"too many namespaces: check /proc/sys/user/max_*_namespaces"),
-        _ => err,
-    }
+    let hint: &[u8] = match e {
+        Errno::PERM => b"tinyctr needs root (CAP_SYS_ADMIN)",
+        Errno::INVAL => b"the kernel lacks a namespace type (see tinyctr check)",
+        Errno::NOSPC | Errno::USERS => b"too many namespaces: check /proc/sys/user/max_*_namespaces",
+        _ => b"",
+    };
+    Error::sys_hint("clone into new namespaces", b"", e, hint)
 }
 
 /// Debug builds only: `TINYCTR_DEBUG_NO_CLONE3=1` takes the fallback path, so tests can
@@ -304,62 +304,60 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         let obj = if obj.is_empty() { cfg.rootfs.map(CStr::to_bytes).unwrap_or(b"") } else { obj };
         return Error::sys(op, obj, errno).with_status(status);
     };
-    let e = match s {
-        Step::Unshare => Error::sys("unshare namespaces", b"", errno),
-        Step::CgroupNs => Error::sys("unshare the cgroup namespace", b"", errno)
-            .hint(b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
-        Step::MakePrivate => match errno {
-            // The kernel changes propagation only on a mount's root: a chroot into a plain
-            // directory is not one.
-            Errno::INVAL => Error::sys("make mounts private below", b"/", errno)
-                .hint(b"is tinyctr in a chroot? bind-mount that directory onto itself first"),
-            _ => Error::sys("make mounts private below", b"/", errno),
-        },
-        Step::MountProc => {
-            let e = Error::sys("mount proc on", b"/proc", errno);
+    // Most steps differ only in their texts: one `Error::sys` for them all.
+    let (op, obj, hint): (&str, &[u8], &[u8]) = match s {
+        Step::Unshare => ("unshare namespaces", b"", b""),
+        Step::CgroupNs => ("unshare the cgroup namespace", b"", b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
+        Step::MakePrivate => (
+            "make mounts private below",
+            b"/",
             match errno {
-                Errno::NOENT => e.hint(b"create a /proc directory"),
-                _ => e,
-            }
-        }
-        Step::Hostname => Error::sys("set hostname", cfg.hostname.to_bytes(), errno),
-        Step::Loopback => Error::sys("bring up", b"lo", errno),
-        Step::Workdir => {
-            Error::sys("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), errno)
-        }
-        Step::InitFork => Error::sys("start the command under --init", b"", errno),
-        Step::Fds => Error::sys("close inherited descriptors", b"", errno),
+                // The kernel changes propagation only on a mount's root: a chroot into a
+                // plain directory is not one.
+                Errno::INVAL => b"is tinyctr in a chroot? bind-mount that directory onto itself first",
+                _ => b"",
+            },
+        ),
+        Step::MountProc => (
+            "mount proc on",
+            b"/proc",
+            match errno {
+                Errno::NOENT => b"create a /proc directory",
+                _ => b"",
+            },
+        ),
+        Step::Hostname => ("set hostname", cfg.hostname.to_bytes(), b""),
+        Step::Loopback => ("bring up", b"lo", b""),
+        Step::Workdir => ("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), b""),
+        Step::InitFork => ("start the command under --init", b"", b""),
+        Step::Fds => ("close inherited descriptors", b"", b""),
         Step::WorkdirOutside => {
             let mut e = Error::usage(b"working directory \"");
             crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));
             e.msg.push(b"\" is outside the container's root (refused: a container escape)");
-            e
+            return e.with_status(status);
         }
-        Step::SignalMask => Error::sys("restore the signal mask for", cmd, errno),
-        Step::Command => Error::sys("receive the command from the parent", b"", errno),
-        Step::Exec => exec_error(cfg, cmd, errno),
+        Step::SignalMask => ("restore the signal mask for", cmd, b""),
+        Step::Command => ("receive the command from the parent", b"", b""),
+        Step::Exec => return exec_error(cfg, cmd, errno).with_status(status),
     };
-    e.with_status(status)
+    Error::sys_hint(op, obj, errno, hint).with_status(status)
 }
 
 fn exec_error(cfg: &RunConfig<'_>, cmd: &[u8], errno: Errno) -> Error {
     let searched = !cmd.contains(&b'/');
-    let e = Error::sys("execute", cmd, errno);
-    let e = match errno {
-        Errno::NOENT if searched => e.hint(b"command not found in the container's PATH"),
-        Errno::NOENT => e.hint(b"no such file (or its #! interpreter is missing)"),
-        Errno::ACCESS => e.hint(b"not executable: check its mode and noexec mounts"),
-        Errno::NOEXEC => e.hint(b"not a program this kernel can run, and no #! line"),
-        _ => e,
+    let hint: &[u8] = match errno {
+        Errno::NOENT if searched => b"command not found in the container's PATH",
+        Errno::NOENT => b"no such file (or its #! interpreter is missing)",
+        Errno::ACCESS => b"not executable: check its mode and noexec mounts",
+        Errno::NOEXEC => b"not a program this kernel can run, and no #! line",
+        _ => b"",
     };
-    match cfg.rootfs {
-        Some(root) => {
-            let mut e = e;
-            e.msg.push(b" (looked up inside the rootfs \"").push(root.to_bytes()).push(b"\")");
-            e
-        }
-        None => e,
+    let mut e = Error::sys_hint("execute", cmd, errno, hint);
+    if let Some(root) = cfg.rootfs {
+        e.msg.push(b" (looked up inside the rootfs \"").push(root.to_bytes()).push(b"\")");
     }
+    e
 }
 
 fn report_oom(cg: &Cgroup, code: u8) {

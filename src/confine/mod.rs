@@ -287,11 +287,11 @@ const OPS: &str = "drop capabilities from the bounding set|keep capabilities acr
 #[inline(never)]
 pub fn describe(s: u8, errno: Errno, c: &Confine) -> Option<Error> {
     if (step::RLIMIT..step::BOUNDING).contains(&s) {
-        let e = Error::sys("set the resource limit", rlimit::name(s - step::RLIMIT), errno);
-        return Some(match errno {
-            Errno::PERM => e.hint(b"raising a hard limit above tinyctr's own needs CAP_SYS_RESOURCE"),
-            _ => e,
-        });
+        let hint: &[u8] = match errno {
+            Errno::PERM => b"raising a hard limit above tinyctr's own needs CAP_SYS_RESOURCE",
+            _ => b"",
+        };
+        return Some(Error::sys_hint("set the resource limit", rlimit::name(s - step::RLIMIT), errno, hint));
     }
     let op = crate::words::nth(OPS, s.wrapping_sub(step::BOUNDING) as usize)?;
     let mut n: Buf<24> = Buf::new();
@@ -300,11 +300,11 @@ pub fn describe(s: u8, errno: Errno, c: &Confine) -> Option<Error> {
         step::UID => n.push_u64(c.ids.uid as u64),
         _ => &mut n,
     };
-    let e = Error::sys(op, n.as_bytes(), errno);
-    Some(match (s, errno) {
-        (step::SECCOMP, Errno::INVAL | Errno::NOSYS) => e.hint(NO_SECCOMP),
-        _ => e,
-    })
+    let hint: &[u8] = match (s, errno) {
+        (step::SECCOMP, Errno::INVAL | Errno::NOSYS) => NO_SECCOMP,
+        _ => b"",
+    };
+    Some(Error::sys_hint(op, n.as_bytes(), errno, hint))
 }
 
 #[cfg(test)]
