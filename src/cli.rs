@@ -216,7 +216,7 @@ impl<'a> Options<'a> {
         if body.len() > 1 {
             // `-m64m`: the value is attached; it is the tail of the same C string.
             let tail = &arg.to_bytes_with_nul()[2..];
-            let value = CStr::from_bytes_with_nul(tail).map_err(|_| unknown(bytes))?;
+            let value = CStr::from_bytes_until_nul(tail).map_err(|_| unknown(bytes))?;
             return Ok(Occurrence { opt, spelled, value: Some(value) });
         }
         self.finish(opt, spelled, None)
@@ -248,7 +248,7 @@ fn split_eq(arg: &CStr, skip: usize) -> (&[u8], Option<&CStr>) {
     match bytes.iter().position(|&c| c == b'=') {
         Some(i) => {
             let tail = &arg.to_bytes_with_nul()[skip + i + 1..];
-            (&bytes[..i], CStr::from_bytes_with_nul(tail).ok())
+            (&bytes[..i], CStr::from_bytes_until_nul(tail).ok())
         }
         None => (bytes, None),
     }

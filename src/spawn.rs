@@ -73,7 +73,12 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         crate::confine::plan(asked, cfg.rootfs, &mut |out| crate::cli::group_adds(cfg.options, out), home_mem)?;
     let home = match home_len {
         0 => env::ROOT_HOME,
-        n => CStr::from_bytes_with_nul(&home_mem[..n]).unwrap_or(env::ROOT_HOME),
+        // Exactly one NUL, the last byte (as `from_bytes_with_nul` wants; `until_nul` is the
+        // one the binary already has).
+        n => CStr::from_bytes_until_nul(&home_mem[..n])
+            .ok()
+            .filter(|h| h.to_bytes().len() + 1 == n)
+            .unwrap_or(env::ROOT_HOME),
     };
     let nfilter = match conf.seccomp {
         true => seccomp::compile_default(conf.caps, filters)?,

@@ -484,7 +484,7 @@ impl Cgroup {
                 // The last component of the path, NUL-terminated as the whole is: one
                 // rmdir in the common case, the slow path only when it is refused.
                 let whole = d.path.as_cstr().to_bytes_with_nul();
-                let res = CStr::from_bytes_with_nul(&whole[slash + 1..])
+                let res = CStr::from_bytes_until_nul(&whole[slash + 1..])
                     .map_err(|_| Errno::INVAL)
                     .and_then(|name| fs::remove_tree(parent.as_fd(), name, self.fake, 0, fs::Removal::Kill));
                 if let Err(e) = res {

@@ -126,7 +126,7 @@ impl Root<'_> {
         let root = self.0.unwrap_or(c"/");
         let opened = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
             .and_then(|dir| {
-                let rel = CStr::from_bytes_with_nul(&file.to_bytes_with_nul()[1..]).unwrap_or(file);
+                let rel = CStr::from_bytes_until_nul(&file.to_bytes_with_nul()[1..]).unwrap_or(file);
                 // RESOLVE_IN_ROOT: `..` and absolute symlinks stay inside DIR, as they will
                 // for the container. Before 5.6 (no openat2; old seccomp profiles refuse it
                 // too) a plain openat.
