@@ -187,7 +187,7 @@ fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
     }
     let Ok(list) = open_dir(dir, c".") else { return false };
     let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-    let mut entries = RawDir::new(&list, &mut buf);
+    let mut entries = RawDir::new(list.as_fd(), &mut buf);
     while let Some(Ok(e)) = entries.next() {
         let n = e.file_name();
         if e.file_type() != rustix::fs::FileType::Directory || n.to_bytes() == b"." || n.to_bytes() == b".." {
@@ -266,7 +266,7 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize, how: Removal) 
     for _ in 0..1000 {
         let Ok(list) = open_dir(dir, c".") else { return };
         let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-        let mut entries = RawDir::new(&list, &mut buf);
+        let mut entries = RawDir::new(list.as_fd(), &mut buf);
         let mut child: Buf<PATH> = Buf::new();
         while let Some(Ok(e)) = entries.next() {
             let n = e.file_name().to_bytes();
@@ -357,7 +357,7 @@ pub fn fake_populate(parent: BorrowedFd<'_>, name: &CStr) {
     let Ok(dir) = open_dir(parent, name) else { return };
     let Ok(list) = open_dir(parent, c".") else { return };
     let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
-    let mut entries = RawDir::new(&list, &mut buf);
+    let mut entries = RawDir::new(list.as_fd(), &mut buf);
     while let Some(Ok(e)) = entries.next() {
         if e.file_type() == rustix::fs::FileType::RegularFile {
             let _ = rustix::fs::openat(
@@ -375,7 +375,7 @@ pub fn fake_populate(parent: BorrowedFd<'_>, name: &CStr) {
 pub fn fake_unpopulate(dir: BorrowedFd<'_>) {
     let Ok(list) = open_dir(dir, c".") else { return };
     let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
-    let mut entries = RawDir::new(&list, &mut buf);
+    let mut entries = RawDir::new(list.as_fd(), &mut buf);
     while let Some(Ok(e)) = entries.next() {
         if e.file_type() == rustix::fs::FileType::RegularFile {
             let _ = rustix::fs::unlinkat(dir, e.file_name(), AtFlags::empty());
