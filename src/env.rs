@@ -59,7 +59,7 @@ pub fn build<'a>(
         out.push(d);
     }
     env_options(cfg.options, |v| {
-        if v.to_bytes().contains(&b'=') {
+        if crate::words::has(v.to_bytes(), b'=') {
             out.push(v);
         } else if let Some(entry) = lookup(host_env, v.to_bytes()) {
             out.push(entry);

@@ -26,7 +26,7 @@ pub fn join<'b>(buf: &'b mut PathBuf, dir: &[u8], name: &[u8]) -> Option<&'b CSt
         buf.push(b"/");
     }
     buf.push(name);
-    if buf.overflowed() || name.contains(&0) || dir.contains(&0) {
+    if buf.overflowed() || crate::words::has(name, 0) || crate::words::has(dir, 0) {
         return None;
     }
     Some(buf.as_cstr())
@@ -44,7 +44,7 @@ pub fn exec_with(cmd: &CStr, path: &[u8], mut try_exec: impl FnMut(&CStr) -> Err
     if name.is_empty() {
         return Errno::NOENT;
     }
-    if name.contains(&b'/') {
+    if crate::words::has(name, b'/') {
         return try_exec(cmd);
     }
     let mut buf = PathBuf::new();

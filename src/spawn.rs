@@ -350,7 +350,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
 }
 
 fn exec_error(cfg: &RunConfig<'_>, cmd: &[u8], errno: Errno) -> Error {
-    let searched = !cmd.contains(&b'/');
+    let searched = !crate::words::has(cmd, b'/');
     let hint: &[u8] = match errno {
         Errno::NOENT if searched => b"command not found in the container's PATH",
         Errno::NOENT => b"no such file (or its #! interpreter is missing)",

@@ -9,6 +9,18 @@ pub fn position(list: &str, word: &[u8]) -> Option<usize> {
     list.as_bytes().split(|&c| c == b' ').position(|w| w == word)
 }
 
+/// Whether `s` holds the byte `c`: a plain loop for the few short strings tinyctr searches,
+/// where `<[u8]>::contains` would link core's memchr (about 200 B).
+#[inline(always)]
+pub fn has(s: &[u8], c: u8) -> bool {
+    for &x in s {
+        if x == c {
+            return true;
+        }
+    }
+    false
+}
+
 /// Entry `i` of `list`, whose entries (texts with spaces) end each with a `|`.
 #[inline(never)]
 pub fn nth(list: &'static str, i: usize) -> Option<&'static str> {

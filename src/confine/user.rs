@@ -75,7 +75,7 @@ pub fn numeric(s: &[u8]) -> Option<u32> {
 pub fn check(v: &[u8], user: bool) -> core::result::Result<(), &'static str> {
     let (name, group) = if user { split(v) } else { (v, None) };
     for part in [Some(name), group].into_iter().flatten() {
-        if part.is_empty() || part.contains(&b':') {
+        if part.is_empty() || crate::words::has(part, b':') {
             return Err(if user { "is not NAME|UID[:GROUP|GID]" } else { "is not a group name or GID" });
         }
         if part.iter().all(u8::is_ascii_digit) && numeric(part).is_none() {
