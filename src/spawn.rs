@@ -279,6 +279,7 @@ fn force_fallback(host_env: CArgs<'_>) -> bool {
     cfg!(debug_assertions) && env::lookup(host_env, b"TINYCTR_DEBUG_NO_CLONE3") == Some(c"TINYCTR_DEBUG_NO_CLONE3=1")
 }
 
+#[inline(never)]
 fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(pid)?;
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()

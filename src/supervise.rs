@@ -64,6 +64,7 @@ impl Container {
 
 /// Waits for the container, forwarding signals read from `sfd` (a signalfd for
 /// [`BLOCKED`]); returns its exit status.
+#[inline(never)]
 pub fn wait(c: &Container, sfd: &OwnedFd) -> u8 {
     loop {
         // The container may have ended before we got here: its SIGCHLD is then pending in

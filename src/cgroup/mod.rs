@@ -459,6 +459,7 @@ impl Cgroup {
         self.oom = self.read_oom();
     }
 
+    #[inline(never)]
     fn read_oom(&self) -> Option<u64> {
         let d = &self.dirs[self.mem?];
         let fd = d.fd.as_ref()?.as_fd();
@@ -564,6 +565,7 @@ fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
     parent
 }
 
+#[inline(never)]
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
     let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;
