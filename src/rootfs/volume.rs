@@ -328,6 +328,7 @@ impl MountPlan<'_> {
 /// made up front (the layer's directory, whose lock comes back with it: the caller holds
 /// it for the run, and the child, which never returns there, never closes it). A run with
 /// none of this costs nothing here.
+#[inline(never)]
 pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPlan<'a>, Option<OwnedFd>)> {
     let mut lacks = 0;
     if cfg!(debug_assertions) && (cfg.layer.is_some() || cfg.mounts.len > 0) {
@@ -369,6 +370,7 @@ const MOUNT: u8 = 2;
 const READ_ONLY: u8 = 3;
 
 /// Child, in the new mount namespace (private), before the root switch.
+#[inline(never)]
 pub fn open_sources(plan: &MountPlan<'_>) -> core::result::Result<Sources, Failure> {
     let mut s = Sources { fds: Default::default(), dir: [false; MAX], legacy: plan.lacks(LACKS_MOUNT_API) };
     for (i, r) in plan.list.iter().enumerate().filter(|(_, r)| r.kind == Kind::Bind) {
@@ -380,6 +382,7 @@ pub fn open_sources(plan: &MountPlan<'_>) -> core::result::Result<Sources, Failu
 
 /// A clone of the mount tree at `path` (or, with `legacy`, an O_PATH descriptor), and
 /// whether it is a directory. ENOSYS from open_tree turns `legacy` on.
+#[inline(never)]
 fn open_source(path: &[u8], legacy: &mut bool) -> core::result::Result<(OwnedFd, bool), Errno> {
     let mut buf = [0u8; resolve::PATH_MAX + 1];
     let path = resolve::copy_c_str(&mut buf, path)?;
