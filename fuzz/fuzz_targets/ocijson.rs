@@ -82,7 +82,7 @@ fuzz_target!(|data: &[u8]| {
             let mut total = 0;
             for r in l.seccomp.rules.iter() {
                 let conds = l.seccomp.conds(r);
-                assert!(conds.iter().all(|c| c.index <= 5));
+                assert!(conds.iter().all(|c| c.arg <= 5));
                 total += conds.len();
                 list(whole, r.names, false);
             }

@@ -85,8 +85,9 @@ impl Action {
 }
 
 /// libseccomp's comparison operators (`SCMP_CMP_*`), unsigned, on a 64-bit argument.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub enum Op {
+    #[default]
     Ne,
     Lt,
     Le,
@@ -97,8 +98,9 @@ pub enum Op {
     MaskedEq,
 }
 
-/// `args[arg] <op> value` (OCI's `index`, `op`, `value`, `valueTwo`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// `args[arg] <op> value` (OCI's `index`, `op`, `value`, `valueTwo`; the config.json
+/// reader fills these directly).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct Cond {
     pub arg: u8,
     pub op: Op,

@@ -176,19 +176,8 @@ const ACTIONS: [Action; 7] = [
     Action::Allow,
 ];
 
-/// libseccomp's comparisons (`SCMP_CMP_*`), on the 64-bit argument, unsigned.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub enum Op {
-    #[default]
-    Ne,
-    Lt,
-    Le,
-    Eq,
-    Ge,
-    Gt,
-    /// `arg & value == value_two`.
-    MaskedEq,
-}
+/// The filter compiler's own condition types: what config.json says is what it compiles.
+pub use crate::confine::seccomp::{Cond, Op};
 
 const OPS: [Op; 7] = [Op::Ne, Op::Lt, Op::Le, Op::Eq, Op::Ge, Op::Gt, Op::MaskedEq];
 
@@ -215,16 +204,6 @@ pub struct SyscallRule<'a> {
     pub errno: u16,
     first: u16,
     count: u16,
-}
-
-/// `args[index] op value` (with `value_two` for `MaskedEq`).
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct Cond {
-    /// 0..=5.
-    pub index: u8,
-    pub op: Op,
-    pub value: u64,
-    pub value_two: u64,
 }
 
 impl Seccomp<'_> {
@@ -440,7 +419,7 @@ fn rule<'a>(j: &mut Json<'a>, r: &mut SyscallRule<'a>, conds: &mut List<Cond, MA
                     let mut m = j.members("index value valueTwo op", 1 | 2 | 8);
                     while let Some(i) = m.next(j) {
                         match i {
-                            0 => c.index = j.uint(5) as u8,
+                            0 => c.arg = j.uint(5) as u8,
                             1 => c.value = j.u64(),
                             2 => c.value_two = j.u64(),
                             _ => c.op = OPS[j.name(names::SECCOMP_OPS, "SCMP_CMP_", "unknown operator") % 7],

@@ -173,7 +173,7 @@ fn ctr_run_with_options() {
         // Each rule's conditions are its own.
         let with_conds: usize = s.rules.iter().map(|r| s.conds(r).len()).sum();
         assert_eq!(with_conds, 6);
-        assert!(s.rules.iter().flat_map(|r| s.conds(r)).all(|c| c.index <= 5));
+        assert!(s.rules.iter().flat_map(|r| s.conds(r)).all(|c| c.arg <= 5));
     });
 }
 
@@ -290,15 +290,12 @@ fn cri_like() {
         use Action::*;
         assert_eq!(actions, [Allow, Allow, Allow, Allow, Errno, KillProcess, Log]);
         assert_eq!(s.conds(&s.rules[0]), []);
-        assert_eq!(s.conds(&s.rules[2]), [Cond { index: 0, op: Op::Eq, value: 0xffff_ffff, value_two: 0 }]);
+        assert_eq!(s.conds(&s.rules[2]), [Cond { arg: 0, op: Op::Eq, value: 0xffff_ffff, value_two: 0 }]);
         assert_eq!(s.conds(&s.rules[3])[0].op, Op::MaskedEq);
         assert_eq!((s.rules[4].errno, s.rules[5].errno), (1, 1));
         assert_eq!(
             s.conds(&s.rules[6]),
-            [
-                Cond { index: 0, op: Op::Ne, value: 40, value_two: 0 },
-                Cond { index: 1, op: Op::Le, value: 3, value_two: 0 }
-            ]
+            [Cond { arg: 0, op: Op::Ne, value: 40, value_two: 0 }, Cond { arg: 1, op: Op::Le, value: 3, value_two: 0 }]
         );
     });
 }
