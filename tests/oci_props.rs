@@ -13,25 +13,8 @@ use tinyctr::oci::config;
 use tinyctr::oci::json::{self, Json};
 use tinyctr::oci::linux;
 
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-}
+mod rng;
+use rng::Rng;
 
 /// A JSON value as generated, with its strings decoded.
 #[derive(Clone, Debug)]

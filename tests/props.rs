@@ -23,45 +23,9 @@ use tinyctr::mountinfo::{has_word, is_below, parse_cgroup_line, parse_mount, rel
 use tinyctr::sys::args::{CArgs, PtrArray};
 
 mod reference;
+mod rng;
 use reference::{ref_cpus, ref_execvp, ref_size, ref_uint};
-
-/// xorshift64*: tiny, deterministic, good enough to spread inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// Uniform-ish in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    /// `len` bytes: mostly from `alphabet`, sometimes any byte but NUL.
-    fn bytes(&mut self, alphabet: &[u8], len: usize) -> Vec<u8> {
-        (0..len).map(|_| if self.one_in(10) { 1 + self.below(255) as u8 } else { *self.pick(alphabet) }).collect()
-    }
-    /// A number with a spread of magnitudes, not only huge ones.
-    fn magnitude(&mut self) -> u64 {
-        let bits = self.below(65) as u32;
-        if bits == 0 {
-            0
-        } else {
-            self.next() >> (64 - bits)
-        }
-    }
-}
+use rng::Rng;
 
 /// argv as the kernel gives it: owned strings and the pointer array over them.
 struct Argv {
