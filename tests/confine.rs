@@ -10,12 +10,12 @@
 //! their own /etc/passwd and /etc/group. Elsewhere the tests skip and say why; under
 //! CI=true a skip is a failure.
 
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod common;
+use common::rootfs::Rootfs;
 use common::{in_ci, stderr, stdout, tinyctr_cgroups};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tinyctr");
@@ -260,27 +260,21 @@ video:x:44:carol,bob
 ";
 
 /// A busybox rootfs with our own /etc/passwd and /etc/group (either may be left out).
-fn rootfs(name: &str, passwd: Option<&str>, group: Option<&str>) -> TempDir {
-    let t = TempDir::new(name);
-    for d in ["bin", "etc", "tmp"] {
-        std::fs::create_dir_all(t.0.join(d)).unwrap();
-    }
-    std::fs::copy(BUSYBOX, t.0.join("bin/busybox")).unwrap();
-    for applet in ["sh", "id", "cat", "grep", "echo", "true", "mount", "touch"] {
-        symlink("busybox", t.0.join("bin").join(applet)).unwrap();
-    }
+fn rootfs(name: &str, passwd: Option<&str>, group: Option<&str>) -> Rootfs {
+    let r = Rootfs::new(&format!("confine-{name}"));
+    std::fs::create_dir_all(r.dir.join("etc")).unwrap();
     if let Some(p) = passwd {
-        std::fs::write(t.0.join("etc/passwd"), p).unwrap();
+        std::fs::write(r.dir.join("etc/passwd"), p).unwrap();
     }
     if let Some(g) = group {
-        std::fs::write(t.0.join("etc/group"), g).unwrap();
+        std::fs::write(r.dir.join("etc/group"), g).unwrap();
     }
-    t
+    r
 }
 
 /// `id` and HOME in the rootfs `r` with `args`.
-fn id_in(r: &TempDir, args: &[&str]) -> String {
-    let mut a = vec!["--rootfs", r.0.to_str().unwrap()];
+fn id_in(r: &Rootfs, args: &[&str]) -> String {
+    let mut a = vec!["--rootfs", r.path()];
     a.extend_from_slice(args);
     sh(&a, "id; echo HOME=$HOME").trim_end().to_owned()
 }
@@ -480,8 +474,8 @@ fn bad_input_is_125_with_one_line_naming_the_value() {
     }
     let r = rootfs("bad", Some(PASSWD), Some(GROUP));
     let bare = rootfs("bare", None, None);
-    let root = r.0.to_str().unwrap();
-    let bare_root = bare.0.to_str().unwrap();
+    let root = r.path();
+    let bare_root = bare.path();
     let cases: Vec<(Vec<&str>, String)> = vec![
         (vec!["--cap-add", "FLY"], "--cap-add: 'FLY' is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))".into()),
         (vec!["--cap-drop", ""], "--cap-drop: '' is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))".into()),
