@@ -91,21 +91,14 @@ fn mkdir_p(path: &CStr) -> core::result::Result<(), Errno> {
         if b.overflowed() {
             return Err(Errno::NAMETOOLONG);
         }
-        match rustix::fs::mkdir(b.as_cstr(), Mode::from_raw_mode(0o711)) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(e),
-        }
+        crate::rootfs::mkdir_if_missing(b.as_cstr(), 0o711)?;
     }
     Ok(())
 }
 
+/// The ID directory's lock, waited for (the cgroups' flock helper).
 fn lock(dir: BorrowedFd<'_>) -> core::result::Result<(), Errno> {
-    loop {
-        match rustix::fs::flock(dir, rustix::fs::FlockOperation::LockExclusive) {
-            Err(Errno::INTR) => continue,
-            r => return r,
-        }
-    }
+    crate::cgroup::fs::lock(dir, true)
 }
 
 impl Entry {

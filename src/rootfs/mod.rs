@@ -26,6 +26,7 @@
 mod dev;
 mod mask;
 mod mounts;
+pub use mounts::mkdir_if_missing;
 pub mod overlay;
 pub mod resolve;
 mod switch;
