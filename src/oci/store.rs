@@ -198,12 +198,7 @@ fn open_dir(base: &OwnedFd, name: &CStr) -> core::result::Result<OwnedFd, Errno>
 /// The record in `text`; `None` if it is not one `write` made.
 pub fn parse(text: &[u8]) -> Option<Record<'_>> {
     let mut r = Record::default();
-    let num = |v: &[u8]| -> Option<u64> {
-        if v.is_empty() || v.len() > 20 {
-            return None;
-        }
-        v.iter().try_fold(0u64, |n, &c| n.checked_mul(10)?.checked_add((c as char).to_digit(10)? as u64))
-    };
+    let num = crate::limits::parse_uint;
     for line in text.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
         let sp = line.iter().position(|&c| c == b' ')?;
         let (k, v) = (&line[..sp], &line[sp + 1..]);
@@ -247,8 +242,7 @@ pub fn parse_stat(line: &[u8]) -> Option<Proc> {
     let state = *fields.next()?.first()?;
     // After the state (field 3) come fields 4..; starttime is field 22.
     let start = fields.nth(22 - 4)?;
-    let start =
-        start.iter().try_fold(0u64, |n, &c| n.checked_mul(10)?.checked_add((c as char).to_digit(10)? as u64))?;
+    let start = crate::limits::parse_uint(start)?;
     Some(Proc { state, start })
 }
 
