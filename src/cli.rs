@@ -54,6 +54,9 @@ pub struct RunConfig<'a> {
     pub options: CArgs<'a>,
     /// COMMAND and its arguments; never empty.
     pub command: CArgs<'a>,
+    /// Set by the OCI front end (`create`): what config.json decided in place of the
+    /// docker-style options, and where the container waits for `start`.
+    pub oci: Option<&'a crate::oci::create::Detached<'a>>,
 }
 
 /// The options `run` knows. `Flag`s take no value.
@@ -329,6 +332,7 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         env_count: 0,
         options: args,
         command: CArgs::empty(),
+        oci: None,
     };
     let mut opts = Options::new(args);
     while let Some(occ) = opts.next() {

@@ -28,7 +28,10 @@ pub fn hostname_var(hostname: &CStr) -> HostnameVar {
 
 /// Pointer slots the environment needs, terminating NULL included.
 pub fn slots_needed(cfg: &RunConfig<'_>) -> usize {
-    4 + cfg.env_count + 1
+    match cfg.oci {
+        Some(o) => o.env.len() + 1,
+        None => 4 + cfg.env_count + 1,
+    }
 }
 
 /// Length of the scratch hash table [`build`] needs to drop overridden variables.
@@ -68,6 +71,15 @@ pub fn build<'a>(
     });
     // Later entries win: `-e PATH=...` replaces the default, `-e X=1 -e X=2` gives 2.
     out.dedup_keep_last(table, env_key);
+    path_of(out)
+}
+
+/// An OCI process's environment, exactly as config.json gives it (`out` has a slot per
+/// entry and the NULL); returns its PATH, where the command is looked up.
+pub fn exact<'a>(out: &mut PtrArray<'a>, env: CArgs<'a>) -> &'a [u8] {
+    for e in env.iter() {
+        out.push(e);
+    }
     path_of(out)
 }
 

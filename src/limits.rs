@@ -54,6 +54,10 @@ pub struct Limits<'a> {
     pub name: Option<&'a CStr>,
     /// Validated: `/`-separated components, none `.` or `..`.
     pub cgroup_parent: Option<&'a CStr>,
+    /// OCI `linux.cgroupsPath`: `name` is the cgroup's whole name (no `tinyctr-`
+    /// prefix), below `cgroup_parent` from each hierarchy's root, and it is not locked
+    /// or held by a name lock (the state directory holds the ID).
+    pub exact: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,6 +25,9 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
             return e.status as i32;
         }
     }
+    if tinyctr::oci::cli::is_oci(args) {
+        tinyctr::sys::exit(tinyctr::oci::cli::main(args, env) as i32)
+    }
     let status = match cli::parse(args) {
         Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
         Ok(Command::Check) => tinyctr::check::run(),

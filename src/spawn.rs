@@ -38,6 +38,14 @@ pub fn run(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> u8 {
     }
 }
 
+/// `create`: the same as [`run`] up to the child's last step (`cfg.oci` says how it
+/// differs); returns once the child is ready and waits for `start`. Errors go to the
+/// caller, which removes the state it made.
+#[inline(never)]
+pub fn run_detached(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
+    run_inner(cfg, host_env)
+}
+
 fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     if let Some(root) = cfg.rootfs {
         crate::rootfs::check(root)?;
@@ -68,9 +76,11 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let (home_mem, cmd_bytes) = rest.split_at_mut(home_room);
 
     // Confinement is settled before the child exists: a bad user, group or capability is
-    // a 125 with nothing created.
-    let (conf, home_len) =
-        crate::confine::plan(asked, cfg.rootfs, &mut |out| crate::cli::group_adds(cfg.options, out), home_mem)?;
+    // a 125 with nothing created. An OCI bundle's config.json has settled it already.
+    let (conf, home_len) = match cfg.oci {
+        Some(o) => (o.confine, 0),
+        None => crate::confine::plan(asked, cfg.rootfs, &mut |out| crate::cli::group_adds(cfg.options, out), home_mem)?,
+    };
     let home = match home_len {
         0 => env::ROOT_HOME,
         // Exactly one NUL, the last byte (as `from_bytes_with_nul` wants; `until_nul` is the
@@ -80,15 +90,20 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
             .filter(|h| h.to_bytes().len() + 1 == n)
             .unwrap_or(env::ROOT_HOME),
     };
-    let nfilter = match conf.seccomp {
-        true => seccomp::compile_default(conf.caps, filters)?,
-        false => 0,
+    let nfilter = match (conf.seccomp, cfg.oci) {
+        (true, None) => seccomp::compile_default(conf.caps, filters)?,
+        (true, Some(o)) => o.seccomp(filters)?,
+        (false, _) => 0,
     };
 
     let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
     let mut hostname_var = env::hostname_var(cfg.hostname);
     let mut envs = PtrArray::new(env_mem);
-    let path = env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr(), home);
+    let path = match cfg.oci {
+        // config.json's environment is the whole of it, as written.
+        Some(o) => env::exact(&mut envs, o.env),
+        None => env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr(), home),
+    };
 
     let (mounts, _layer_lock) = crate::rootfs::volume::plan(cfg, host_env)?;
     let plan = ChildPlan {
@@ -102,6 +117,8 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         confine: &conf,
         filter: &filters[..nfilter.min(filter_room)],
         unshare: 0,
+        detach: cfg.oci.map(|o| o.fifo),
+        joins: cfg.oci.map_or(&[][..], |o| o.joins()),
         env: envs,
         path,
         argv_slots,
@@ -135,6 +152,11 @@ fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) ->
     // nothing, and the read is spared.
     if matches!(result, Ok(code) if code != 0) {
         cg.read_oom_kills();
+    }
+    if let (Some(o), Ok(_)) = (cfg.oci, &result) {
+        // `create` succeeded: the cgroups are the container's until `delete`.
+        cg.keep(&mut |path| o.add_cgroup(path));
+        return result;
     }
     // A cgroup that cannot be removed is reported, but the command's own status is what
     // scripts need when the command ran.
@@ -183,6 +205,9 @@ fn launch(
     if !cfg.host_net {
         ns |= linux_raw_sys::general::CLONE_NEWNET;
     }
+    if let Some(o) = cfg.oci {
+        ns = o.ns;
+    }
     let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
@@ -224,7 +249,7 @@ fn launch(
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
     // While the child execs: dead runs' leftovers next to our cgroups.
-    if let Some((p, cg)) = cgroup.as_ref() {
+    if let (Some((p, cg)), None) = (cgroup.as_ref(), cfg.oci) {
         cg.sweep(p, &cfg.limits);
     }
 
@@ -233,6 +258,23 @@ fn launch(
     // child has ended. Waking up at execve would cost a context switch on every run while
     // the child is busy exec'ing; the record can wait. Our end of the command pipe stays
     // open until then too: the child takes a hangup as our death (trampoline::parent_gone).
+    if let Some(o) = cfg.oci {
+        // `create`: the container is set up and waits for `start`; whoever reaps it gets
+        // its status. Its cgroups stay (run_limited hands their paths on).
+        return match wait_ready(&err_rx) {
+            Ok(()) => {
+                o.pid.set(container.pid);
+                Ok(0)
+            }
+            Err(rec) => {
+                container.kill_and_reap();
+                Err(match rec {
+                    Some((step, errno)) => describe(cfg, plan.confine, step, errno),
+                    None => Error::usage(b"the container's init ended before it was ready"),
+                })
+            }
+        };
+    }
     let code = supervise::wait(&container, &sfd);
     drop(cmd_tx);
     match read_failure(&err_rx) {
@@ -283,6 +325,20 @@ fn force_fallback(host_env: CArgs<'_>) -> bool {
 fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(pid)?;
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// `create`: waits for the child's record: READY (step 0) once it is set up and waits
+/// for `start`, a failed step, or nothing (`None`: it died without a word).
+fn wait_ready(rx: &OwnedFd) -> core::result::Result<(), Option<(u8, Errno)>> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let mut fds = [PollFd::new(rx, PollFlags::IN)];
+    while let Err(Errno::INTR) = poll(&mut fds, None) {}
+    let mut rec = [0u8; RECORD_LEN];
+    match read_full(rx, &mut rec) {
+        Ok(RECORD_LEN) if rec[0] == 0 => Ok(()),
+        Ok(RECORD_LEN) => Err(Some(trampoline::decode(&rec))),
+        _ => Err(None),
+    }
 }
 
 /// Reads the child's failure record once it has ended; `None` when there is none
@@ -337,6 +393,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         Step::Workdir => ("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), b""),
         Step::InitFork => ("start the command under --init", b"", b""),
         Step::Fds => ("close inherited descriptors", b"", b""),
+        Step::Join => ("join a namespace of", b"config.json", b""),
         Step::WorkdirOutside => {
             let mut e = Error::usage(b"working directory \"");
             crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));

@@ -52,6 +52,7 @@ pub enum Step {
     Command = 11,
     Fds = 12,
     WorkdirOutside = 13,
+    Join = 14,
 }
 
 impl Step {
@@ -71,6 +72,7 @@ impl Step {
             Command,
             Fds,
             WorkdirOutside,
+            Join,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -118,6 +120,12 @@ pub struct ChildPlan<'a> {
     pub filter: &'a [SockFilter],
     /// Namespaces to unshare first (non-zero only when clone3 was not available).
     pub unshare: u32,
+    /// `create`: the read end of the state directory's exec fifo. The child outlives
+    /// tinyctr (no parent-death signal), reports READY once set up, and waits there for
+    /// `start` before execve.
+    pub detach: Option<RawFd>,
+    /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
+    pub joins: &'a [(RawFd, u32)],
     /// The container's environment, complete.
     pub env: PtrArray<'a>,
     /// Value of PATH in `env`, where COMMAND is looked up.
@@ -153,6 +161,9 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
         crate::sys::exit(EXIT_SETUP as i32);
     }
     drop(cmd_rx);
+    if let Some(fifo) = ready.detach {
+        wait_for_start(&err_tx, fifo);
+    }
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
@@ -175,6 +186,22 @@ pub fn fail(err_tx: &OwnedFd, step: u8, errno: Errno) -> ! {
     crate::sys::exit(status_for(step, errno) as i32)
 }
 
+/// `create`: says READY on the error pipe (a record of step 0), then sleeps until
+/// `start` writes to the exec fifo. The parent has exited by then; `delete` of a
+/// container that was never started kills it here.
+fn wait_for_start(err_tx: &OwnedFd, fifo: RawFd) {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let _ = rustix::io::write(err_tx, &[0u8; RECORD_LEN]);
+    // SAFETY: the parent opened the fifo for us and nothing else in this process owns
+    // or closes it; it is closed here, before execve.
+    #[allow(unsafe_code)]
+    let fifo = unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fifo) };
+    // Opened O_NONBLOCK with no writer yet: Linux reports no hangup before a first
+    // writer, so this sleeps until `start` opens it and writes.
+    let mut fds = [PollFd::new(&fifo, PollFlags::IN)];
+    while let Err(Errno::INTR) = poll(&mut fds, None) {}
+}
+
 /// The container, set up and about to run COMMAND.
 struct Ready<'a> {
     argv: PtrArray<'a>,
@@ -183,11 +210,15 @@ struct Ready<'a> {
     init: bool,
     confine: &'a Confine,
     filter: &'a [SockFilter],
+    detach: Option<RawFd>,
 }
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).map_err(at(Step::Unshare))?;
+    if plan.detach.is_none() {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+            .map_err(at(Step::Unshare))?;
+    }
     // Until execve this process runs tinyctr's host binary: not dumpable, so no process of
     // the container can open its /proc/PID/exe (or ptrace it) without CAP_SYS_PTRACE.
     // That covers --init's PID 1, which runs the binary for the container's lifetime.
@@ -199,6 +230,13 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     }
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
+    }
+    for &(fd, _) in plan.joins {
+        // SAFETY: the parent opened these namespace files for the child; borrowed only
+        // for the call (close_all_but closes them below).
+        #[allow(unsafe_code)]
+        let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+        rustix::thread::move_into_link_name_space(ns, None).map_err(at(Step::Join))?;
     }
     // The namespaces' own setup needs nothing from the parent: it runs while the parent
     // places us in our cgroups (a v1 migration takes 0.1 ms back-to-back, 10 ms after a
@@ -220,9 +258,12 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
             }
         }
     }
-    check(Point::ChildHostname)
-        .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
-        .map_err(at(Step::Hostname))?;
+    // An OCI config.json without `hostname` keeps the UTS namespace's copy of the host's.
+    if !plan.hostname.is_empty() {
+        check(Point::ChildHostname)
+            .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
+            .map_err(at(Step::Hostname))?;
+    }
     if plan.new_net {
         check(Point::ChildLoopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
     }
@@ -231,7 +272,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
     // Nothing of tinyctr's or its caller's may reach the working directory or the
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
-    let keep = [err_tx, cmd_rx.as_raw_fd()];
+    let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];
     check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
     check(Point::ChildCgroupNs)
         .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
@@ -258,7 +299,15 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         rest = &rest[s.to_bytes_with_nul().len()..];
         argv.push(s);
     }
-    Ok(Ready { argv, env: plan.env, path: plan.path, init: plan.init, confine: plan.confine, filter: plan.filter })
+    Ok(Ready {
+        argv,
+        env: plan.env,
+        path: plan.path,
+        init: plan.init,
+        confine: plan.confine,
+        filter: plan.filter,
+        detach: plan.detach,
+    })
 }
 
 /// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a

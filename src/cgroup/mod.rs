@@ -231,13 +231,13 @@ impl Cgroup {
     /// for [`Cgroup::sweep`].
     pub fn create(&mut self, plan: &Plan<'_>, limits: &Limits<'_>, pid: u32) -> Result<()> {
         let layout = plan.layout;
-        let mut name: Buf<80> = Buf::from(fs::PREFIX);
+        let mut name: Buf<80> = Buf::from(if limits.exact { b"" } else { fs::PREFIX });
         match limits.name {
             Some(n) => name.push(n.to_bytes()),
             None => name.push_u64(pid as u64),
         };
         // One run per name on the host, whatever hierarchies each one's limits use.
-        if let Some(n) = limits.name {
+        if let Some(n) = limits.name.filter(|_| !limits.exact) {
             self.name_lock = crate::namelock::take(n.to_bytes()).map_err(|_| in_use(b"", limits.name))?;
         }
         self.memory = limits.memory;
@@ -472,6 +472,17 @@ impl Cgroup {
     /// The memory limit in bytes, for the OOM message.
     pub fn memory_limit(&self) -> Option<u64> {
         self.memory
+    }
+
+    /// `create`: hands each cgroup's path to `out` and lets them go (unlocked, not
+    /// removed): they are the container's until `delete` removes them.
+    pub fn keep(&mut self, out: &mut dyn FnMut(&[u8])) {
+        for d in self.dirs[..self.n].iter_mut() {
+            out(d.path.as_bytes());
+            d.fd = None;
+            d.parent = None;
+        }
+        self.n = 0;
     }
 
     /// Kills what is left in the container's cgroups, removes them (bounded retry) and

@@ -52,7 +52,7 @@ impl Ids {
     }
 
     /// Appends `gid` unless it is there already; false when the list is full.
-    fn add_group(&mut self, gid: u32) -> bool {
+    pub fn add_group(&mut self, gid: u32) -> bool {
         let gid = Gid::from_raw_unchecked(gid);
         if self.groups().contains(&gid) {
             return true;

@@ -21,10 +21,13 @@
 //! `emit::state`, `ps` `emit::ps`, `--log` lines `emit::log_line` with
 //! `sys::clock::realtime()`.
 
+pub mod cli;
 pub mod config;
+pub mod create;
 pub mod emit;
 pub mod file;
 pub mod json;
+pub mod lifecycle;
 pub mod linux;
 pub mod names;
 pub mod spec;

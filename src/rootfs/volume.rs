@@ -95,6 +95,14 @@ impl<'a> Mounts<'a> {
         Mounts { reqs: core::array::from_fn(|_| Req::EMPTY), len: 0 }
     }
 
+    /// Appends a mount an OCI config.json describes; false when the list is full.
+    pub fn push(&mut self, req: Req<'a>) -> bool {
+        let Some(slot) = self.reqs.get_mut(self.len) else { return false };
+        *slot = req;
+        self.len += 1;
+        true
+    }
+
     pub fn as_slice(&self) -> &[Req<'a>] {
         &self.reqs[..self.len]
     }

@@ -78,6 +78,12 @@ impl<'a> CArgs<'a> {
         ptrs.iter().map(|&p| unsafe { CStr::from_ptr(p) })
     }
 
+    /// A finished [`PtrArray`] as arguments: its pointers are C strings that live for
+    /// `'a`, followed by the NULL it always keeps.
+    pub fn from_array(a: &'a PtrArray<'a>) -> CArgs<'a> {
+        CArgs { ptrs: &a.slots[..a.len] }
+    }
+
     /// Test support: a view of pointers built by the caller from live `CString`s.
     #[cfg(test)]
     pub fn from_test(ptrs: &'a [*const c_char]) -> CArgs<'a> {

@@ -1,0 +1,423 @@
+//! `tinyctr create`: an OCI bundle's config.json turned into the same description a
+//! `run` builds from its options ([`RunConfig`]), then the same parent and child, with
+//! two differences the lifecycle needs: the child waits on the state directory's exec
+//! fifo before execve (until `start`), and tinyctr exits once the child is ready,
+//! leaving the container's cgroups and its state behind for `start`, `kill` and
+//! `delete`.
+//!
+//! What of config.json is honoured (README has the list): process args, env, cwd,
+//! user uid/gid/additionalGids, capabilities (the permitted set, also the bounding and
+//! effective ones), rlimits, noNewPrivileges; root path and readonly; hostname; mounts:
+//! the standard ones (proc, sysfs, /dev's tmpfs, devpts, shm) are the ones `--rootfs`
+//! makes, binds and other tmpfs go through the volume code (safe target resolution);
+//! namespaces, new or joined by path; cgroupsPath and the memory, cpu and pids
+//! resources; masked and read-only paths (docker's own list when config.json has any).
+
+use core::cell::{Cell, RefCell};
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fs::{Mode, OFlags, CWD};
+
+use super::config::{Config, Mount};
+use super::json::StrList;
+use super::linux::Ns;
+use super::store::{self, Entry, Record};
+use crate::buf::Buf;
+use crate::cli::RunConfig;
+use crate::confine::seccomp::SockFilter;
+use crate::confine::Confine;
+use crate::error::{push_shown, Error, Result};
+use crate::limits::{CpuQuota, Limits};
+use crate::rootfs::volume::{Kind, Mounts, Req};
+use crate::sys::args::{split_slots, CArgs, PtrArray};
+use crate::sys::Mapping;
+
+/// Namespaces joined by path, at most.
+const MAX_JOINS: usize = 8;
+
+/// What `create` decided from config.json that `run`'s options cannot say.
+pub struct Detached<'a> {
+    pub confine: Confine,
+    /// The process's environment, whole.
+    pub env: CArgs<'a>,
+    /// The exec fifo's read end, for the child.
+    pub fifo: RawFd,
+    /// `CLONE_NEW*` of the namespaces to make.
+    pub ns: u32,
+    joins: [(RawFd, u32); MAX_JOINS],
+    njoins: usize,
+    /// Set by the parent once the child is ready: its host pid.
+    pub pid: Cell<i32>,
+    /// The container's cgroup directories, one per line.
+    cgroups: RefCell<Buf<2048>>,
+}
+
+impl Detached<'_> {
+    pub fn joins(&self) -> &[(RawFd, u32)] {
+        &self.joins[..self.njoins]
+    }
+
+    pub fn add_cgroup(&self, path: &[u8]) {
+        self.cgroups.borrow_mut().push(path).push(b"\n");
+    }
+
+    /// The seccomp program config.json asks for (see `create`: refused before).
+    pub fn seccomp(&self, _out: &mut [SockFilter]) -> Result<usize> {
+        Ok(0)
+    }
+}
+
+/// The parsed `create` command line.
+pub struct Args<'a> {
+    pub bundle: &'a CStr,
+    pub pid_file: Option<&'a CStr>,
+    pub console_socket: Option<&'a CStr>,
+    pub id: &'a CStr,
+}
+
+/// Creates container `a.id` from its bundle; the state goes below `root`.
+pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
+    if a.console_socket.is_some() {
+        return Err(Error::usage(b"create: --console-socket (a terminal) is not supported yet"));
+    }
+    store::check_id(a.id.to_bytes())?;
+    // As runc: the bundle is the working directory, so a relative root.path is found.
+    rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
+    let mut doc = super::file::read_at(CWD, c"config.json")?;
+    let cfg = super::config::parse(doc.bytes(), "config.json")?;
+    let mut cwd = [0u8; 4096];
+    // getcwd returns the length with the NUL; "(unreachable)" paths do not start with '/'.
+    let bundle = match crate::sys::getcwd(&mut cwd) {
+        Ok(n) if n > 1 && cwd[0] == b'/' => &cwd[..n - 1],
+        Ok(_) => return Err(Error::sys("find the bundle's path", a.bundle.to_bytes(), rustix::io::Errno::NOENT)),
+        Err(e) => return Err(Error::sys("find the bundle's path", a.bundle.to_bytes(), e)),
+    };
+    let entry = Entry::create(root, a.id)?;
+    let made = make(&entry, &cfg, bundle, a, host_env);
+    if made.is_err() {
+        let _ = entry.remove(root, a.id);
+    }
+    made
+}
+
+fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
+    let Some(p) = cfg.process else { return Err(Error::usage(b"config.json: \"process\" is missing")) };
+    if p.terminal {
+        return Err(Error::usage(b"config.json: process.terminal: a terminal is not supported yet"));
+    }
+    let lx = &cfg.linux;
+    if lx.seccomp.enabled {
+        return Err(Error::usage(
+            b"config.json: linux.seccomp: seccomp profiles from config.json are not supported yet (run without one)",
+        ));
+    }
+    for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
+        if lx.namespaces.has(ns) {
+            return Err(unsupported(what, b" namespace"));
+        }
+    }
+    if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
+        return Err(Error::usage(b"config.json: linux.namespaces: joining a pid or mount namespace is not supported"));
+    }
+    let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
+    let mut rootfs: Buf<4096> = Buf::new();
+    if !root.to_bytes().starts_with(b"/") {
+        rootfs.push(bundle).push(b"/");
+    }
+    rootfs.push(root.to_bytes());
+
+    // The fifo `start` writes to; the child holds its read end (see trampoline).
+    rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
+        .map_err(|e| Error::sys("create the exec fifo of", a.id.to_bytes(), e))?;
+    let fifo = rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
+
+    let mut argv_map = pointers(p.args)?;
+    let mut env_map = pointers(p.env)?;
+    let argv = array(&mut argv_map, p.args)?;
+    let env = array(&mut env_map, p.env)?;
+
+    let mut opened: [Option<OwnedFd>; MAX_JOINS] = Default::default();
+    let mut d = Detached {
+        confine: confine(cfg),
+        env: CArgs::from_array(&env),
+        fifo: fifo.as_raw_fd(),
+        ns: lx.namespaces.new_flags() & !linux_raw_sys::general::CLONE_NEWCGROUP,
+        joins: [(-1, 0); MAX_JOINS],
+        njoins: 0,
+        pid: Cell::new(0),
+        cgroups: RefCell::new(Buf::new()),
+    };
+    for (i, &flag) in super::names::NS_FLAGS.iter().enumerate() {
+        let path = lx.namespaces.paths[i];
+        if !lx.namespaces.has(ns_of(i)) || path.is_empty() {
+            continue;
+        }
+        let fd = rustix::fs::open(path.get(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open the namespace", path.to_bytes(), e))?;
+        d.joins[d.njoins] = (fd.as_raw_fd(), flag);
+        opened[d.njoins] = Some(fd);
+        d.njoins += 1;
+    }
+
+    let mut parent: Buf<4096> = Buf::new();
+    let limits = limits(cfg, a.id, &mut parent)?;
+    let mut mounts = Mounts::empty();
+    for (i, m) in cfg.mounts.iter().enumerate() {
+        mount(&mut mounts, i, m)?;
+    }
+    let run = RunConfig {
+        hostname: cfg.hostname.get(),
+        workdir: Some(p.cwd.get()),
+        host_net: !lx.namespaces.has(Ns::Network),
+        init: false,
+        rootfs: Some(rootfs.as_cstr()),
+        read_only: cfg.root.is_some_and(|r| r.readonly),
+        limits,
+        mounts,
+        layer: None,
+        confine: Default::default(),
+        env_count: 0,
+        options: CArgs::empty(),
+        command: CArgs::from_array(&argv),
+        oci: Some(&d),
+    };
+    let status = crate::spawn::run_detached(&run, host_env)?;
+    debug_assert_eq!(status, 0);
+    let pid = d.pid.get();
+    let start = store::proc_stat(pid).map_or(0, |s| s.start);
+    let cgroups = d.cgroups.borrow();
+    let mut rec = Record {
+        pid,
+        start,
+        created: crate::sys::clock::realtime().0 as u64,
+        bundle,
+        rootfs: rootfs.as_bytes(),
+        ..Default::default()
+    };
+    for line in cgroups.as_bytes().split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        if let Some(slot) = rec.cgroups.get_mut(rec.n_cgroups) {
+            *slot = line;
+            rec.n_cgroups += 1;
+        }
+    }
+    let written = entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e));
+    let written = written.and_then(|()| match a.pid_file {
+        Some(f) => write_pid(f, pid),
+        None => Ok(()),
+    });
+    if written.is_err() {
+        super::lifecycle::destroy(&rec);
+    }
+    drop(fifo);
+    written
+}
+
+fn ns_of(i: usize) -> Ns {
+    [Ns::Pid, Ns::Network, Ns::Mount, Ns::Ipc, Ns::Uts, Ns::User, Ns::Cgroup, Ns::Time][i]
+}
+
+fn unsupported(what: &str, tail: &[u8]) -> Error {
+    let mut e = Error::usage(b"config.json: linux.namespaces: a ");
+    e.msg.push(what.as_bytes()).push(tail).push(b" is not supported (tinyctr never runs without one it was asked for)");
+    e
+}
+
+/// A mapping with one pointer slot per string of `list`, and the NULL.
+fn pointers(list: StrList<'_>) -> Result<Mapping> {
+    Mapping::new((list.len() + 1) * core::mem::size_of::<usize>())
+        .map_err(|e| Error::sys("map memory for", b"config.json", e))
+}
+
+fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrArray<'a>> {
+    let (slots, _) = split_slots(map.bytes(), list.len() + 1)
+        .ok_or_else(|| Error::usage(b"config.json: too many strings"))?;
+    let mut a = PtrArray::new(slots);
+    for s in list.iter() {
+        a.push(s);
+    }
+    Ok(a)
+}
+
+/// Capabilities, user and rlimits as config.json says. The permitted set is what the
+/// container holds (bounding = permitted = effective, as containerd writes them); a
+/// capability tinyctr itself lacks is left out, as runc does for `--privileged`.
+fn confine(cfg: &Config<'_>) -> Confine {
+    let p = cfg.process.unwrap_or_default();
+    let held = crate::confine::caps::held(true);
+    let caps = p.capabilities.map_or(held, |c| c.permitted & c.bounding & held);
+    let mut ids = crate::confine::user::Ids::ROOT;
+    ids.uid = p.user.uid;
+    ids.gid = p.user.gid;
+    for &g in p.user.additional_gids.iter() {
+        ids.add_group(g);
+    }
+    let mut rlimits = crate::confine::rlimit::Rlimits::default();
+    for r in p.rlimits.iter() {
+        rlimits.set |= 1 << r.resource;
+        rlimits.soft[r.resource as usize] = r.soft;
+        rlimits.hard[r.resource as usize] = r.hard;
+    }
+    let lx = &cfg.linux;
+    Confine {
+        caps,
+        no_new_privs: p.no_new_privileges,
+        seccomp: false,
+        masks: !lx.masked_paths.is_empty() || !lx.readonly_paths.is_empty(),
+        ids,
+        rearm: false,
+        rlimits,
+    }
+}
+
+/// `linux.cgroupsPath` (absolute from each hierarchy's root; absent or empty: `/ID`)
+/// and the resources. `parent` holds the path up to its last component.
+fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Result<Limits<'a>> {
+    let lx = &cfg.linux;
+    let path = lx.cgroups_path.get();
+    let bytes = path.to_bytes();
+    let bad = |why: &[u8]| {
+        let mut e = Error::usage(b"config.json: linux.cgroupsPath: ");
+        push_shown(&mut e.msg, bytes);
+        e.msg.push(why);
+        e
+    };
+    if !bytes.is_empty() && !bytes.starts_with(b"/") {
+        return Err(bad(b" is not absolute (the systemd form slice:prefix:name is not supported)"));
+    }
+    if bytes.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || bytes.len() > 1024 {
+        return Err(bad(b" has a . or .. component, or is too long"));
+    }
+    let trimmed = bytes.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    let mut l = Limits::default();
+    match bytes[..trimmed].iter().rposition(|&c| c == b'/') {
+        Some(i) => {
+            parent.push(&bytes[..i.max(1)]);
+            let tail = &path.to_bytes_with_nul()[i + 1..];
+            // `/ns/id/` ends in a slash: the name is then copied without it.
+            l.name = CStr::from_bytes_with_nul(tail).ok().filter(|_| trimmed == bytes.len());
+            if l.name.is_none() {
+                return Err(bad(b" ends in a slash"));
+            }
+        }
+        None => {
+            parent.push(b"/");
+            l.name = Some(id);
+        }
+    }
+    l.cgroup_parent = Some(parent.as_cstr());
+    let r = &lx.resources;
+    if let Some(m) = r.memory.limit.filter(|&m| m > 0) {
+        l.memory = Some(m as u64);
+    }
+    if let Some(s) = r.cpu.shares.filter(|&s| s > 0) {
+        l.cpu_shares = Some(s.clamp(2, 262_144));
+    }
+    if let Some(q) = r.cpu.quota.filter(|&q| q > 0) {
+        l.cpus = Some(CpuQuota { quota: q as u64, period: r.cpu.period.unwrap_or(100_000) });
+    }
+    if !r.cpu.cpus.is_empty() {
+        l.cpuset_cpus = Some(r.cpu.cpus.get());
+    }
+    if let Some(n) = r.pids_limit.filter(|&n| n > 0) {
+        l.pids = Some(n as u64);
+    }
+    l.exact = true;
+    Ok(l)
+}
+
+/// One entry of `mounts`. The filesystems every container gets (proc, sysfs, /dev's
+/// tmpfs, devpts, shm, mqueue) are those `--rootfs` mounts; binds and other tmpfs
+/// mounts go through the volume code; anything else is refused by name.
+fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
+    let m = *m;
+    use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
+    let dst = m.destination.get().to_bytes();
+    let ty = m.fstype.get().to_bytes();
+    const STANDARD: [(&[u8], &[u8]); 7] = [
+        (b"proc", b"/proc"),
+        (b"sysfs", b"/sys"),
+        (b"tmpfs", b"/dev"),
+        (b"devpts", b"/dev/pts"),
+        (b"tmpfs", b"/dev/shm"),
+        (b"mqueue", b"/dev/mqueue"),
+        (b"cgroup", b"/sys/fs/cgroup"),
+    ];
+    if STANDARD.contains(&(ty, dst)) {
+        return Ok(());
+    }
+    let bind = m.flags & MS_BIND != 0 || ty == b"bind";
+    let req = match (bind, ty) {
+        (true, _) => Req {
+            kind: Kind::Bind,
+            source: m.source.get().to_bytes(),
+            target: dst,
+            read_only: m.flags & MS_RDONLY != 0,
+            flags: 0,
+            size: 0,
+            mode: None,
+        },
+        (false, b"tmpfs") => {
+            let (size, mode) = tmpfs_data(m.data.to_bytes()).ok_or_else(|| bad_mount(i, b"options: ", m.data.to_bytes()))?;
+            Req {
+                kind: Kind::Tmpfs,
+                source: b"",
+                target: dst,
+                read_only: m.flags & MS_RDONLY != 0,
+                flags: m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                size,
+                mode,
+            }
+        }
+        _ => return Err(bad_mount(i, b"type: not supported: ", ty)),
+    };
+    if req.kind == Kind::Bind && !req.source.starts_with(b"/") {
+        return Err(bad_mount(i, b"source: not an absolute path: ", req.source));
+    }
+    if !dst.starts_with(b"/") {
+        return Err(bad_mount(i, b"destination: not an absolute path: ", dst));
+    }
+    if !out.push(req) {
+        return Err(bad_mount(i, b"one too many: tinyctr takes at most 16 binds and tmpfs mounts", b""));
+    }
+    Ok(())
+}
+
+/// A tmpfs's `size=` (bytes, with k/m/g) and `mode=` (octal); other options refused.
+fn tmpfs_data(data: &[u8]) -> Option<(u64, Option<u32>)> {
+    let (mut size, mut mode) = (0, None);
+    for o in data.split(|&c| c == b',').filter(|o| !o.is_empty()) {
+        if let Some(v) = o.strip_prefix(b"size=") {
+            size = crate::limits::parse_size(v).ok()?;
+        } else if let Some(v) = o.strip_prefix(b"mode=") {
+            let mut m = 0u32;
+            for &c in v {
+                if !(b'0'..=b'7').contains(&c) || m > 0o7777 {
+                    return None;
+                }
+                m = m * 8 + (c - b'0') as u32;
+            }
+            mode = Some(m);
+        } else if o != b"strictatime" && o != b"relatime" && o != b"noatime" {
+            return None;
+        }
+    }
+    Some((size, mode))
+}
+
+fn bad_mount(i: usize, what: &[u8], value: &[u8]) -> Error {
+    let mut e = Error::usage(b"config.json: mounts[");
+    e.msg.push_u64(i as u64).push(b"].").push(what);
+    push_shown(&mut e.msg, value);
+    e
+}
+
+/// Writes the init's pid, as runc does (no newline).
+fn write_pid(path: &CStr, pid: i32) -> Result<()> {
+    let mut b: Buf<16> = Buf::new();
+    b.push_u64(pid as u64);
+    let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
+        .map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))?;
+    crate::fdio::write_all(fd.as_fd(), b.as_bytes()).map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))
+}

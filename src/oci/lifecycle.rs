@@ -1,0 +1,230 @@
+//! The commands on a created container, from its state alone: `start`, `state`,
+//! `kill`, `delete`, `ps`. Each opens the container's state directory (locked while it
+//! changes anything), reads the record `create` wrote, and tells the container's status
+//! from it: `stopped` once the init's pid no longer names a live process that started
+//! when the record says (pids are reused), `created` while the exec fifo is there (the
+//! init waits on it), `running` otherwise.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+use super::store::{self, Entry, Record};
+use crate::buf::Buf;
+use crate::cgroup::fs;
+use crate::error::{push_shown, Error, Result};
+
+/// The state file of one container is a few lines; room for it.
+type StateBuf = [u8; 8192];
+
+fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
+    match (store::alive(rec), entry.waiting()) {
+        (false, _) => "stopped",
+        (true, true) => "created",
+        (true, false) => "running",
+    }
+}
+
+fn read<'b>(entry: &Entry, id: &CStr, buf: &'b mut StateBuf) -> Result<Record<'b>> {
+    entry.read(buf).map_err(|e| Error::sys("read the state of", id.to_bytes(), e))
+}
+
+fn not_running(id: &CStr, what: &[u8]) -> Error {
+    let mut e = Error::usage(what);
+    e.msg.push(b" \"");
+    push_shown(&mut e.msg, id.to_bytes());
+    e.msg.push(b"\": container not running");
+    e
+}
+
+/// `start ID`: lets the waiting init go on to execve.
+pub fn start(root: &CStr, id: &CStr) -> Result<()> {
+    let entry = Entry::open(root, id, true)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    if !entry.waiting() {
+        let mut e = Error::usage(b"cannot start container \"");
+        push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": it was started already (");
+        e.msg.push(status(&entry, &rec).as_bytes()).push(b")");
+        return Err(e);
+    }
+    // Non-blocking: with no reader (the init died) the open fails with ENXIO at once.
+    let fifo = rustix::fs::openat(&entry.dir, store::FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty());
+    let fifo = match fifo {
+        Ok(f) if store::alive(&rec) => f,
+        Ok(_) | Err(Errno::NXIO) => return Err(not_running(id, b"cannot start container")),
+        Err(e) => return Err(Error::sys("open the exec fifo of", id.to_bytes(), e)),
+    };
+    // Unlinked first: once the init runs, the container is `running`, never `created`.
+    rustix::fs::unlinkat(&entry.dir, store::FIFO, AtFlags::empty())
+        .map_err(|e| Error::sys("remove the exec fifo of", id.to_bytes(), e))?;
+    crate::fdio::write_all(&fifo, b"0").map_err(|e| Error::sys("start", id.to_bytes(), e))
+}
+
+/// `state ID`: the runtime spec's state JSON on stdout.
+pub fn state(root: &CStr, id: &CStr) -> Result<()> {
+    let entry = Entry::open(root, id, false)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    let status = status(&entry, &rec);
+    let mut out = [0u8; 16384];
+    let mut o = super::emit::Out::new(&mut out);
+    let s = super::emit::State {
+        id: id.to_bytes(),
+        status,
+        pid: if status == "stopped" { 0 } else { rec.pid },
+        bundle: rec.bundle,
+        rootfs: rec.rootfs,
+        created: (rec.created as i64, 0),
+        annotations: b"",
+    };
+    super::emit::state(&s, &mut o);
+    o.raw(b"\n");
+    crate::out::print(o.done().unwrap_or(b""));
+    Ok(())
+}
+
+/// Signal names, numbered from 1 (`kill ID TERM`, `SIGTERM` or `15`).
+const SIGNALS: &str = "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP \
+TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+
+pub fn parse_signal(s: &[u8]) -> Result<u32> {
+    let n = match crate::limits::parse_uint(s) {
+        Some(n) => Some(n),
+        None => {
+            let name = s.strip_prefix(b"SIG").unwrap_or(s);
+            let mut up: Buf<16> = Buf::new();
+            for &c in name {
+                up.push(&[c.to_ascii_uppercase()]);
+            }
+            crate::words::position(SIGNALS, up.as_bytes()).map(|i| i as u64 + 1)
+        }
+    };
+    match n {
+        Some(n @ 1..=64) => Ok(n as u32),
+        _ => Err(crate::limits::bad_value(b"kill", s, "is not a signal (a number, or a name like TERM or SIGKILL)")),
+    }
+}
+
+/// `kill [--all] ID SIGNAL`: the init, or with `--all` every process of its cgroup.
+pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
+    let entry = Entry::open(root, id, false)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    if all {
+        let mut any = false;
+        each_pid(&rec, &mut |pid| {
+            any |= crate::sys::signal::kill(pid, signo).is_ok();
+        });
+        if any || !store::alive(&rec) {
+            return Ok(());
+        }
+    }
+    // A pidfd, then the start time again: the signal reaches this init and never a
+    // process that got its pid since.
+    let fd = pidfd(rec.pid).filter(|_| store::alive(&rec));
+    match fd {
+        Some(fd) => crate::sys::signal::pidfd_kill(&fd, signo).map_err(|e| match e {
+            Errno::SRCH => not_running(id, b"cannot signal container"),
+            e => Error::sys("signal the init of", id.to_bytes(), e),
+        }),
+        None => Err(not_running(id, b"cannot signal container")),
+    }
+}
+
+fn pidfd(pid: i32) -> Option<OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(pid)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Every pid in the container's first cgroup (they all hold the same processes).
+fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
+    let Some(dir) = rec.cgroups[..rec.n_cgroups].first() else { return };
+    let mut path: Buf<4200> = Buf::from(*dir);
+    path.push(b"/cgroup.procs");
+    let Ok(fd) = rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else { return };
+    let mut buf = [0u8; 256];
+    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
+    while let Ok(Some(line)) = lines.next_line() {
+        if let Some(pid) = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok()).filter(|&p| p > 0) {
+            f(pid);
+        }
+    }
+}
+
+/// `ps --format json ID`: the container's host pids as a JSON array (`table`: one per
+/// line under a `PID` heading).
+pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
+    let entry = Entry::open(root, id, false)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    let mut out: Buf<4096> = Buf::from(if json { b"[" } else { b"PID\n" });
+    let mut first = true;
+    each_pid(&rec, &mut |pid| {
+        if json && !first {
+            out.push(b",");
+        }
+        first = false;
+        out.push_u64(pid as u64);
+        if !json {
+            out.push(b"\n");
+        }
+    });
+    if json {
+        out.push(b"]\n");
+    }
+    crate::out::print(out.as_bytes());
+    Ok(())
+}
+
+/// `delete [--force] ID`: a stopped or created container (a created one's init is
+/// killed, as runc does), or with `--force` a running one too; then its cgroups and
+/// state are removed.
+pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
+    let entry = Entry::open(root, id, true)?;
+    let mut buf = [0; 8192];
+    // A record that cannot be read is a create that died half-way: nothing to stop.
+    if let Ok(rec) = entry.read(&mut buf) {
+        let status = status(&entry, &rec);
+        if status == "running" && !force {
+            let mut e = Error::usage(b"cannot delete container \"");
+            push_shown(&mut e.msg, id.to_bytes());
+            e.msg.push(b"\" that is not stopped: running (use --force)");
+            return Err(e);
+        }
+        destroy(&rec);
+    }
+    entry.remove(root, id).map_err(|e| Error::sys("remove the state of", id.to_bytes(), e))
+}
+
+/// Kills what is left of the container and removes its cgroups, with the parents
+/// tinyctr made for them (they carry its mark) once empty.
+pub fn destroy(rec: &Record<'_>) {
+    if store::alive(rec) {
+        if let Some(fd) = pidfd(rec.pid) {
+            let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);
+        }
+    }
+    for dir in &rec.cgroups[..rec.n_cgroups] {
+        let mut path: Buf<4200> = Buf::from(*dir);
+        let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { continue };
+        let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
+        path.truncate(slash);
+        if let Ok(parent) = fs::open_dir(CWD, path.as_cstr()) {
+            let _ = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, fs::Removal::Kill);
+        }
+        while let Some(up) = path.as_bytes().iter().rposition(|&c| c == b'/') {
+            let Ok(p) = fs::open_dir(CWD, path.as_cstr()) else { break };
+            if !fs::marked(p.as_fd()) || fs::lock(p.as_fd(), true).is_err() {
+                break;
+            }
+            if rustix::fs::unlinkat(CWD, path.as_cstr(), AtFlags::REMOVEDIR).is_err() {
+                break;
+            }
+            path.truncate(up);
+        }
+    }
+}
