@@ -1,0 +1,744 @@
+//! The runtime-spec lifecycle (create, start, state, kill, delete, plus ps, exec, pause
+//! and resume) driven on a bundle without containerd, through the command line and the
+//! global flags containerd's runc-v2 shim uses: `--root DIR --log FILE --log-format json`
+//! first, then the command (see /work/shared/OCI.md §4).
+//!
+//! The runtime under test is `TINYCTR_OCI_RUNTIME` when set (`$(which runc)` checks the
+//! tests against the reference), else the tinyctr cargo built. The test process is a
+//! child subreaper, as the shim is: init and exec'd processes must be re-parented to it
+//! when `create`/`exec` return, and it reaps them for their exit status.
+//!
+//! Each test has its own root, log, bundle (busybox rootfs + config.json made from
+//! tests/fixtures/oci/ctr-run.json, the config `ctr run` writes) and cgroupsPath
+//! `/tinyctr-test-<pid>-<case>/<id>`, and a guard that on the way out, failed or not,
+//! runs `delete --force`, SIGKILLs every pid it learnt and removes that cgroup (and only
+//! that one) from every hierarchy. After every `delete` the test checks that nothing is
+//! left: `state` says `does not exist`, no ROOT/ID, no cgroup directory for the
+//! cgroupsPath in any hierarchy, no process, no mount under the test's directory.
+
+mod common;
+#[path = "common/oci.rs"]
+mod oci;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use common::rootfs::{self, Rootfs};
+use oci::*;
+use serde_json::{json, Value};
+
+const CTR_RUN: &str = include_str!("fixtures/oci/ctr-run.json");
+const WAIT: Duration = Duration::from_secs(10);
+
+/// One container under test with everything it needs and the guard that removes it.
+struct Case {
+    rt: Runtime,
+    id: String,
+    cgroup: String,
+    cgroup_parent: String,
+    bundle: PathBuf,
+    /// Host directory bind-mounted read-write at /shared in the container.
+    shared: PathBuf,
+    config: Value,
+    /// Every pid the test learnt (init, exec'd processes): SIGKILLed and reaped at drop.
+    pids: RefCell<Vec<i32>>,
+    _rootfs: Rootfs,
+    dir: Scratch,
+}
+
+impl Case {
+    /// None (after saying why) when this host cannot run containers (not root, or no
+    /// static busybox); under CI=true that is a failure.
+    fn new(name: &str, args: &[&str]) -> Option<Case> {
+        if !common::require_root("the OCI lifecycle tests") || !rootfs::can_run() {
+            return None;
+        }
+        become_subreaper();
+        let pid = std::process::id();
+        let dir = Scratch::new(&format!("ocil-{name}"));
+        let bundle = dir.join("bundle");
+        std::fs::create_dir(&bundle).unwrap();
+        let mut rootfs = Rootfs::new(&format!("ocil-{name}"));
+        let in_bundle = bundle.join("rootfs");
+        std::fs::rename(&rootfs.dir, &in_bundle).unwrap();
+        rootfs.dir = in_bundle;
+        std::fs::create_dir(rootfs.dir.join("shared")).unwrap();
+        let shared = dir.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        let id = format!("{name}-{pid}");
+        let cgroup_parent = format!("/tinyctr-test-{pid}-{name}");
+        let cgroup = format!("{cgroup_parent}/{id}");
+
+        let mut config: Value = serde_json::from_str(CTR_RUN).unwrap();
+        config["process"]["args"] = json!(args);
+        config["root"]["path"] = json!("rootfs");
+        config["linux"]["cgroupsPath"] = json!(cgroup);
+        config["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/shared", "type": "bind", "source": shared, "options": ["rbind", "rw"]
+        }));
+        let rt = Runtime::new(dir.join("root"), dir.join("log.json"));
+        let c = Case {
+            rt,
+            id,
+            cgroup,
+            cgroup_parent,
+            bundle,
+            shared,
+            config,
+            pids: RefCell::default(),
+            _rootfs: rootfs,
+            dir,
+        };
+        c.write_config();
+        Some(c)
+    }
+
+    fn write_config(&self) {
+        std::fs::write(self.bundle.join("config.json"), serde_json::to_vec(&self.config).unwrap()).unwrap();
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_default()
+    }
+
+    fn shared(&self, name: &str) -> PathBuf {
+        self.shared.join(name)
+    }
+
+    fn log_error(&self) -> String {
+        self.rt
+            .last_error()
+            .unwrap_or_else(|| panic!("the command failed but --log holds no error line: {:?}", self.file("log.json")))
+    }
+
+    /// `create --bundle B --pid-file P ID` with stdout/stderr going to files `stdout` and
+    /// `stderr` of the test's directory (the container inherits them).
+    fn create_as(&self, id: &str, pid_file: &str) -> ExitStatus {
+        let b = self.bundle.to_str().unwrap().to_owned();
+        let p = self.path(pid_file);
+        let st = self.rt.run_stdio(
+            &["create", "--bundle", &b, "--pid-file", p.to_str().unwrap(), id],
+            &self.path("stdout"),
+            &self.path("stderr"),
+        );
+        if let Ok(pid) = std::fs::read_to_string(&p).unwrap_or_default().trim().parse::<i32>() {
+            watch(pid);
+            self.pids.borrow_mut().push(pid);
+        }
+        st
+    }
+
+    /// Creates the container and returns init's pid (from the pid file).
+    fn create(&self) -> i32 {
+        let t = Instant::now();
+        let before = log_lines(&self.rt.log).len();
+        let st = self.create_as(&self.id, "init.pid");
+        assert!(st.success(), "create failed ({st}): log {:?}, stderr {:?}", self.rt.last_error(), self.file("stderr"));
+        assert!(t.elapsed() < WAIT, "create took {:?}", t.elapsed());
+        let text = self.file("init.pid");
+        let pid: i32 = text.trim().parse().unwrap_or_else(|_| panic!("pid file holds {text:?}"));
+        assert!(pid > 1, "pid file holds {pid}");
+        let errs: Vec<Value> =
+            log_lines(&self.rt.log).into_iter().skip(before).filter(|v| v["level"] == "error").collect();
+        assert!(errs.is_empty(), "create succeeded but logged errors: {errs:?}");
+        pid
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.rt.run(args);
+        assert!(
+            o.status.success(),
+            "`{}` failed ({}): log {:?}, stderr {:?}",
+            args.join(" "),
+            o.status,
+            self.rt.last_error(),
+            common::stderr(&o)
+        );
+        common::stdout(&o)
+    }
+
+    /// The command fails; its logged error message.
+    fn fails(&self, args: &[&str]) -> String {
+        let before = log_lines(&self.rt.log).len();
+        let o = self.rt.run(args);
+        assert!(!o.status.success(), "`{}` succeeded but must fail", args.join(" "));
+        assert!(
+            log_lines(&self.rt.log).len() > before,
+            "`{}` failed without a --log line (the shim reports the log's last error)",
+            args.join(" ")
+        );
+        self.log_error()
+    }
+
+    fn no_error_logged(&self, what: &str) {
+        let errs: Vec<Value> = log_lines(&self.rt.log).into_iter().filter(|v| v["level"] == "error").collect();
+        assert!(errs.is_empty(), "{what} succeeded but logged errors: {errs:?}");
+    }
+
+    fn status(&self) -> String {
+        self.rt.status(&self.id)
+    }
+
+    fn wait_status(&self, want: &str) {
+        let mut last = String::new();
+        let ok = wait_until(WAIT, || {
+            last = self.rt.state(&self.id).map(|s| s["status"].as_str().unwrap_or("").to_owned()).unwrap_or_default();
+            last == want
+        });
+        assert!(ok, "state did not become {want:?} (last {last:?})");
+    }
+
+    fn wait_shared(&self, name: &str) -> String {
+        let p = self.shared(name);
+        assert!(
+            wait_until(WAIT, || p.exists()),
+            "the program did not write /shared/{name} (stdout {:?}, stderr {:?})",
+            self.file("stdout"),
+            self.file("stderr")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::read_to_string(p).unwrap()
+    }
+
+    /// The container's processes in one hierarchy (the memory one when there is one).
+    fn procs(&self) -> Vec<i32> {
+        let dirs = cgroup_dirs(&self.cgroup);
+        let d = dirs.iter().find(|d| d.to_string_lossy().contains("/memory/")).or(dirs.first());
+        let d = d.unwrap_or_else(|| panic!("no cgroup {} in any hierarchy", self.cgroup));
+        std::fs::read_to_string(d.join("cgroup.procs")).unwrap().lines().map(|l| l.parse().unwrap()).collect()
+    }
+
+    /// `exec --process F --detach --pid-file P ID` for `args` (the rest of the process
+    /// as config.json's), stdio to the files `exec.out`/`exec.err`; the new pid.
+    fn exec(&self, tag: &str, args: &[&str]) -> i32 {
+        let mut p = self.config["process"].clone();
+        p["args"] = json!(args);
+        let f = self.path(&format!("{tag}.process.json"));
+        std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+        let pid_file = self.path(&format!("{tag}.pid"));
+        let st = self.rt.run_stdio(
+            &["exec", "--process", f.to_str().unwrap(), "--detach", "--pid-file", pid_file.to_str().unwrap(), &self.id],
+            &self.path("exec.out"),
+            &self.path("exec.err"),
+        );
+        assert!(st.success(), "exec failed ({st}): log {:?}, stderr {:?}", self.rt.last_error(), self.file("exec.err"));
+        let text = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        let pid: i32 = text.trim().parse().unwrap_or_else(|_| panic!("exec's pid file holds {text:?}"));
+        watch(pid);
+        self.pids.borrow_mut().push(pid);
+        pid
+    }
+
+    /// After `delete`: nothing of the container is left.
+    fn assert_gone(&self) {
+        let before = log_lines(&self.rt.log).len();
+        assert!(self.rt.state(&self.id).is_none(), "state still succeeds after delete");
+        assert!(log_lines(&self.rt.log).len() > before, "state of a deleted container logged nothing");
+        let e = self.log_error();
+        assert!(e.contains("does not exist"), "state after delete: {e:?} lacks `does not exist`");
+        let entry = self.rt.root.join(&self.id);
+        assert!(!entry.exists(), "the state directory still has {}", entry.display());
+        let left = cgroup_dirs(&self.cgroup);
+        assert!(left.is_empty(), "cgroup directories left: {left:?}");
+        for &pid in self.pids.borrow().iter() {
+            let _ = reap(pid);
+            assert!(!alive(pid), "pid {pid} still alive after delete: {}", proc_status(pid));
+        }
+        let m = mounts_below(self.dir.path());
+        assert!(m.is_empty(), "mounts left in the host: {m:?}");
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        let _ = self.rt.run(&["delete", "--force", &self.id]);
+        for &pid in self.pids.borrow().iter() {
+            kill9(pid);
+        }
+        for &pid in self.pids.borrow().iter() {
+            wait_until(Duration::from_secs(2), || !alive(pid));
+        }
+        remove_cgroup(&self.cgroup, Some(&self.cgroup_parent));
+        unmount_below(self.dir.path());
+    }
+}
+
+/// A program that says it started and then waits for /shared/go, exiting with `code`.
+fn wait_for_go(code: i32) -> String {
+    format!("echo hello; echo started > /shared/started; while [ ! -e /shared/go ]; do sleep 0.02; done; exit {code}")
+}
+
+/// create applies everything but process.args: init exists, is ours (re-parented to
+/// the subreaper), sits in new namespaces and in the cgroup, and has not run the
+/// program. start runs it; state follows created → running → stopped; the exit status
+/// reaches the subreaper; delete leaves nothing.
+#[test]
+fn create_prepares_start_runs_state_follows_delete_cleans() {
+    let prog = wait_for_go(7);
+    let Some(c) = Case::new("lifecycle", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+
+    let st = c.rt.state(&c.id).expect("state after create");
+    assert!(st["ociVersion"].is_string(), "state without ociVersion: {st}");
+    assert_eq!(st["id"], c.id.as_str(), "{st}");
+    assert_eq!(st["status"], "created", "{st}");
+    assert_eq!(st["pid"], pid, "state's pid is not the pid file's: {st}");
+    assert_eq!(st["bundle"], c.bundle.to_str().unwrap(), "state's bundle must be the absolute bundle path: {st}");
+
+    assert!(alive(pid), "init {pid} is not alive after create: {}", proc_status(pid));
+    assert_eq!(
+        ppid(pid),
+        Some(std::process::id() as i32),
+        "after create, init must be a child of the subreaper that ran create (the shim reaps it): {}",
+        proc_status(pid)
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!c.shared("started").exists(), "the program ran before start");
+    assert_eq!(c.file("stdout"), "", "the program wrote before start");
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    assert!(!exe.to_string_lossy().ends_with("busybox"), "init exec'ed the program before start: {exe:?}");
+    for n in ["mnt", "uts", "ipc", "net", "pid"] {
+        assert_ne!(ns(&pid.to_string(), n), ns("self", n), "init is not in a new {n} namespace after create");
+    }
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(
+        cg.lines().any(|l| l.ends_with(&format!(":{}", c.cgroup))),
+        "init is not in cgroupsPath {} after create:\n{cg}",
+        c.cgroup
+    );
+    assert!(!cgroup_dirs(&c.cgroup).is_empty());
+
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("started"), "started\n");
+    assert_eq!(c.file("stdout"), "hello\n", "the program's stdout must be create's fd 1");
+    assert_eq!(c.status(), "running");
+    assert_eq!(c.rt.state(&c.id).unwrap()["pid"], pid);
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    assert!(exe.to_string_lossy().ends_with("busybox"), "init pid is not the program after start: {exe:?}");
+
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 7, "init's exit status, as the subreaper sees it");
+    c.wait_status("stopped");
+
+    c.ok(&["delete", &c.id]);
+    c.no_error_logged("the whole lifecycle");
+    c.assert_gone();
+}
+
+/// A second create with the ID of a live container fails, makes no process, and leaves
+/// the first container as it was (it still starts and runs).
+#[test]
+fn create_twice_fails_and_leaves_the_first_intact() {
+    let Some(c) = Case::new("twice", &["sh", "-c", "echo first > /shared/out"]) else { return };
+    let pid = c.create();
+    let st = c.create_as(&c.id, "second.pid");
+    assert!(!st.success(), "a second create with the same ID succeeded");
+    let e = c.log_error();
+    assert!(!e.is_empty());
+    let second = c.file("second.pid");
+    if let Ok(p2) = second.trim().parse::<i32>() {
+        assert!(p2 == pid || !alive(p2), "the failed create left process {p2}: {}", proc_status(p2));
+    }
+    assert_eq!(c.procs(), [pid], "the failed create changed the first container's cgroup");
+    let s = c.rt.state(&c.id).expect("state of the first container");
+    assert_eq!((s["status"].as_str(), s["pid"].as_i64()), (Some("created"), Some(pid as i64)), "{s}");
+    assert!(alive(pid));
+
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("out"), "first\n");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// start on a running or stopped container fails and changes nothing.
+#[test]
+fn start_twice_and_after_exit_fails() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("start2", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let e = c.fails(&["start", &c.id]);
+    eprintln!("start of a running container: {e}");
+    assert_eq!(c.status(), "running");
+    assert_eq!(c.rt.state(&c.id).unwrap()["pid"], pid);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(c.file("stdout"), "hello\n", "a second start ran the program again");
+
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.wait_status("stopped");
+    let e = c.fails(&["start", &c.id]);
+    eprintln!("start of a stopped container: {e}");
+    assert_eq!(c.status(), "stopped");
+    assert_eq!(c.file("stdout"), "hello\n");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// kill in the created state (SIGKILL as the number the shim sends) ends init before it
+/// ever runs the program; start then fails; kill of the stopped container fails with
+/// words the shim maps to "process already finished"; delete works.
+#[test]
+fn kill_created_then_start_and_kill_fail() {
+    let Some(c) = Case::new("killcreated", &["sh", "-c", "echo ran > /shared/ran"]) else { return };
+    let pid = c.create();
+    c.ok(&["kill", &c.id, "9"]);
+    assert_eq!(wait_exit(pid, WAIT), 137, "init after kill ID 9");
+    c.wait_status("stopped");
+    let e = c.fails(&["start", &c.id]);
+    eprintln!("start after init was killed: {e}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!c.shared("ran").exists(), "the program ran although init was killed before start");
+
+    let e = c.fails(&["kill", &c.id, "9"]);
+    assert!(
+        e.contains("not running") || e.contains("process already finished"),
+        "kill of a stopped container: {e:?} must contain `not running` or `process already finished` (the shim's words)"
+    );
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// kill in the running state: signals by number (as the shim sends them), name and
+/// SIG-name (as runtime-tools does) reach init's handlers; SIGTERM ends it with its
+/// handler's status.
+#[test]
+fn kill_running_by_number_and_name() {
+    let prog = "trap 'echo usr1 >> /shared/sigs' USR1; trap 'exit 42' TERM; echo > /shared/ready; \
+                while :; do sleep 0.02; done";
+    let Some(c) = Case::new("killrun", &["sh", "-c", prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("ready");
+    for (n, sig) in ["10", "USR1", "SIGUSR1"].iter().enumerate() {
+        c.ok(&["kill", &c.id, sig]);
+        let p = c.shared("sigs");
+        assert!(
+            wait_until(WAIT, || std::fs::read_to_string(&p).unwrap_or_default().lines().count() == n + 1),
+            "kill ID {sig}: the USR1 handler did not run"
+        );
+    }
+    assert_eq!(c.status(), "running");
+    c.ok(&["kill", &c.id, "15"]);
+    assert_eq!(wait_exit(pid, WAIT), 42, "init after kill ID 15");
+    c.wait_status("stopped");
+    let e = c.fails(&["kill", &c.id, "15"]);
+    assert!(e.contains("not running") || e.contains("process already finished"), "{e:?}");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// kill --all ID 9 (what the shim sends for `task kill -a` and when init exits without
+/// its own PID namespace) ends every process of the container, exec'd ones too.
+#[test]
+fn kill_all_ends_every_process() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("killall", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let epid = c.exec("sleeper", &["sleep", "1000"]);
+    c.ok(&["kill", "--all", &c.id, "9"]);
+    assert_eq!(wait_exit(epid, WAIT), 137, "the exec'd process after kill --all");
+    assert_eq!(wait_exit(pid, WAIT), 137, "init after kill --all");
+    c.wait_status("stopped");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// delete of a running container without --force fails and leaves it running;
+/// delete --force kills it (SIGKILL) and removes everything.
+#[test]
+fn delete_running_needs_force() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("delrun", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let e = c.fails(&["delete", &c.id]);
+    eprintln!("delete of a running container: {e}");
+    assert_eq!(c.status(), "running");
+    assert!(alive(pid));
+    c.ok(&["delete", "--force", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 137, "init after delete --force");
+    c.assert_gone();
+}
+
+/// delete (without --force) of a created container: runtime-spec says it must fail,
+/// runc deletes it, killing init. This test asserts runc's behaviour because containerd
+/// depends on it: the shim's createdState.Delete (a task created but never started,
+/// e.g. after a failed start, or a client that deletes it) calls `delete ID` with no
+/// --force and reports any error not containing `does not exist`.
+#[test]
+fn delete_created_removes_it_as_runc_does() {
+    let Some(c) = Case::new("delcreated", &["sh", "-c", "echo ran > /shared/ran"]) else { return };
+    let pid = c.create();
+    c.ok(&["delete", &c.id]);
+    assert!(wait_until(WAIT, || reap(pid).is_some() || !alive(pid)), "init survived delete: {}", proc_status(pid));
+    assert!(!c.shared("ran").exists(), "the program ran");
+    c.assert_gone();
+}
+
+/// Every command on an ID that does not exist fails with `does not exist` in a --log
+/// JSON line (level, msg, RFC 3339 time), the words the shim matches; delete --force of
+/// one (the shim's cleanup after a failed create) succeeds, as runc's does, or says the
+/// same.
+#[test]
+fn unknown_id_does_not_exist() {
+    let Some(c) = Case::new("unknown", &["true"]) else { return };
+    let ghost = format!("ghost-{}", std::process::id());
+    let proc_file = c.path("p.json");
+    std::fs::write(&proc_file, serde_json::to_vec(&c.config["process"]).unwrap()).unwrap();
+    let pf = c.path("ghost.pid");
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["state", &ghost],
+        vec!["start", &ghost],
+        vec!["kill", &ghost, "9"],
+        vec!["kill", "--all", &ghost, "9"],
+        vec!["delete", &ghost],
+        vec!["pause", &ghost],
+        vec!["resume", &ghost],
+        vec!["ps", "--format", "json", &ghost],
+        vec!["exec", "--process", proc_file.to_str().unwrap(), "--detach", "--pid-file", pf.to_str().unwrap(), &ghost],
+    ];
+    let mut bad = Vec::new();
+    for args in &cmds {
+        let before = log_lines(&c.rt.log).len();
+        let o = c.rt.run(args);
+        let lines = log_lines(&c.rt.log);
+        let new: Vec<&Value> = lines[before..].iter().collect();
+        let err = new.iter().rev().find(|v| v["level"] == "error").and_then(|v| v["msg"].as_str());
+        if o.status.success() || !err.is_some_and(|m| m.contains("does not exist")) {
+            bad.push(format!("`{}`: {} , logged {new:?}", args.join(" "), o.status));
+        }
+        for v in &new {
+            assert!(v.get("time").is_some(), "a --log line without time (runc always writes one): {v}");
+        }
+    }
+    assert!(bad.is_empty(), "commands on an unknown ID must fail with `does not exist` logged:\n{}", bad.join("\n"));
+    assert!(!pf.exists(), "exec on an unknown ID wrote a pid file");
+
+    let before = log_lines(&c.rt.log).len();
+    let o = c.rt.run(&["delete", "--force", &ghost]);
+    if !o.status.success() {
+        let e = c.log_error();
+        assert!(log_lines(&c.rt.log).len() > before && e.contains("does not exist"), "delete --force: {e:?}");
+    }
+    assert!(!c.rt.root.join(&ghost).exists());
+}
+
+/// A config.json that is not JSON, is cut short, or has a wrong type: create fails with
+/// a logged error and leaves nothing (no state, no cgroup, no process); the ID is then
+/// free for a good config.
+#[test]
+fn bad_config_fails_and_leaves_nothing() {
+    let Some(mut c) = Case::new("badcfg", &["sh", "-c", "echo good > /shared/out"]) else { return };
+    let good = serde_json::to_string(&c.config).unwrap();
+    let bad = [
+        ("not JSON", "this is not json".to_owned()),
+        ("cut short", good[..good.len() / 2].to_owned()),
+        ("process.args is a number", good.replacen("\"args\":[", "\"args\":5,\"x\":[", 1)),
+        ("empty", String::new()),
+    ];
+    for (what, text) in &bad {
+        std::fs::write(c.bundle.join("config.json"), text).unwrap();
+        let before = log_lines(&c.rt.log).len();
+        let st = c.create_as(&c.id, &format!("{}.pid", what.replace(' ', "_")));
+        assert!(!st.success(), "create with a config.json that is {what} succeeded");
+        assert!(log_lines(&c.rt.log).len() > before, "create with a config that is {what}: no --log line");
+        eprintln!("config {what}: {}", c.log_error());
+        assert!(!c.rt.root.join(&c.id).exists(), "config {what}: state directory entry left");
+        assert!(cgroup_dirs(&c.cgroup).is_empty(), "config {what}: cgroup left");
+        assert!(c.rt.state(&c.id).is_none(), "config {what}: state succeeds");
+        for &p in c.pids.borrow().iter() {
+            let _ = reap(p);
+            assert!(!alive(p), "config {what}: process {p} left");
+        }
+    }
+    c.config = serde_json::from_str(&good).unwrap();
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("out"), "good\n");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// A program that does not exist: create fails (runc: `exec: "/nonexistent": stat ...`)
+/// or start does or init exits 127 — in every case the words name it and nothing is
+/// left after delete --force.
+#[test]
+fn missing_program_is_reported_and_leaves_nothing() {
+    let Some(c) = Case::new("noprog", &["/nonexistent"]) else { return };
+    let st = c.create_as(&c.id, "init.pid");
+    let how = if !st.success() {
+        let e = c.log_error();
+        assert!(e.contains("/nonexistent"), "create's error does not name the program: {e:?}");
+        assert!(cgroup_dirs(&c.cgroup).is_empty(), "failed create left its cgroup");
+        assert!(!c.rt.root.join(&c.id).exists(), "failed create left its state");
+        format!("create failed: {e}")
+    } else {
+        let pid: i32 = c.file("init.pid").trim().parse().unwrap();
+        let o = c.rt.run(&["start", &c.id]);
+        if !o.status.success() {
+            let e = c.log_error();
+            assert!(e.contains("/nonexistent"), "start's error does not name the program: {e:?}");
+            format!("start failed: {e}")
+        } else {
+            assert_eq!(wait_exit(pid, WAIT), 127);
+            assert!(c.file("stderr").contains("/nonexistent"), "stderr: {:?}", c.file("stderr"));
+            format!("init exited 127: {}", c.file("stderr"))
+        }
+    };
+    eprintln!("missing program: {how}");
+    let _ = c.rt.run(&["delete", "--force", &c.id]);
+    c.assert_gone();
+}
+
+/// A config.json over 1 MB (20,000 environment variables, 2,000 annotations): create
+/// either works (and the program sees the last variable) or fails cleanly.
+#[test]
+fn a_1mb_config_works_or_fails_cleanly() {
+    let Some(mut c) = Case::new("big", &["sh", "-c", "echo \"$VAR_19999\" > /shared/out; sleep 1000"]) else {
+        return;
+    };
+    let env = c.config["process"]["env"].as_array_mut().unwrap();
+    for i in 0..20_000 {
+        env.push(json!(format!("VAR_{i}=value {i} \"quoted\" é")));
+    }
+    let notes: serde_json::Map<String, Value> =
+        (0..2_000).map(|i| (format!("io.example/note-{i}"), json!("x".repeat(200)))).collect();
+    c.config["annotations"] = Value::Object(notes);
+    c.write_config();
+    let size = std::fs::metadata(c.bundle.join("config.json")).unwrap().len();
+    assert!(size > 1_000_000, "{size}");
+    let st = c.create_as(&c.id, "init.pid");
+    if !st.success() {
+        let e = c.log_error();
+        eprintln!("1 MB config refused: {e}");
+        assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "refusal left state");
+        return;
+    }
+    let pid: i32 = c.file("init.pid").trim().parse().unwrap();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("out"), "value 19999 \"quoted\" é\n");
+    let s = c.rt.state(&c.id).unwrap();
+    if let Some(a) = s.get("annotations").filter(|a| !a.is_null()) {
+        assert_eq!(a["io.example/note-1999"], json!("x".repeat(200)), "state's annotations");
+    }
+    c.ok(&["delete", "--force", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 137);
+    c.assert_gone();
+}
+
+/// `ps --format json ID` prints a JSON array of the container's host pids: init's, and
+/// an exec'd process's.
+#[test]
+fn ps_lists_host_pids_as_json() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("ps", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let out = c.ok(&["ps", "--format", "json", &c.id]);
+    let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps output {out:?}: {e}"));
+    assert!(v.contains(&(pid as i64)), "ps {v:?} lacks init {pid}");
+    let epid = c.exec("sleeper", &["sleep", "1000"]);
+    let out = c.ok(&["ps", "--format", "json", &c.id]);
+    let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps output {out:?}: {e}"));
+    assert!(v.contains(&(pid as i64)) && v.contains(&(epid as i64)), "ps {v:?} lacks init {pid} or exec {epid}");
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+}
+
+/// `exec --process F --detach --pid-file P ID` adds a process in the container's
+/// namespaces and cgroup, re-parented to the subreaper (so the shim gets its status),
+/// on exec's own stdio (not init's).
+#[test]
+fn exec_joins_the_container() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("exec", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let epid = c.exec(
+        "e1",
+        &["sh", "-c", "echo exec-out; echo exec-err >&2; while [ ! -e /shared/go2 ]; do sleep 0.02; done; exit 5"],
+    );
+    assert!(wait_until(WAIT, || c.file("exec.out") == "exec-out\n"), "exec's stdout: {:?}", c.file("exec.out"));
+    assert_eq!(c.file("exec.err"), "exec-err\n");
+    assert_eq!(ppid(epid), Some(std::process::id() as i32), "exec'd process not re-parented to the subreaper");
+    for n in ["mnt", "uts", "ipc", "net", "pid", "cgroup"] {
+        assert_eq!(
+            ns(&epid.to_string(), n),
+            ns(&pid.to_string(), n),
+            "the exec'd process is not in init's {n} namespace"
+        );
+    }
+    let cg = |p: i32| std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap();
+    assert_eq!(cg(epid), cg(pid), "the exec'd process is not in init's cgroups");
+    let procs = c.procs();
+    assert!(procs.contains(&epid), "{procs:?}");
+    assert_eq!(c.file("stdout"), "hello\n", "exec wrote to init's stdout");
+    std::fs::write(c.shared("go2"), "").unwrap();
+    assert_eq!(wait_exit(epid, WAIT), 5, "the exec'd process's status, as the subreaper sees it");
+    assert_eq!(c.status(), "running", "init must not be affected by the exec'd process's exit");
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// pause freezes every process (state `paused`, a counter stops), resume thaws them,
+/// and delete --force of a paused container still removes it.
+#[test]
+fn pause_resume_and_force_delete_paused() {
+    let prog = "i=0; while :; do i=$((i+1)); echo $i > /shared/count.tmp; mv /shared/count.tmp /shared/count; \
+                sleep 0.02; done";
+    let Some(c) = Case::new("pause", &["sh", "-c", prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("count");
+    let count = || std::fs::read_to_string(c.shared("count")).unwrap_or_default().trim().parse::<u64>().unwrap_or(0);
+    c.ok(&["pause", &c.id]);
+    assert_eq!(c.status(), "paused");
+    let a = count();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(), a, "the container ran while paused");
+    c.ok(&["resume", &c.id]);
+    assert_eq!(c.status(), "running");
+    assert!(wait_until(WAIT, || count() > a + 2), "the container did not run after resume");
+    c.ok(&["pause", &c.id]);
+    c.ok(&["delete", "--force", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 137, "init after delete --force of a paused container");
+    c.assert_gone();
+}
+
+/// `features` prints one JSON object with the OCI versions (containerd 2.x calls it);
+/// `spec --bundle B` writes a config.json it would run, and refuses to overwrite it.
+#[test]
+fn features_and_spec() {
+    let Some(c) = Case::new("feat", &["true"]) else { return };
+    let out = c.ok(&["features"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("features is not JSON ({e}): {out:?}"));
+    assert!(v["ociVersionMin"].is_string() && v["ociVersionMax"].is_string(), "{v}");
+    let b = c.path("specb");
+    std::fs::create_dir(&b).unwrap();
+    c.ok(&["spec", "--bundle", b.to_str().unwrap()]);
+    let text = std::fs::read_to_string(b.join("config.json")).unwrap();
+    let s: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("spec's config.json ({e}): {text}"));
+    assert_eq!(s["process"]["args"], json!(["sh"]), "{s}");
+    assert_eq!(s["root"]["path"], "rootfs", "{s}");
+    let o = c.rt.run(&["spec", "--bundle", b.to_str().unwrap()]);
+    assert!(!o.status.success(), "spec overwrote an existing config.json");
+    assert_eq!(std::fs::read_to_string(b.join("config.json")).unwrap(), text);
+}
