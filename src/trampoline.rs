@@ -161,10 +161,20 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
         crate::sys::exit(EXIT_SETUP as i32);
     }
     drop(cmd_rx);
+    let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if let Some(fifo) = ready.detach {
+        // As runc: a program that cannot be found fails `create`, not `start`. (A found
+        // one answers ALREADY here, which access(2) never gives.)
+        let found =
+            crate::exec::exec_with(cmd, ready.path, |p| match rustix::fs::access(p, rustix::fs::Access::EXEC_OK) {
+                Ok(()) => Errno::ALREADY,
+                Err(e) => e,
+            });
+        if found != Errno::ALREADY {
+            fail(&err_tx, Step::Exec as u8, found);
+        }
         wait_for_start(&err_tx, fifo);
     }
-    let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
     if ready.init {
         crate::init::run(cmd, ready.path, &ready.argv, &ready.env, err_tx)
     }

@@ -13,20 +13,18 @@ use crate::error::{Error, Result};
 use crate::sys::args::CArgs;
 
 /// The commands, for main's dispatch.
-const COMMANDS: &str = "create start state kill delete ps features spec";
+const COMMANDS: &str = "create start state kill delete ps exec features spec";
 
 /// Options of the commands: name, whether it takes a value. One word each in
 /// [`OPTIONS`], with `=` after those that take one.
 const OPTIONS: &str = "root= log= log-format= systemd-cgroup bundle= b= pid-file= console-socket= no-pivot \
-no-new-keyring all a force f format=";
+no-new-keyring all a force f format= process= detach d";
 
 /// Whether argv is an OCI command line: its first word is a command or a global option.
 pub fn is_oci(args: CArgs<'_>) -> bool {
     let Some(first) = args.get(1).map(CStr::to_bytes) else { return false };
     crate::words::position(COMMANDS, first).is_some()
-        || [&b"--root"[..], b"--log", b"--log-format", b"--systemd-cgroup"]
-            .iter()
-            .any(|o| first.starts_with(o))
+        || [&b"--root"[..], b"--log", b"--log-format", b"--systemd-cgroup"].iter().any(|o| first.starts_with(o))
 }
 
 /// What the command line said.
@@ -40,6 +38,8 @@ struct Parsed<'a> {
     all: bool,
     force: bool,
     format: Option<&'a CStr>,
+    process: Option<&'a CStr>,
+    detach: bool,
     command: &'a [u8],
     /// ID, then kill's signal.
     pos: [Option<&'a CStr>; 2],
@@ -59,7 +59,7 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
                 p.pos[npos] = Some(a);
                 npos += 1;
             } else {
-                return Err(crate::limits::bad_value(b"", b, "is one argument too many"));
+                return Err(crate::limits::bad_value(b"command line", b, "is one argument too many"));
             }
             continue;
         };
@@ -78,7 +78,7 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
             }
             (None, _) => None,
         };
-        let unknown = || crate::limits::bad_value(b"", b, "is not an option tinyctr knows here");
+        let unknown = || crate::limits::bad_value(b"command line", b, "is not an option tinyctr knows here");
         match (name, value, flag) {
             (b"root", Some(v), _) => p.root = Some(v),
             (b"log", Some(v), _) => p.log = Some(v),
@@ -92,10 +92,12 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
             // makes a session keyring.
             (b"no-pivot" | b"no-new-keyring", None, Some(_)) => {}
             (b"all" | b"a", None, Some(_)) => p.all = true,
+            (b"process", Some(v), _) => p.process = Some(v),
+            (b"detach" | b"d", None, Some(_)) => p.detach = true,
             (b"force" | b"f", None, Some(_)) => p.force = true,
             (b"format", Some(v), _) if v.to_bytes() == b"json" || v.to_bytes() == b"table" => p.format = Some(v),
             (_, None, None) if valued.is_some() => {
-                return Err(crate::limits::bad_value(b"", b, "needs a value"));
+                return Err(crate::limits::bad_value(b"command line", b, "needs a value"));
             }
             _ => return Err(unknown()),
         }
@@ -106,7 +108,7 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
 /// Runs the OCI command in `args`; returns the exit status.
 pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
     match run(args, host_env) {
-        Ok(()) => 0,
+        Ok(status) => status,
         Err(e) => {
             crate::out::report(&e);
             1
@@ -114,7 +116,7 @@ pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
     }
 }
 
-fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<()> {
+fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let p = parse(args)?;
     if let Some(log) = p.log {
         // Appended to, as runc does; made if missing (containerd reads it after a failure).
@@ -134,7 +136,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<()> {
             e
         })
     };
-    match p.command {
+    let done = match p.command {
         b"create" => {
             // Before anything else: the container's processes must never be able to
             // reach this binary's file (CVE-2019-5736), so run from a sealed copy.
@@ -150,17 +152,32 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<()> {
         b"start" => super::lifecycle::start(root, id()?),
         b"state" => super::lifecycle::state(root, id()?),
         b"kill" => {
-            let sig = p.pos[1].map_or(Ok(linux_raw_sys::general::SIGTERM), |s| super::lifecycle::parse_signal(s.to_bytes()))?;
+            let sig = p.pos[1]
+                .map_or(Ok(linux_raw_sys::general::SIGTERM), |s| super::lifecycle::parse_signal(s.to_bytes()))?;
             super::lifecycle::kill(root, id()?, sig, p.all)
         }
         b"delete" => super::lifecycle::delete(root, id()?, p.force),
         b"ps" => super::lifecycle::ps(root, id()?, p.format.is_some_and(|f| f.to_bytes() == b"json")),
+        b"exec" => {
+            crate::sealed::ensure(args, host_env)?;
+            if p.console_socket.is_some() {
+                return Err(Error::usage(b"exec: --console-socket (a terminal) is not supported yet"));
+            }
+            let process = p.process.ok_or_else(|| Error::usage(b"exec: --process FILE is missing"))?;
+            let a = super::exec::Args { process, pid_file: p.pid_file, detach: p.detach, id: id()? };
+            return super::exec::exec(root, &a);
+        }
         b"features" => {
             super::spec::features();
             Ok(())
         }
         b"spec" => super::spec::write(p.bundle),
         b"" => Err(Error::usage(b"no command given after the global options")),
-        other => Err(crate::limits::bad_value(b"", other, "is not a command (create start state kill delete ps features spec)")),
-    }
+        other => Err(crate::limits::bad_value(
+            b"command line",
+            other,
+            "is not a command (create start state kill delete ps exec features spec)",
+        )),
+    };
+    done.map(|()| 0)
 }

@@ -19,7 +19,7 @@ use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags, CWD};
 
-use super::config::{Config, Mount};
+use super::config::{Config, Mount, Process};
 use super::json::StrList;
 use super::linux::Ns;
 use super::store::{self, Entry, Record};
@@ -130,8 +130,9 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
         .map_err(|e| Error::sys("create the exec fifo of", a.id.to_bytes(), e))?;
-    let fifo = rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
+    let fifo =
+        rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
 
     let mut argv_map = pointers(p.args)?;
     let mut env_map = pointers(p.env)?;
@@ -202,7 +203,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
             rec.n_cgroups += 1;
         }
     }
-    let written = entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e));
+    let written = entry
+        .write(&rec)
+        .and_then(|()| match cfg.annotations {
+            b"" => Ok(()),
+            text => store::write_file(&entry.dir, store::ANNOTATIONS, text),
+        })
+        .map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e));
     let written = written.and_then(|()| match a.pid_file {
         Some(f) => write_pid(f, pid),
         None => Ok(()),
@@ -225,14 +232,14 @@ fn unsupported(what: &str, tail: &[u8]) -> Error {
 }
 
 /// A mapping with one pointer slot per string of `list`, and the NULL.
-fn pointers(list: StrList<'_>) -> Result<Mapping> {
+pub(super) fn pointers(list: StrList<'_>) -> Result<Mapping> {
     Mapping::new((list.len() + 1) * core::mem::size_of::<usize>())
         .map_err(|e| Error::sys("map memory for", b"config.json", e))
 }
 
-fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrArray<'a>> {
-    let (slots, _) = split_slots(map.bytes(), list.len() + 1)
-        .ok_or_else(|| Error::usage(b"config.json: too many strings"))?;
+pub(super) fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrArray<'a>> {
+    let (slots, _) =
+        split_slots(map.bytes(), list.len() + 1).ok_or_else(|| Error::usage(b"config.json: too many strings"))?;
     let mut a = PtrArray::new(slots);
     for s in list.iter() {
         a.push(s);
@@ -244,7 +251,13 @@ fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrArray<'a>> {
 /// container holds (bounding = permitted = effective, as containerd writes them); a
 /// capability tinyctr itself lacks is left out, as runc does for `--privileged`.
 fn confine(cfg: &Config<'_>) -> Confine {
-    let p = cfg.process.unwrap_or_default();
+    let lx = &cfg.linux;
+    let masks = !lx.masked_paths.is_empty() || !lx.readonly_paths.is_empty();
+    confine_process(&cfg.process.unwrap_or_default(), masks)
+}
+
+/// The confinement of one process (the container's, or one `exec` adds).
+pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
     let held = crate::confine::caps::held(true);
     let caps = p.capabilities.map_or(held, |c| c.permitted & c.bounding & held);
     let mut ids = crate::confine::user::Ids::ROOT;
@@ -259,16 +272,7 @@ fn confine(cfg: &Config<'_>) -> Confine {
         rlimits.soft[r.resource as usize] = r.soft;
         rlimits.hard[r.resource as usize] = r.hard;
     }
-    let lx = &cfg.linux;
-    Confine {
-        caps,
-        no_new_privs: p.no_new_privileges,
-        seccomp: false,
-        masks: !lx.masked_paths.is_empty() || !lx.readonly_paths.is_empty(),
-        ids,
-        rearm: false,
-        rlimits,
-    }
+    Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits }
 }
 
 /// `linux.cgroupsPath` (absolute from each hierarchy's root; absent or empty: `/ID`)
@@ -359,7 +363,8 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             mode: None,
         },
         (false, b"tmpfs") => {
-            let (size, mode) = tmpfs_data(m.data.to_bytes()).ok_or_else(|| bad_mount(i, b"options: ", m.data.to_bytes()))?;
+            let (size, mode) =
+                tmpfs_data(m.data.to_bytes()).ok_or_else(|| bad_mount(i, b"options: ", m.data.to_bytes()))?;
             Req {
                 kind: Kind::Tmpfs,
                 source: b"",
@@ -414,10 +419,14 @@ fn bad_mount(i: usize, what: &[u8], value: &[u8]) -> Error {
 }
 
 /// Writes the init's pid, as runc does (no newline).
-fn write_pid(path: &CStr, pid: i32) -> Result<()> {
+pub(super) fn write_pid(path: &CStr, pid: i32) -> Result<()> {
     let mut b: Buf<16> = Buf::new();
     b.push_u64(pid as u64);
-    let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
-        .map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))?;
+    let fd = rustix::fs::open(
+        path,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )
+    .map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))?;
     crate::fdio::write_all(fd.as_fd(), b.as_bytes()).map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))
 }

@@ -52,7 +52,8 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
         return Err(e);
     }
     // Non-blocking: with no reader (the init died) the open fails with ENXIO at once.
-    let fifo = rustix::fs::openat(&entry.dir, store::FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty());
+    let fifo =
+        rustix::fs::openat(&entry.dir, store::FIFO, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty());
     let fifo = match fifo {
         Ok(f) if store::alive(&rec) => f,
         Ok(_) | Err(Errno::NXIO) => return Err(not_running(id, b"cannot start container")),
@@ -70,8 +71,15 @@ pub fn state(root: &CStr, id: &CStr) -> Result<()> {
     let mut buf = [0; 8192];
     let rec = read(&entry, id, &mut buf)?;
     let status = status(&entry, &rec);
-    let mut out = [0u8; 16384];
-    let mut o = super::emit::Out::new(&mut out);
+    let mut notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
+    let annotations: &[u8] = match &mut notes {
+        Some(d) => d.bytes(),
+        None => b"",
+    };
+    // The state is its paths (escaped, at most 6 bytes each) and the annotations.
+    let mut out = crate::sys::Mapping::new(annotations.len() + 6 * 8192 + 512)
+        .map_err(|e| Error::sys("map memory for the state of", id.to_bytes(), e))?;
+    let mut o = super::emit::Out::new(out.bytes());
     let s = super::emit::State {
         id: id.to_bytes(),
         status,
@@ -79,7 +87,7 @@ pub fn state(root: &CStr, id: &CStr) -> Result<()> {
         bundle: rec.bundle,
         rootfs: rec.rootfs,
         created: (rec.created as i64, 0),
-        annotations: b"",
+        annotations,
     };
     super::emit::state(&s, &mut o);
     o.raw(b"\n");

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod create;
 pub mod emit;
+pub mod exec;
 pub mod file;
 pub mod json;
 pub mod lifecycle;

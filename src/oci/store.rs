@@ -26,6 +26,8 @@ pub const DEFAULT_ROOT: &CStr = c"/run/tinyctr";
 pub const STATE: &CStr = c"state";
 const STATE_TMP: &CStr = c"state.tmp";
 pub const FIFO: &CStr = c"exec.fifo";
+/// config.json's `annotations` object as written, for `state` (absent: none).
+pub const ANNOTATIONS: &CStr = c"annotations";
 /// Hierarchies a record names a cgroup directory in.
 pub const MAX_CGROUPS: usize = 8;
 
@@ -150,14 +152,7 @@ impl Entry {
         if b.overflowed() {
             return Err(Errno::NAMETOOLONG);
         }
-        let fd = rustix::fs::openat(
-            &self.dir,
-            STATE_TMP,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )?;
-        crate::fdio::write_all(&fd, b.as_bytes())?;
-        drop(fd);
+        write_file(&self.dir, STATE_TMP, b.as_bytes())?;
         rustix::fs::renameat(&self.dir, STATE_TMP, &self.dir, STATE)
     }
 
@@ -175,7 +170,7 @@ impl Entry {
 
     /// Removes the directory and what is in it.
     pub fn remove(self, root: &CStr, id: &CStr) -> core::result::Result<(), Errno> {
-        for f in [STATE, STATE_TMP, FIFO] {
+        for f in [STATE, STATE_TMP, FIFO, ANNOTATIONS] {
             match rustix::fs::unlinkat(&self.dir, f, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(e),
@@ -184,6 +179,17 @@ impl Entry {
         let r = rustix::fs::open(root, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
         rustix::fs::unlinkat(&r, id, AtFlags::REMOVEDIR)
     }
+}
+
+/// Writes `name` in `dir` whole (made or truncated, owner-only).
+pub fn write_file(dir: &OwnedFd, name: &CStr, text: &[u8]) -> core::result::Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    crate::fdio::write_all(&fd, text)
 }
 
 fn open_dir(base: &OwnedFd, name: &CStr) -> core::result::Result<OwnedFd, Errno> {

@@ -1,0 +1,185 @@
+//! `exec --process FILE [--detach] [--pid-file P] ID`: one more process in a running
+//! container. tinyctr joins the init's PID namespace for its children (setns on itself
+//! changes only where they are born), forks, puts the child in the container's cgroups,
+//! and the child joins the other namespaces, enters the working directory, confines
+//! itself as the process JSON says (capabilities, user, rlimits, no_new_privs) and
+//! execs. tinyctr waits only for that execve (the error pipe closes on success), writes
+//! the pid file and exits; the shim, a subreaper, reaps the process.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use rustix::pipe::{pipe_with, PipeFlags};
+
+use super::store::{self, Entry};
+use crate::buf::Buf;
+use crate::error::{Error, Result};
+use crate::fdio::{read_full, write_all};
+use crate::sys::args::CArgs;
+use crate::sys::{clone_fork, Forked};
+use crate::trampoline::{decode, fail, RECORD_LEN};
+
+pub struct Args<'a> {
+    pub process: &'a CStr,
+    pub pid_file: Option<&'a CStr>,
+    /// Without it, tinyctr waits for the process and exits with its status.
+    pub detach: bool,
+    pub id: &'a CStr,
+}
+
+/// The namespaces the child joins, in this order (the mount namespace last: the others'
+/// files were opened before, but its own root and cwd change with it).
+const JOIN: [&CStr; 5] = [c"ipc", c"uts", c"net", c"cgroup", c"mnt"];
+
+/// Child steps (their errnos travel in the trampoline's record).
+const STEP_JOIN: u8 = 1;
+const STEP_CWD: u8 = 2;
+const STEP_EXEC: u8 = 3;
+const STEP_GO: u8 = 4;
+
+pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
+    let entry = Entry::open(root, a.id, false)?;
+    let mut buf = [0u8; 8192];
+    let rec = entry.read(&mut buf).map_err(|e| Error::sys("read the state of", a.id.to_bytes(), e))?;
+    if !store::alive(&rec) || entry.waiting() {
+        let mut e = Error::usage(b"cannot exec in container \"");
+        crate::error::push_shown(&mut e.msg, a.id.to_bytes());
+        e.msg.push(b"\": container not running");
+        return Err(e);
+    }
+    let mut doc = super::file::read_at(rustix::fs::CWD, a.process)?;
+    let p = super::config::parse_process(doc.bytes(), "process.json")?;
+    if p.terminal {
+        return Err(Error::usage(b"exec: process.terminal: a terminal is not supported yet"));
+    }
+    let conf = super::create::confine_process(&p, false);
+    let (mut argv_map, mut env_map) = (super::create::pointers(p.args)?, super::create::pointers(p.env)?);
+    let argv = super::create::array(&mut argv_map, p.args)?;
+    let env = super::create::array(&mut env_map, p.env)?;
+    let path = crate::env::lookup(CArgs::from_array(&env), b"PATH").map_or(&b""[..], |e| &e.to_bytes()[5..]);
+
+    // Every namespace file of the init, opened before anything changes.
+    let ns = |name: &CStr| {
+        let mut path: Buf<64> = Buf::from(b"/proc/");
+        path.push_u64(rec.pid as u64).push(b"/ns/").push(name.to_bytes());
+        rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open the namespace", path.as_bytes(), e))
+    };
+    let pid_ns = ns(c"pid")?;
+    let mut joins: [Option<OwnedFd>; 5] = Default::default();
+    for (slot, name) in joins.iter_mut().zip(JOIN) {
+        *slot = Some(ns(name)?);
+    }
+    rustix::thread::move_into_link_name_space(pid_ns.as_fd(), None)
+        .map_err(|e| Error::sys("join the PID namespace of", a.id.to_bytes(), e))?;
+    let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create a pipe", b"", e));
+    let (go_rx, go_tx) = pipe()?;
+    let (err_rx, err_tx) = pipe()?;
+    // Not dumpable until execve: while the child runs tinyctr's code in the container's
+    // PID namespace, no process there may open its /proc/PID/exe (CVE-2019-5736).
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(|e| Error::sys("set tinyctr not dumpable", b"", e))?;
+    let pid = match clone_fork(0).map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
+        Forked::Child => {
+            drop((go_tx, err_rx));
+            let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
+            child(&go_rx, &err_tx, &raw, &p.cwd, &conf, &argv, &env, path)
+        }
+        Forked::Parent { pid, .. } => pid,
+    };
+    drop((go_rx, err_tx));
+    let placed = place(&rec, pid);
+    if let Err(e) = placed {
+        let _ = crate::sys::signal::kill(pid, linux_raw_sys::general::SIGKILL);
+        return Err(e);
+    }
+    let _ = write_all(&go_tx, b"0");
+    // The error pipe closes at execve; a record says which step failed.
+    let mut r = [0u8; RECORD_LEN];
+    if let Ok(RECORD_LEN) = read_full(&err_rx, &mut r) {
+        let _ = rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty());
+        let (step, errno) = decode(&r);
+        return Err(describe(step, errno, &conf, argv.iter().next().map_or(b"", |c| c.to_bytes())));
+    }
+    if let Some(f) = a.pid_file {
+        super::create::write_pid(f, pid)?;
+    }
+    if a.detach {
+        return Ok(0);
+    }
+    let pid = rustix::process::Pid::from_raw(pid);
+    loop {
+        match rustix::process::waitpid(pid, rustix::process::WaitOptions::empty()) {
+            Ok(Some((_, st))) => return Ok(crate::supervise::exit_code(st)),
+            Err(Errno::INTR) => continue,
+            _ => return Ok(1),
+        }
+    }
+}
+
+/// Writes `pid` into each of the container's cgroups.
+fn place(rec: &store::Record<'_>, pid: i32) -> Result<()> {
+    let mut n: Buf<16> = Buf::new();
+    n.push_u64(pid as u64);
+    for dir in &rec.cgroups[..rec.n_cgroups] {
+        let mut path: Buf<4200> = Buf::from(*dir);
+        path.push(b"/cgroup.procs");
+        let fd = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty());
+        fd.and_then(|fd| write_all(&fd, n.as_bytes())).map_err(|e| Error::sys("move the process into", *dir, e))?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn child(
+    go: &OwnedFd,
+    err: &OwnedFd,
+    joins: &[RawFd; 5],
+    cwd: &CStr,
+    conf: &crate::confine::Confine,
+    argv: &crate::sys::args::PtrArray<'_>,
+    env: &crate::sys::args::PtrArray<'_>,
+    path: &[u8],
+) -> ! {
+    let at = |s: u8| move |e: Errno| (s, e);
+    let run = || -> core::result::Result<Errno, (u8, Errno)> {
+        // Placed in the cgroups first: only then anything of the container's.
+        let mut b = [0u8; 1];
+        if read_full(go, &mut b).map_err(at(STEP_GO))? != 1 {
+            crate::sys::exit(1);
+        }
+        for &fd in joins {
+            // SAFETY: opened by the parent before the fork; borrowed for the call only.
+            #[allow(unsafe_code)]
+            let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+            rustix::thread::move_into_link_name_space(ns, None).map_err(at(STEP_JOIN))?;
+        }
+        crate::fds::close_all_but(&[err.as_raw_fd()]).map_err(at(STEP_JOIN))?;
+        rustix::process::chdir(cwd).map_err(at(STEP_CWD))?;
+        if !crate::fds::workdir_inside_root() {
+            return Err((STEP_CWD, Errno::XDEV));
+        }
+        crate::confine::apply(conf, &[])?;
+        crate::trampoline::restore_signals().map_err(at(STEP_EXEC))?;
+        let cmd = argv.iter().next().ok_or((STEP_EXEC, Errno::INVAL))?;
+        Ok(crate::exec::exec(cmd, path, argv, env))
+    };
+    match run() {
+        Ok(e) => fail(err, STEP_EXEC, e),
+        Err((s, e)) => fail(err, s, e),
+    }
+}
+
+fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8]) -> Error {
+    if let Some(e) = crate::confine::describe(step, errno, conf) {
+        return e;
+    }
+    match step {
+        STEP_JOIN => Error::sys("join the container's namespaces", b"", errno),
+        STEP_CWD => Error::sys("change to working directory", b"", errno),
+        STEP_GO => Error::sys("wait for the parent", b"", errno),
+        _ => Error::sys("execute", cmd, errno),
+    }
+}
