@@ -15,10 +15,25 @@ use crate::sys::args::CArgs;
 /// The commands, for main's dispatch.
 const COMMANDS: &str = "create start state kill delete ps exec features spec";
 
-/// Options of the commands: name, whether it takes a value. One word each in
-/// [`OPTIONS`], with `=` after those that take one.
-const OPTIONS: &str = "root= log= log-format= systemd-cgroup bundle= b= pid-file= console-socket= no-pivot \
-no-new-keyring all a force f format= process= detach d";
+/// Options that take a value (`--name value` or `--name=value`), by index in
+/// [`Parsed::values`], and the switches, by bit in [`Parsed::flags`]. Matching names
+/// by their index keeps the parser small (a match on byte strings compares byte by
+/// byte).
+const VALUED: &str = "root log log-format bundle pid-file console-socket format process b";
+const FLAGS: &str = "systemd-cgroup no-pivot no-new-keyring all force detach a f d";
+const ROOT: usize = 0;
+const LOG: usize = 1;
+const LOG_FORMAT: usize = 2;
+const BUNDLE: usize = 3;
+const PID_FILE: usize = 4;
+const CONSOLE: usize = 5;
+const FORMAT: usize = 6;
+const PROCESS: usize = 7;
+/// `-b`, the short `--bundle`.
+const B: usize = 8;
+const ALL: u16 = 1 << 3 | 1 << 6;
+const FORCE: u16 = 1 << 4 | 1 << 7;
+const DETACH: u16 = 1 << 5 | 1 << 8;
 
 /// Whether argv is an OCI command line: its first word is a command or a global option.
 pub fn is_oci(args: CArgs<'_>) -> bool {
@@ -30,25 +45,19 @@ pub fn is_oci(args: CArgs<'_>) -> bool {
 /// What the command line said.
 #[derive(Default)]
 struct Parsed<'a> {
-    root: Option<&'a CStr>,
-    log: Option<&'a CStr>,
-    bundle: Option<&'a CStr>,
-    pid_file: Option<&'a CStr>,
-    console_socket: Option<&'a CStr>,
-    all: bool,
-    force: bool,
-    format: Option<&'a CStr>,
-    process: Option<&'a CStr>,
-    detach: bool,
+    values: [Option<&'a CStr>; 9],
+    flags: u16,
     command: &'a [u8],
     /// ID, then kill's signal.
     pos: [Option<&'a CStr>; 2],
 }
 
+#[inline(never)]
 fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
     let mut p = Parsed::default();
     let mut npos = 0;
     let mut i = 1;
+    let bad = |b: &[u8], why| crate::limits::bad_value(b"command line", b, why);
     while let Some(a) = args.get(i) {
         i += 1;
         let b = a.to_bytes();
@@ -59,47 +68,38 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
                 p.pos[npos] = Some(a);
                 npos += 1;
             } else {
-                return Err(crate::limits::bad_value(b"command line", b, "is one argument too many"));
+                return Err(bad(b, "is one argument too many"));
             }
             continue;
         };
-        let (name, inline) = match opt.iter().position(|&c| c == b'=') {
-            Some(eq) => (&opt[..eq], Some(&a.to_bytes_with_nul()[b.len() - opt.len() + eq + 1..])),
-            None => (opt, None),
-        };
-        let mut word: crate::buf::Buf<24> = crate::buf::Buf::from(name);
-        let valued = crate::words::position(OPTIONS, word.push(b"=").as_bytes());
-        let flag = crate::words::position(OPTIONS, name);
-        let value = match (valued, inline) {
-            (Some(_), Some(v)) => CStr::from_bytes_with_nul(v).ok(),
-            (Some(_), None) => {
-                i += 1;
-                args.get(i - 1)
-            }
-            (None, _) => None,
-        };
-        let unknown = || crate::limits::bad_value(b"command line", b, "is not an option tinyctr knows here");
-        match (name, value, flag) {
-            (b"root", Some(v), _) => p.root = Some(v),
-            (b"log", Some(v), _) => p.log = Some(v),
-            (b"log-format", Some(v), _) if v.to_bytes() == b"json" || v.to_bytes() == b"text" => {}
-            (b"systemd-cgroup", _, Some(_)) if inline.is_none() => {}
-            (b"bundle" | b"b", Some(v), _) => p.bundle = Some(v),
-            (b"pid-file", Some(v), _) => p.pid_file = Some(v),
-            (b"console-socket", Some(v), _) => p.console_socket = Some(v),
-            // runc's switches that change nothing here: tinyctr always pivots where the
-            // kernel allows (the initramfs case moves and chroots by itself), and never
-            // makes a session keyring.
-            (b"no-pivot" | b"no-new-keyring", None, Some(_)) => {}
-            (b"all" | b"a", None, Some(_)) => p.all = true,
-            (b"process", Some(v), _) => p.process = Some(v),
-            (b"detach" | b"d", None, Some(_)) => p.detach = true,
-            (b"force" | b"f", None, Some(_)) => p.force = true,
-            (b"format", Some(v), _) if v.to_bytes() == b"json" || v.to_bytes() == b"table" => p.format = Some(v),
-            (_, None, None) if valued.is_some() => {
-                return Err(crate::limits::bad_value(b"command line", b, "needs a value"));
-            }
-            _ => return Err(unknown()),
+        let eq = opt.iter().position(|&c| c == b'=');
+        let name = &opt[..eq.unwrap_or(opt.len())];
+        if let Some(k) = crate::words::position(VALUED, name) {
+            let v = match eq {
+                // The value after `=`, NUL-terminated as the whole argument is.
+                Some(eq) => CStr::from_bytes_with_nul(&a.to_bytes_with_nul()[b.len() - opt.len() + eq + 1..]).ok(),
+                None => {
+                    i += 1;
+                    args.get(i - 1)
+                }
+            };
+            p.values[k] = Some(v.ok_or_else(|| bad(b, "needs a value"))?);
+        } else if let (Some(f), None) = (crate::words::position(FLAGS, name), eq) {
+            // --no-pivot and --no-new-keyring change nothing here: tinyctr pivots where
+            // the kernel allows (an initramfs root is moved and chrooted into by itself),
+            // and never makes a session keyring. --systemd-cgroup: a cgroupsPath in the
+            // systemd form is refused by name (there may be no systemd).
+            p.flags |= 1 << f;
+        } else {
+            return Err(bad(b, "is not an option tinyctr knows here"));
+        }
+    }
+    if p.values[BUNDLE].is_none() {
+        p.values[BUNDLE] = p.values[B];
+    }
+    for (k, allowed) in [(LOG_FORMAT, "json text"), (FORMAT, "json table")] {
+        if let Some(v) = p.values[k].filter(|v| crate::words::position(allowed, v.to_bytes()).is_none()) {
+            return Err(bad(v.to_bytes(), "is not a format tinyctr writes (json, or text or table)"));
         }
     }
     Ok(p)
@@ -116,9 +116,10 @@ pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
     }
 }
 
+#[inline(never)]
 fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let p = parse(args)?;
-    if let Some(log) = p.log {
+    if let Some(log) = p.values[LOG] {
         // Appended to, as runc does; made if missing (containerd reads it after a failure).
         let fd = rustix::fs::open(
             log,
@@ -128,7 +129,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         .map_err(|e| Error::sys("open the log file", log.to_bytes(), e))?;
         crate::out::log_to(fd);
     }
-    let root = p.root.unwrap_or(super::store::DEFAULT_ROOT);
+    let root = p.values[ROOT].unwrap_or(super::store::DEFAULT_ROOT);
     let id = || {
         p.pos[0].ok_or_else(|| {
             let mut e = Error::usage(p.command);
@@ -136,46 +137,47 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
             e
         })
     };
-    let done = match p.command {
-        b"create" => {
+    let done = match crate::words::position(COMMANDS, p.command) {
+        Some(0) => {
             // Before anything else: the container's processes must never be able to
             // reach this binary's file (CVE-2019-5736), so run from a sealed copy.
             crate::sealed::ensure(args, host_env)?;
             let a = super::create::Args {
-                bundle: p.bundle.unwrap_or(c"."),
-                pid_file: p.pid_file,
-                console_socket: p.console_socket,
+                bundle: p.values[BUNDLE].unwrap_or(c"."),
+                pid_file: p.values[PID_FILE],
+                console_socket: p.values[CONSOLE],
                 id: id()?,
             };
             super::create::create(root, &a, host_env)
         }
-        b"start" => super::lifecycle::start(root, id()?),
-        b"state" => super::lifecycle::state(root, id()?),
-        b"kill" => {
+        Some(1) => super::lifecycle::start(root, id()?),
+        Some(2) => super::lifecycle::state(root, id()?),
+        Some(3) => {
             let sig = p.pos[1]
                 .map_or(Ok(linux_raw_sys::general::SIGTERM), |s| super::lifecycle::parse_signal(s.to_bytes()))?;
-            super::lifecycle::kill(root, id()?, sig, p.all)
+            super::lifecycle::kill(root, id()?, sig, p.flags & ALL != 0)
         }
-        b"delete" => super::lifecycle::delete(root, id()?, p.force),
-        b"ps" => super::lifecycle::ps(root, id()?, p.format.is_some_and(|f| f.to_bytes() == b"json")),
-        b"exec" => {
+        Some(4) => super::lifecycle::delete(root, id()?, p.flags & FORCE != 0),
+        Some(5) => super::lifecycle::ps(root, id()?, p.values[FORMAT].is_some_and(|f| f.to_bytes() == b"json")),
+        Some(6) => {
             crate::sealed::ensure(args, host_env)?;
-            if p.console_socket.is_some() {
+            if p.values[CONSOLE].is_some() {
                 return Err(Error::usage(b"exec: --console-socket (a terminal) is not supported yet"));
             }
-            let process = p.process.ok_or_else(|| Error::usage(b"exec: --process FILE is missing"))?;
-            let a = super::exec::Args { process, pid_file: p.pid_file, detach: p.detach, id: id()? };
+            let process = p.values[PROCESS].ok_or_else(|| Error::usage(b"exec: --process FILE is missing"))?;
+            let a =
+                super::exec::Args { process, pid_file: p.values[PID_FILE], detach: p.flags & DETACH != 0, id: id()? };
             return super::exec::exec(root, &a);
         }
-        b"features" => {
+        Some(7) => {
             super::spec::features();
             Ok(())
         }
-        b"spec" => super::spec::write(p.bundle),
-        b"" => Err(Error::usage(b"no command given after the global options")),
-        other => Err(crate::limits::bad_value(
+        Some(8) => super::spec::write(p.values[BUNDLE]),
+        _ if p.command.is_empty() => Err(Error::usage(b"no command given after the global options")),
+        _ => Err(crate::limits::bad_value(
             b"command line",
-            other,
+            p.command,
             "is not a command (create start state kill delete ps exec features spec)",
         )),
     };

@@ -174,6 +174,7 @@ impl<'a> Hooks<'a> {
 }
 
 /// Parses config.json in `buf` (`doc` names it in messages).
+#[inline(never)]
 pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
     let mut c = Config::default();
     json::read(buf, doc, |j| {
@@ -212,6 +213,7 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
 }
 
 /// Parses a process object alone (exec's `--process` file).
+#[inline(never)]
 pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process<'a>> {
     json::read(buf, doc, |j| {
         let mut p = Process::default();
@@ -220,6 +222,7 @@ pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process
     })
 }
 
+#[inline(never)]
 fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
     const NAMES: &str = "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj";
     let mut m = j.members(NAMES, 1 << 2 | 1 << 4);
@@ -268,6 +271,7 @@ fn id(j: &mut Json<'_>) -> u32 {
     j.uint(u32::MAX as u64 - 1) as u32
 }
 
+#[inline(never)]
 fn user(j: &mut Json<'_>, u: &mut User) {
     let mut m = j.members("uid gid umask additionalGids", 0);
     while let Some(i) = m.next(j) {
@@ -289,6 +293,7 @@ fn user(j: &mut Json<'_>, u: &mut User) {
     }
 }
 
+#[inline(never)]
 fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) {
     let mut m = j.members("type soft hard", 7);
     while let Some(i) = m.next(j) {
@@ -303,6 +308,7 @@ fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) {
     }
 }
 
+#[inline(never)]
 fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
     let mut ms = j.members("destination type source options", 1);
     while let Some(i) = ms.next(j) {
@@ -344,6 +350,7 @@ pub fn mount_option(o: &[u8], flags: &mut u32, propagation: &mut u32) -> bool {
     true
 }
 
+#[inline(never)]
 fn hook<'a>(j: &mut Json<'a>, h: &mut Hook<'a>) {
     let mut m = j.members("path args env timeout", 1);
     while let Some(i) = m.next(j) {

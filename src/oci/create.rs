@@ -77,6 +77,7 @@ pub struct Args<'a> {
 }
 
 /// Creates container `a.id` from its bundle; the state goes below `root`.
+#[inline(never)]
 pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     if a.console_socket.is_some() {
         return Err(Error::usage(b"create: --console-socket (a terminal) is not supported yet"));
@@ -101,6 +102,7 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     made
 }
 
+#[inline(never)]
 fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     let Some(p) = cfg.process else { return Err(Error::usage(b"config.json: \"process\" is missing")) };
     if p.terminal {
@@ -257,6 +259,7 @@ fn confine(cfg: &Config<'_>) -> Confine {
 }
 
 /// The confinement of one process (the container's, or one `exec` adds).
+#[inline(never)]
 pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
     let held = crate::confine::caps::held(true);
     let caps = p.capabilities.map_or(held, |c| c.permitted & c.bounding & held);
@@ -277,6 +280,7 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
 
 /// `linux.cgroupsPath` (absolute from each hierarchy's root; absent or empty: `/ID`)
 /// and the resources. `parent` holds the path up to its last component.
+#[inline(never)]
 fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Result<Limits<'a>> {
     let lx = &cfg.linux;
     let path = lx.cgroups_path.get();
@@ -334,6 +338,7 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Resu
 /// One entry of `mounts`. The filesystems every container gets (proc, sysfs, /dev's
 /// tmpfs, devpts, shm, mqueue) are those `--rootfs` mounts; binds and other tmpfs
 /// mounts go through the volume code; anything else is refused by name.
+#[inline(never)]
 fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
     let m = *m;
     use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};

@@ -39,6 +39,7 @@ const STEP_CWD: u8 = 2;
 const STEP_EXEC: u8 = 3;
 const STEP_GO: u8 = 4;
 
+#[inline(never)]
 pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let entry = Entry::open(root, a.id, false)?;
     let mut buf = [0u8; 8192];
@@ -133,6 +134,7 @@ fn place(rec: &store::Record<'_>, pid: i32) -> Result<()> {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn child(
     go: &OwnedFd,
     err: &OwnedFd,

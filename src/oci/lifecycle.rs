@@ -40,6 +40,7 @@ fn not_running(id: &CStr, what: &[u8]) -> Error {
 }
 
 /// `start ID`: lets the waiting init go on to execve.
+#[inline(never)]
 pub fn start(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
     let mut buf = [0; 8192];
@@ -66,6 +67,7 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
 }
 
 /// `state ID`: the runtime spec's state JSON on stdout.
+#[inline(never)]
 pub fn state(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
     let mut buf = [0; 8192];
@@ -118,6 +120,7 @@ pub fn parse_signal(s: &[u8]) -> Result<u32> {
 }
 
 /// `kill [--all] ID SIGNAL`: the init, or with `--all` every process of its cgroup.
+#[inline(never)]
 pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
     let mut buf = [0; 8192];
@@ -165,6 +168,7 @@ fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
 
 /// `ps --format json ID`: the container's host pids as a JSON array (`table`: one per
 /// line under a `PID` heading).
+#[inline(never)]
 pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
     let mut buf = [0; 8192];
@@ -191,6 +195,7 @@ pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
 /// `delete [--force] ID`: a stopped or created container (a created one's init is
 /// killed, as runc does), or with `--force` a running one too; then its cgroups and
 /// state are removed.
+#[inline(never)]
 pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
     let mut buf = [0; 8192];
@@ -210,6 +215,7 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
 
 /// Kills what is left of the container and removes its cgroups, with the parents
 /// tinyctr made for them (they carry its mark) once empty.
+#[inline(never)]
 pub fn destroy(rec: &Record<'_>) {
     if store::alive(rec) {
         if let Some(fd) = pidfd(rec.pid) {

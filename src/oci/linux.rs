@@ -213,6 +213,7 @@ impl Seccomp<'_> {
     }
 }
 
+#[inline(never)]
 pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) {
     const NAMES: &str = "namespaces uidMappings gidMappings cgroupsPath resources maskedPaths readonlyPaths \
 sysctl rootfsPropagation seccomp";
@@ -278,6 +279,7 @@ sysctl rootfsPropagation seccomp";
     }
 }
 
+#[inline(never)]
 fn idmap(j: &mut Json<'_>, m: &mut IdMap) {
     let mut ms = j.members("containerID hostID size", 7);
     while let Some(i) = ms.next(j) {
@@ -300,6 +302,7 @@ pub fn parse_resources<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Resou
     })
 }
 
+#[inline(never)]
 fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
     let mut m = j.members("memory cpu pids devices", 0);
     while let Some(i) = m.next(j) {
@@ -346,6 +349,7 @@ fn cpu_list<'a>(j: &mut Json<'a>) -> Str<'a> {
     s.into()
 }
 
+#[inline(never)]
 fn device(j: &mut Json<'_>, d: &mut DeviceRule) {
     (d.kind, d.major, d.minor, d.access) = (b'a', -1, -1, READ | WRITE | MKNOD);
     let mut m = j.members("allow type major minor access", 1);
@@ -380,6 +384,7 @@ fn errno(j: &mut Json<'_>) -> u16 {
     j.uint(4095) as u16
 }
 
+#[inline(never)]
 fn seccomp<'a>(j: &mut Json<'a>, s: &mut Seccomp<'a>) {
     (s.enabled, s.default_errno) = (true, EPERM);
     let mut m = j.members("defaultAction defaultErrnoRet architectures syscalls", 1);
@@ -404,6 +409,7 @@ fn seccomp<'a>(j: &mut Json<'a>, s: &mut Seccomp<'a>) {
     }
 }
 
+#[inline(never)]
 fn rule<'a>(j: &mut Json<'a>, r: &mut SyscallRule<'a>, conds: &mut List<Cond, MAX_CONDS>) {
     let mut m = j.members("names action errnoRet args", 3);
     while let Some(i) = m.next(j) {
