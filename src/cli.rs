@@ -59,6 +59,18 @@ pub struct RunConfig<'a> {
     pub oci: Option<&'a crate::oci::create::Detached<'a>>,
 }
 
+impl<'a> RunConfig<'a> {
+    /// [`RunConfig::oci`], as a constant `None` in a build without the OCI runtime, so
+    /// that none of its code is in the binary.
+    pub fn oci(&self) -> Option<&'a crate::oci::create::Detached<'a>> {
+        if cfg!(feature = "oci") {
+            self.oci
+        } else {
+            None
+        }
+    }
+}
+
 /// The options `run` knows. `Flag`s take no value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Opt {

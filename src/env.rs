@@ -28,7 +28,7 @@ pub fn hostname_var(hostname: &CStr) -> HostnameVar {
 
 /// Pointer slots the environment needs, terminating NULL included.
 pub fn slots_needed(cfg: &RunConfig<'_>) -> usize {
-    match cfg.oci {
+    match cfg.oci() {
         Some(o) => o.env.len() + 1,
         None => 4 + cfg.env_count + 1,
     }

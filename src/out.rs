@@ -28,7 +28,7 @@ pub fn report(err: &crate::error::Error) {
     let line = err.line();
     eprint(line.as_bytes());
     let fd = LOG.load(Ordering::Relaxed);
-    if fd >= 0 {
+    if cfg!(feature = "oci") && fd >= 0 {
         let mut buf = [0u8; 2048];
         let mut o = crate::oci::emit::Out::new(&mut buf);
         let msg = line.as_bytes();

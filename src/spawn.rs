@@ -38,7 +38,7 @@ pub fn run(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> u8 {
     }
 }
 
-/// `create`: the same as [`run`] up to the child's last step (`cfg.oci` says how it
+/// `create`: the same as [`run`] up to the child's last step (`cfg.oci()` says how it
 /// differs); returns once the child is ready and waits for `start`. Errors go to the
 /// caller, which removes the state it made.
 #[inline(never)]
@@ -77,7 +77,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
 
     // Confinement is settled before the child exists: a bad user, group or capability is
     // a 125 with nothing created. An OCI bundle's config.json has settled it already.
-    let (conf, home_len) = match cfg.oci {
+    let (conf, home_len) = match cfg.oci() {
         Some(o) => (o.confine, 0),
         None => crate::confine::plan(asked, cfg.rootfs, &mut |out| crate::cli::group_adds(cfg.options, out), home_mem)?,
     };
@@ -90,7 +90,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
             .filter(|h| h.to_bytes().len() + 1 == n)
             .unwrap_or(env::ROOT_HOME),
     };
-    let nfilter = match (conf.seccomp, cfg.oci) {
+    let nfilter = match (conf.seccomp, cfg.oci()) {
         (true, None) => seccomp::compile_default(conf.caps, filters)?,
         (true, Some(o)) => o.seccomp(filters)?,
         (false, _) => 0,
@@ -99,7 +99,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let (env_mem, argv_slots) = slot_mem.split_at_mut(env_slots);
     let mut hostname_var = env::hostname_var(cfg.hostname);
     let mut envs = PtrArray::new(env_mem);
-    let path = match cfg.oci {
+    let path = match cfg.oci() {
         // config.json's environment is the whole of it, as written.
         Some(o) => env::exact(&mut envs, o.env),
         None => env::build(&mut envs, table, cfg, host_env, hostname_var.as_cstr(), home),
@@ -117,8 +117,8 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         confine: &conf,
         filter: &filters[..nfilter.min(filter_room)],
         unshare: 0,
-        detach: cfg.oci.map(|o| o.fifo),
-        joins: cfg.oci.map_or(&[][..], |o| o.joins()),
+        detach: cfg.oci().map(|o| o.fifo),
+        joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         env: envs,
         path,
         argv_slots,
@@ -153,7 +153,7 @@ fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) ->
     if matches!(result, Ok(code) if code != 0) {
         cg.read_oom_kills();
     }
-    if let (Some(o), Ok(_)) = (cfg.oci, &result) {
+    if let (Some(o), Ok(_)) = (cfg.oci(), &result) {
         // `create` succeeded: the cgroups are the container's until `delete`.
         cg.keep(&mut |path| o.add_cgroup(path));
         return result;
@@ -205,7 +205,7 @@ fn launch(
     if !cfg.host_net {
         ns |= linux_raw_sys::general::CLONE_NEWNET;
     }
-    if let Some(o) = cfg.oci {
+    if let Some(o) = cfg.oci() {
         ns = o.ns;
     }
     let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
@@ -249,7 +249,7 @@ fn launch(
     // EPIPE means the child died before reading; its record (or status) says why.
     let _ = write_all(&cmd_tx, plan.cmd_bytes);
     // While the child execs: dead runs' leftovers next to our cgroups.
-    if let (Some((p, cg)), None) = (cgroup.as_ref(), cfg.oci) {
+    if let (Some((p, cg)), None) = (cgroup.as_ref(), cfg.oci()) {
         cg.sweep(p, &cfg.limits);
     }
 
@@ -258,7 +258,7 @@ fn launch(
     // child has ended. Waking up at execve would cost a context switch on every run while
     // the child is busy exec'ing; the record can wait. Our end of the command pipe stays
     // open until then too: the child takes a hangup as our death (trampoline::parent_gone).
-    if let Some(o) = cfg.oci {
+    if let Some(o) = cfg.oci() {
         // `create`: the container is set up and waits for `start`; whoever reaps it gets
         // its status. Its cgroups stay (run_limited hands their paths on).
         return match wait_ready(&err_rx) {

@@ -162,7 +162,7 @@ pub fn run(plan: ChildPlan<'_>, fds: ChildFds) -> ! {
     }
     drop(cmd_rx);
     let Some(cmd) = ready.argv.iter().next() else { fail(&err_tx, Step::Command as u8, Errno::INVAL) };
-    if let Some(fifo) = ready.detach {
+    if let Some(fifo) = ready.detach.filter(|_| cfg!(feature = "oci")) {
         // As runc: a program that cannot be found fails `create`, not `start`. (A found
         // one answers ALREADY here, which access(2) never gives.)
         let found =
@@ -225,7 +225,7 @@ struct Ready<'a> {
 
 fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Ready<'a>, (u8, Errno)> {
     let at = |step: Step| move |e: Errno| (step as u8, e);
-    if plan.detach.is_none() {
+    if plan.detach.is_none() || !cfg!(feature = "oci") {
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
             .map_err(at(Step::Unshare))?;
     }
@@ -241,7 +241,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
     }
-    for &(fd, _) in plan.joins {
+    for &(fd, _) in plan.joins.iter().filter(|_| cfg!(feature = "oci")) {
         // SAFETY: the parent opened these namespace files for the child; borrowed only
         // for the call (close_all_but closes them below).
         #[allow(unsafe_code)]
