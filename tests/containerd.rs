@@ -646,9 +646,12 @@ fn ctr_runs_containers_through_the_runtime() {
         eprintln!("case {name}: {verdict} ({:?})", t.elapsed());
         if ran.is_err() || clean.is_err() {
             failed.push(format!("{name}: {verdict}"));
-            // Leave the next case a clean slate.
+            // Leave the next case a clean slate (the state entries are in our scratch).
             for (pid, _) in c.shims() {
                 kill9(pid);
+            }
+            for e in std::fs::read_dir(c.runc_root.join(NS)).into_iter().flatten().flatten() {
+                let _ = std::fs::remove_dir_all(e.path());
             }
             for d in cgroup_dirs(&format!("/{NS}")) {
                 for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {

@@ -27,12 +27,6 @@ pub fn runtime() -> String {
     }
 }
 
-/// True when the runtime under test is runc (some notes differ; never the assertions
-/// the shim relies on).
-pub fn is_runc() -> bool {
-    Path::new(&runtime()).file_name().is_some_and(|n| n == "runc")
-}
-
 /// The test process becomes a child subreaper, as containerd's shim is: after `create`
 /// exits, init (and every `exec --detach` process) must be re-parented to it. Like the
 /// shim, it reaps them as soon as they end, on a thread of its own: a PID namespace's
