@@ -119,6 +119,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         unshare: 0,
         detach: cfg.oci().map(|o| o.fifo),
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
+        console: cfg.oci().and_then(|o| o.console),
         env: envs,
         path,
         argv_slots,
@@ -394,6 +395,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         Step::InitFork => ("start the command under --init", b"", b""),
         Step::Fds => ("close inherited descriptors", b"", b""),
         Step::Join => ("join a namespace of", b"config.json", b""),
+        Step::Console => ("set up the terminal", b"/dev/ptmx", b""),
         Step::WorkdirOutside => {
             let mut e = Error::usage(b"working directory \"");
             crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));

@@ -53,6 +53,7 @@ pub enum Step {
     Fds = 12,
     WorkdirOutside = 13,
     Join = 14,
+    Console = 15,
 }
 
 impl Step {
@@ -73,6 +74,7 @@ impl Step {
             Fds,
             WorkdirOutside,
             Join,
+            Console,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -126,6 +128,8 @@ pub struct ChildPlan<'a> {
     pub detach: Option<RawFd>,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
+    /// `create` with a terminal: the console socket, connected (see oci::console).
+    pub console: Option<RawFd>,
     /// The container's environment, complete.
     pub env: PtrArray<'a>,
     /// Value of PATH in `env`, where COMMAND is looked up.
@@ -276,6 +280,9 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     }
     if plan.new_net {
         check(Point::ChildLoopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
+    }
+    if let Some(sock) = plan.console.filter(|_| cfg!(feature = "oci")) {
+        crate::oci::console::attach(sock).map_err(at(Step::Console))?;
     }
     // Placed in our cgroups once the command arrives; only then the cgroup namespace, so
     // that it is rooted at the container's own cgroup.

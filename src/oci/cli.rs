@@ -161,12 +161,14 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         Some(5) => super::lifecycle::ps(root, id()?, p.values[FORMAT].is_some_and(|f| f.to_bytes() == b"json")),
         Some(6) => {
             crate::sealed::ensure(args, host_env)?;
-            if p.values[CONSOLE].is_some() {
-                return Err(Error::usage(b"exec: --console-socket (a terminal) is not supported yet"));
-            }
             let process = p.values[PROCESS].ok_or_else(|| Error::usage(b"exec: --process FILE is missing"))?;
-            let a =
-                super::exec::Args { process, pid_file: p.values[PID_FILE], detach: p.flags & DETACH != 0, id: id()? };
+            let a = super::exec::Args {
+                process,
+                pid_file: p.values[PID_FILE],
+                console_socket: p.values[CONSOLE],
+                detach: p.flags & DETACH != 0,
+                id: id()?,
+            };
             return super::exec::exec(root, &a);
         }
         Some(7) => {

@@ -47,6 +47,8 @@ pub struct Detached<'a> {
     pub ns: u32,
     joins: [(RawFd, u32); MAX_JOINS],
     njoins: usize,
+    /// The console socket, connected, when the process has a terminal.
+    pub console: Option<RawFd>,
     /// Set by the parent once the child is ready: its host pid.
     pub pid: Cell<i32>,
     /// The container's cgroup directories, one per line.
@@ -79,9 +81,6 @@ pub struct Args<'a> {
 /// Creates container `a.id` from its bundle; the state goes below `root`.
 #[inline(never)]
 pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
-    if a.console_socket.is_some() {
-        return Err(Error::usage(b"create: --console-socket (a terminal) is not supported yet"));
-    }
     store::check_id(a.id.to_bytes())?;
     // As runc: the bundle is the working directory, so a relative root.path is found.
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
@@ -105,9 +104,7 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
 #[inline(never)]
 fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     let Some(p) = cfg.process else { return Err(Error::usage(b"config.json: \"process\" is missing")) };
-    if p.terminal {
-        return Err(Error::usage(b"config.json: process.terminal: a terminal is not supported yet"));
-    }
+    let console = terminal(p.terminal, a.console_socket)?;
     let lx = &cfg.linux;
     if lx.seccomp.enabled {
         return Err(Error::usage(
@@ -146,6 +143,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         confine: confine(cfg),
         env: CArgs::from_array(&env),
         fifo: fifo.as_raw_fd(),
+        console: console.as_ref().map(|c| c.as_raw_fd()),
         ns: lx.namespaces.new_flags() & !linux_raw_sys::general::CLONE_NEWCGROUP,
         joins: [(-1, 0); MAX_JOINS],
         njoins: 0,
@@ -221,6 +219,17 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     }
     drop(fifo);
     written
+}
+
+/// The console socket, connected, when the process has a terminal (runc's rules: a
+/// terminal needs the socket, and the socket a terminal).
+pub(super) fn terminal(terminal: bool, socket: Option<&CStr>) -> Result<Option<OwnedFd>> {
+    match (terminal, socket) {
+        (true, Some(s)) => super::console::connect(s).map(Some),
+        (false, None) => Ok(None),
+        (true, None) => Err(Error::usage(b"process.terminal is true: a terminal needs --console-socket")),
+        (false, Some(_)) => Err(Error::usage(b"--console-socket needs process.terminal set to true")),
+    }
 }
 
 fn ns_of(i: usize) -> Ns {

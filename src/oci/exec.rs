@@ -24,6 +24,7 @@ use crate::trampoline::{decode, fail, RECORD_LEN};
 pub struct Args<'a> {
     pub process: &'a CStr,
     pub pid_file: Option<&'a CStr>,
+    pub console_socket: Option<&'a CStr>,
     /// Without it, tinyctr waits for the process and exits with its status.
     pub detach: bool,
     pub id: &'a CStr,
@@ -38,6 +39,7 @@ const STEP_JOIN: u8 = 1;
 const STEP_CWD: u8 = 2;
 const STEP_EXEC: u8 = 3;
 const STEP_GO: u8 = 4;
+const STEP_CONSOLE: u8 = 5;
 
 #[inline(never)]
 pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
@@ -52,9 +54,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     }
     let mut doc = super::file::read_at(rustix::fs::CWD, a.process)?;
     let p = super::config::parse_process(doc.bytes(), "process.json")?;
-    if p.terminal {
-        return Err(Error::usage(b"exec: process.terminal: a terminal is not supported yet"));
-    }
+    let console = super::create::terminal(p.terminal, a.console_socket)?;
     let conf = super::create::confine_process(&p, false);
     let (mut argv_map, mut env_map) = (super::create::pointers(p.args)?, super::create::pointers(p.env)?);
     let argv = super::create::array(&mut argv_map, p.args)?;
@@ -86,7 +86,8 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         Forked::Child => {
             drop((go_tx, err_rx));
             let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
-            child(&go_rx, &err_tx, &raw, &p.cwd, &conf, &argv, &env, path)
+            let console = console.as_ref().map(|c| c.as_raw_fd());
+            child(&go_rx, &err_tx, &raw, console, &p.cwd, &conf, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
@@ -139,6 +140,7 @@ fn child(
     go: &OwnedFd,
     err: &OwnedFd,
     joins: &[RawFd; 5],
+    console: Option<RawFd>,
     cwd: &CStr,
     conf: &crate::confine::Confine,
     argv: &crate::sys::args::PtrArray<'_>,
@@ -157,6 +159,9 @@ fn child(
             #[allow(unsafe_code)]
             let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
             rustix::thread::move_into_link_name_space(ns, None).map_err(at(STEP_JOIN))?;
+        }
+        if let Some(sock) = console {
+            super::console::attach(sock).map_err(at(STEP_CONSOLE))?;
         }
         crate::fds::close_all_but(&[err.as_raw_fd()]).map_err(at(STEP_JOIN))?;
         rustix::process::chdir(cwd).map_err(at(STEP_CWD))?;
@@ -182,6 +187,7 @@ fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8]) 
         STEP_JOIN => Error::sys("join the container's namespaces", b"", errno),
         STEP_CWD => Error::sys("change to working directory", b"", errno),
         STEP_GO => Error::sys("wait for the parent", b"", errno),
+        STEP_CONSOLE => Error::sys("set up the terminal", b"/dev/ptmx", errno),
         _ => Error::sys("execute", cmd, errno),
     }
 }

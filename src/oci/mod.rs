@@ -23,6 +23,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod create;
 pub mod emit;
 pub mod exec;
