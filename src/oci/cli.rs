@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::sys::args::CArgs;
 
 /// The commands, for main's dispatch.
-const COMMANDS: &str = "create start state kill delete ps exec features spec";
+const COMMANDS: &str = "create start state kill delete ps exec features spec pause resume";
 
 /// Options that take a value (`--name value` or `--name=value`), by index in
 /// [`Parsed::values`], and the switches, by bit in [`Parsed::flags`]. Matching names
@@ -176,11 +176,13 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
             Ok(())
         }
         Some(8) => super::spec::write(p.values[BUNDLE]),
+        Some(9) => super::lifecycle::pause(root, id()?, true),
+        Some(10) => super::lifecycle::pause(root, id()?, false),
         _ if p.command.is_empty() => Err(Error::usage(b"no command given after the global options")),
         _ => Err(crate::limits::bad_value(
             b"command line",
             p.command,
-            "is not a command (create start state kill delete ps exec features spec)",
+            "is not a command (create start state kill delete ps exec pause resume features spec)",
         )),
     };
     done.map(|()| 0)

@@ -188,6 +188,11 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     debug_assert_eq!(status, 0);
     let pid = d.pid.get();
     let start = store::proc_stat(pid).map_or(0, |s| s.start);
+    // `pause` needs a freezer: on v1 a hierarchy of its own, joined at the same path.
+    let mut path: Buf<4096> = Buf::from(run.limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
+    path.push(b"/").push(run.limits.name.map_or(&b""[..], CStr::to_bytes));
+    let existing: Buf<2048> = Buf::from(d.cgroups.borrow().as_bytes());
+    let frozen = super::freezer::join_v1(path.as_bytes(), pid, existing.as_bytes(), &mut |p| d.add_cgroup(p));
     let cgroups = d.cgroups.borrow();
     let mut rec = Record {
         pid,
@@ -203,13 +208,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
             rec.n_cgroups += 1;
         }
     }
-    let written = entry
-        .write(&rec)
+    let written = frozen
+        .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))
         .and_then(|()| match cfg.annotations {
             b"" => Ok(()),
-            text => store::write_file(&entry.dir, store::ANNOTATIONS, text),
-        })
-        .map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e));
+            text => store::write_file(&entry.dir, store::ANNOTATIONS, text)
+                .map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)),
+        });
     let written = written.and_then(|()| match a.pid_file {
         Some(f) => write_pid(f, pid),
         None => Ok(()),

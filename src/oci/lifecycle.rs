@@ -23,8 +23,25 @@ fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
     match (store::alive(rec), entry.waiting()) {
         (false, _) => "stopped",
         (true, true) => "created",
+        (true, false) if super::freezer::frozen(rec) => "paused",
         (true, false) => "running",
     }
+}
+
+/// `pause ID` / `resume ID`: freezes or thaws a running (or paused) container.
+pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
+    let entry = Entry::open(root, id, true)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    let want = if frozen { "running" } else { "paused" };
+    let status = status(&entry, &rec);
+    if status != want {
+        let mut e = Error::usage(if frozen { b"cannot pause container \"" } else { b"cannot resume container \"" });
+        push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": it is ").push(status.as_bytes()).push(b", not ").push(want.as_bytes());
+        return Err(e);
+    }
+    super::freezer::set(&rec, id, frozen)
 }
 
 fn read<'b>(entry: &Entry, id: &CStr, buf: &'b mut StateBuf) -> Result<Record<'b>> {
@@ -202,10 +219,10 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
     // A record that cannot be read is a create that died half-way: nothing to stop.
     if let Ok(rec) = entry.read(&mut buf) {
         let status = status(&entry, &rec);
-        if status == "running" && !force {
+        if (status == "running" || status == "paused") && !force {
             let mut e = Error::usage(b"cannot delete container \"");
             push_shown(&mut e.msg, id.to_bytes());
-            e.msg.push(b"\" that is not stopped: running (use --force)");
+            e.msg.push(b"\" that is not stopped: ").push(status.as_bytes()).push(b" (use --force)");
             return Err(e);
         }
         destroy(&rec);
@@ -217,6 +234,8 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
 /// tinyctr made for them (they carry its mark) once empty.
 #[inline(never)]
 pub fn destroy(rec: &Record<'_>) {
+    // A frozen task dies of SIGKILL only once thawed (v1).
+    let _ = super::freezer::set(rec, c"", false);
     if store::alive(rec) {
         if let Some(fd) = pidfd(rec.pid) {
             let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);

@@ -28,6 +28,7 @@ pub mod create;
 pub mod emit;
 pub mod exec;
 pub mod file;
+pub mod freezer;
 pub mod json;
 pub mod lifecycle;
 pub mod linux;

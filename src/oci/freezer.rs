@@ -1,0 +1,129 @@
+//! `pause` and `resume`: the cgroup freezer. On the unified hierarchy every cgroup has
+//! `cgroup.freeze`; on v1 the freezer is a hierarchy of its own, which `create` joins
+//! as well (the limits alone would not put the container there), at the same
+//! cgroupsPath. A frozen container's status is `paused`.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags, CWD};
+
+use super::store::Record;
+use crate::buf::Buf;
+use crate::cgroup::fs;
+use crate::error::{Error, Result};
+
+/// The v1 freezer hierarchy's mount point, from /proc/self/mountinfo.
+fn v1_mount(out: &mut Buf<4096>) -> bool {
+    let Ok(fd) = rustix::fs::open(c"/proc/self/mountinfo", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+        return false;
+    };
+    let mut buf = [0u8; 1024];
+    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
+    while let Ok(Some(line)) = lines.next_line() {
+        let Some(m) = crate::mountinfo::parse_mount(line) else { continue };
+        if m.fstype == b"cgroup" && crate::mountinfo::has_word(m.super_options, b"freezer") && m.root == b"/" {
+            let mut tmp = [0u8; 4096];
+            if let Some(p) = crate::mountinfo::unescape(m.mount_point, &mut tmp) {
+                out.push(p);
+                return !out.overflowed();
+            }
+        }
+    }
+    false
+}
+
+/// `create`: puts `pid` into a v1 freezer cgroup at `path` (the cgroupsPath, from the
+/// hierarchy's root), made with its parents (marked, as the other hierarchies' are), and
+/// hands its directory to `out`. Nothing where there is no v1 freezer, or where the
+/// container already has a v2 cgroup (which freezes by itself).
+pub fn join_v1(path: &[u8], pid: i32, existing: &[u8], out: &mut dyn FnMut(&[u8])) -> Result<()> {
+    let has_v2 = existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).any(|l| {
+        let mut p: Buf<4200> = Buf::from(l);
+        fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
+    });
+    let mut dir: Buf<4096> = Buf::new();
+    if has_v2 || !v1_mount(&mut dir) {
+        return Ok(());
+    }
+    let from = dir.len();
+    for c in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+        dir.push(b"/").push(c);
+    }
+    let mut made = 0;
+    fs::mkdir_p(dir.as_bytes(), from, false, &mut made, |_, _, _| Ok(()))?;
+    let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
+    let mut n: Buf<16> = Buf::new();
+    n.push_u64(pid as u64);
+    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes())?;
+    out(dir.as_bytes());
+    Ok(())
+}
+
+/// Whether `dir` is a v2 cgroup (it has `cgroup.freeze`) or a v1 freezer one.
+enum Kind {
+    V2,
+    V1,
+}
+
+fn kind(dir: &OwnedFd) -> Option<Kind> {
+    if fs::exists(dir.as_fd(), c"cgroup.freeze") {
+        Some(Kind::V2)
+    } else if fs::exists(dir.as_fd(), c"freezer.state") {
+        Some(Kind::V1)
+    } else {
+        None
+    }
+}
+
+/// Freezes (or thaws) every freezable cgroup of the container, and waits until the
+/// kernel says it is done. Errors when the container has none.
+pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
+    let mut any = false;
+    for dir in &rec.cgroups[..rec.n_cgroups] {
+        let mut p: Buf<4200> = Buf::from(*dir);
+        let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { continue };
+        let (file, value, state): (&CStr, &[u8], &[u8]) = match (kind(&d), frozen) {
+            (Some(Kind::V2), true) => (c"cgroup.freeze", b"1", b"frozen 1"),
+            (Some(Kind::V2), false) => (c"cgroup.freeze", b"0", b"frozen 0"),
+            (Some(Kind::V1), true) => (c"freezer.state", b"FROZEN", b"FROZEN"),
+            (Some(Kind::V1), false) => (c"freezer.state", b"THAWED", b"THAWED"),
+            (None, _) => continue,
+        };
+        any = true;
+        fs::write_at(d.as_fd(), p.as_bytes(), file, value)?;
+        // v1 goes through FREEZING, v2 reports in cgroup.events: wait (bounded) until
+        // the whole cgroup is there, as runc does.
+        let events = if matches!(kind(&d), Some(Kind::V2)) { c"cgroup.events" } else { c"freezer.state" };
+        for _ in 0..2000 {
+            let mut b = [0u8; 256];
+            match fs::read(d.as_fd(), events, &mut b) {
+                Ok(text) if text.split(|&c| c == b'\n').any(|l| l == state) => break,
+                Ok(_) => fs::sleep_us(500),
+                Err(_) => break,
+            }
+        }
+        p.clear();
+    }
+    if !any {
+        let mut e = Error::usage(b"cannot pause container \"");
+        crate::error::push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": it has no freezer cgroup (no cgroup v2, no v1 freezer hierarchy)");
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Whether the container's cgroups are frozen (its status is then `paused`).
+pub fn frozen(rec: &Record<'_>) -> bool {
+    rec.cgroups[..rec.n_cgroups].iter().any(|dir| {
+        let mut p: Buf<4200> = Buf::from(*dir);
+        let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { return false };
+        let mut b = [0u8; 256];
+        match kind(&d) {
+            Some(Kind::V2) => fs::read(d.as_fd(), c"cgroup.freeze", &mut b).is_ok_and(|t| t.starts_with(b"1")),
+            Some(Kind::V1) => fs::read(d.as_fd(), c"freezer.state", &mut b).is_ok_and(|t| !t.starts_with(b"THAWED")),
+            None => false,
+        }
+    })
+}
