@@ -20,6 +20,10 @@
 //!
 //! Without root, busybox-static or containerd the test skips and says why; under CI=true
 //! it fails instead.
+//!
+//! Built only with the `oci` feature (`cargo test --features oci`, as README's test
+//! command runs): without it the binary has no OCI commands.
+#![cfg(feature = "oci")]
 
 mod common;
 #[path = "common/oci.rs"]

@@ -15,6 +15,10 @@
 //! that one) from every hierarchy. After every `delete` the test checks that nothing is
 //! left: `state` says `does not exist`, no ROOT/ID, no cgroup directory for the
 //! cgroupsPath in any hierarchy, no process, no mount under the test's directory.
+//!
+//! Built only with the `oci` feature (`cargo test --features oci`, as README's test
+//! command runs): without it the binary has no OCI commands.
+#![cfg(feature = "oci")]
 
 mod common;
 #[path = "common/oci.rs"]
@@ -847,5 +851,46 @@ fn console_socket_passes_the_pty_master() {
     assert!(out.contains("/dev/pts/") && out.contains("stdin-is-a-tty"), "output on the pty master: {out:?}");
     assert_eq!(c.file("stdout"), "", "with a terminal nothing goes to create's stdout");
     c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// `update --resources -` (LinuxResources JSON on stdin, as the shim sends `task
+/// update`) and `--resources FILE` change the running container's memory, cpu and pids
+/// limits in its cgroups; a bad document changes nothing and names the bad value.
+#[test]
+fn update_changes_limits() {
+    let Some(mut c) = Case::new("update", &["sleep", "1000"]) else { return };
+    c.config["linux"]["resources"]["memory"] = json!({"limit": 67108864});
+    c.config["linux"]["resources"]["pids"] = json!({"limit": 100});
+    c.write_config();
+    c.create();
+    c.ok(&["start", &c.id]);
+    let mem = || cgroup_file(&c.cgroup, "memory.limit_in_bytes").or_else(|| cgroup_file(&c.cgroup, "memory.max"));
+    assert_eq!(mem().unwrap().trim(), "67108864");
+    let doc =
+        r#"{"memory":{"limit":134217728},"cpu":{"shares":512,"quota":50000,"period":100000},"pids":{"limit":50}}"#;
+    let mut child =
+        c.rt.command(&["update", "--resources", "-", &c.id])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "update: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mem().unwrap().trim(), "134217728");
+    assert_eq!(cgroup_file(&c.cgroup, "pids.max").unwrap().trim(), "50");
+    if let Some(shares) = cgroup_file(&c.cgroup, "cpu.shares") {
+        assert_eq!(shares.trim(), "512");
+        assert_eq!(cgroup_file(&c.cgroup, "cpu.cfs_quota_us").unwrap().trim(), "50000");
+    }
+    let bad = c.dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"memory":{"limit":"lots"}}"#).unwrap();
+    let e = c.fails(&["update", "--resources", bad.to_str().unwrap(), &c.id]);
+    assert!(e.contains("memory.limit"), "{e:?}");
+    assert_eq!(mem().unwrap().trim(), "134217728");
+    c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }

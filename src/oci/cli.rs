@@ -13,13 +13,13 @@ use crate::error::{Error, Result};
 use crate::sys::args::CArgs;
 
 /// The commands, for main's dispatch.
-const COMMANDS: &str = "create start state kill delete ps exec features spec pause resume";
+const COMMANDS: &str = "create start state kill delete ps exec features spec pause resume update";
 
 /// Options that take a value (`--name value` or `--name=value`), by index in
 /// [`Parsed::values`], and the switches, by bit in [`Parsed::flags`]. Matching names
 /// by their index keeps the parser small (a match on byte strings compares byte by
 /// byte).
-const VALUED: &str = "root log log-format bundle pid-file console-socket format process b";
+const VALUED: &str = "root log log-format bundle pid-file console-socket format process b resources";
 const FLAGS: &str = "systemd-cgroup no-pivot no-new-keyring all force detach a f d";
 const ROOT: usize = 0;
 const LOG: usize = 1;
@@ -31,6 +31,7 @@ const FORMAT: usize = 6;
 const PROCESS: usize = 7;
 /// `-b`, the short `--bundle`.
 const B: usize = 8;
+const RESOURCES: usize = 9;
 const ALL: u16 = 1 << 3 | 1 << 6;
 const FORCE: u16 = 1 << 4 | 1 << 7;
 const DETACH: u16 = 1 << 5 | 1 << 8;
@@ -45,7 +46,7 @@ pub fn is_oci(args: CArgs<'_>) -> bool {
 /// What the command line said.
 #[derive(Default)]
 struct Parsed<'a> {
-    values: [Option<&'a CStr>; 9],
+    values: [Option<&'a CStr>; 10],
     flags: u16,
     command: &'a [u8],
     /// ID, then kill's signal.
@@ -178,11 +179,12 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         Some(8) => super::spec::write(p.values[BUNDLE]),
         Some(9) => super::lifecycle::pause(root, id()?, true),
         Some(10) => super::lifecycle::pause(root, id()?, false),
+        Some(11) => super::lifecycle::update(root, id()?, p.values[RESOURCES].unwrap_or(c"-")),
         _ if p.command.is_empty() => Err(Error::usage(b"no command given after the global options")),
         _ => Err(crate::limits::bad_value(
             b"command line",
             p.command,
-            "is not a command (create start state kill delete ps exec pause resume features spec)",
+            "is not a command (create start state kill delete ps exec pause resume update features spec)",
         )),
     };
     done.map(|()| 0)

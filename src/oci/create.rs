@@ -329,7 +329,13 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Resu
         }
     }
     l.cgroup_parent = Some(parent.as_cstr());
-    let r = &lx.resources;
+    resources(&mut l, &lx.resources);
+    l.exact = true;
+    Ok(l)
+}
+
+/// The memory, cpu and pids resources as cgroup limits (also `update`'s).
+pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>) {
     if let Some(m) = r.memory.limit.filter(|&m| m > 0) {
         l.memory = Some(m as u64);
     }
@@ -345,8 +351,6 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Resu
     if let Some(n) = r.pids_limit.filter(|&n| n > 0) {
         l.pids = Some(n as u64);
     }
-    l.exact = true;
-    Ok(l)
 }
 
 /// One entry of `mounts`. The filesystems every container gets (proc, sysfs, /dev's

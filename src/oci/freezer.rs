@@ -81,7 +81,7 @@ fn kind(dir: &OwnedFd) -> Option<Kind> {
 pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
     let mut any = false;
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut p: Buf<4200> = Buf::from(*dir);
+        let mut p: Buf<4200> = Buf::from(dir);
         let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { continue };
         let (file, value, state): (&CStr, &[u8], &[u8]) = match (kind(&d), frozen) {
             (Some(Kind::V2), true) => (c"cgroup.freeze", b"1", b"frozen 1"),
@@ -117,7 +117,7 @@ pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
 /// Whether the container's cgroups are frozen (its status is then `paused`).
 pub fn frozen(rec: &Record<'_>) -> bool {
     rec.cgroups[..rec.n_cgroups].iter().any(|dir| {
-        let mut p: Buf<4200> = Buf::from(*dir);
+        let mut p: Buf<4200> = Buf::from(dir);
         let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { return false };
         let mut b = [0u8; 256];
         match kind(&d) {

@@ -171,7 +171,7 @@ fn pidfd(pid: i32) -> Option<OwnedFd> {
 /// Every pid in the container's first cgroup (they all hold the same processes).
 fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
     let Some(dir) = rec.cgroups[..rec.n_cgroups].first() else { return };
-    let mut path: Buf<4200> = Buf::from(*dir);
+    let mut path: Buf<4200> = Buf::from(dir);
     path.push(b"/cgroup.procs");
     let Ok(fd) = rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else { return };
     let mut buf = [0u8; 256];
@@ -242,7 +242,7 @@ pub fn destroy(rec: &Record<'_>) {
         }
     }
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut path: Buf<4200> = Buf::from(*dir);
+        let mut path: Buf<4200> = Buf::from(dir);
         let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { continue };
         let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
         path.truncate(slash);
@@ -260,4 +260,63 @@ pub fn destroy(rec: &Record<'_>) {
             path.truncate(up);
         }
     }
+}
+
+/// `update --resources FILE ID` (`-`: stdin, as the shim passes it): new memory, cpu and
+/// pids limits, written to the container's cgroups as `create` writes them.
+pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
+    use crate::cgroup::layout::{ctl_mask_spaces, Ctl};
+    let entry = Entry::open(root, id, true)?;
+    let mut buf = [0; 8192];
+    let rec = read(&entry, id, &mut buf)?;
+    if !store::alive(&rec) {
+        return Err(not_running(id, b"cannot update container"));
+    }
+    let mut doc = match resources.to_bytes() {
+        b"-" => super::file::read_fd(crate::sys::std_fd(0), b"the resources on stdin")?,
+        _ => super::file::read_at(CWD, resources)?,
+    };
+    let r = super::linux::parse_resources(doc.bytes(), "resources")?;
+    let mut limits = crate::limits::Limits::default();
+    super::create::resources(&mut limits, &r);
+    for dir in &rec.cgroups[..rec.n_cgroups] {
+        let mut path: Buf<4200> = Buf::from(dir);
+        let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        let mut up: Buf<4200> = Buf::from(&dir[..slash]);
+        let (Ok(fd), Ok(parent)) = (fs::open_dir(CWD, path.as_cstr()), fs::open_dir(CWD, up.as_cstr())) else {
+            continue;
+        };
+        let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
+        let mut text = [0u8; 256];
+        if let Ok(list) = fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
+            crate::cgroup::v2::write_limits(&t, ctl_mask_spaces(list), &limits)?;
+        } else {
+            let mut ctls = 0;
+            for (file, c) in [
+                (c"memory.limit_in_bytes", Ctl::Memory),
+                (c"cpu.shares", Ctl::Cpu),
+                (c"pids.max", Ctl::Pids),
+                (c"cpuset.cpus", Ctl::Cpuset),
+            ] {
+                if fs::exists(fd.as_fd(), file) {
+                    ctls |= c.bit();
+                }
+            }
+            // Raising the memory limit above the memory+swap limit is EINVAL: the latter
+            // goes up first (write_limits sets both, in the other order).
+            if let Some(m) = limits.memory.filter(|_| ctls & Ctl::Memory.bit() != 0) {
+                let mut cur = [0u8; 32];
+                let memsw = c"memory.memsw.limit_in_bytes";
+                let below = fs::read(fd.as_fd(), memsw, &mut cur)
+                    .ok()
+                    .and_then(|t| crate::limits::parse_uint(t.trim_ascii()))
+                    .is_some_and(|v| v < m);
+                if below {
+                    fs::write_num(fd.as_fd(), dir, memsw, m)?;
+                }
+            }
+            crate::cgroup::v1::write_limits(&t, ctls, false, &limits)?;
+        }
+    }
+    Ok(())
 }

@@ -738,6 +738,7 @@ mod tests {
             env_count: 0,
             options: CArgs::empty(),
             command: CArgs::empty(),
+            oci: None,
         }
     }
 
