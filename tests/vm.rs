@@ -130,3 +130,7 @@ vm_test!(confine: bare, v1, v2);
 // runc's escape classes (issue 15) where the binary sits on the writable initramfs: the
 // CVE-2019-5736 racer against run and --init, a leaked descriptor as the workdir.
 vm_test!(escape: bare, v2);
+
+/// The OCI runtime (the `--features oci` build) on a containerd-style bundle: create,
+/// state, start, delete, nothing left, in the users' real setting (bare initramfs) and on v1.
+vm_test!(oci: bare, v1);

@@ -34,7 +34,7 @@ fi
 busybox=$dir/busybox
 
 key=$({
-	sha256sum "$tinyctr" "$busybox" "$here/init" "$here/lib.sh" "$here/initramfs.sh"
+	sha256sum "$tinyctr" "$busybox" "$here/init" "$here/lib.sh" "$here/initramfs.sh" ${TINYCTR_OCI_BIN:+"$TINYCTR_OCI_BIN"}
 	find "$here/guest" "$here/hooks" "$dir/modules" -type f | LC_ALL=C sort | xargs -r sha256sum
 } | sed 's/ .*//' | sha256sum | cut -c1-16)
 img=$dir/initramfs/$key.cpio

@@ -15,6 +15,8 @@
 # Environment:
 #   TINYCTR_BIN          tinyctr binary to test (default: run `cargo build --release` and
 #                        take the binary it names)
+#   TINYCTR_OCI_BIN      the build with the OCI runtime, for the oci guest (default: cargo
+#                        build --release --features oci --target-dir target/oci)
 #   TINYCTR_VM_DIR       cache directory (default: target/vm in the repository)
 #   TINYCTR_VM_ACCEL     kvm | tcg: skip the probe (default: probe once, cache in DIR/accel)
 #   TINYCTR_VM_TIMEOUT   seconds before a guest counts as hung (default 60)
@@ -44,6 +46,22 @@ tinyctr_bin() {
 	exe=$(cd "$repo" && "${CARGO:-cargo}" build --release --bin tinyctr --quiet \
 		--message-format=json-render-diagnostics | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 	[ -n "$exe" ] && [ -x "$exe" ] || { say "cargo build --release failed"; exit 125; }
+	echo "$exe"
+}
+
+# The build with the OCI runtime (`--features oci`), for the `oci` guest: TINYCTR_OCI_BIN,
+# or built into target/oci (its own target directory: the two builds never overwrite
+# each other's binary).
+tinyctr_oci_bin() {
+	if [ -n "${TINYCTR_OCI_BIN:-}" ]; then
+		[ -x "$TINYCTR_OCI_BIN" ] || { say "TINYCTR_OCI_BIN=$TINYCTR_OCI_BIN is not an executable file"; exit 125; }
+		echo "$TINYCTR_OCI_BIN"
+		return
+	fi
+	exe=$(cd "$repo" && "${CARGO:-cargo}" build --release --features oci --target-dir "$repo/target/oci" \
+		--bin tinyctr --quiet --message-format=json-render-diagnostics |
+		sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+	[ -n "$exe" ] && [ -x "$exe" ] || { say "cargo build --release --features oci failed"; exit 125; }
 	echo "$exe"
 }
 
@@ -86,6 +104,8 @@ prepare() {
 	exec 9>"$dir/.lock"
 	flock 9
 	"$here/kernel.sh" "$dir" || exit 125
+	TINYCTR_OCI_BIN=$(tinyctr_oci_bin) || exit 125
+	export TINYCTR_OCI_BIN
 	img=$("$here/initramfs.sh" "$dir" "$bin") || exit 125
 	probe_accel
 	flock -u 9

@@ -1,0 +1,43 @@
+# oci.sh: the OCI runtime in the guest, on a bundle like the ones containerd makes
+# (tests/vm/hooks/oci.sh): create, state, start, the program's exit, delete, and nothing
+# left — in an initramfs with no containerd and no /run, on this layout's cgroups.
+. /vm/lib.sh
+O=/vm/tinyctr-oci
+if [ ! -x "$O" ]; then
+	skip "no OCI build in the initramfs (TINYCTR_OCI_BIN)"
+	vm_finish
+fi
+oci() { "$O" --root /tmp/oci-state --log /tmp/oci.log --log-format json "$@"; }
+# An agent in a microVM mounts /proc and a cgroup hierarchy before it runs containers
+# (the runtime finds the init through /proc, and a container gets a cgroup): the bare
+# layout's first instant has neither.
+if [ "$VM_LAYOUT" = bare ]; then
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+fi
+
+# The init inherits create's stdio, as a shim's pipes: files here, or a check that reads
+# create's output would wait for the container's end.
+oci create --bundle /vm/bundle --pid-file /tmp/init.pid c1 </dev/null >/tmp/c1.out 2>&1
+check_eq "0" "$?" "create ($(cat /tmp/c1.out))"
+pid=$(cat /tmp/init.pid 2>/dev/null)
+check_match '*"status":"created"*' "$(oci state c1)" "state after create"
+check "the init waits (pid $pid)" kill -0 "$pid"
+check_eq "" "$(cat /vm/shared/out 2>/dev/null)" "the program has not run before start"
+check "start" oci start c1
+# The init is this shell's child no more (its parent, create, is gone): wait for the
+# state to say stopped.
+for _ in $(seq 100); do
+	oci state c1 2>/dev/null | grep -q '"status":"stopped"' && break
+	sleep 0.05
+done
+check_match '*"status":"stopped"*' "$(oci state c1)" "state after the program ended"
+check_match "hello from * pid 1*" "$(head -n 1 /vm/shared/out)" "the program ran as PID 1 of its own namespaces"
+check_eq "0" "$(sed -n 2p /vm/shared/out)" "as root"
+check "delete" oci delete c1
+check_match "*does not exist*" "$(oci state c1 2>&1)" "no state after delete"
+left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)
+check_eq "" "$left" "no cgroup left"
+check_eq "" "$(ls -A /tmp/oci-state 2>/dev/null)" "no state directory left"
+vm_finish

@@ -1,0 +1,30 @@
+# oci.sh ROOT: the build with the OCI runtime at ROOT/vm/tinyctr-oci (TINYCTR_OCI_BIN, set
+# by vm.sh prepare), and a bundle for it at ROOT/vm/bundle: a busybox rootfs and a
+# config.json as containerd's `ctr run` writes one (tests/fixtures/oci/ctr-run.json), its
+# root relative to the bundle and its cgroupsPath /vmoci/c1.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${TINYCTR_OCI_BIN:-}" ]; then
+	echo "oci.sh: TINYCTR_OCI_BIN is not set: the oci guest will skip" >&2
+	case ${CI:-} in true | 1) exit 1 ;; esac
+	exit 0
+fi
+cp "$TINYCTR_OCI_BIN" "$1/vm/tinyctr-oci"
+chmod 755 "$1/vm/tinyctr-oci"
+b=$1/vm/bundle
+mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared"
+cp "$BUSYBOX" "$b/rootfs/bin/busybox"
+for applet in $("$BUSYBOX" --list); do
+	[ -e "$b/rootfs/bin/$applet" ] || ln -s busybox "$b/rootfs/bin/$applet"
+done
+python3 - "$here/../../fixtures/oci/ctr-run.json" "$b/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"] = {"path": "rootfs"}
+c["process"]["args"] = ["sh", "-c", "echo hello from $(hostname) pid $$ > /shared/out; id -u >> /shared/out; exit 7"]
+c["process"]["env"] = ["PATH=/bin"]
+c["linux"]["cgroupsPath"] = "/vmoci/c1"
+c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/vm/shared", "options": ["rbind", "rw"]})
+json.dump(c, open(sys.argv[2], "w"))
+PY
+mkdir -p "$1/vm/shared"
