@@ -778,11 +778,13 @@ def section_containerd(tools, args, fails):
             if time.time() > deadline or proc.poll() is not None:
                 raise RuntimeError("containerd did not come up (%s)" % os.path.join(d, "logs", "containerd.log"))
             time.sleep(0.1)
+        print("bench: containerd up after %.1f s" % (time.time() - deadline + 20), flush=True)
         for c in (["bash", os.path.join(repo, "tests/containerd/build-image.sh"), os.path.join(d, "img"), which("busybox")],
                   base + ["images", "import", os.path.join(d, "img", "busybox-oci.tar")]):
             r = subprocess.run(c, stdin=subprocess.DEVNULL, capture_output=True, text=True)
             if r.returncode:
                 raise RuntimeError("%s: %s" % (c[1], (r.stderr or r.stdout).strip()[-300:]))
+        print("bench: busybox image imported", flush=True)
         times = {k: [] for k, _, _ in rts}
         dead = set()
         for i in range(args.ctrd_runs + 1):  # the first round warms up
