@@ -241,7 +241,7 @@ static void lifecycle(struct rt *r, const char *id, int slot, int traced)
 	}
 	if (ru.ru_maxrss > r->rss[S_CREATE])
 		r->rss[S_CREATE] = ru.ru_maxrss;
-	if (h > r->hwm[S_CREATE])
+	if (traced && h > r->hwm[S_CREATE])
 		r->hwm[S_CREATE] = h;
 	char buf[32] = "";
 	int fd = open(r->pidfile, O_RDONLY | O_CLOEXEC);
@@ -265,7 +265,7 @@ static void lifecycle(struct rt *r, const char *id, int slot, int traced)
 	}
 	if (ru.ru_maxrss > r->rss[S_START])
 		r->rss[S_START] = ru.ru_maxrss;
-	if (h > r->hwm[S_START])
+	if (traced && h > r->hwm[S_START])
 		r->hwm[S_START] = h;
 
 	t[2] = now_ms();
@@ -288,7 +288,7 @@ static void lifecycle(struct rt *r, const char *id, int slot, int traced)
 	}
 	if (ru.ru_maxrss > r->rss[S_DELETE])
 		r->rss[S_DELETE] = ru.ru_maxrss;
-	if (h > r->hwm[S_DELETE])
+	if (traced && h > r->hwm[S_DELETE])
 		r->hwm[S_DELETE] = h;
 	t[4] = now_ms();
 
