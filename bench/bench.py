@@ -649,6 +649,191 @@ def section_ablate(tools, args, fails):
     return {k: stats(v) for k, v in times.items() if v}
 
 
+
+# --------------------------------------------------------------------------
+# OCI lifecycle (bench/lifecycle.c) and containerd end to end
+
+LC_CGROUP = "tinyctr-bench-lc"  # cgroupsPath /tinyctr-bench-lc/<id>, below our namespace's root
+CTRD_NS = "tinyctr-bench"       # ctr namespace: the shims' cgroupsPath is /tinyctr-bench/<id>
+
+
+def lc_runtimes(args):
+    """[(key, label, binary, global options)] of the OCI runtimes, per --only."""
+    want = set(args.only.split(",")) if args.only else None
+    out = []
+    if args.tinyctr_oci:
+        out.append(("tinyctr", "tinyctr (oci build)", args.tinyctr_oci, []))
+    out.append(("crun", "crun", which("crun"), ["--cgroup-manager=cgroupfs"]))
+    out.append(("runc", "runc", which("runc"), []))
+    return [r for r in out if want is None or r[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
+
+
+def remove_cgroup_everywhere(name):
+    """rmdir /sys/fs/cgroup/*/NAME (ours: below the namespace's root) and whatever is
+    below it; the leftovers found below it, if any."""
+    left = []
+    for h in os.listdir("/sys/fs/cgroup"):
+        top = os.path.join("/sys/fs/cgroup", h, name)
+        if os.path.isdir(top):
+            left += [os.path.join(h, name, x) for x in remove_tree(top)]
+    return left
+
+
+def oci_state_cleanup(binary, opts, root):
+    """delete --force whatever container is left in a runtime's state root, then the root."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        names = []
+    for n in names:
+        subprocess.run([binary] + opts + ["--root", root, "delete", "--force", n],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root, ignore_errors=True)
+    return names
+
+
+def section_lifecycle(tools, args, fails):
+    """Each OCI runtime's own cost for a container's whole life (create, start, wait
+    for init's exit, delete), driven by bench/lifecycle.c as a shim drives it, the
+    runtimes round-robin in one run; peak RSS of the runtime's own processes."""
+    rts = lc_runtimes(args)
+    if not rts:
+        return {}
+    lc = os.path.join(args.work, "lc")
+    shutil.rmtree(lc, ignore_errors=True)
+    os.makedirs(os.path.join(lc, "bundle"))
+    cfg = json.load(open(os.path.join(args.work, "oci", "true", "config.json")))
+    cfg["linux"]["cgroupsPath"] = "/%s/@ID@" % LC_CGROUP
+    with open(os.path.join(lc, "template.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    state = "/run/tcbench-lc-%d" % os.getpid()  # tmpfs, as containerd's runtime roots are
+    specs = []
+    for key, label, binary, opts in rts:
+        root = os.path.join(state, key)
+        os.makedirs(root)
+        specs.append("%s=%s" % (key, " ".join([binary] + opts + ["--root", root, "--log", os.path.join(lc, key + ".log"),
+                                                                  "--log-format", "json"])))
+    cmd = [os.path.join(args.work, "bin", "lifecycle"), "-n", str(args.lc_runs), "-w", str(args.lc_warmup),
+           "-x", str(args.lc_rss_runs), "-b", os.path.join(lc, "bundle"), "-t", os.path.join(lc, "template.json"),
+           "-d", lc] + specs
+    out = {}
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if f[:1] == ["lc"]:
+                row = {k: float(v) for k, v in (x.split("=", 1) for x in f[2:])}
+                out.setdefault(f[1], {}).update(row)
+            elif f[:1] == ["times"]:
+                out.setdefault(f[1], {})["times"] = [float(x) for x in f[2:]]
+            elif f[:1] == ["fail"]:
+                try:
+                    err = read(os.path.join(lc, f[1] + ".err")).strip().splitlines()
+                except OSError:
+                    err = []
+                t = Tool(f[1], f[1], [], None, "")
+                fails.add(t, "lifecycle", "%s exited %s: %s" % (f[2], f[3], err[-1][-300:] if err else "(no stderr)"))
+        if r.returncode not in (0, 1):
+            fails.add(Tool("lifecycle", "lifecycle", [], None, ""), "lifecycle", r.stderr.strip()[-300:])
+    finally:
+        for key, label, binary, opts in rts:
+            left = oci_state_cleanup(binary, opts, os.path.join(state, key))
+            if left:
+                fails.add(Tool(key, label, [], None, binary), "lifecycle", "containers left in its state root: %s" % left)
+        shutil.rmtree(state, ignore_errors=True)
+        left = remove_cgroup_everywhere(LC_CGROUP)
+        if left:
+            fails.add(Tool("lifecycle", "lifecycle", [], None, ""), "lifecycle", "cgroups left behind: %s" % ", ".join(left))
+    for key, label, binary, opts in rts:
+        if key in out:
+            out[key]["label"] = label
+    return out
+
+
+def section_containerd(tools, args, fails):
+    """`ctr run --rm IMAGE true` end to end through a private containerd (config from
+    tests/containerd/config.toml, image from tests/containerd/build-image.sh), with
+    tinyctr (oci build) and runc as the runc-v2 shim's runtime, alternating."""
+    ctrd, ctr = shutil.which("containerd"), shutil.which("ctr")
+    if not (ctrd and ctr and shutil.which("containerd-shim-runc-v2")):
+        print("bench: no containerd/ctr/containerd-shim-runc-v2: containerd section skipped", flush=True)
+        return {}
+    rts = [(k, label, b) for k, label, b, _ in lc_runtimes(args) if k in ("tinyctr", "runc")]
+    repo = os.path.dirname(HERE)
+    d = os.path.join(args.work, "ctrd")
+    shutil.rmtree(d, ignore_errors=True)
+    for sub in ("logs", "opt", "fifo", "img") + tuple("root-" + k for k, _, _ in rts):
+        os.makedirs(os.path.join(d, sub))
+    write(os.path.join(d, "config.toml"), read(os.path.join(repo, "tests/containerd/config.toml")).replace("@DIR@", d))
+    addr = os.path.join(d, "containerd.sock")
+    base = [ctr, "--address", addr, "-n", CTRD_NS]
+    image = "docker.io/local/busybox:latest"
+    log = open(os.path.join(d, "logs", "containerd.log"), "w")
+    proc = subprocess.Popen([ctrd, "--config", os.path.join(d, "config.toml")], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=log, start_new_session=True)
+    out = {}
+    try:
+        deadline = time.time() + 20
+        while not (os.path.exists(addr) and subprocess.run(base + ["version"], capture_output=True).returncode == 0):
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("containerd did not come up (%s)" % os.path.join(d, "logs", "containerd.log"))
+            time.sleep(0.1)
+        print("bench: containerd up after %.1f s" % (time.time() - deadline + 20), flush=True)
+        for c in (["bash", os.path.join(repo, "tests/containerd/build-image.sh"), os.path.join(d, "img"), which("busybox")],
+                  base + ["images", "import", os.path.join(d, "img", "busybox-oci.tar")]):
+            r = subprocess.run(c, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError("%s: %s" % (c[1], (r.stderr or r.stdout).strip()[-300:]))
+        print("bench: busybox image imported", flush=True)
+        times = {k: [] for k, _, _ in rts}
+        dead = set()
+        for i in range(args.ctrd_runs + 1):  # the first round warms up
+            for k, label, b in rts:
+                if k in dead:
+                    continue
+                cid = "%sctrd-%s-%d" % (ID_PREFIX, k, i)
+                cmd = base + ["run", "--rm", "--runc-binary", b, "--runc-root", os.path.join(d, "root-" + k),
+                              "--fifo-dir", os.path.join(d, "fifo"), image, cid, "true"]
+                t0 = time.perf_counter()
+                r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                dt = time.perf_counter() - t0
+                if r.returncode:
+                    fails.add(Tool(k, label, [], None, b), "containerd", (r.stderr or r.stdout).strip()[-300:])
+                    dead.add(k)
+                elif i:
+                    times[k].append(dt)
+        out = {k: dict(stats(v), label=label) for (k, label, _) in rts for v in [times[k]] if v}
+    except RuntimeError as e:
+        fails.add(Tool("containerd", "containerd", [], None, ctrd), "containerd", str(e))
+    finally:
+        r = subprocess.run(base + ["container", "ls", "-q"], capture_output=True, text=True)
+        for cid in r.stdout.split():
+            subprocess.run(base + ["task", "kill", "-s", "SIGKILL", cid], capture_output=True)
+            subprocess.run(base + ["task", "delete", "--force", cid], capture_output=True)
+            subprocess.run(base + ["container", "rm", cid], capture_output=True)
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        for k, label, b in rts:
+            left = oci_state_cleanup(b, [], os.path.join(d, "root-" + k, CTRD_NS))
+            if left:
+                fails.add(Tool(k, label, [], None, b), "containerd", "containers left in its state root: %s" % left)
+        # overlay mounts of the snapshotter (ctr run --rm removes its own; a failure may not)
+        for line in reversed(read("/proc/self/mountinfo").splitlines()):
+            mnt = line.split()[4]
+            if mnt.startswith(d + "/"):
+                subprocess.run(["umount", "-l", mnt], capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
+        left = remove_cgroup_everywhere(CTRD_NS)
+        if left:
+            fails.add(Tool("containerd", "containerd", [], None, ctrd), "containerd", "cgroups left behind: %s" % ", ".join(left))
+    return out
+
+
 # --------------------------------------------------------------------------
 # report
 
@@ -788,6 +973,50 @@ def report(env, tools, R, args):
                     cells += ["-", "-", "-"]
             L.append("| %s | %s |" % ("tinyctr run (for reference)" if st == "tinyctr" else st, " | ".join(cells)))
         L.append("")
+    if R.get("lc"):
+        C = R["lc"]
+        tc = C.get("tinyctr", {}).get("median")
+        L += ["### OCI lifecycle: each runtime's own cost", "",
+              "bench/lifecycle.c, a child subreaper like containerd's shim, per lifecycle: `RUNTIME --root R --log L"
+              " --log-format json create --bundle B --pid-file P ID` (wait4), `start ID` (wait4), waitpid of the"
+              " re-parented init (busybox `/bin/true`), `delete ID` (wait4); a fresh ID and cgroupsPath"
+              " `/%s/ID` each time; %d warm-up rounds then %d rounds, the runtimes round-robin."
+              " Times: CLOCK_MONOTONIC over the whole lifecycle; steps are medians." % (LC_CGROUP, args.lc_warmup, args.lc_runs), "",
+              "| runtime | median ms | mean ms | min ms | create | start | wait | delete | peak RSS KiB: create / start / delete (VmHWM) | ru_maxrss KiB max (wait4) | × tinyctr |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for key, s in C.items():
+            hwm = "%d / %d / %d" % (s["hwm_create"], s["hwm_start"], s["hwm_delete"]) if s.get("hwm_create", -1) >= 0 else "-"
+            maxrss = int(max(s["rss_create"], s["rss_start"], s["rss_delete"]))
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
+                s["label"], fmt(s["median"]), fmt(s["mean"]), fmt(s["min"]), fmt(s["create"]), fmt(s["start"]),
+                fmt(s["wait"]), fmt(s["delete"]), hwm, maxrss, fmt(s["median"] / tc) if tc else "-"))
+        L += ["", "Peak RSS: VmHWM from /proc/PID/status at each command's exit (ptrace exit stop only, %d"
+              " untimed round(s)); ru_maxrss from wait4 reads low on this kernel (per-CPU counters)."
+              " The container's init is not counted (its ru_maxrss, runtime side before execve plus busybox:"
+              " %s KiB)." % (args.lc_rss_runs, ", ".join("%s %d" % (k, s["rss_init"]) for k, s in C.items())), ""]
+        bl = []
+        for other, lim in (("crun", 4), ("runc", 10)):
+            if tc and other in C:
+                r = C[other]["median"] / tc
+                bl.append("- tinyctr lifecycle >= %dx faster than %s: %.2fx -> %s" % (lim, other, r, "ok" if r >= lim else "UNDER"))
+        if "tinyctr" in C and C["tinyctr"].get("hwm_create", -1) >= 0:
+            s = C["tinyctr"]
+            peak = max(s["hwm_create"], s["hwm_start"], s["hwm_delete"])
+            bl.append("- tinyctr peak RSS of create/start/delete < 256 KiB: %d KiB -> %s" % (peak, "ok" if peak < 256 else "OVER"))
+        if bl:
+            L += ["Budget (issue 14):", ""] + bl + [""]
+    if R.get("ctrd"):
+        C = R["ctrd"]
+        L += ["### containerd end to end: `ctr run --rm IMAGE true`", "",
+              "A private containerd (tests/containerd/config.toml), the busybox image of"
+              " tests/containerd/build-image.sh, the runc-v2 shim with `--runc-binary`; %d runs each after one"
+              " warm-up, the runtimes alternating. Wall time of the ctr command." % args.ctrd_runs, "",
+              "| runtime | median ms | min ms | max ms |", "|---|---:|---:|---:|"]
+        for key, s in C.items():
+            L.append("| %s | %s | %s | %s |" % (s["label"], fmt(s["median"]), fmt(s["min"]), fmt(s["max"])))
+        if "tinyctr" in C and "runc" in C:
+            L += ["", "runc / tinyctr (medians): %.2f" % (C["runc"]["median"] / C["tinyctr"]["median"])]
+        L.append("")
     L += ["cgroup v2 guest (CLONE_INTO_CGROUP vs migration): not measured here; see bench/guest.sh", ""]
     return "\n".join(L)
 
@@ -802,6 +1031,8 @@ SECTIONS = [
     ("profile", "profile", section_profile, False),
     ("ablate", "ablate", section_ablate, False),
     ("load", "under load", section_load, True),
+    ("lc", "OCI lifecycle", section_lifecycle, True),
+    ("ctrd", "containerd end to end", section_containerd, True),
 ]
 
 
@@ -824,7 +1055,7 @@ def environment():
             "loadavg": read("/proc/loadavg").split()[0],
             "versions": "; ".join([ver(["crun", "--version"]), ver(["runc", "--version"]),
                                    ver(["bwrap", "--version"]), ver(["unshare", "--version"]),
-                                   ver(["hyperfine", "--version"])])}
+                                   ver(["hyperfine", "--version"]), ver(["containerd", "--version"])])}
 
 
 def cgroup_leftovers():
@@ -903,9 +1134,15 @@ def main():
     p.add_argument("--tinyctr", required=True, help="tinyctr binary")
     p.add_argument("--quick", action="store_true", help="a few runs of everything (CI)")
     p.add_argument("--only", default="", help="comma list of tools: " +
-                   "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base")
-    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile,ablate",
-                   help="comma list of rss,b2b,spaced,seq,conc,load,profile,ablate")
+                   "tinyctr,tinyctr-m,floor,floor-m,unshare,bwrap,crun,runc,base (sections lc and ctrd: "
+                   "tinyctr means the oci build)")
+    p.add_argument("--sections", default="rss,b2b,spaced,seq,conc,load,profile,ablate,lc,ctrd",
+                   help="comma list of rss,b2b,spaced,seq,conc,load,profile,ablate,lc,ctrd (ctrd: never with --quick)")
+    p.add_argument("--tinyctr-oci", default="", help="tinyctr built with --features oci (sections lc, ctrd)")
+    p.add_argument("--lc-runs", type=int, default=300, help="lifecycle rounds (section lc)")
+    p.add_argument("--lc-warmup", type=int, default=10, help="lifecycle warm-up rounds (section lc)")
+    p.add_argument("--lc-rss-runs", type=int, default=3, help="untimed lifecycle rounds under ptrace for VmHWM (section lc)")
+    p.add_argument("--ctrd-runs", type=int, default=7, help="ctr run --rm runs per runtime (section ctrd)")
     p.add_argument("--runs", type=int, default=600, help="back-to-back runs per tool")
     p.add_argument("--rounds", type=int, default=20, help="back-to-back rounds (order shuffled)")
     p.add_argument("--warmup", type=int, default=5, help="warm-up runs per tool and round")
@@ -930,6 +1167,8 @@ def main():
         args.spaced_runs, args.seq, args.conc_total = 3, 10, 16
         args.load, args.load_runs, args.rss_runs, args.profile_runs = "1,10", 3, 1, 5
         args.ablate_runs = 4
+        args.lc_runs, args.lc_warmup, args.lc_rss_runs = 5, 1, 1
+        args.sections = ",".join(x for x in args.sections.split(",") if x != "ctrd")
     args.load = [int(x) for x in str(args.load).split(",") if x]
     if args.inner:
         return inner(args)
