@@ -177,6 +177,14 @@ impl<'a> Hooks<'a> {
 #[inline(never)]
 pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
     let mut c = Config::default();
+    parse_into(buf, doc, &mut c)?;
+    Ok(c)
+}
+
+/// [`parse`] into `c` (a default one), which the caller owns: a `Config` is tens of
+/// kilobytes, and every move of one would touch as many pages of stack again.
+#[inline(never)]
+pub fn parse_into<'a>(buf: &'a mut [u8], doc: &'static str, c: &mut Config<'a>) -> Result<()> {
     json::read(buf, doc, |j| {
         let mut m = j.members("ociVersion root hostname process mounts linux hooks annotations", 0);
         while let Some(i) = m.next(j) {
@@ -208,8 +216,7 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
                 _ => c.annotations = j.raw_object(),
             }
         }
-    })?;
-    Ok(c)
+    })
 }
 
 /// Parses a process object alone (exec's `--process` file).
