@@ -894,3 +894,53 @@ fn update_changes_limits() {
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }
+
+/// CVE-2019-5736 on the OCI path: between create and start the container's init is
+/// tinyctr itself, waiting. It must run from the sealed in-memory copy (not the file on
+/// disk), which nobody can write to, not even the host's root; after start it is the
+/// container's program. (tinyctr only; runc uses a cloned binary of its own.)
+#[test]
+fn created_init_runs_from_a_sealed_copy() {
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let Some(c) = Case::new("sealed", &["true"]) else { return };
+    let pid = c.create();
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(exe.to_string_lossy().starts_with("/memfd:"), "the waiting init runs {exe:?}, not the sealed copy");
+    let w = std::fs::OpenOptions::new().write(true).open(format!("/proc/{pid}/exe"));
+    assert!(w.is_err(), "the sealed copy opened for writing");
+    let append = std::fs::OpenOptions::new().append(true).open(format!("/proc/{pid}/exe"));
+    assert!(append.is_err(), "the sealed copy opened for appending");
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// A descriptor the caller leaves open without close-on-exec (the shim leaves one:
+/// OCI.md §4) never reaches the container: it sees only 0, 1 and 2 (CVE-2024-21626's
+/// class). Also for an exec'd process.
+#[test]
+fn leaked_descriptors_do_not_reach_the_container() {
+    let prog = "ls /proc/self/fd > /shared/fds; while [ ! -e /shared/go ]; do sleep 0.02; done";
+    let Some(c) = Case::new("leak", &["sh", "-c", prog]) else { return };
+    let f = std::fs::File::open("/etc/hostname").unwrap();
+    use std::os::fd::AsRawFd;
+    // SAFETY: `f` is open and outlives the borrow (dropped at the end).
+    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(f.as_raw_fd()) };
+    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()).unwrap();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("fds");
+    // ls's own listing of /proc/self/fd is its 3.
+    assert_eq!(c.wait_shared("fds").split_whitespace().collect::<Vec<_>>(), ["0", "1", "2", "3"]);
+    let epid = c.exec("e1", &["sh", "-c", "ls /proc/self/fd > /shared/efds"]);
+    assert_eq!(wait_exit(epid, WAIT), 0);
+    assert_eq!(c.wait_shared("efds").split_whitespace().collect::<Vec<_>>(), ["0", "1", "2", "3"]);
+    drop(f);
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
