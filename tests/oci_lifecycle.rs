@@ -944,3 +944,41 @@ fn leaked_descriptors_do_not_reach_the_container() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// process.oomScoreAdj (CRI sets one per pod) reaches the container's processes; hooks
+/// and sysctls, which tinyctr cannot honour yet, are refused by name and leave nothing.
+#[test]
+fn oom_score_adj_is_set_and_hooks_and_sysctls_are_refused() {
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let Some(mut c) = Case::new("oomadj", &["sh", "-c", "cat /proc/self/oom_score_adj > /shared/adj"]) else {
+        return;
+    };
+    // Positive: lowering it needs CAP_SYS_RESOURCE, which this host's bounding set lacks.
+    c.config["process"]["oomScoreAdj"] = json!(500);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("adj").trim(), "500");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+    for (key, value, words) in [
+        ("hooks", json!({"prestart": [{"path": "/bin/true"}]}), "hooks are not supported"),
+        ("linux.sysctl", json!({"net.ipv4.ip_forward": "1"}), "sysctls are not supported"),
+    ] {
+        match key {
+            "hooks" => c.config["hooks"] = value,
+            _ => c.config["linux"]["sysctl"] = value,
+        }
+        c.write_config();
+        let st = c.create_as(&c.id, "refused.pid");
+        assert!(!st.success(), "{key}: create succeeded");
+        let e = c.log_error();
+        assert!(e.contains(words), "{key}: {e:?}");
+        c.assert_gone();
+        c.config["hooks"] = json!(null);
+        c.config["linux"].as_object_mut().unwrap().remove("sysctl");
+    }
+}

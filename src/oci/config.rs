@@ -171,6 +171,11 @@ impl<'a> Hooks<'a> {
     pub fn get(&self, kind: HookKind) -> &[Hook<'a>] {
         &self.kinds[kind as usize]
     }
+
+    /// Whether config.json lists any hook at all.
+    pub fn any(&self) -> bool {
+        self.kinds.iter().any(|k| !k.is_empty())
+    }
 }
 
 /// Parses config.json in `buf` (`doc` names it in messages).

@@ -112,6 +112,14 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
             b"config.json: linux.seccomp: seccomp profiles from config.json are not supported yet (run without one)",
         ));
     }
+    // What tinyctr cannot do yet is refused by name, never skipped: a container without
+    // the hook or the kernel setting it was made for is not that container.
+    if cfg.hooks.any() {
+        return Err(Error::usage(b"config.json: hooks: hooks are not supported yet"));
+    }
+    if !lx.sysctl.is_empty() {
+        return Err(Error::usage(b"config.json: linux.sysctl: sysctls are not supported yet"));
+    }
     for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
         if lx.namespaces.has(ns) {
             return Err(unsupported(what, b" namespace"));
@@ -189,6 +197,12 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     debug_assert_eq!(status, 0);
     let pid = d.pid.get();
     let start = store::proc_stat(pid).map_or(0, |s| s.start);
+    // The OOM killer's preference (CRI sets it per pod), inherited by all the
+    // container's processes: set on the init while it waits.
+    let oom = match p.oom_score_adj {
+        Some(adj) => oom_score_adj(pid, adj),
+        None => Ok(()),
+    };
     // `pause` needs a freezer: on v1 a hierarchy of its own, joined at the same path.
     let mut path: Buf<4096> = Buf::from(run.limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
     path.push(b"/").push(run.limits.name.map_or(&b""[..], CStr::to_bytes));
@@ -210,6 +224,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         }
     }
     let written = frozen
+        .and(oom)
         .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))
         .and_then(|()| match cfg.annotations {
             b"" => Ok(()),
@@ -236,6 +251,21 @@ pub(super) fn terminal(terminal: bool, socket: Option<&CStr>) -> Result<Option<O
         (true, None) => Err(Error::usage(b"process.terminal is true: a terminal needs --console-socket")),
         (false, Some(_)) => Err(Error::usage(b"--console-socket needs process.terminal set to true")),
     }
+}
+
+fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
+    let mut path: Buf<40> = Buf::from(b"/proc/");
+    path.push_u64(pid as u64).push(b"/oom_score_adj");
+    let mut v: Buf<16> = Buf::new();
+    if adj < 0 {
+        v.push(b"-");
+    }
+    v.push_u64(adj.unsigned_abs() as u64);
+    let fd = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty());
+    fd.and_then(|fd| crate::fdio::write_all(fd.as_fd(), v.as_bytes())).map_err(|e| {
+        let hint: &[u8] = if e == rustix::io::Errno::ACCESS { b"a value below 0 needs CAP_SYS_RESOURCE" } else { b"" };
+        Error::sys_hint("set process.oomScoreAdj in", path.as_bytes(), e, hint)
+    })
 }
 
 fn ns_of(i: usize) -> Ns {
