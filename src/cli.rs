@@ -462,7 +462,30 @@ pub fn version() -> Buf<64> {
     b
 }
 
-pub const HELP_TOP: &str = "\
+/// The OCI runtime's commands, in a build that has them (a macro: `concat!` takes
+/// literals only).
+#[cfg(feature = "oci")]
+macro_rules! help_oci {
+    () => {
+        "  tinyctr [--root DIR] [--log FILE] [--log-format json] COMMAND [OPTIONS] ID
+                                           the OCI runtime (runc's command line, for
+                                           containerd): create --bundle B [--pid-file P]
+                                           [--console-socket S], start, state, kill
+                                           [--all] ID [SIG], delete [--force], ps, exec
+                                           --process F [--detach], pause, resume,
+                                           update --resources F|-, features, spec
+"
+    };
+}
+#[cfg(not(feature = "oci"))]
+macro_rules! help_oci {
+    () => {
+        ""
+    };
+}
+
+pub const HELP_TOP: &str = concat!(
+    "\
 tinyctr: a container runtime in one small static file
 
 Usage:
@@ -470,11 +493,14 @@ Usage:
   tinyctr check                            say whether this kernel can run containers
   tinyctr --help | help [run]              this text, or the options of run
   tinyctr --version
-
+",
+    help_oci!(),
+    "
 Exit status of run: the command's own, 128+S if a signal S killed it (137 after an
 out-of-memory kill), 125 if tinyctr failed, 126 if the command cannot be executed,
 127 if it was not found.
-";
+"
+);
 
 pub const HELP_RUN: &str = "\
 Usage: tinyctr run [OPTIONS] COMMAND [ARG...]
