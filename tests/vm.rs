@@ -131,6 +131,6 @@ vm_test!(confine: bare, v1, v2);
 // CVE-2019-5736 racer against run and --init, a leaked descriptor as the workdir.
 vm_test!(escape: bare, v2);
 
-/// The OCI runtime (the `--features oci` build) on a containerd-style bundle: create,
-/// state, start, delete, nothing left, in the users' real setting (bare initramfs) and on v1.
+// The OCI runtime (the `--features oci` build) on a containerd-style bundle: create,
+// state, start, delete, nothing left, in the users' real setting (bare initramfs) and on v1.
 vm_test!(oci: bare, v1);
