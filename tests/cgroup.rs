@@ -142,20 +142,6 @@ fn run(args: &[&str]) -> Output {
     run_for(args, Duration::from_secs(30))
 }
 
-fn wait_status(child: &mut Child, deadline: Instant, limit: Duration) -> ExitStatus {
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tinyctr did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
@@ -188,7 +174,7 @@ fn start_waiting(args: &[&str]) -> Child {
 fn finish(mut child: Child) -> ExitStatus {
     drop(child.stdin.take());
     let limit = Duration::from_secs(20);
-    wait_status(&mut child, Instant::now() + limit, limit)
+    common::wait_status(&mut child, Instant::now() + limit, limit)
 }
 
 fn assert_gone(n: &Name) {
@@ -393,7 +379,7 @@ fn a_busy_loop_under_cpus_half_gets_about_half_a_cpu() {
     let share = (c1 - c0) as f64 / 100.0 / (t1 - t0).as_secs_f64();
     // Killing PID 1 ends the run with 128 + 9.
     let _ = Command::new("kill").args(["-9", &pid]).status();
-    let st = wait_status(&mut child, Instant::now() + Duration::from_secs(20), Duration::from_secs(20));
+    let st = common::wait_status(&mut child, Instant::now() + Duration::from_secs(20), Duration::from_secs(20));
     assert_eq!(st.code(), Some(137));
     assert!((0.35..=0.6).contains(&share), "a busy loop under --cpus 0.5 got {share:.2} CPU");
     assert_gone(&n);

@@ -28,6 +28,22 @@ pub fn require_root(what: &str) -> bool {
     false
 }
 
+/// Waits for `child` until `deadline`; kills it and panics after that (`limit` is
+/// what the message says).
+pub fn wait_status(child: &mut Child, deadline: Instant, limit: Duration) -> std::process::ExitStatus {
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tinyctr did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Waits for `child` (killing it after `limit`) and collects its output; both pipes are
 /// drained on threads so a chatty child cannot block on a full pipe.
 pub fn wait_output(mut child: Child, limit: Duration) -> Output {
@@ -44,17 +60,7 @@ pub fn wait_output(mut child: Child, limit: Duration) -> Output {
         let _ = err.read_to_end(&mut v);
         v
     });
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tinyctr did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let status = wait_status(&mut child, deadline, limit);
     Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
 }
 

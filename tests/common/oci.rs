@@ -360,18 +360,8 @@ impl Runtime {
             .stderr(open(stderr))
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", self.bin));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("`{}` did not return within 30 s", args.join(" "));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let limit = Duration::from_secs(30);
+        super::common::wait_status(&mut child, Instant::now() + limit, limit)
     }
 
     pub fn last_error(&self) -> Option<String> {
