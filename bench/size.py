@@ -13,6 +13,7 @@ figures are therefore per linked function, which is what a reader can check with
 
     bench/size.py            # table on stdout
     bench/size.py --symbols  # also the 40 largest symbols
+    bench/size.py --oci      # the build with the OCI runtime (--features oci)
 """
 import collections
 import os
@@ -21,9 +22,11 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, "target", "size")
+# `--oci`: the build with the OCI runtime (`--features oci`), in target/size-oci.
+OCI = "--oci" in sys.argv
+TARGET = os.path.join(ROOT, "target", "size-oci" if OCI else "size")
 BIN = os.path.join(TARGET, "x86_64-unknown-linux-musl", "release", "tinyctr")
-SHIPPED = os.path.join(ROOT, "target", "x86_64-unknown-linux-musl", "release", "tinyctr")
+SHIPPED = os.path.join(ROOT, "target", "oci" if OCI else "", "x86_64-unknown-linux-musl", "release", "tinyctr")
 
 # tinyctr module (first path component after `tinyctr::`) -> feature.
 FEATURES = [
@@ -41,7 +44,9 @@ FEATURES = [
 
 def build():
     env = dict(os.environ, CARGO_PROFILE_RELEASE_STRIP="false")
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--target-dir", TARGET], cwd=ROOT, env=env, check=True)
+    features = ["--features", "oci"] if OCI else []
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--target-dir", TARGET] + features, cwd=ROOT, env=env,
+                   check=True)
 
 
 def feature_of(name):
