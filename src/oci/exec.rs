@@ -4,8 +4,9 @@
 //! and the child joins the other namespaces, enters the working directory, confines
 //! itself as the process JSON says (capabilities, user, rlimits, no_new_privs), loads the
 //! container's seccomp filter (compiled again from the bundle's config.json, as runc
-//! gives exec'd processes the container's filter) and execs. tinyctr waits only for that execve (the error pipe closes on success), writes
-//! the pid file and exits; the shim, a subreaper, reaps the process.
+//! gives exec'd processes the container's filter) and execs. tinyctr waits only for
+//! that execve (the error pipe closes on success), writes the pid file and exits; the
+//! shim, a subreaper, reaps the process.
 
 use core::ffi::CStr;
 
