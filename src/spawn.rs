@@ -59,7 +59,12 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let slots = env_slots + argc + 1;
     let table_len = env::table_len(cfg);
     let asked = &cfg.confine;
-    let filter_room = if asked.privileged || asked.unconfined { 0 } else { seccomp::DEFAULT_MAX };
+    let filter_room = match cfg.oci() {
+        // config.json's profile, sized to its rules.
+        Some(o) => o.seccomp_room(),
+        None if asked.privileged || asked.unconfined => 0,
+        None => seccomp::DEFAULT_MAX,
+    };
     let home_room = if asked.user.is_some() { crate::confine::user::HOME_ROOM } else { 0 };
     let size = slots * core::mem::size_of::<usize>()
         + filter_room * core::mem::size_of::<SockFilter>()

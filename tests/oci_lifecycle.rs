@@ -982,3 +982,46 @@ fn oom_score_adj_is_set_and_hooks_and_sysctls_are_refused() {
         c.config["linux"].as_object_mut().unwrap().remove("sysctl");
     }
 }
+
+/// `linux.seccomp` confines init and exec'd processes alike: containerd's default profile
+/// with `mkdir` and `mkdirat` moved from its allow-list to a rule of their own (ERRNO 38,
+/// ENOSYS), and noNewPrivileges off (the filter is then loaded while CAP_SYS_ADMIN is
+/// still held, before the capabilities are dropped). Both processes see the errno and
+/// `Seccomp: 2`; reads and writes the profile allows still work.
+#[test]
+fn seccomp_profile_confines_init_and_exec() {
+    let ctr: Value = serde_json::from_str(include_str!("fixtures/oci/ctr-run-seccomp.json")).unwrap();
+    let mut profile = ctr["linux"]["seccomp"].clone();
+    let allowed = profile["syscalls"][0]["names"].as_array_mut().unwrap();
+    allowed.retain(|n| n != "mkdir" && n != "mkdirat");
+    profile["syscalls"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}));
+    let probe = |tag: &str| {
+        format!(
+            "if mkdir /shared/{tag}.d 2>/shared/{tag}.err; then echo made; else echo refused; fi > /shared/{tag}.tmp; \
+             grep '^Seccomp:' /proc/self/status >> /shared/{tag}.tmp; mv /shared/{tag}.tmp /shared/{tag}"
+        )
+    };
+    let prog = format!("{}; {}", probe("init"), wait_for_go(0));
+    let Some(mut c) = Case::new("seccomp", &["sh", "-c", &prog]) else { return };
+    c.config["linux"]["seccomp"] = profile;
+    c.config["process"]["noNewPrivileges"] = json!(false);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("init"), "refused\nSeccomp:\t2\n");
+    let err = std::fs::read_to_string(c.shared("init.err")).unwrap();
+    assert!(err.contains("Function not implemented"), "mkdir's error: {err:?}");
+    assert!(!c.shared("init.d").exists());
+    let epid = c.exec("e1", &["sh", "-c", &probe("exec")]);
+    assert_eq!(wait_exit(epid, WAIT), 0);
+    assert_eq!(c.wait_shared("exec"), "refused\nSeccomp:\t2\n");
+    let err = std::fs::read_to_string(c.shared("exec.err")).unwrap();
+    assert!(err.contains("Function not implemented"), "exec'd mkdir's error: {err:?}");
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

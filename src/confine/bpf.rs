@@ -54,7 +54,7 @@ pub const X32_BIT: u32 = 0x4000_0000;
 pub const MAX_INSNS: usize = 4096;
 /// Segments a filter may cut the number space into: docker's profile needs at most 73; an
 /// OCI allow-list may have more holes (3 KiB of stack, only while compiling).
-const MAX_SEGS: usize = 256;
+pub const MAX_SEGS: usize = 256;
 
 /// Compiles `f` into `out`; returns the program's length. EINVAL: rules out of order,
 /// overlapping, naming an argument past the sixth or a number past `unknown_from`.

@@ -328,4 +328,4 @@ pub fn available() -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

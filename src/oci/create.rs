@@ -21,7 +21,7 @@ use rustix::fs::{Mode, OFlags, CWD};
 
 use super::config::{Config, Mount, Process};
 use super::json::StrList;
-use super::linux::Ns;
+use super::linux::{Ns, Seccomp};
 use super::store::{self, Entry, Record};
 use crate::buf::Buf;
 use crate::cli::RunConfig;
@@ -53,6 +53,8 @@ pub struct Detached<'a> {
     pub pid: Cell<i32>,
     /// The container's cgroup directories, one per line.
     cgroups: RefCell<Buf<2048>>,
+    /// `linux.seccomp` (`enabled` when config.json has one).
+    profile: &'a Seccomp<'a>,
 }
 
 impl Detached<'_> {
@@ -64,9 +66,18 @@ impl Detached<'_> {
         self.cgroups.borrow_mut().push(path).push(b"\n");
     }
 
-    /// The seccomp program config.json asks for (see `create`: refused before).
-    pub fn seccomp(&self, _out: &mut [SockFilter]) -> Result<usize> {
-        Ok(0)
+    /// The seccomp program config.json asks for, compiled into `out` (at least
+    /// [`Detached::seccomp_room`] long); its length.
+    pub fn seccomp(&self, out: &mut [SockFilter]) -> Result<usize> {
+        match self.profile.enabled {
+            true => super::seccomp::compile(self.profile, out),
+            false => Ok(0),
+        }
+    }
+
+    /// Instructions [`Detached::seccomp`] may write: 0 without a profile.
+    pub fn seccomp_room(&self) -> usize {
+        super::seccomp::max_len(self.profile)
     }
 }
 
@@ -107,11 +118,6 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let Some(p) = cfg.process else { return Err(Error::usage(b"config.json: \"process\" is missing")) };
     let console = terminal(p.terminal, a.console_socket)?;
     let lx = &cfg.linux;
-    if lx.seccomp.enabled {
-        return Err(Error::usage(
-            b"config.json: linux.seccomp: seccomp profiles from config.json are not supported yet (run without one)",
-        ));
-    }
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
     if cfg.hooks.any() {
@@ -158,6 +164,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         njoins: 0,
         pid: Cell::new(0),
         cgroups: RefCell::new(Buf::new()),
+        profile: &lx.seccomp,
     };
     for (i, &flag) in super::names::NS_FLAGS.iter().enumerate() {
         let path = lx.namespaces.paths[i];
@@ -300,7 +307,9 @@ pub(super) fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrAr
 fn confine(cfg: &Config<'_>) -> Confine {
     let lx = &cfg.linux;
     let masks = !lx.masked_paths.is_empty() || !lx.readonly_paths.is_empty();
-    confine_process(&cfg.process.unwrap_or_default(), masks)
+    let mut c = confine_process(&cfg.process.unwrap_or_default(), masks);
+    c.seccomp = lx.seccomp.enabled;
+    c
 }
 
 /// The confinement of one process (the container's, or one `exec` adds).

@@ -2,9 +2,11 @@
 //! container. tinyctr joins the init's PID namespace for its children (setns on itself
 //! changes only where they are born), forks, puts the child in the container's cgroups,
 //! and the child joins the other namespaces, enters the working directory, confines
-//! itself as the process JSON says (capabilities, user, rlimits, no_new_privs) and
-//! execs. tinyctr waits only for that execve (the error pipe closes on success), writes
-//! the pid file and exits; the shim, a subreaper, reaps the process.
+//! itself as the process JSON says (capabilities, user, rlimits, no_new_privs), loads the
+//! container's seccomp filter (compiled again from the bundle's config.json, as runc
+//! gives exec'd processes the container's filter) and execs. tinyctr waits only for
+//! that execve (the error pipe closes on success), writes the pid file and exits; the
+//! shim, a subreaper, reaps the process.
 
 use core::ffi::CStr;
 
@@ -15,10 +17,11 @@ use rustix::pipe::{pipe_with, PipeFlags};
 
 use super::store::{self, Entry};
 use crate::buf::Buf;
+use crate::confine::seccomp::SockFilter;
 use crate::error::{Error, Result};
 use crate::fdio::{read_full, write_all};
-use crate::sys::args::CArgs;
-use crate::sys::{clone_fork, Forked};
+use crate::sys::args::{split_filters, CArgs};
+use crate::sys::{clone_fork, Forked, Mapping};
 use crate::trampoline::{decode, fail, RECORD_LEN};
 
 pub struct Args<'a> {
@@ -55,7 +58,13 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let mut doc = super::file::read_at(rustix::fs::CWD, a.process)?;
     let p = super::config::parse_process(doc.bytes(), "process.json")?;
     let console = super::create::terminal(p.terminal, a.console_socket)?;
-    let conf = super::create::confine_process(&p, false);
+    let mut conf = super::create::confine_process(&p, false);
+    let mut filter_map = container_filter(&rec)?;
+    let filter = match &mut filter_map {
+        Some((map, n)) => split_filters(map.bytes(), *n).map_or(&[][..], |(f, _)| &*f),
+        None => &[],
+    };
+    conf.seccomp = !filter.is_empty();
     let (mut argv_map, mut env_map) = (super::create::pointers(p.args)?, super::create::pointers(p.env)?);
     let argv = super::create::array(&mut argv_map, p.args)?;
     let env = super::create::array(&mut env_map, p.env)?;
@@ -87,7 +96,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
             drop((go_tx, err_rx));
             let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
-            child(&go_rx, &err_tx, &raw, console, &p.cwd, &conf, &argv, &env, path)
+            child(&go_rx, &err_tx, &raw, console, &p.cwd, &conf, filter, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
@@ -121,6 +130,28 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     }
 }
 
+/// The container's seccomp program, from config.json in its bundle (`None`: it has no
+/// profile), in a mapping of its own: the mapping and the program's length. Its own
+/// function: the parsed config (42 KiB) and the compiler's scratch leave the stack here.
+#[inline(never)]
+fn container_filter(rec: &store::Record<'_>) -> Result<Option<(Mapping, usize)>> {
+    let mut path: Buf<4200> = Buf::from(rec.bundle);
+    path.push(b"/config.json");
+    let mut doc = super::file::read_at(rustix::fs::CWD, path.as_cstr())?;
+    let cfg = super::config::parse(doc.bytes(), "config.json")?;
+    let s = &cfg.linux.seccomp;
+    if !s.enabled {
+        return Ok(None);
+    }
+    let room = super::seccomp::max_len(s);
+    let mut map = Mapping::new(room * core::mem::size_of::<SockFilter>())
+        .map_err(|e| Error::sys("map memory for", b"the seccomp filter", e))?;
+    let out =
+        split_filters(map.bytes(), room).ok_or_else(|| Error::sys("lay out", b"the seccomp filter", Errno::NOMEM))?.0;
+    let n = super::seccomp::compile(s, out)?;
+    Ok(Some((map, n)))
+}
+
 /// Writes `pid` into each of the container's cgroups.
 fn place(rec: &store::Record<'_>, pid: i32) -> Result<()> {
     let mut n: Buf<16> = Buf::new();
@@ -143,6 +174,7 @@ fn child(
     console: Option<RawFd>,
     cwd: &CStr,
     conf: &crate::confine::Confine,
+    filter: &[SockFilter],
     argv: &crate::sys::args::PtrArray<'_>,
     env: &crate::sys::args::PtrArray<'_>,
     path: &[u8],
@@ -168,7 +200,7 @@ fn child(
         if !crate::fds::workdir_inside_root() {
             return Err((STEP_CWD, Errno::XDEV));
         }
-        crate::confine::apply(conf, &[])?;
+        crate::confine::apply(conf, filter)?;
         crate::trampoline::restore_signals().map_err(at(STEP_EXEC))?;
         let cmd = argv.iter().next().ok_or((STEP_EXEC, Errno::INVAL))?;
         Ok(crate::exec::exec(cmd, path, argv, env))

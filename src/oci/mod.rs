@@ -7,6 +7,7 @@
 //! - `json.rs`: the allocation-free scanner, strings unescaped in place;
 //! - `config.rs`, `linux.rs`: config.json as a [`config::Config`];
 //! - `names.rs`: the name tables (capabilities, rlimits, mount options, seccomp...);
+//! - `seccomp.rs`, `syscalls.rs`: `linux.seccomp` compiled to BPF (the x86_64 syscall names);
 //! - `emit.rs`: the JSON writers into fixed buffers, and RFC 3339 time;
 //! - `file.rs`: a document read whole into a mapping sized to it;
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
@@ -33,8 +34,10 @@ pub mod json;
 pub mod lifecycle;
 pub mod linux;
 pub mod names;
+pub mod seccomp;
 pub mod spec;
 pub mod store;
+pub mod syscalls;
 
 #[cfg(test)]
 mod tests;

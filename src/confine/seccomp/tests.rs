@@ -70,15 +70,15 @@ const CAP_NAMES: [&str; 41] = [
 
 /// `struct seccomp_data` as the program sees it.
 #[derive(Clone, Copy, Debug)]
-struct Data {
-    nr: u32,
-    arch: u32,
-    args: [u64; 6],
+pub(crate) struct Data {
+    pub nr: u32,
+    pub arch: u32,
+    pub args: [u64; 6],
 }
 
 /// Runs a classic BPF program the way the kernel does (for the opcodes the compiler
 /// emits); returns the verdict and how many instructions ran.
-fn run(prog: &[SockFilter], d: &Data) -> (u32, usize) {
+pub(crate) fn run(prog: &[SockFilter], d: &Data) -> (u32, usize) {
     let mut a: u32 = 0;
     let mut pc = 0usize;
     let mut steps = 0;
