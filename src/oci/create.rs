@@ -96,7 +96,8 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     // As runc: the bundle is the working directory, so a relative root.path is found.
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
     let mut doc = super::file::read_at(CWD, c"config.json")?;
-    let mut cfg = Config::default();
+    let mut cfg =
+        crate::sys::MapBox::new(Config::default).map_err(|e| Error::sys("map memory for", b"config.json", e))?;
     super::config::parse_into(doc.bytes(), "config.json", &mut cfg)?;
     let mut cwd = [0u8; 4096];
     // getcwd returns the length with the NUL; "(unreachable)" paths do not start with '/'.

@@ -204,6 +204,49 @@ impl Drop for Mapping {
     }
 }
 
+/// A `T` in an anonymous mapping of its own: for a plain-data struct of tens of KiB
+/// (the OCI config) whose pages should be touched only where it is written, which a
+/// stack frame of that size is not (the stack is probed page by page).
+pub struct MapBox<T> {
+    map: Mapping,
+    _t: core::marker::PhantomData<T>,
+}
+
+impl<T> MapBox<T> {
+    /// Moves `value` into a fresh mapping.
+    pub fn new(value: impl FnOnce() -> T) -> Result<MapBox<T>, Errno> {
+        let mut map = Mapping::new(core::mem::size_of::<T>())?;
+        let p = map.bytes().as_mut_ptr().cast::<T>();
+        // SAFETY: the mapping is at least size_of::<T>() bytes and page-aligned (so
+        // aligned for any T), writable, and owned by `map` alone; it holds no T yet, so
+        // nothing is overwritten without a drop.
+        unsafe { p.write(value()) };
+        Ok(MapBox { map, _t: core::marker::PhantomData })
+    }
+}
+
+impl<T> core::ops::Deref for MapBox<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `new` wrote a T at the start of the mapping, which lives as long as self.
+        unsafe { &*self.map.ptr.cast::<T>() }
+    }
+}
+
+impl<T> core::ops::DerefMut for MapBox<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in deref; `&mut self` makes this the only reference.
+        unsafe { &mut *self.map.ptr.cast::<T>() }
+    }
+}
+
+impl<T> Drop for MapBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: the T written by `new` is dropped once, before the mapping goes.
+        unsafe { core::ptr::drop_in_place(self.map.ptr.cast::<T>()) }
+    }
+}
+
 /// Descriptor `n` (0, 1 or 2) as a borrowed fd.
 ///
 /// tinyctr never closes or replaces its standard descriptors, so borrowing them for the
