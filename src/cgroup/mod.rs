@@ -17,6 +17,7 @@
 //! whose v2 hierarchy drives no controller tinyctr needs.
 
 pub mod fs;
+pub mod knobs;
 pub mod layout;
 pub mod v1;
 pub mod v2;
@@ -382,10 +383,9 @@ impl Cgroup {
         // Concurrent runs below the same parent wait for this lock: hold it no longer.
         let _ = fs::unlock(pfd.as_fd());
         let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
-        let res = match (fault::check(Point::CgroupLimit), h.version) {
-            (Err(e), _) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
-            (Ok(()), Version::V1) => v1::write_limits(&t, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
-            (Ok(()), Version::V2) => v2::write_limits(&t, ctls, limits),
+        let res = match fault::check(Point::CgroupLimit) {
+            Err(e) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
+            Ok(()) => knobs::write_limits(&t, h.version, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
         };
         dir.fd = Some(fd);
         dir.parent = Some(pfd);
@@ -462,11 +462,7 @@ impl Cgroup {
     #[inline(never)]
     fn read_oom(&self) -> Option<u64> {
         let d = &self.dirs[self.mem?];
-        let fd = d.fd.as_ref()?.as_fd();
-        match d.version {
-            Version::V1 => v1::oom_kills(fd),
-            Version::V2 => v2::oom_kills(fd),
-        }
+        knobs::oom_kills(d.fd.as_ref()?.as_fd(), d.version)
     }
 
     /// The memory limit in bytes, for the OOM message.
