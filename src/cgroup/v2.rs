@@ -8,7 +8,7 @@
 //! handles that EBUSY (see `Cgroup::create`).
 
 use super::fs::{self, write_error};
-use super::layout::{ctl_mask_spaces, CTLS, PATH};
+use super::layout::{ctl_mask, CTLS, PATH};
 use crate::buf::Buf;
 use crate::error::Error;
 use core::ffi::CStr;
@@ -47,7 +47,7 @@ pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), En
         let fd = fs::open_dir(CWD, dir.as_cstr())
             .map_err(|e| EnableError::Other(fs::path_error("open", dir.as_bytes(), e)))?;
         let mut buf = [0u8; 256];
-        let have = fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf).map_or(0, ctl_mask_spaces);
+        let have = fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf).map_or(0, ctl_mask);
         let missing = need & !have;
         if missing != 0 {
             let mut v = Buf::<80>::new();
