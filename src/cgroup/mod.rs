@@ -60,7 +60,7 @@ struct Dir {
 }
 
 impl Dir {
-    fn new() -> Dir {
+    const fn new() -> Dir {
         Dir {
             version: Version::V1,
             hier: 0,
@@ -214,7 +214,7 @@ impl Cgroup {
     #[inline(never)]
     pub fn empty() -> Cgroup {
         Cgroup {
-            dirs: core::array::from_fn(|_| Dir::new()),
+            dirs: [const { Dir::new() }; MAX_HIERS],
             n: 0,
             memory: None,
             mem: None,
