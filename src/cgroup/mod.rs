@@ -170,8 +170,8 @@ impl<'a> Plan<'a> {
                     ctls[i] |= c.bit();
                     used[i] = true;
                 }
-                Found::NotMounted(i) => return Err(not_mounted(c, layout.hiers[i].cgroup_path.as_bytes())),
-                Found::Absent => return Err(absent(c)),
+                Found::NotMounted(i) => return Err(missing(c, Some(layout.hiers[i].cgroup_path.as_bytes()))),
+                Found::Absent => return Err(missing(c, None)),
             }
         }
         // The unified hierarchy drives only the controllers it really has (on a hybrid
@@ -592,31 +592,26 @@ fn option_of(c: Ctl) -> &'static str {
     }
 }
 
-fn push_mount_hint(e: &mut Error, c: Ctl) {
+/// `--memory needs the memory cgroup controller, and no mounted hierarchy has it; mount
+/// ...`, or, for a v1 hierarchy that is there but whose mounts do not show `cgroup`
+/// (tinyctr's own), `..., and no mount of its hierarchy shows tinyctr's cgroup "..."; mount ...`.
+fn missing(c: Ctl, cgroup: Option<&[u8]>) -> Error {
+    let mut e = Error::usage(option_of(c).as_bytes());
+    e.msg.push(b" needs the ").push_str(c.name());
+    match cgroup {
+        None => e.msg.push(b" cgroup controller, and no mounted cgroup hierarchy has it; "),
+        Some(path) => e
+            .msg
+            .push(b" cgroup controller, and no mount of its hierarchy shows tinyctr's cgroup \"")
+            .push(path)
+            .push(b"\"; "),
+    };
     for part in MOUNT_HINT.split(|&b| b == b'C') {
         if !core::ptr::eq(part.as_ptr(), MOUNT_HINT.as_ptr()) {
             e.msg.push_str(c.name());
         }
         e.msg.push(part);
     }
-}
-
-/// `--memory needs the memory cgroup controller, and no mounted hierarchy has it; mount ...`
-fn absent(c: Ctl) -> Error {
-    let mut e = Error::usage(option_of(c).as_bytes());
-    e.msg.push(b" needs the ").push_str(c.name()).push(b" cgroup controller, and no mounted cgroup hierarchy has it; ");
-    push_mount_hint(&mut e, c);
-    e
-}
-
-fn not_mounted(c: Ctl, path: &[u8]) -> Error {
-    let mut e = Error::usage(option_of(c).as_bytes());
-    e.msg
-        .push(b" needs the ")
-        .push_str(c.name())
-        .push(b" cgroup controller, and no mount of its hierarchy shows tinyctr's cgroup \"");
-    e.msg.push(path).push(b"\"; ");
-    push_mount_hint(&mut e, c);
     e
 }
 
