@@ -123,14 +123,72 @@ impl<'a> Mounts<'a> {
             push_shown(&mut e.msg, part);
             e.msg.push(b"'");
         }
-        e.msg.push(b" ").push_str(why);
+        let why = match why {
+            // parse_size's own words, asked again (an error path).
+            Why::Size => crate::limits::parse_size(part).err(),
+            _ => words::nth(WHY, why as usize),
+        };
+        e.msg.push(b" ").push_str(why.unwrap_or(""));
         Err(e)
     }
 }
 
 /// What is wrong with a value: the offending part (may be empty) and why.
 #[derive(Debug, PartialEq, Eq)]
-struct Bad<'a>(&'a [u8], &'static str);
+struct Bad<'a>(&'a [u8], Why);
+
+/// Why a value is refused: entry `why as usize` of [`WHY`] (a byte at each of the twenty
+/// places that refuse, where a `&str` would be sixteen), or for [`Why::Size`] what
+/// `parse_size` says of the part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Why {
+    NoDst,
+    NoSrc,
+    VolumeMode,
+    MountKey,
+    TmpfsOption,
+    NeedsValue,
+    TakesNoValue,
+    NamedVolume,
+    MountType,
+    Readonly,
+    Octal,
+    NeedsTarget,
+    EmptyDst,
+    RelativeDst,
+    RootDst,
+    TooLong,
+    RelativeSrc,
+    TmpfsOnly,
+    NeedsSource,
+    TmpfsSource,
+    NeedsType,
+    Size,
+}
+
+/// The texts of [`Why`], in its order (`words::nth`).
+const WHY: &str = "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])|\
+    has no SRC (use SRC:DST[:ro])|\
+    is not a volume mode (ro or rw)|\
+    is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)|\
+    is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)|\
+    needs a value|\
+    takes no value|\
+    is not supported: named volumes are not (type=bind or tmpfs)|\
+    is not a mount type (bind or tmpfs)|\
+    is not a readonly value (true or false)|\
+    is not an octal mode (try 1777)|\
+    needs target=DST|\
+    has an empty DST (the path in the container)|\
+    is not an absolute path in the container|\
+    is the container's root|\
+    is too long for a path|\
+    is not an absolute host path: named volumes are not supported|\
+    is for type=tmpfs only|\
+    needs source=SRC (an absolute host path)|\
+    gives a tmpfs a source|\
+    needs type=bind or type=tmpfs (named volumes are not supported)|";
 
 /// docker's defaults for a tmpfs: `rw,noexec,nosuid,nodev`.
 const TMPFS_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -196,12 +254,12 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
     let (mut kind, mut src, mut dst, mut words) = (None, None, None, v);
     if syntax == Syntax::Volume {
         let (s, rest) = split_once(v, b':');
-        let rest = rest.ok_or(Bad(b"", "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])"))?;
+        let rest = rest.ok_or(Bad(b"", Why::NoDst))?;
         (kind, src) = (Some(Kind::Bind), Some(s));
         let (d, w) = split_once(rest, b':');
         (dst, words) = (Some(d), w.unwrap_or(b""));
         if s.is_empty() {
-            return Err(Bad(b"", "has no SRC (use SRC:DST[:ro])"));
+            return Err(Bad(b"", Why::NoSrc));
         }
     } else if syntax == Syntax::Tmpfs {
         let (d, w) = split_once(v, b':');
@@ -222,11 +280,9 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 return Err(Bad(
                     name,
                     match syntax {
-                        Syntax::Volume => "is not a volume mode (ro or rw)",
-                        Syntax::Mount => {
-                            "is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)"
-                        }
-                        Syntax::Tmpfs => "is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)",
+                        Syntax::Volume => Why::VolumeMode,
+                        Syntax::Mount => Why::MountKey,
+                        Syntax::Tmpfs => Why::TmpfsOption,
                     },
                 ))
             }
@@ -235,15 +291,15 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         let val = match val {
             Some(v) if takes || code == K_RO && syntax == Syntax::Mount => v,
             None if !takes => b"",
-            _ => return Err(Bad(word, if takes { "needs a value" } else { "takes no value" })),
+            _ => return Err(Bad(word, if takes { Why::NeedsValue } else { Why::TakesNoValue })),
         };
         match code {
             K_TYPE => {
                 kind = match crate::words::position("bind tmpfs volume", val) {
                     Some(0) => Some(Kind::Bind),
                     Some(1) => Some(Kind::Tmpfs),
-                    Some(_) => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
-                    None => return Err(Bad(val, "is not a mount type (bind or tmpfs)")),
+                    Some(_) => return Err(Bad(val, Why::NamedVolume)),
+                    None => return Err(Bad(val, Why::MountType)),
                 }
             }
             K_SOURCE => src = Some(val),
@@ -252,11 +308,11 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 // The leading space makes an empty word first: `ro`, `readonly` alone.
                 req.read_only = match crate::words::position(" true 1 false 0", val) {
                     Some(i) => i < 3 && code == K_RO,
-                    None => return Err(Bad(word, "is not a readonly value (true or false)")),
+                    None => return Err(Bad(word, Why::Readonly)),
                 }
             }
             K_SIZE => {
-                req.size = crate::limits::parse_size(val).map_err(|why| Bad(val, why))?;
+                req.size = crate::limits::parse_size(val).map_err(|_| Bad(val, Why::Size))?;
                 tmpfs_only = name;
             }
             K_MODE => {
@@ -264,12 +320,12 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 let mut mode = 0u32;
                 for &c in val {
                     if !(b'0'..=b'7').contains(&c) || mode >= 0o1000 {
-                        return Err(Bad(val, "is not an octal mode (try 1777)"));
+                        return Err(Bad(val, Why::Octal));
                     }
                     mode = mode * 8 + (c - b'0') as u32;
                 }
                 if val.is_empty() {
-                    return Err(Bad(val, "is not an octal mode (try 1777)"));
+                    return Err(Bad(val, Why::Octal));
                 }
                 req.mode = Some(mode);
                 tmpfs_only = name;
@@ -281,24 +337,22 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
             }
         }
     }
-    let dst = dst.ok_or(Bad(b"", "needs target=DST"))?;
+    let dst = dst.ok_or(Bad(b"", Why::NeedsTarget))?;
     req.target = match dst {
-        b"" => return Err(Bad(b"", "has an empty DST (the path in the container)")),
-        _ if !dst.starts_with(b"/") => return Err(Bad(dst, "is not an absolute path in the container")),
-        _ if dst.iter().all(|&c| c == b'/') => return Err(Bad(dst, "is the container's root")),
-        _ if dst.len() >= resolve::PATH_MAX => return Err(Bad(b"", "is too long for a path")),
+        b"" => return Err(Bad(b"", Why::EmptyDst)),
+        _ if !dst.starts_with(b"/") => return Err(Bad(dst, Why::RelativeDst)),
+        _ if dst.iter().all(|&c| c == b'/') => return Err(Bad(dst, Why::RootDst)),
+        _ if dst.len() >= resolve::PATH_MAX => return Err(Bad(b"", Why::TooLong)),
         _ => dst,
     };
     match (kind, src) {
-        (Some(Kind::Bind), Some(src)) if !src.starts_with(b"/") => {
-            Err(Bad(src, "is not an absolute host path: named volumes are not supported"))
-        }
-        (Some(Kind::Bind), _) if !tmpfs_only.is_empty() => Err(Bad(tmpfs_only, "is for type=tmpfs only")),
+        (Some(Kind::Bind), Some(src)) if !src.starts_with(b"/") => Err(Bad(src, Why::RelativeSrc)),
+        (Some(Kind::Bind), _) if !tmpfs_only.is_empty() => Err(Bad(tmpfs_only, Why::TmpfsOnly)),
         (Some(Kind::Bind), Some(src)) => Ok(Req { kind: Kind::Bind, source: src, flags: 0, ..req }),
-        (Some(Kind::Bind), None) => Err(Bad(b"", "needs source=SRC (an absolute host path)")),
+        (Some(Kind::Bind), None) => Err(Bad(b"", Why::NeedsSource)),
         (Some(Kind::Tmpfs), None) => Ok(Req { kind: Kind::Tmpfs, ..req }),
-        (Some(Kind::Tmpfs), Some(_)) => Err(Bad(b"", "gives a tmpfs a source")),
-        (None, _) => Err(Bad(b"", "needs type=bind or type=tmpfs (named volumes are not supported)")),
+        (Some(Kind::Tmpfs), Some(_)) => Err(Bad(b"", Why::TmpfsSource)),
+        (None, _) => Err(Bad(b"", Why::NeedsType)),
     }
 }
 
