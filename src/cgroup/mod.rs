@@ -404,16 +404,10 @@ impl Cgroup {
     #[inline(never)]
     fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
         for attempt in 0..2 {
-            let len = match v2::enable(parent, h.mount().len(), ctls) {
-                Ok(()) => return Ok(()),
-                Err(v2::EnableError::Other(e)) => return Err(e),
-                Err(v2::EnableError::Busy { len }) => len,
-            };
-            let busy = &parent[..len];
+            let Some(len) = v2::enable(parent, h.mount().len(), ctls)? else { return Ok(()) };
+            let busy = parent.get(..len).unwrap_or(parent);
             if attempt > 0 || busy != h.own.as_bytes() || self.leaf.is_some() {
-                let mut e = Error::sys("enable controllers in", busy, Errno::BUSY);
-                e.msg.push(b"; processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent");
-                return Err(e);
+                return Err(Error::sys_hint("enable controllers in", busy, Errno::BUSY, b"processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent"));
             }
             self.leaf = Some(self_move(h, pid, self.fake)?);
         }

@@ -10,7 +10,7 @@
 use super::fs::{self, write_error};
 use super::layout::{ctl_mask, CTLS, PATH};
 use crate::buf::Buf;
-use crate::error::Error;
+use crate::error::Result;
 use core::ffi::CStr;
 use rustix::fd::AsFd;
 use rustix::fs::CWD;
@@ -27,25 +27,16 @@ pub const CPUSET_CPUS: &CStr = c"cpuset.cpus";
 pub const CPUSET_CPUS_EFFECTIVE: &CStr = c"cpuset.cpus.effective";
 pub const PIDS_MAX: &CStr = c"pids.max";
 
-/// Why enabling controllers stopped.
-pub enum EnableError {
-    /// The no-internal-process rule: the cgroup `path[..len]` holds processes.
-    Busy {
-        len: usize,
-    },
-    Other(Error),
-}
-
 /// Enables the controllers in `need` in `cgroup.subtree_control` of every cgroup from
 /// `path[..from]` (the mount point) down to `path` itself, writing only where one is
-/// missing.
+/// missing. `Ok(Some(len))`: the no-internal-process rule stopped it, the cgroup
+/// `path[..len]` holds processes (EBUSY).
 #[inline(never)]
-pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), EnableError> {
+pub fn enable(path: &[u8], from: usize, need: u8) -> Result<Option<usize>> {
     let mut end = from;
     loop {
         let mut dir: Buf<PATH> = Buf::from(&path[..end]);
-        let fd = fs::open_dir(CWD, dir.as_cstr())
-            .map_err(|e| EnableError::Other(fs::path_error("open", dir.as_bytes(), e)))?;
+        let fd = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open", dir.as_bytes(), e))?;
         let mut buf = [0u8; 256];
         let have = fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf).map_or(0, ctl_mask);
         let missing = need & !have;
@@ -59,14 +50,12 @@ pub fn enable(path: &[u8], from: usize, need: u8) -> core::result::Result<(), En
             }
             match fs::write(fd.as_fd(), SUBTREE_CONTROL, v.as_bytes()) {
                 Ok(()) => {}
-                Err(Errno::BUSY) => return Err(EnableError::Busy { len: end }),
-                Err(e) => {
-                    return Err(EnableError::Other(write_error(v.as_bytes(), dir.as_bytes(), SUBTREE_CONTROL, e)))
-                }
+                Err(Errno::BUSY) => return Ok(Some(end)),
+                Err(e) => return Err(write_error(v.as_bytes(), dir.as_bytes(), SUBTREE_CONTROL, e)),
             }
         }
         if end >= path.len() {
-            return Ok(());
+            return Ok(None);
         }
         end += 1;
         while end < path.len() && path[end] != b'/' {
