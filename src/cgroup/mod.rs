@@ -367,7 +367,7 @@ impl Cgroup {
             }
             let path = self.dirs[d].path.as_bytes();
             match fault::check(Point::CgroupCreate)
-                .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
+                .and_then(|()| fs::make_locked(pfd.as_fd(), name.as_cstr(), self.fake))
             {
                 Ok(fd) => break (pfd, fd),
                 Err(e) if again(e) => continue,
