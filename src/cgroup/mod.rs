@@ -557,11 +557,11 @@ fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
 
 #[inline(never)]
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
-    let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
-    let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;
+    // Our own cgroup first, then the leaf's path below it.
+    let mut path: Buf<PATH> = Buf::from(h.own.as_bytes());
+    let ofd = fs::open_dir(CWD, path.as_cstr()).map_err(|e| fs::path_error("open cgroup", path.as_bytes(), e))?;
     let mut name: Buf<80> = Buf::from(fs::PREFIX);
     name.push_u64(pid as u64).push(b".self");
-    let mut path: Buf<PATH> = Buf::from(own.as_bytes());
     path.push(b"/").push(name.as_bytes());
     let lock = fs::make_locked(ofd.as_fd(), name.as_cstr(), fake)
         .map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
