@@ -243,10 +243,12 @@ impl Cgroup {
         }
         self.memory = limits.memory;
         self.fake = layout.fake;
-        let (used, anchor) = (&plan.used, plan.anchor);
-        let order = anchor.into_iter().chain((0..layout.n).filter(|&i| used[i] && Some(i) != anchor));
-        for i in order {
-            if let Err(e) = self.add(layout, i, plan.ctls[i], &mut name, limits, pid, !used[i]) {
+        // The anchor is there only when no hierarchy is used: either way, in layout order.
+        for (i, (&used, &ctls)) in plan.used.iter().zip(&plan.ctls).enumerate().take(layout.n) {
+            if !used && plan.anchor != Some(i) {
+                continue;
+            }
+            if let Err(e) = self.add(layout, i, ctls, &mut name, limits, pid, !used) {
                 let _ = self.destroy();
                 return Err(e);
             }
