@@ -281,7 +281,6 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize, how: Removal) 
 
 /// Kills every process in the cgroup at `dir`: `cgroup.kill` (v2, Linux 5.14+) takes
 /// its whole subtree at once; otherwise each pid in `cgroup.procs` gets SIGKILL.
-#[inline(never)]
 pub fn kill_all(dir: BorrowedFd<'_>) {
     if write(dir, c"cgroup.kill", b"1").is_ok() {
         return;

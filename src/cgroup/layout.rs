@@ -156,7 +156,6 @@ impl Layout {
     }
 
     /// [`Layout::parse`] into an empty layout.
-    #[inline(never)]
     pub fn parse_into<A: Source, B: Source>(&mut self, cgroup: A, mountinfo: B, prefix: &[u8]) -> Result<(), Errno> {
         let l = self;
         let mut buf = [0u8; 4096];

@@ -248,7 +248,6 @@ fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
 /// `-v SRC:DST[:ro|rw]`, `--tmpfs DST[:OPTS]` (OPTS mount(8) words) and `--mount
 /// type=bind|tmpfs,...` (docker's keys; values cannot hold commas), in one pass: the
 /// paths at the front, then the comma-separated words through [`KEYS`].
-#[inline(never)]
 fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
     let mut req = Req { flags: TMPFS_FLAGS, ..Req::EMPTY };
     let (mut kind, mut src, mut dst, mut words) = (None, None, None, v);
