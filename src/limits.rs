@@ -240,6 +240,7 @@ pub fn parse_cpus(s: &[u8]) -> core::result::Result<u64, &'static str> {
 }
 
 /// A CPU list as the kernel writes it: `N` or `N-M` items separated by commas, `N <= M`.
+#[inline(never)]
 pub fn check_cpu_list(s: &[u8]) -> core::result::Result<(), &'static str> {
     const NOT: &str = "is not a CPU list (try 0-2,4)";
     if s.is_empty() {

@@ -558,6 +558,7 @@ fn mount_tmpfs(r: &Req<'_>, target: &OwnedFd) -> core::result::Result<(), Errno>
 }
 
 /// tmpfs's options: `size=BYTES,mode=OCTAL`, either or neither.
+#[inline(never)]
 fn tmpfs_data(r: &Req<'_>) -> Buf<48> {
     let mut data = Buf::new();
     if r.size != 0 {
