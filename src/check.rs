@@ -66,7 +66,7 @@ pub fn run() -> u8 {
     let mut layout = Layout::EMPTY;
     if let Err((file, e)) = layout.detect(!0) {
         print(b"cgroups:    cannot read ");
-        print(file.as_bytes());
+        print(file.to_bytes());
         print(b": ");
         errno(e);
         print(b"\n");

@@ -18,6 +18,7 @@
 //! temporary directory of fake control files.
 
 use crate::buf::Buf;
+use core::ffi::CStr;
 use crate::mountinfo::{self, FdSource, Lines, Source};
 use rustix::fs::{Mode, OFlags, CWD};
 use rustix::io::Errno;
@@ -133,12 +134,12 @@ impl Layout {
     /// and the unified hierarchy's `cgroup.controllers` unless v1 hierarchies have every
     /// controller of `want` (a v1 binding wins, so the unified list could not matter).
     /// Expects an empty layout.
-    pub fn detect(&mut self, want: u8) -> Result<(), (&'static str, Errno)> {
+    pub fn detect(&mut self, want: u8) -> Result<(), (&'static CStr, Errno)> {
+        const CG: &CStr = c"/proc/self/cgroup";
+        const MI: &CStr = c"/proc/self/mountinfo";
         let open = |p| rustix::fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
-        const CG: &str = "/proc/self/cgroup";
-        const MI: &str = "/proc/self/mountinfo";
-        let cg = open(c"/proc/self/cgroup").map_err(|e| (CG, e))?;
-        let mi = open(c"/proc/self/mountinfo").map_err(|e| (MI, e))?;
+        let cg = open(CG).map_err(|e| (CG, e))?;
+        let mi = open(MI).map_err(|e| (MI, e))?;
         self.parse_into(FdSource(cg), FdSource(mi), b"").map_err(|e| (MI, e))?;
         let on_v1 = self.hiers[..self.n].iter().filter(|h| h.version == Version::V1).fold(0, |m, h| m | h.ctls);
         if want & !on_v1 != 0 {

@@ -134,7 +134,7 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
 pub fn detect(layout: &mut Layout, limits: &Limits<'_>) -> Result<()> {
     check_cpus(limits)?;
     layout.detect(needed(limits)).map_err(|(file, e)| {
-        Error::sys_hint("read", file.as_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
+        Error::sys_hint("read", file.to_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
     })
 }
 
