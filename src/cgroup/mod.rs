@@ -265,6 +265,7 @@ impl Cgroup {
     /// where this run would put its cgroup. cgroupfs counts a directory's subdirectories
     /// in its link count (2 + N), so one stat per hierarchy tells whether there is
     /// anything to list: 3 where ours is there, 2 where it is not.
+    #[inline(never)]
     pub fn sweep(&self, plan: &Plan<'_>, limits: &Limits<'_>) {
         let layout = plan.layout;
         for (i, h) in layout.hiers[..layout.n].iter().enumerate() {

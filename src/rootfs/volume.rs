@@ -100,6 +100,7 @@ impl<'a> Mounts<'a> {
     }
 
     /// Parses one option's value and appends it; the error names the option and value.
+    #[inline(never)]
     pub fn add(&mut self, syntax: Syntax, spelled: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
         let mut e = Error::usage(spelled);
@@ -620,6 +621,7 @@ static HINTS: [(u8, u8, u8); 11] = {
 };
 
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
+#[inline(never)]
 pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
     let (op, obj, key) = if step >= step::LAYER {
         let s = step - step::LAYER;
