@@ -133,6 +133,7 @@ pub fn errno(e: Errno) {
 }
 
 /// The seccomp and capability lines; the reason `run` cannot work, if any.
+#[inline(never)]
 fn confinement() -> Option<&'static str> {
     let mut fail = None;
     if crate::confine::seccomp::available() {

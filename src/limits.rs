@@ -135,6 +135,7 @@ impl<'a> Limits<'a> {
     }
 
     /// True when a cgroup must be created: any limit, or --name / --cgroup-parent given.
+    #[inline(never)]
     pub fn wants_cgroup(&self) -> bool {
         self.memory.is_some()
             || self.memory_swap.is_some()

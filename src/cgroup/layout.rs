@@ -18,8 +18,8 @@
 //! temporary directory of fake control files.
 
 use crate::buf::Buf;
-use core::ffi::CStr;
 use crate::mountinfo::{self, FdSource, Lines, Source};
+use core::ffi::CStr;
 use rustix::fs::{Mode, OFlags, CWD};
 use rustix::io::Errno;
 
