@@ -622,6 +622,7 @@ static HINTS: [(u8, u8, u8); 11] = {
 
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
 #[inline(never)]
+#[cold]
 pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
     let (op, obj, key) = if step >= step::LAYER {
         let s = step - step::LAYER;
