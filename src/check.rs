@@ -141,7 +141,7 @@ fn confinement() -> Option<&'static str> {
     } else {
         print(b"seccomp:    no: ");
         print(crate::confine::NO_SECCOMP);
-        fail = Some("no seccomp filters (run with --security-opt seccomp=unconfined)");
+        fail = Some("no seccomp filters (see above)");
     }
     let held = caps::held(true);
     print(b"\ncaps:       bounding set ");
