@@ -376,8 +376,12 @@ impl Cgroup {
                 Err(e) if again(e) => continue,
                 Err(Errno::EXIST) => return Err(in_use(path, limits.name)),
                 Err(e @ Errno::BUSY) => {
-                    return Err(fs::path_error("create cgroup", path, e)
-                        .hint(b"a cgroup of that name holds processes no running tinyctr started"))
+                    return Err(Error::sys_hint(
+                        "create cgroup",
+                        path,
+                        e,
+                        b"a cgroup of that name holds processes no running tinyctr started",
+                    ))
                 }
                 Err(e) => return Err(fs::path_error("create cgroup", path, e)),
             }
@@ -482,10 +486,12 @@ impl Cgroup {
                     .map_err(|_| Errno::INVAL)
                     .and_then(|name| fs::remove_tree(parent.as_fd(), name, self.fake, 0, fs::Removal::Kill));
                 if let Err(e) = res {
-                    first.get_or_insert(
-                        fs::path_error("remove cgroup", d.path.as_bytes(), e)
-                            .hint(b"processes are still in it (see its cgroup.procs); the next run removes it"),
-                    );
+                    first.get_or_insert(Error::sys_hint(
+                        "remove cgroup",
+                        d.path.as_bytes(),
+                        e,
+                        b"processes are still in it (see its cgroup.procs); the next run removes it",
+                    ));
                 }
                 drop(lock);
             }
