@@ -55,9 +55,11 @@ pub fn write_limits(t: &Target<'_>, version: Version, ctls: u8, cpuset_here: boo
                 write_at(t.fd, t.path, v2::CPU_MAX, v.as_bytes())?;
             } else {
                 for (file, v) in [(v1::CFS_PERIOD, q.period), (v1::CFS_QUOTA, q.quota)] {
-                    fs::write_num(t.fd, t.path, file, v).map_err(|e| match fs::exists(t.fd, file) {
-                        true => e,
-                        false => e.hint(b"this kernel has no CPU bandwidth control (CONFIG_CFS_BANDWIDTH)"),
+                    fs::write_num(t.fd, t.path, file, v).map_err(|mut e| {
+                        if !fs::exists(t.fd, file) {
+                            e.msg.push(b"; this kernel has no CPU bandwidth control (CONFIG_CFS_BANDWIDTH)");
+                        }
+                        e
                     })?;
                 }
             }

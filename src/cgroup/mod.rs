@@ -439,11 +439,11 @@ impl Cgroup {
             fault::check(Point::CgroupAttach)
                 .and_then(|()| fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()))
                 .map_err(|e| {
-                    let err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
-                    match e {
-                        Errno::NOSPC => err.hint(b"the cgroup's cpuset.cpus or cpuset.mems is empty"),
-                        _ => err,
+                    let mut err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
+                    if e == Errno::NOSPC {
+                        err.msg.push(b"; the cgroup's cpuset.cpus or cpuset.mems is empty");
                     }
+                    err
                 })?;
         }
         Ok(())
