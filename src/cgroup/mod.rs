@@ -190,8 +190,10 @@ impl<'a> Plan<'a> {
                 })
                 .map(Some)
                 .ok_or_else(|| {
-                    Error::usage(b"--name and --cgroup-parent need a cgroup, and no cgroup hierarchy is mounted")
-                        .hint(b"mount one: mount -t cgroup2 none /sys/fs/cgroup")
+                    Error::usage(
+                        b"--name and --cgroup-parent need a cgroup, and no cgroup hierarchy is mounted; \
+                        mount one: mount -t cgroup2 none /sys/fs/cgroup",
+                    )
                 })?,
         };
         Ok(Plan { layout, ctls, used, anchor })
