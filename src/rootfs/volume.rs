@@ -640,7 +640,6 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         let key = if op == TARGET && cfg.rootfs.is_none() { HOST_TARGET } else { op };
         (words::nth(OPS, op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
-    let e = Error::sys(op, obj, errno);
     // The hints of a host target are a target's too; ANY_LAYER's go with every layer step.
     let any = match key {
         HOST_TARGET => TARGET,
@@ -648,10 +647,8 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         _ => key,
     };
     let hint = HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 as i32 == errno.raw_os_error());
-    Some(match hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)) {
-        Some(h) => e.hint(h.as_bytes()),
-        None => e,
-    })
+    let hint = hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)).unwrap_or("");
+    Some(Error::sys_hint(op, obj, errno, hint.as_bytes()))
 }
 
 #[cfg(test)]
