@@ -580,10 +580,13 @@ fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     Ok(Leaf { path, mount: Buf::from(h.mount()), _lock: lock })
 }
 
-/// Moves this process into the cgroup at `dir`.
-fn move_self(dir: &CStr) -> Result<()> {
-    let fd = fs::open_dir(CWD, dir).map_err(|e| fs::path_error("open cgroup", dir.to_bytes(), e))?;
-    fs::write_num(fd.as_fd(), dir.to_bytes(), c"cgroup.procs", rustix::process::getpid().as_raw_nonzero().get() as u64)
+/// Moves this process into the cgroup at `dir` (the caller has no use for more than
+/// whether it worked).
+fn move_self(dir: &CStr) -> core::result::Result<(), Errno> {
+    let fd = fs::open_dir(CWD, dir)?;
+    let mut pid = Buf::<24>::new();
+    pid.push_u64(rustix::process::getpid().as_raw_nonzero().get() as u64);
+    fs::write(fd.as_fd(), c"cgroup.procs", pid.as_bytes())
 }
 
 const MOUNT_HINT: &[u8] = b"mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup) or a v1 hierarchy (mkdir -p /sys/fs/cgroup/C && mount -t cgroup -o C none /sys/fs/cgroup/C)";
