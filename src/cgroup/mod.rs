@@ -546,10 +546,9 @@ impl Drop for Cgroup {
     }
 }
 
-/// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
-#[inline(never)]
 /// Where a run puts its cgroup in hierarchy `h`: below tinyctr's own cgroup, or below
 /// `--cgroup-parent` (relative to the mount point).
+#[inline(never)]
 fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
     let mut parent: Buf<PATH> = Buf::new();
     match cgroup_parent {
@@ -566,6 +565,7 @@ fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
     parent
 }
 
+/// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
 #[inline(never)]
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     // Our own cgroup first, then the leaf's path below it.
