@@ -7,7 +7,7 @@
 //! otherwise, with the reason on the last line.
 
 use crate::buf::Buf;
-use crate::cgroup::layout::{Found, Layout, Version, CTLS, PATH};
+use crate::cgroup::layout::{Found, Layout, Version, CTLS};
 use crate::cgroup::{Cgroup, Plan};
 use crate::confine::{caps, Confine};
 use crate::error::push_errno;
@@ -30,73 +30,77 @@ const NAMESPACES: [(&str, u32); 6] = [
 pub fn run() -> u8 {
     // What stops `run` with limits, if anything (the first reason found).
     let mut fail: Option<&str> = None;
-    let mut b: Buf<PATH> = Buf::new();
 
-    b.push(b"kernel:     ").push(rustix::system::uname().release().to_bytes());
-    line(&mut b);
-    crate::sealed::describe(&mut b);
-    line(&mut b);
-    b.push(b"clone3:     ");
+    // Each piece is printed as it comes: a few more writes than whole lines would be,
+    // and no buffer to build them in (a push costs more code than a print).
+    print(b"kernel:     ");
+    print(rustix::system::uname().release().to_bytes());
+    print(b"\n");
+    crate::sealed::describe();
+    print(b"clone3:     ");
     let clone3 = try_clone(0, true);
     match clone3 {
-        Ok(()) => b.push(b"yes"),
+        Ok(()) => print(b"yes"),
         Err(e) => {
-            push_errno(&mut b, e);
-            b.push(b" (tinyctr falls back to clone)")
+            errno(e);
+            print(b" (tinyctr falls back to clone)")
         }
     };
-    line(&mut b);
-    b.push(b"namespaces:");
+    print(b"\nnamespaces:");
     for (name, flag) in NAMESPACES {
-        b.push(b" ").push_str(name);
+        print(b" ");
+        print(name.as_bytes());
         match try_clone(flag, clone3.is_ok()) {
-            Ok(()) => {
-                b.push(b" yes");
-            }
+            Ok(()) => print(b" yes"),
             Err(e) => {
-                b.push(b" no (");
-                push_errno(&mut b, e);
-                b.push(b")");
+                print(b" no (");
+                errno(e);
+                print(b")");
                 fail = fail.or(Some("a namespace type cannot be created (see above)"));
             }
         }
     }
-    line(&mut b);
-    fail = fail.or(confinement(&mut b));
+    print(b"\n");
+    fail = fail.or(confinement());
 
     let mut layout = Layout::EMPTY;
-    match layout.detect(!0) {
-        Ok(()) => {}
-        Err((file, e)) => {
-            b.push(b"cgroups:    cannot read ").push_str(file).push(b": ");
-            push_errno(&mut b, e);
-            line(&mut b);
-            return finish(fail.or(Some("/proc is not mounted, so no cgroup can be found")));
-        }
-    };
-    b.push(b"cgroups:    ").push_str(layout.kind());
-    line(&mut b);
+    if let Err((file, e)) = layout.detect(!0) {
+        print(b"cgroups:    cannot read ");
+        print(file.to_bytes());
+        print(b": ");
+        errno(e);
+        print(b"\n");
+        return finish(fail.or(Some("/proc is not mounted, so no cgroup can be found")));
+    }
+    print(b"cgroups:    ");
+    print(layout.kind().as_bytes());
+    print(b"\n");
     for c in CTLS {
-        b.push(b"  ").push_str(c.name()).push(&b"        "[..8 - c.name().len()]);
+        print(b"  ");
+        print(c.name().as_bytes());
+        print(b"        ".get(c.name().len()..).unwrap_or(b""));
         match layout.find(c) {
             Found::At(i) => {
                 let h = &layout.hiers[i];
-                b.push(if h.version == Version::V1 { b"v1  " } else { b"v2  " }).push(h.own.as_bytes());
+                print(if h.version == Version::V1 { b"v1  " } else { b"v2  " });
+                print(h.own.as_bytes());
             }
             Found::NotMounted(i) => {
-                b.push(b"v1, but no mount shows tinyctr's cgroup ").push(layout.hiers[i].cgroup_path.as_bytes());
+                print(b"v1, but no mount shows tinyctr's cgroup ");
+                print(layout.hiers[i].cgroup_path.as_bytes());
                 fail = fail.or(Some("a cgroup controller is missing (see above)"));
             }
             Found::Absent => {
-                b.push(b"-   no hierarchy has it");
+                print(b"-   no hierarchy has it");
                 fail = fail.or(Some("a cgroup controller is missing (see above)"));
             }
         }
-        line(&mut b);
+        print(b"\n");
     }
     if let Some(u) = layout.unified_mounted() {
-        b.push(b"  unified v2  ").push(layout.hiers[u].own.as_bytes());
-        line(&mut b);
+        print(b"  unified v2  ");
+        print(layout.hiers[u].own.as_bytes());
+        print(b"\n");
     }
 
     // A real cgroup with every controller there is, a limit written for each.
@@ -121,27 +125,41 @@ pub fn run() -> u8 {
     finish(fail)
 }
 
+/// Prints `ENAME (description)`.
+pub fn errno(e: Errno) {
+    let mut b = Buf::<80>::new();
+    push_errno(&mut b, e);
+    print(b.as_bytes());
+}
+
 /// The seccomp and capability lines; the reason `run` cannot work, if any.
-fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
+#[inline(never)]
+fn confinement() -> Option<&'static str> {
     let mut fail = None;
-    b.push(b"seccomp:    ");
     if crate::confine::seccomp::available() {
-        b.push(b"yes (filters can be loaded)");
+        print(b"seccomp:    yes (filters can be loaded)");
     } else {
-        b.push(b"no: ").push(crate::confine::NO_SECCOMP);
-        fail = Some("no seccomp filters (run with --security-opt seccomp=unconfined)");
+        print(b"seccomp:    no: ");
+        print(crate::confine::NO_SECCOMP);
+        fail = Some("no seccomp filters (see above)");
     }
-    line(b);
     let held = caps::held(true);
-    b.push(b"caps:       bounding set ");
-    push_hex(b, caps::bounding_set());
+    print(b"\ncaps:       bounding set ");
+    // As 16 hex digits, the way /proc/self/status shows capability sets.
+    let set = caps::bounding_set();
+    let mut hex = [0u8; 16];
+    for (i, d) in hex.iter_mut().rev().enumerate() {
+        *d = b"0123456789abcdef"[(set >> (i * 4)) as usize & 15];
+    }
+    print(&hex);
     let missing = ((1u64 << caps::COUNT) - 1) & !held;
     if missing != 0 {
         let mut names = Buf::<640>::new();
         caps::push_names(&mut names, missing);
-        b.push(b" (lacks ").push(names.as_bytes()).push(b")");
+        print(b" (lacks ");
+        print(names.as_bytes());
+        print(b")");
     }
-    line(b);
     // A child confined as a default container is, with no_new_privs too: bounding drops,
     // setgroups, setresgid, setresuid, capset, ambient, no_new_privs.
     let conf = Confine {
@@ -153,7 +171,7 @@ fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
         rearm: false,
         rlimits: Default::default(),
     };
-    b.push(b"confine:    ");
+    print(b"\nconfine:    ");
     let status = match sys::clone_fork(0) {
         Ok(Forked::Child) => sys::exit(match crate::confine::apply(&conf, &[]) {
             Ok(()) => 0,
@@ -168,31 +186,17 @@ fn confinement(b: &mut Buf<PATH>) -> Option<&'static str> {
         Err(_) => None,
     };
     if status == Some(0) {
-        b.push(b"yes (capabilities dropped and set, no_new_privs set)");
+        print(b"yes (capabilities dropped and set, no_new_privs set)");
     } else {
         fail = Some("a child could not be confined (see above)");
-        b.push(b"no: confining a test child failed");
+        print(b"no: confining a test child failed");
         if let Some(n) = status {
-            b.push(b": ");
-            push_errno(b, Errno::from_raw_os_error(n));
+            print(b": ");
+            errno(Errno::from_raw_os_error(n));
         }
     }
-    line(b);
+    print(b"\n");
     fail
-}
-
-/// `v` as 16 hex digits, the way /proc/self/status shows capability sets.
-fn push_hex(b: &mut Buf<PATH>, v: u64) {
-    for i in (0..16).rev() {
-        b.push(&[b"0123456789abcdef"[(v >> (i * 4)) as usize & 15]]);
-    }
-}
-
-/// Prints `b` as a line and empties it.
-fn line(b: &mut Buf<PATH>) {
-    b.push(b"\n");
-    print(b.as_bytes());
-    b.clear();
 }
 
 fn finish(fail: Option<&str>) -> u8 {

@@ -50,7 +50,6 @@ pub fn lookup<'a>(env: CArgs<'a>, key: &[u8]) -> Option<&'a CStr> {
 /// Fills `out` (sized by [`slots_needed`]) and returns the value of PATH in it, which is
 /// where the command is looked up, as docker does. `table` is scratch space of
 /// [`table_len`] entries; `home` is the `HOME=` entry ([`ROOT_HOME`] without `-u`).
-#[inline(never)]
 pub fn build<'a>(
     out: &mut PtrArray<'a>,
     table: &mut [u32],

@@ -23,6 +23,7 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     /// A usage or validation error: `text` is the whole message.
+    #[cold]
     pub fn usage(text: &[u8]) -> Error {
         Error { msg: Buf::from(text), status: EXIT_SETUP }
     }
@@ -81,6 +82,7 @@ const SHOWN_MAX: usize = 240;
 /// Appends `s` as a message shows a user-supplied object or value: control characters
 /// escaped (a newline must not split the one-line error), and a long one cut in the
 /// middle (`/aaaa...zzzz`), so that the errno and the hint after it always fit.
+#[cold]
 pub fn push_shown(b: &mut Text, s: &[u8]) {
     if s.len() > SHOWN_MAX {
         let half = SHOWN_MAX / 2;

@@ -18,6 +18,7 @@ pub type PathBuf = Buf<4096>;
 
 /// `dir/name` into `buf`; `None` when it does not fit (the entry is then skipped, as the
 /// kernel would refuse it).
+#[inline(never)]
 pub fn join<'b>(buf: &'b mut PathBuf, dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     buf.clear();
     let dir = if dir.is_empty() { b"." as &[u8] } else { dir };

@@ -29,7 +29,6 @@ pub fn read_full(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
     read_full_fd(fd.as_fd(), buf)
 }
 
-#[inline(never)]
 fn read_full_fd(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut got = 0;
     while got < buf.len() {

@@ -139,6 +139,7 @@ impl<'a> Limits<'a> {
     }
 
     /// True when a cgroup must be created: any limit, or --name / --cgroup-parent given.
+    #[inline(never)]
     pub fn wants_cgroup(&self) -> bool {
         self.memory.is_some()
             || self.memory_swap.is_some()
@@ -244,6 +245,7 @@ pub fn parse_cpus(s: &[u8]) -> core::result::Result<u64, &'static str> {
 }
 
 /// A CPU list as the kernel writes it: `N` or `N-M` items separated by commas, `N <= M`.
+#[inline(never)]
 pub fn check_cpu_list(s: &[u8]) -> core::result::Result<(), &'static str> {
     const NOT: &str = "is not a CPU list (try 0-2,4)";
     if s.is_empty() {
@@ -283,10 +285,11 @@ pub fn check_parent(s: &[u8]) -> bool {
 /// Appends `bytes` in the largest binary unit that divides it: `64 MiB`, `1 GiB`,
 /// `1536 KiB`, `1000 bytes`.
 pub fn push_size(b: &mut Text, bytes: u64) {
-    const UNITS: [(u32, &str); 4] = [(40, " TiB"), (30, " GiB"), (20, " MiB"), (10, " KiB")];
-    for (shift, unit) in UNITS {
+    // Units of 2^40, 2^30, 2^20 and 2^10 bytes, four letters each (no table of slices).
+    for (i, unit) in b" TiB GiB MiB KiB".chunks(4).enumerate() {
+        let shift = 40 - 10 * i;
         if bytes != 0 && bytes.is_multiple_of(1 << shift) {
-            b.push_u64(bytes >> shift).push_str(unit);
+            b.push_u64(bytes >> shift).push(unit);
             return;
         }
     }

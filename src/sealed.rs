@@ -86,18 +86,20 @@ fn seal(exe: &OwnedFd) -> core::result::Result<OwnedFd, Errno> {
 }
 
 /// `check`'s line about it.
-pub fn describe(b: &mut crate::buf::Buf<512>) {
-    b.push(b"binary:     ");
+pub fn describe() {
+    use crate::out::print;
+    print(b"binary:     ");
     match origin() {
-        Ok(Origin::Sealed) => b.push(b"a sealed in-memory copy (nothing can rewrite it)"),
-        Ok(Origin::File { read_only: true }) => b.push(b"a file on a read-only filesystem"),
+        Ok(Origin::Sealed) => print(b"a sealed in-memory copy (nothing can rewrite it)"),
+        Ok(Origin::File { read_only: true }) => print(b"a file on a read-only filesystem"),
         Ok(Origin::File { read_only: false }) => {
-            b.push(b"a writable file (a run keeps it busy, so unwritable, while its container lives)")
+            print(b"a writable file (a run keeps it busy, so unwritable, while its container lives)")
         }
         Err(e) => {
-            b.push(b"unknown (");
-            crate::error::push_errno(b, e);
-            b.push(b")")
+            print(b"unknown (");
+            crate::check::errno(e);
+            print(b")")
         }
     };
+    print(b"\n");
 }

@@ -182,19 +182,23 @@ pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
 
 /// True if a cgroup below `dir` is locked, i.e. holds a running container.
 fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
-    if depth >= MAX_DEPTH {
-        return false;
-    }
+    depth < MAX_DEPTH
+        && child_dirs(dir, &mut |n| {
+            let Ok(child) = open_dir(dir, n) else { return false };
+            lock(child.as_fd(), false) == Err(Errno::WOULDBLOCK) || any_locked(child.as_fd(), depth + 1)
+        })
+}
+
+/// Calls `f` with the name of each directory in `dir` (not `.` or `..`) until it returns
+/// true; true if it did. One listing of a fresh descriptor, so that a caller that changes
+/// `dir` and starts again never reads a listing from before the change.
+fn child_dirs(dir: BorrowedFd<'_>, f: &mut dyn FnMut(&CStr) -> bool) -> bool {
     let Ok(list) = open_dir(dir, c".") else { return false };
     let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut entries = RawDir::new(list.as_fd(), &mut buf);
     while let Some(Ok(e)) = entries.next() {
         let n = e.file_name();
-        if e.file_type() != rustix::fs::FileType::Directory || n.to_bytes() == b"." || n.to_bytes() == b".." {
-            continue;
-        }
-        let Ok(child) = open_dir(dir, n) else { continue };
-        if lock(child.as_fd(), false) == Err(Errno::WOULDBLOCK) || any_locked(child.as_fd(), depth + 1) {
+        if e.file_type() == rustix::fs::FileType::Directory && n != c"." && n != c".." && f(n) {
             return true;
         }
     }
@@ -264,17 +268,11 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize, how: Removal) 
     // Each pass reads the directory afresh and removes the first child cgroup found, so
     // no listing is ever used after the directory changed under it.
     for _ in 0..1000 {
-        let Ok(list) = open_dir(dir, c".") else { return };
-        let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
-        let mut entries = RawDir::new(list.as_fd(), &mut buf);
         let mut child: Buf<PATH> = Buf::new();
-        while let Some(Ok(e)) = entries.next() {
-            let n = e.file_name().to_bytes();
-            if e.file_type() == rustix::fs::FileType::Directory && n != b"." && n != b".." {
-                child.push(n);
-                break;
-            }
-        }
+        child_dirs(dir, &mut |n| {
+            child.push(n.to_bytes());
+            true
+        });
         if child.is_empty() || remove_tree(dir, child.as_cstr(), fake, depth + 1, how).is_err() {
             return;
         }
@@ -283,7 +281,6 @@ fn remove_children(dir: BorrowedFd<'_>, fake: bool, depth: usize, how: Removal) 
 
 /// Kills every process in the cgroup at `dir`: `cgroup.kill` (v2, Linux 5.14+) takes
 /// its whole subtree at once; otherwise each pid in `cgroup.procs` gets SIGKILL.
-#[inline(never)]
 pub fn kill_all(dir: BorrowedFd<'_>) {
     if write(dir, c"cgroup.kill", b"1").is_ok() {
         return;

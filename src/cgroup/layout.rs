@@ -19,6 +19,7 @@
 
 use crate::buf::Buf;
 use crate::mountinfo::{self, FdSource, Lines, Source};
+use core::ffi::CStr;
 use rustix::fs::{Mode, OFlags, CWD};
 use rustix::io::Errno;
 
@@ -53,15 +54,14 @@ impl Ctl {
     }
 }
 
-/// The bits of our controllers named in a comma-separated list (exact words).
+/// The bits of our controllers named in a list of exact words, comma-separated (super
+/// options, `/proc/self/cgroup`) or space-separated (`cgroup.controllers`,
+/// `cgroup.subtree_control`): `cpu` is not `cpuset` nor `cpuacct`. Neither kind of list
+/// has the other separator inside a word (mountinfo escapes spaces), so one split serves
+/// both.
 pub fn ctl_mask(list: &[u8]) -> u8 {
-    CTLS.iter().filter(|c| mountinfo::has_word(list, c.name().as_bytes())).fold(0, |m, c| m | c.bit())
-}
-
-/// The bits of our controllers named in a space-separated list (`cgroup.controllers`).
-pub fn ctl_mask_spaces(list: &[u8]) -> u8 {
     let mut m = 0;
-    for w in list.split(|b| b.is_ascii_whitespace()) {
+    for w in list.split(|&b| b == b',' || b.is_ascii_whitespace()) {
         for c in CTLS {
             if w == c.name().as_bytes() {
                 m |= c.bit();
@@ -134,12 +134,12 @@ impl Layout {
     /// and the unified hierarchy's `cgroup.controllers` unless v1 hierarchies have every
     /// controller of `want` (a v1 binding wins, so the unified list could not matter).
     /// Expects an empty layout.
-    pub fn detect(&mut self, want: u8) -> Result<(), (&'static str, Errno)> {
+    pub fn detect(&mut self, want: u8) -> Result<(), (&'static CStr, Errno)> {
+        const CG: &CStr = c"/proc/self/cgroup";
+        const MI: &CStr = c"/proc/self/mountinfo";
         let open = |p| rustix::fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
-        const CG: &str = "/proc/self/cgroup";
-        const MI: &str = "/proc/self/mountinfo";
-        let cg = open(c"/proc/self/cgroup").map_err(|e| (CG, e))?;
-        let mi = open(c"/proc/self/mountinfo").map_err(|e| (MI, e))?;
+        let cg = open(CG).map_err(|e| (CG, e))?;
+        let mi = open(MI).map_err(|e| (MI, e))?;
         self.parse_into(FdSource(cg), FdSource(mi), b"").map_err(|e| (MI, e))?;
         let on_v1 = self.hiers[..self.n].iter().filter(|h| h.version == Version::V1).fold(0, |m, h| m | h.ctls);
         if want & !on_v1 != 0 {
@@ -157,7 +157,6 @@ impl Layout {
     }
 
     /// [`Layout::parse`] into an empty layout.
-    #[inline(never)]
     pub fn parse_into<A: Source, B: Source>(&mut self, cgroup: A, mountinfo: B, prefix: &[u8]) -> Result<(), Errno> {
         let l = self;
         let mut buf = [0u8; 4096];
@@ -238,10 +237,8 @@ impl Layout {
         let mut path: Buf<PATH> = Buf::new();
         path.push(h.mount()).push(b"/cgroup.controllers");
         let mut buf = [0u8; 256];
-        if let Ok(fd) = rustix::fs::openat(CWD, path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
-            if let Ok(n) = rustix::io::read(&fd, &mut buf) {
-                h.ctls = ctl_mask_spaces(&buf[..n]);
-            }
+        if let Ok(list) = super::fs::read(CWD, path.as_cstr(), &mut buf) {
+            h.ctls = ctl_mask(list);
         }
     }
 
@@ -358,7 +355,7 @@ mod tests {
         assert_eq!(l.kind(), "v2");
         assert_eq!(l.find(Ctl::Memory), Found::Absent, "nothing read yet");
         let u = l.unified.unwrap();
-        l.hiers[u].ctls = ctl_mask_spaces(b"cpuset cpu io memory hugetlb pids rdma misc\n");
+        l.hiers[u].ctls = ctl_mask(b"cpuset cpu io memory hugetlb pids rdma misc\n");
         assert_eq!(own(&l, Ctl::Memory), "/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope");
         assert_eq!(l.find(Ctl::Pids), Found::At(u));
     }

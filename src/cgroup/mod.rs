@@ -17,6 +17,7 @@
 //! whose v2 hierarchy drives no controller tinyctr needs.
 
 pub mod fs;
+pub mod knobs;
 pub mod layout;
 pub mod v1;
 pub mod v2;
@@ -59,7 +60,7 @@ struct Dir {
 }
 
 impl Dir {
-    fn new() -> Dir {
+    const fn new() -> Dir {
         Dir {
             version: Version::V1,
             hier: 0,
@@ -133,7 +134,7 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
 pub fn detect(layout: &mut Layout, limits: &Limits<'_>) -> Result<()> {
     check_cpus(limits)?;
     layout.detect(needed(limits)).map_err(|(file, e)| {
-        Error::sys_hint("read", file.as_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
+        Error::sys_hint("read", file.to_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
     })
 }
 
@@ -169,8 +170,8 @@ impl<'a> Plan<'a> {
                     ctls[i] |= c.bit();
                     used[i] = true;
                 }
-                Found::NotMounted(i) => return Err(not_mounted(c, layout.hiers[i].cgroup_path.as_bytes())),
-                Found::Absent => return Err(absent(c)),
+                Found::NotMounted(i) => return Err(missing(c, Some(layout.hiers[i].cgroup_path.as_bytes()))),
+                Found::Absent => return Err(missing(c, None)),
             }
         }
         // The unified hierarchy drives only the controllers it really has (on a hybrid
@@ -189,8 +190,10 @@ impl<'a> Plan<'a> {
                 })
                 .map(Some)
                 .ok_or_else(|| {
-                    Error::usage(b"--name and --cgroup-parent need a cgroup, and no cgroup hierarchy is mounted")
-                        .hint(b"mount one: mount -t cgroup2 none /sys/fs/cgroup")
+                    Error::usage(
+                        b"--name and --cgroup-parent need a cgroup, and no cgroup hierarchy is mounted; \
+                        mount one: mount -t cgroup2 none /sys/fs/cgroup",
+                    )
                 })?,
         };
         Ok(Plan { layout, ctls, used, anchor })
@@ -213,7 +216,7 @@ impl Cgroup {
     #[inline(never)]
     pub fn empty() -> Cgroup {
         Cgroup {
-            dirs: core::array::from_fn(|_| Dir::new()),
+            dirs: [const { Dir::new() }; MAX_HIERS],
             n: 0,
             memory: None,
             mem: None,
@@ -242,10 +245,12 @@ impl Cgroup {
         }
         self.memory = limits.memory;
         self.fake = layout.fake;
-        let (used, anchor) = (&plan.used, plan.anchor);
-        let order = anchor.into_iter().chain((0..layout.n).filter(|&i| used[i] && Some(i) != anchor));
-        for i in order {
-            if let Err(e) = self.add(layout, i, plan.ctls[i], &mut name, limits, pid, !used[i]) {
+        // The anchor is there only when no hierarchy is used: either way, in layout order.
+        for (i, (&used, &ctls)) in plan.used.iter().zip(&plan.ctls).enumerate().take(layout.n) {
+            if !used && plan.anchor != Some(i) {
+                continue;
+            }
+            if let Err(e) = self.add(layout, i, ctls, &mut name, limits, pid, !used) {
                 let _ = self.destroy();
                 return Err(e);
             }
@@ -262,6 +267,7 @@ impl Cgroup {
     /// where this run would put its cgroup. cgroupfs counts a directory's subdirectories
     /// in its link count (2 + N), so one stat per hierarchy tells whether there is
     /// anything to list: 3 where ours is there, 2 where it is not.
+    #[inline(never)]
     pub fn sweep(&self, plan: &Plan<'_>, limits: &Limits<'_>) {
         let layout = plan.layout;
         for (i, h) in layout.hiers[..layout.n].iter().enumerate() {
@@ -366,14 +372,18 @@ impl Cgroup {
             }
             let path = self.dirs[d].path.as_bytes();
             match fault::check(Point::CgroupCreate)
-                .and_then(|()| fs::make_locked(pfd.as_fd(), Buf::<80>::from(name.as_bytes()).as_cstr(), self.fake))
+                .and_then(|()| fs::make_locked(pfd.as_fd(), name.as_cstr(), self.fake))
             {
                 Ok(fd) => break (pfd, fd),
                 Err(e) if again(e) => continue,
                 Err(Errno::EXIST) => return Err(in_use(path, limits.name)),
                 Err(e @ Errno::BUSY) => {
-                    return Err(fs::path_error("create cgroup", path, e)
-                        .hint(b"a cgroup of that name holds processes no running tinyctr started"))
+                    return Err(Error::sys_hint(
+                        "create cgroup",
+                        path,
+                        e,
+                        b"a cgroup of that name holds processes no running tinyctr started",
+                    ))
                 }
                 Err(e) => return Err(fs::path_error("create cgroup", path, e)),
             }
@@ -382,10 +392,9 @@ impl Cgroup {
         // Concurrent runs below the same parent wait for this lock: hold it no longer.
         let _ = fs::unlock(pfd.as_fd());
         let t = Target { fd: fd.as_fd(), path: dir.path.as_bytes(), parent: pfd.as_fd() };
-        let res = match (fault::check(Point::CgroupLimit), h.version) {
-            (Err(e), _) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
-            (Ok(()), Version::V1) => v1::write_limits(&t, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
-            (Ok(()), Version::V2) => v2::write_limits(&t, ctls, limits),
+        let res = match fault::check(Point::CgroupLimit) {
+            Err(e) => Err(fs::write_error(b"(injected)", dir.path.as_bytes(), c"cgroup limits", e)),
+            Ok(()) => knobs::write_limits(&t, h.version, ctls, h.ctls & Ctl::Cpuset.bit() != 0, limits),
         };
         dir.fd = Some(fd);
         dir.parent = Some(pfd);
@@ -404,16 +413,10 @@ impl Cgroup {
     #[inline(never)]
     fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
         for attempt in 0..2 {
-            let len = match v2::enable(parent, h.mount().len(), ctls) {
-                Ok(()) => return Ok(()),
-                Err(v2::EnableError::Other(e)) => return Err(e),
-                Err(v2::EnableError::Busy { len }) => len,
-            };
-            let busy = &parent[..len];
+            let Some(len) = v2::enable(parent, h.mount().len(), ctls)? else { return Ok(()) };
+            let busy = parent.get(..len).unwrap_or(parent);
             if attempt > 0 || busy != h.own.as_bytes() || self.leaf.is_some() {
-                let mut e = Error::sys("enable controllers in", busy, Errno::BUSY);
-                e.msg.push(b"; processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent");
-                return Err(e);
+                return Err(Error::sys_hint("enable controllers in", busy, Errno::BUSY, b"processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent"));
             }
             self.leaf = Some(self_move(h, pid, self.fake)?);
         }
@@ -438,11 +441,11 @@ impl Cgroup {
             fault::check(Point::CgroupAttach)
                 .and_then(|()| fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()))
                 .map_err(|e| {
-                    let err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
-                    match e {
-                        Errno::NOSPC => err.hint(b"the cgroup's cpuset.cpus or cpuset.mems is empty"),
-                        _ => err,
+                    let mut err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
+                    if e == Errno::NOSPC {
+                        err.msg.push(b"; the cgroup's cpuset.cpus or cpuset.mems is empty");
                     }
+                    err
                 })?;
         }
         Ok(())
@@ -462,11 +465,7 @@ impl Cgroup {
     #[inline(never)]
     fn read_oom(&self) -> Option<u64> {
         let d = &self.dirs[self.mem?];
-        let fd = d.fd.as_ref()?.as_fd();
-        match d.version {
-            Version::V1 => v1::oom_kills(fd),
-            Version::V2 => v2::oom_kills(fd),
-        }
+        knobs::oom_kills(d.fd.as_ref()?.as_fd(), d.version)
     }
 
     /// The memory limit in bytes, for the OOM message.
@@ -500,10 +499,12 @@ impl Cgroup {
                     .map_err(|_| Errno::INVAL)
                     .and_then(|name| fs::remove_tree(parent.as_fd(), name, self.fake, 0, fs::Removal::Kill));
                 if let Err(e) = res {
-                    first.get_or_insert(
-                        fs::path_error("remove cgroup", d.path.as_bytes(), e)
-                            .hint(b"processes are still in it (see its cgroup.procs); the next run removes it"),
-                    );
+                    first.get_or_insert(Error::sys_hint(
+                        "remove cgroup",
+                        d.path.as_bytes(),
+                        e,
+                        b"processes are still in it (see its cgroup.procs); the next run removes it",
+                    ));
                 }
                 drop(lock);
             }
@@ -556,10 +557,9 @@ impl Drop for Cgroup {
     }
 }
 
-/// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
-#[inline(never)]
 /// Where a run puts its cgroup in hierarchy `h`: below tinyctr's own cgroup, or below
 /// `--cgroup-parent` (relative to the mount point).
+#[inline(never)]
 fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
     let mut parent: Buf<PATH> = Buf::new();
     match cgroup_parent {
@@ -576,13 +576,14 @@ fn parent_dir(h: &layout::Hier, cgroup_parent: Option<&CStr>) -> Buf<PATH> {
     parent
 }
 
+/// Moves tinyctr into a new leaf `<own>/tinyctr-<pid>.self`, locked like a container's.
 #[inline(never)]
 fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
-    let mut own: Buf<PATH> = Buf::from(h.own.as_bytes());
-    let ofd = fs::open_dir(CWD, own.as_cstr()).map_err(|e| fs::path_error("open cgroup", own.as_bytes(), e))?;
+    // Our own cgroup first, then the leaf's path below it.
+    let mut path: Buf<PATH> = Buf::from(h.own.as_bytes());
+    let ofd = fs::open_dir(CWD, path.as_cstr()).map_err(|e| fs::path_error("open cgroup", path.as_bytes(), e))?;
     let mut name: Buf<80> = Buf::from(fs::PREFIX);
     name.push_u64(pid as u64).push(b".self");
-    let mut path: Buf<PATH> = Buf::from(own.as_bytes());
     path.push(b"/").push(name.as_bytes());
     let lock = fs::make_locked(ofd.as_fd(), name.as_cstr(), fake)
         .map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
@@ -590,10 +591,13 @@ fn self_move(h: &layout::Hier, pid: u32, fake: bool) -> Result<Leaf> {
     Ok(Leaf { path, mount: Buf::from(h.mount()), _lock: lock })
 }
 
-/// Moves this process into the cgroup at `dir`.
-fn move_self(dir: &CStr) -> Result<()> {
-    let fd = fs::open_dir(CWD, dir).map_err(|e| fs::path_error("open cgroup", dir.to_bytes(), e))?;
-    fs::write_num(fd.as_fd(), dir.to_bytes(), c"cgroup.procs", rustix::process::getpid().as_raw_nonzero().get() as u64)
+/// Moves this process into the cgroup at `dir` (the caller has no use for more than
+/// whether it worked).
+fn move_self(dir: &CStr) -> core::result::Result<(), Errno> {
+    let fd = fs::open_dir(CWD, dir)?;
+    let mut pid = Buf::<24>::new();
+    pid.push_u64(rustix::process::getpid().as_raw_nonzero().get() as u64);
+    fs::write(fd.as_fd(), c"cgroup.procs", pid.as_bytes())
 }
 
 const MOUNT_HINT: &[u8] = b"mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup) or a v1 hierarchy (mkdir -p /sys/fs/cgroup/C && mount -t cgroup -o C none /sys/fs/cgroup/C)";
@@ -607,31 +611,26 @@ fn option_of(c: Ctl) -> &'static str {
     }
 }
 
-fn push_mount_hint(e: &mut Error, c: Ctl) {
+/// `--memory needs the memory cgroup controller, and no mounted hierarchy has it; mount
+/// ...`, or, for a v1 hierarchy that is there but whose mounts do not show `cgroup`
+/// (tinyctr's own), `..., and no mount of its hierarchy shows tinyctr's cgroup "..."; mount ...`.
+fn missing(c: Ctl, cgroup: Option<&[u8]>) -> Error {
+    let mut e = Error::usage(option_of(c).as_bytes());
+    e.msg.push(b" needs the ").push_str(c.name());
+    match cgroup {
+        None => e.msg.push(b" cgroup controller, and no mounted cgroup hierarchy has it; "),
+        Some(path) => e
+            .msg
+            .push(b" cgroup controller, and no mount of its hierarchy shows tinyctr's cgroup \"")
+            .push(path)
+            .push(b"\"; "),
+    };
     for part in MOUNT_HINT.split(|&b| b == b'C') {
         if !core::ptr::eq(part.as_ptr(), MOUNT_HINT.as_ptr()) {
             e.msg.push_str(c.name());
         }
         e.msg.push(part);
     }
-}
-
-/// `--memory needs the memory cgroup controller, and no mounted hierarchy has it; mount ...`
-fn absent(c: Ctl) -> Error {
-    let mut e = Error::usage(option_of(c).as_bytes());
-    e.msg.push(b" needs the ").push_str(c.name()).push(b" cgroup controller, and no mounted cgroup hierarchy has it; ");
-    push_mount_hint(&mut e, c);
-    e
-}
-
-fn not_mounted(c: Ctl, path: &[u8]) -> Error {
-    let mut e = Error::usage(option_of(c).as_bytes());
-    e.msg
-        .push(b" needs the ")
-        .push_str(c.name())
-        .push(b" cgroup controller, and no mount of its hierarchy shows tinyctr's cgroup \"");
-    e.msg.push(path).push(b"\"; ");
-    push_mount_hint(&mut e, c);
     e
 }
 

@@ -66,6 +66,7 @@ pub struct Tweaks {
 
 impl Tweaks {
     /// Records one `--cap-add` (`add`) or `--cap-drop` value.
+    #[inline(never)]
     pub fn set(&mut self, add: bool, value: &[u8]) -> core::result::Result<(), &'static str> {
         let cap = parse(value).ok_or("is not a capability (e.g. NET_ADMIN, cap_sys_time, ALL; see capabilities(7))")?;
         match (add, cap) {
@@ -85,6 +86,7 @@ impl Tweaks {
     /// Docker's `TweakCapabilities` with `all` the set tinyctr can give: `--cap-add ALL`
     /// gives all but the `--cap-drop`s (even with `--cap-drop ALL`); else `--cap-drop ALL`
     /// gives exactly the `--cap-add`s; else the default minus the drops plus the adds.
+    #[inline(never)]
     pub fn apply(&self, all: u64) -> u64 {
         if self.add_all {
             all & !self.drop

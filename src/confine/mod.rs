@@ -100,16 +100,10 @@ impl<'a> Asked<'a> {
     /// Docker's `--security-opt` values that mean something here (`KEY=VALUE`, or the
     /// older `KEY:VALUE`).
     fn security_opt(&mut self, v: &[u8]) -> core::result::Result<(), &'static str> {
-        const KNOWN: [&[u8]; 7] = [
-            b"no-new-privileges",
-            b"no-new-privileges=true",
-            b"no-new-privileges:true",
-            b"no-new-privileges=false",
-            b"no-new-privileges:false",
-            b"seccomp=unconfined",
-            b"seccomp:unconfined",
-        ];
-        match KNOWN.iter().position(|k| *k == v) {
+        // One string, not a table of slices (16 bytes of pointer and length each).
+        const KNOWN: &str = "no-new-privileges no-new-privileges=true no-new-privileges:true \
+            no-new-privileges=false no-new-privileges:false seccomp=unconfined seccomp:unconfined";
+        match crate::words::position(KNOWN, v) {
             Some(i @ 0..=4) => self.no_new_privs = i < 3,
             Some(_) => self.unconfined = true,
             None if v.starts_with(b"no-new-privileges") => return Err("is not no-new-privileges[=true|false]"),

@@ -181,7 +181,6 @@ impl Root<'_> {
 /// Resolves `-u SPEC` (if given) and the `--group-add` values `adds` into the ids the
 /// child takes. With a user, writes `HOME=<home>` and a NUL into `home` (at least
 /// [`HOME_ROOM`] bytes) and returns its length with the ids; 0 without a user.
-#[inline(never)]
 pub fn resolve(root: Root<'_>, spec: Option<&CStr>, adds: &[&CStr], home: &mut [u8]) -> Result<(Ids, usize)> {
     const NONE: u32 = u32::MAX;
     let mut ids = Ids::ROOT;

@@ -91,6 +91,7 @@ pub fn check(root: &CStr) -> crate::error::Result<()> {
 /// With a writable layer, the root is the overlay over DIR ([`overlay`]); the volumes
 /// ([`volume`]) are mounted after /proc, /sys and /dev, before the masks and the
 /// read-only remount of the root (which leaves them writable unless they are `ro`).
+#[inline(never)]
 pub fn enter(
     root: &CStr,
     read_only: bool,
@@ -152,6 +153,7 @@ const RANGES: &str = "create the mount point|mount in the rootfs on|create the d
 create the symlink|mask|make read-only|";
 
 /// The object of entry `i` of table-driven range `range`.
+#[inline(never)]
 fn object(range: usize, i: usize) -> Option<&'static CStr> {
     match range {
         0 | 1 => mounts::MOUNTS.get(i).map(|m| m.target),

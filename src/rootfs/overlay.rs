@@ -111,6 +111,7 @@ pub fn mount(root: &CStr, layer: Layer<'_>, lacks_api: bool) -> core::result::Re
     build(root, layer, lacks_api, &mut at).map_err(|e| (step::LAYER + at, e))
 }
 
+#[inline(never)]
 fn build(root: &CStr, layer: Layer<'_>, lacks_api: bool, at: &mut u8) -> core::result::Result<(), Errno> {
     // Both attaches go through DIR's descriptor: a mount made on a covered directory goes
     // on top of what covers it, so the tmpfs lands on DIR and the overlay on top of both.

@@ -89,6 +89,7 @@ fn open_path(dir: BorrowedFd<'_>, name: &CStr, extra: OFlags) -> Result<OwnedFd,
     rustix::fs::openat(dir, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra, Mode::empty())
 }
 
+#[inline(never)]
 fn walk(
     root: BorrowedFd<'_>,
     todo: &mut [u8; PATH_MAX + 1],

@@ -108,6 +108,7 @@ impl<'a> Mounts<'a> {
     }
 
     /// Parses one option's value and appends it; the error names the option and value.
+    #[inline(never)]
     pub fn add(&mut self, syntax: Syntax, spelled: &[u8], value: &'a CStr) -> Result<()> {
         let v = value.to_bytes();
         let mut e = Error::usage(spelled);
@@ -131,14 +132,72 @@ impl<'a> Mounts<'a> {
             push_shown(&mut e.msg, part);
             e.msg.push(b"'");
         }
-        e.msg.push(b" ").push_str(why);
+        let why = match why {
+            // parse_size's own words, asked again (an error path).
+            Why::Size => crate::limits::parse_size(part).err(),
+            _ => words::nth(WHY, why as usize),
+        };
+        e.msg.push(b" ").push_str(why.unwrap_or(""));
         Err(e)
     }
 }
 
 /// What is wrong with a value: the offending part (may be empty) and why.
 #[derive(Debug, PartialEq, Eq)]
-struct Bad<'a>(&'a [u8], &'static str);
+struct Bad<'a>(&'a [u8], Why);
+
+/// Why a value is refused: entry `why as usize` of [`WHY`] (a byte at each of the twenty
+/// places that refuse, where a `&str` would be sixteen), or for [`Why::Size`] what
+/// `parse_size` says of the part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Why {
+    NoDst,
+    NoSrc,
+    VolumeMode,
+    MountKey,
+    TmpfsOption,
+    NeedsValue,
+    TakesNoValue,
+    NamedVolume,
+    MountType,
+    Readonly,
+    Octal,
+    NeedsTarget,
+    EmptyDst,
+    RelativeDst,
+    RootDst,
+    TooLong,
+    RelativeSrc,
+    TmpfsOnly,
+    NeedsSource,
+    TmpfsSource,
+    NeedsType,
+    Size,
+}
+
+/// The texts of [`Why`], in its order (`words::nth`).
+const WHY: &str = "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])|\
+    has no SRC (use SRC:DST[:ro])|\
+    is not a volume mode (ro or rw)|\
+    is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)|\
+    is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)|\
+    needs a value|\
+    takes no value|\
+    is not supported: named volumes are not (type=bind or tmpfs)|\
+    is not a mount type (bind or tmpfs)|\
+    is not a readonly value (true or false)|\
+    is not an octal mode (try 1777)|\
+    needs target=DST|\
+    has an empty DST (the path in the container)|\
+    is not an absolute path in the container|\
+    is the container's root|\
+    is too long for a path|\
+    is not an absolute host path: named volumes are not supported|\
+    is for type=tmpfs only|\
+    needs source=SRC (an absolute host path)|\
+    gives a tmpfs a source|\
+    needs type=bind or type=tmpfs (named volumes are not supported)|";
 
 /// docker's defaults for a tmpfs: `rw,noexec,nosuid,nodev`.
 const TMPFS_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -198,18 +257,17 @@ fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
 /// `-v SRC:DST[:ro|rw]`, `--tmpfs DST[:OPTS]` (OPTS mount(8) words) and `--mount
 /// type=bind|tmpfs,...` (docker's keys; values cannot hold commas), in one pass: the
 /// paths at the front, then the comma-separated words through [`KEYS`].
-#[inline(never)]
 fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
     let mut req = Req { flags: TMPFS_FLAGS, ..Req::EMPTY };
     let (mut kind, mut src, mut dst, mut words) = (None, None, None, v);
     if syntax == Syntax::Volume {
         let (s, rest) = split_once(v, b':');
-        let rest = rest.ok_or(Bad(b"", "has no DST: anonymous volumes are not supported (use SRC:DST[:ro])"))?;
+        let rest = rest.ok_or(Bad(b"", Why::NoDst))?;
         (kind, src) = (Some(Kind::Bind), Some(s));
         let (d, w) = split_once(rest, b':');
         (dst, words) = (Some(d), w.unwrap_or(b""));
         if s.is_empty() {
-            return Err(Bad(b"", "has no SRC (use SRC:DST[:ro])"));
+            return Err(Bad(b"", Why::NoSrc));
         }
     } else if syntax == Syntax::Tmpfs {
         let (d, w) = split_once(v, b':');
@@ -230,11 +288,9 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 return Err(Bad(
                     name,
                     match syntax {
-                        Syntax::Volume => "is not a volume mode (ro or rw)",
-                        Syntax::Mount => {
-                            "is not a --mount key (type, source, target, readonly, tmpfs-size, tmpfs-mode)"
-                        }
-                        Syntax::Tmpfs => "is not a tmpfs option (ro, rw, [no]exec, [no]suid, [no]dev, size=, mode=)",
+                        Syntax::Volume => Why::VolumeMode,
+                        Syntax::Mount => Why::MountKey,
+                        Syntax::Tmpfs => Why::TmpfsOption,
                     },
                 ))
             }
@@ -243,15 +299,15 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
         let val = match val {
             Some(v) if takes || code == K_RO && syntax == Syntax::Mount => v,
             None if !takes => b"",
-            _ => return Err(Bad(word, if takes { "needs a value" } else { "takes no value" })),
+            _ => return Err(Bad(word, if takes { Why::NeedsValue } else { Why::TakesNoValue })),
         };
         match code {
             K_TYPE => {
                 kind = match crate::words::position("bind tmpfs volume", val) {
                     Some(0) => Some(Kind::Bind),
                     Some(1) => Some(Kind::Tmpfs),
-                    Some(_) => return Err(Bad(val, "is not supported: named volumes are not (type=bind or tmpfs)")),
-                    None => return Err(Bad(val, "is not a mount type (bind or tmpfs)")),
+                    Some(_) => return Err(Bad(val, Why::NamedVolume)),
+                    None => return Err(Bad(val, Why::MountType)),
                 }
             }
             K_SOURCE => src = Some(val),
@@ -260,11 +316,11 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 // The leading space makes an empty word first: `ro`, `readonly` alone.
                 req.read_only = match crate::words::position(" true 1 false 0", val) {
                     Some(i) => i < 3 && code == K_RO,
-                    None => return Err(Bad(word, "is not a readonly value (true or false)")),
+                    None => return Err(Bad(word, Why::Readonly)),
                 }
             }
             K_SIZE => {
-                req.size = crate::limits::parse_size(val).map_err(|why| Bad(val, why))?;
+                req.size = crate::limits::parse_size(val).map_err(|_| Bad(val, Why::Size))?;
                 tmpfs_only = name;
             }
             K_MODE => {
@@ -272,12 +328,12 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
                 let mut mode = 0u32;
                 for &c in val {
                     if !(b'0'..=b'7').contains(&c) || mode >= 0o1000 {
-                        return Err(Bad(val, "is not an octal mode (try 1777)"));
+                        return Err(Bad(val, Why::Octal));
                     }
                     mode = mode * 8 + (c - b'0') as u32;
                 }
                 if val.is_empty() {
-                    return Err(Bad(val, "is not an octal mode (try 1777)"));
+                    return Err(Bad(val, Why::Octal));
                 }
                 req.mode = Some(mode);
                 tmpfs_only = name;
@@ -289,24 +345,22 @@ fn parse(syntax: Syntax, v: &[u8]) -> core::result::Result<Req<'_>, Bad<'_>> {
             }
         }
     }
-    let dst = dst.ok_or(Bad(b"", "needs target=DST"))?;
+    let dst = dst.ok_or(Bad(b"", Why::NeedsTarget))?;
     req.target = match dst {
-        b"" => return Err(Bad(b"", "has an empty DST (the path in the container)")),
-        _ if !dst.starts_with(b"/") => return Err(Bad(dst, "is not an absolute path in the container")),
-        _ if dst.iter().all(|&c| c == b'/') => return Err(Bad(dst, "is the container's root")),
-        _ if dst.len() >= resolve::PATH_MAX => return Err(Bad(b"", "is too long for a path")),
+        b"" => return Err(Bad(b"", Why::EmptyDst)),
+        _ if !dst.starts_with(b"/") => return Err(Bad(dst, Why::RelativeDst)),
+        _ if dst.iter().all(|&c| c == b'/') => return Err(Bad(dst, Why::RootDst)),
+        _ if dst.len() >= resolve::PATH_MAX => return Err(Bad(b"", Why::TooLong)),
         _ => dst,
     };
     match (kind, src) {
-        (Some(Kind::Bind), Some(src)) if !src.starts_with(b"/") => {
-            Err(Bad(src, "is not an absolute host path: named volumes are not supported"))
-        }
-        (Some(Kind::Bind), _) if !tmpfs_only.is_empty() => Err(Bad(tmpfs_only, "is for type=tmpfs only")),
+        (Some(Kind::Bind), Some(src)) if !src.starts_with(b"/") => Err(Bad(src, Why::RelativeSrc)),
+        (Some(Kind::Bind), _) if !tmpfs_only.is_empty() => Err(Bad(tmpfs_only, Why::TmpfsOnly)),
         (Some(Kind::Bind), Some(src)) => Ok(Req { kind: Kind::Bind, source: src, flags: 0, ..req }),
-        (Some(Kind::Bind), None) => Err(Bad(b"", "needs source=SRC (an absolute host path)")),
+        (Some(Kind::Bind), None) => Err(Bad(b"", Why::NeedsSource)),
         (Some(Kind::Tmpfs), None) => Ok(Req { kind: Kind::Tmpfs, ..req }),
-        (Some(Kind::Tmpfs), Some(_)) => Err(Bad(b"", "gives a tmpfs a source")),
-        (None, _) => Err(Bad(b"", "needs type=bind or type=tmpfs (named volumes are not supported)")),
+        (Some(Kind::Tmpfs), Some(_)) => Err(Bad(b"", Why::TmpfsSource)),
+        (None, _) => Err(Bad(b"", Why::NeedsType)),
     }
 }
 
@@ -513,6 +567,7 @@ fn mount_tmpfs(r: &Req<'_>, target: &OwnedFd) -> core::result::Result<(), Errno>
 }
 
 /// tmpfs's options: `size=BYTES,mode=OCTAL`, either or neither.
+#[inline(never)]
 fn tmpfs_data(r: &Req<'_>) -> Buf<48> {
     let mut data = Buf::new();
     if r.size != 0 {
@@ -574,6 +629,8 @@ static HINTS: [(u8, u8, u8); 11] = {
 };
 
 /// Parent side: the one-line error for a step of this module or of [`overlay`].
+#[inline(never)]
+#[cold]
 pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
     let (op, obj, key) = if step >= step::LAYER {
         let s = step - step::LAYER;
@@ -591,7 +648,6 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         let key = if op == TARGET && cfg.rootfs.is_none() { HOST_TARGET } else { op };
         (words::nth(OPS, op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
-    let e = Error::sys(op, obj, errno);
     // The hints of a host target are a target's too; ANY_LAYER's go with every layer step.
     let any = match key {
         HOST_TARGET => TARGET,
@@ -599,10 +655,8 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         _ => key,
     };
     let hint = HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 as i32 == errno.raw_os_error());
-    Some(match hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)) {
-        Some(h) => e.hint(h.as_bytes()),
-        None => e,
-    })
+    let hint = hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)).unwrap_or("");
+    Some(Error::sys_hint(op, obj, errno, hint.as_bytes()))
 }
 
 #[cfg(test)]
