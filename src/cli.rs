@@ -202,6 +202,7 @@ impl<'a> Options<'a> {
         Some(self.parse_one(arg))
     }
 
+    #[inline(never)]
     fn parse_one(&mut self, arg: &'a CStr) -> Result<Occurrence<'a>> {
         let bytes = arg.to_bytes();
         if bytes.starts_with(b"--") {

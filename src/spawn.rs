@@ -27,7 +27,6 @@ use crate::trampoline::{self, ChildFds, ChildPlan, Step, RECORD_LEN};
 
 /// Runs the container described by `cfg`; returns tinyctr's exit status. Errors are
 /// reported here, once, on stderr.
-#[inline(never)]
 pub fn run(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> u8 {
     match run_inner(cfg, host_env) {
         Ok(code) => code,
@@ -414,6 +413,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
     Error::sys_hint(op, obj, errno, hint).with_status(status)
 }
 
+#[inline(never)]
 fn exec_error(cfg: &RunConfig<'_>, cmd: &[u8], errno: Errno) -> Error {
     let searched = !crate::words::has(cmd, b'/');
     let hint: &[u8] = match errno {

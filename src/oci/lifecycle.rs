@@ -265,7 +265,7 @@ pub fn destroy(rec: &Record<'_>) {
 /// `update --resources FILE ID` (`-`: stdin, as the shim passes it): new memory, cpu and
 /// pids limits, written to the container's cgroups as `create` writes them.
 pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
-    use crate::cgroup::layout::{ctl_mask_spaces, Ctl};
+    use crate::cgroup::layout::{ctl_mask, Ctl, Version};
     let entry = Entry::open(root, id, true)?;
     let mut buf = [0; 8192];
     let rec = read(&entry, id, &mut buf)?;
@@ -289,7 +289,7 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
         let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
         let mut text = [0u8; 256];
         if let Ok(list) = fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
-            crate::cgroup::v2::write_limits(&t, ctl_mask_spaces(list), &limits)?;
+            crate::cgroup::knobs::write_limits(&t, Version::V2, ctl_mask(list), false, &limits)?;
         } else {
             let mut ctls = 0;
             for (file, c) in [
@@ -315,7 +315,7 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
                     fs::write_num(fd.as_fd(), dir, memsw, m)?;
                 }
             }
-            crate::cgroup::v1::write_limits(&t, ctls, false, &limits)?;
+            crate::cgroup::knobs::write_limits(&t, Version::V1, ctls, false, &limits)?;
         }
     }
     Ok(())

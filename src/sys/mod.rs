@@ -115,6 +115,7 @@ pub fn exit(code: i32) -> ! {
 }
 
 /// `unshare(flags)` for this single-threaded process.
+#[inline(never)]
 pub fn unshare(flags: u32) -> Result<(), Errno> {
     // SAFETY: rustix marks unshare unsafe because it changes state other threads of the
     // process may rely on; tinyctr never creates threads.

@@ -12,6 +12,7 @@ use rustix::io::Errno;
 /// attached or not) and on every mount below it, leaving all other flags as they are.
 /// ENOSYS before 5.12.
 /// <https://man7.org/linux/man-pages/man2/mount_setattr.2.html>
+#[inline(never)]
 pub fn set_tree_attr(fd: impl AsFd, attr_set: u64) -> Result<(), Errno> {
     let attr = mount_attr { attr_set, attr_clr: 0, propagation: 0, userns_fd: 0 };
     // SAFETY: the path is a valid empty C string and `attr` a valid mount_attr whose size
