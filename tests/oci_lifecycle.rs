@@ -1025,3 +1025,31 @@ fn seccomp_profile_confines_init_and_exec() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// linux.resources.devices (containerd's allow-list: deny all, then the usual nodes) on
+/// a v1 host: the container joins the devices hierarchy with those rules, so it cannot
+/// make (CAP_MKNOD notwithstanding) a node for a device outside the list, while it can
+/// for one inside it, and /dev/null and /dev/zero work.
+#[test]
+fn device_allow_list_is_enforced_on_v1() {
+    if !std::path::Path::new("/sys/fs/cgroup/devices/devices.list").exists() {
+        eprintln!("device_allow_list_is_enforced_on_v1: no v1 devices hierarchy here");
+        return;
+    }
+    // c 10:229 is /dev/fuse, not in the list; c 1:3 (null) is, with m.
+    let prog = "mknod /tmp/fuse c 10 229 2> /shared/fuse; mknod /tmp/null c 1 3 && echo made > /shared/made; \
+                head -c 4 /dev/zero | wc -c > /shared/zero; echo ok > /dev/null && echo ok > /shared/null";
+    let Some(c) = Case::new("devices", &["sh", "-c", prog]) else { return };
+    let pid = c.create();
+    let list = cgroup_file(&c.cgroup, "devices.list").expect("no devices cgroup for the container");
+    assert!(list.contains("c 1:3 rwm") && !list.contains("a *:* rwm"), "devices.list: {list:?}");
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    let fuse = std::fs::read_to_string(c.shared("fuse")).unwrap_or_default();
+    assert!(fuse.contains("not permitted"), "mknod of c 10:229: {fuse:?}");
+    assert_eq!(std::fs::read_to_string(c.shared("made")).unwrap_or_default().trim(), "made");
+    assert_eq!(std::fs::read_to_string(c.shared("zero")).unwrap_or_default().trim(), "4");
+    assert_eq!(std::fs::read_to_string(c.shared("null")).unwrap_or_default().trim(), "ok");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

@@ -215,7 +215,31 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let mut path: Buf<4096> = Buf::from(run.limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
     path.push(b"/").push(run.limits.name.map_or(&b""[..], CStr::to_bytes));
     let existing: Buf<2048> = Buf::from(d.cgroups.borrow().as_bytes());
-    let frozen = super::freezer::join_v1(path.as_bytes(), pid, existing.as_bytes(), &mut |p| d.add_cgroup(p));
+    let fz = super::freezer::join_v1(
+        b"freezer",
+        path.as_bytes(),
+        pid,
+        existing.as_bytes(),
+        true,
+        &mut |_, _| Ok(()),
+        &mut |p| d.add_cgroup(p),
+    );
+    // The device allow-list (containerd always sends one: deny all, then the usual
+    // nodes): on v1, the devices hierarchy, joined with its rules written first. (A v2
+    // host needs a BPF device program, which tinyctr does not load yet.)
+    let devices = &cfg.linux.resources.devices;
+    let frozen = fz.and_then(|()| match devices.is_empty() {
+        true => Ok(()),
+        false => super::freezer::join_v1(
+            b"devices",
+            path.as_bytes(),
+            pid,
+            b"",
+            false,
+            &mut |dir, p| super::freezer::write_devices(dir, p, devices),
+            &mut |p| d.add_cgroup(p),
+        ),
+    });
     let cgroups = d.cgroups.borrow();
     let mut rec = Record {
         pid,

@@ -1,11 +1,14 @@
-//! `pause` and `resume`: the cgroup freezer. On the unified hierarchy every cgroup has
+//! `pause` and `resume`: the cgroup freezer; and the other v1 hierarchy `create`
+//! joins by itself, the devices controller (config.json's device allow-list).
+//!
+//! The freezer: On the unified hierarchy every cgroup has
 //! `cgroup.freeze`; on v1 the freezer is a hierarchy of its own, which `create` joins
 //! as well (the limits alone would not put the container there), at the same
 //! cgroupsPath. A frozen container's status is `paused`.
 
 use core::ffi::CStr;
 
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, CWD};
 
 use super::store::Record;
@@ -13,8 +16,8 @@ use crate::buf::Buf;
 use crate::cgroup::fs;
 use crate::error::{Error, Result};
 
-/// The v1 freezer hierarchy's mount point, from /proc/self/mountinfo.
-fn v1_mount(out: &mut Buf<4096>) -> bool {
+/// The mount point of the v1 hierarchy of `controller`, from /proc/self/mountinfo.
+fn v1_mount(controller: &[u8], out: &mut Buf<4096>) -> bool {
     let Ok(fd) = rustix::fs::open(c"/proc/self/mountinfo", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
         return false;
     };
@@ -22,7 +25,7 @@ fn v1_mount(out: &mut Buf<4096>) -> bool {
     let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
     while let Ok(Some(line)) = lines.next_line() {
         let Some(m) = crate::mountinfo::parse_mount(line) else { continue };
-        if m.fstype == b"cgroup" && crate::mountinfo::has_word(m.super_options, b"freezer") && m.root == b"/" {
+        if m.fstype == b"cgroup" && crate::mountinfo::has_word(m.super_options, controller) && m.root == b"/" {
             let mut tmp = [0u8; 4096];
             if let Some(p) = crate::mountinfo::unescape(m.mount_point, &mut tmp) {
                 out.push(p);
@@ -33,17 +36,27 @@ fn v1_mount(out: &mut Buf<4096>) -> bool {
     false
 }
 
-/// `create`: puts `pid` into a v1 freezer cgroup at `path` (the cgroupsPath, from the
-/// hierarchy's root), made with its parents (marked, as the other hierarchies' are), and
-/// hands its directory to `out`. Nothing where there is no v1 freezer, or where the
-/// container already has a v2 cgroup (which freezes by itself).
-pub fn join_v1(path: &[u8], pid: i32, existing: &[u8], out: &mut dyn FnMut(&[u8])) -> Result<()> {
-    let has_v2 = existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).any(|l| {
-        let mut p: Buf<4200> = Buf::from(l);
-        fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
-    });
+/// `create`: puts `pid` into the v1 hierarchy of `controller` at `path` (the
+/// cgroupsPath, from the hierarchy's root), made with its parents (marked, as the other
+/// hierarchies' are), after `setup` has written the new cgroup's files; hands its
+/// directory to `out`. Nothing where that hierarchy is not mounted, or (`v2_does_it`)
+/// where the container already has a v2 cgroup.
+pub fn join_v1(
+    controller: &[u8],
+    path: &[u8],
+    pid: i32,
+    existing: &[u8],
+    v2_does_it: bool,
+    setup: &mut dyn FnMut(BorrowedFd<'_>, &[u8]) -> Result<()>,
+    out: &mut dyn FnMut(&[u8]),
+) -> Result<()> {
+    let has_v2 = v2_does_it
+        && existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).any(|l| {
+            let mut p: Buf<4200> = Buf::from(l);
+            fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
+        });
     let mut dir: Buf<4096> = Buf::new();
-    if has_v2 || !v1_mount(&mut dir) {
+    if has_v2 || !v1_mount(controller, &mut dir) {
         return Ok(());
     }
     let from = dir.len();
@@ -52,11 +65,40 @@ pub fn join_v1(path: &[u8], pid: i32, existing: &[u8], out: &mut dyn FnMut(&[u8]
     }
     let mut made = 0;
     fs::mkdir_p(dir.as_bytes(), from, false, &mut made, |_, _, _| Ok(()))?;
+    out(dir.as_bytes());
     let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
+    setup(d.as_fd(), dir.as_bytes())?;
     let mut n: Buf<16> = Buf::new();
     n.push_u64(pid as u64);
-    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes())?;
-    out(dir.as_bytes());
+    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes())
+}
+
+/// `linux.resources.devices` as the v1 devices controller takes it: each rule, in
+/// order, written to `devices.allow` or `devices.deny` as `TYPE MAJOR:MINOR ACCESS`
+/// (`a *:* rwm` for containerd's first, deny-all, rule).
+pub fn write_devices(dir: BorrowedFd<'_>, path: &[u8], rules: &[super::linux::DeviceRule]) -> Result<()> {
+    use super::linux::{MKNOD, READ, WRITE};
+    for r in rules {
+        let mut line: Buf<64> = Buf::new();
+        line.push(&[r.kind, b' ']);
+        for (i, n) in [r.major, r.minor].into_iter().enumerate() {
+            if i == 1 {
+                line.push(b":");
+            }
+            match n {
+                -1 => line.push(b"*"),
+                n => line.push_u64(n as u64),
+            };
+        }
+        line.push(b" ");
+        for (bit, c) in [(READ, b'r'), (WRITE, b'w'), (MKNOD, b'm')] {
+            if r.access & bit != 0 {
+                line.push(&[c]);
+            }
+        }
+        let file = if r.allow { c"devices.allow" } else { c"devices.deny" };
+        fs::write_at(dir, path, file, line.as_bytes())?;
+    }
     Ok(())
 }
 
