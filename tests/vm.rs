@@ -132,5 +132,7 @@ vm_test!(confine: bare, v1, v2);
 vm_test!(escape: bare, v2);
 
 // The OCI runtime (the `--features oci` build) on a containerd-style bundle: create,
-// state, start, delete, nothing left, in the users' real setting (bare initramfs) and on v1.
-vm_test!(oci: bare, v1);
+// state, start, the device allow-list, delete, nothing left, in the users' real setting
+// (bare initramfs, with a cgroup2 mounted), on v1 (devices hierarchy) and v2 (a device
+// program).
+vm_test!(oci: bare, v1, v2);

@@ -225,9 +225,10 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         &mut |p| d.add_cgroup(p),
     );
     // The device allow-list (containerd always sends one: deny all, then the usual
-    // nodes): on v1, the devices hierarchy, joined with its rules written first. (A v2
-    // host needs a BPF device program, which tinyctr does not load yet.)
+    // nodes): on v1, the devices hierarchy, joined with its rules written first; else
+    // a device program on the container's v2 cgroup.
     let devices = &cfg.linux.resources.devices;
+    let mut joined = false;
     let frozen = fz.and_then(|()| match devices.is_empty() {
         true => Ok(()),
         false => super::freezer::join_v1(
@@ -236,9 +237,19 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
             pid,
             b"",
             false,
-            &mut |dir, p| super::freezer::write_devices(dir, p, devices),
-            &mut |p| d.add_cgroup(p),
+            &mut |dir, p| super::devices::write_v1(dir, p, devices),
+            &mut |p| {
+                joined = true;
+                d.add_cgroup(p)
+            },
         ),
+    });
+    let frozen = frozen.and_then(|()| match (devices.is_empty(), joined) {
+        (false, false) => match super::freezer::v2_dir(existing.as_bytes()) {
+            Some(dir) => super::devices::attach_v2(dir, devices),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     });
     let cgroups = d.cgroups.borrow();
     let mut rec = Record {

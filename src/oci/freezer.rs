@@ -1,5 +1,5 @@
-//! `pause` and `resume`: the cgroup freezer; and the other v1 hierarchy `create`
-//! joins by itself, the devices controller (config.json's device allow-list).
+//! `pause` and `resume`: the cgroup freezer; and how `create` joins a v1 hierarchy
+//! its limits did not put it in (the freezer, and the devices controller: devices.rs).
 //!
 //! The freezer: On the unified hierarchy every cgroup has
 //! `cgroup.freeze`; on v1 the freezer is a hierarchy of its own, which `create` joins
@@ -50,11 +50,7 @@ pub fn join_v1(
     setup: &mut dyn FnMut(BorrowedFd<'_>, &[u8]) -> Result<()>,
     out: &mut dyn FnMut(&[u8]),
 ) -> Result<()> {
-    let has_v2 = v2_does_it
-        && existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).any(|l| {
-            let mut p: Buf<4200> = Buf::from(l);
-            fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
-        });
+    let has_v2 = v2_does_it && v2_dir(existing).is_some();
     let mut dir: Buf<4096> = Buf::new();
     if has_v2 || !v1_mount(controller, &mut dir) {
         return Ok(());
@@ -73,33 +69,13 @@ pub fn join_v1(
     fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes())
 }
 
-/// `linux.resources.devices` as the v1 devices controller takes it: each rule, in
-/// order, written to `devices.allow` or `devices.deny` as `TYPE MAJOR:MINOR ACCESS`
-/// (`a *:* rwm` for containerd's first, deny-all, rule).
-pub fn write_devices(dir: BorrowedFd<'_>, path: &[u8], rules: &[super::linux::DeviceRule]) -> Result<()> {
-    use super::linux::{MKNOD, READ, WRITE};
-    for r in rules {
-        let mut line: Buf<64> = Buf::new();
-        line.push(&[r.kind, b' ']);
-        for (i, n) in [r.major, r.minor].into_iter().enumerate() {
-            if i == 1 {
-                line.push(b":");
-            }
-            match n {
-                -1 => line.push(b"*"),
-                n => line.push_u64(n as u64),
-            };
-        }
-        line.push(b" ");
-        for (bit, c) in [(READ, b'r'), (WRITE, b'w'), (MKNOD, b'm')] {
-            if r.access & bit != 0 {
-                line.push(&[c]);
-            }
-        }
-        let file = if r.allow { c"devices.allow" } else { c"devices.deny" };
-        fs::write_at(dir, path, file, line.as_bytes())?;
-    }
-    Ok(())
+/// Of the container's cgroup directories (one per line), the one on the unified
+/// hierarchy (it has `cgroup.freeze`).
+pub fn v2_dir(existing: &[u8]) -> Option<&[u8]> {
+    existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).find(|l| {
+        let mut p: Buf<4200> = Buf::from(l);
+        fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
+    })
 }
 
 /// Whether `dir` is a v2 cgroup (it has `cgroup.freeze`) or a v1 freezer one.

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod create;
+pub mod devices;
 pub mod emit;
 pub mod exec;
 pub mod file;

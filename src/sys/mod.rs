@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 pub mod args;
+pub mod bpf;
 pub mod clock;
 pub mod list;
 pub mod mountapi;

@@ -35,6 +35,10 @@ done
 check_match '*"status":"stopped"*' "$(oci state c1)" "state after the program ended"
 check_match "hello from * pid 1*" "$(head -n 1 /vm/shared/out)" "the program ran as PID 1 of its own namespaces"
 check_eq "0" "$(sed -n 2p /vm/shared/out)" "as root"
+# containerd's device allow-list (deny all, then the usual nodes): a v1 devices cgroup,
+# or on v2 a device program on the container's cgroup.
+check_eq "refused" "$(cat /vm/shared/fuse)" "mknod of a device outside the allow-list"
+check_eq "made" "$(cat /vm/shared/null)" "mknod of one inside it"
 check "delete" oci delete c1
 check_match "*does not exist*" "$(oci state c1 2>&1)" "no state after delete"
 left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)

@@ -21,7 +21,9 @@ python3 - "$here/../../fixtures/oci/ctr-run.json" "$b/config.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["root"] = {"path": "rootfs"}
-c["process"]["args"] = ["sh", "-c", "echo hello from $(hostname) pid $$ > /shared/out; id -u >> /shared/out; exit 7"]
+c["process"]["args"] = ["sh", "-c", "echo hello from $(hostname) pid $$ > /shared/out; id -u >> /shared/out; "
+                         "mknod /tmp/fuse c 10 229 2>/dev/null && echo made > /shared/fuse || echo refused > /shared/fuse; "
+                         "mknod /tmp/null c 1 3 && echo made > /shared/null; exit 7"]
 c["process"]["env"] = ["PATH=/bin"]
 c["linux"]["cgroupsPath"] = "/vmoci/c1"
 c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/vm/shared", "options": ["rbind", "rw"]})
