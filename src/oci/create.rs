@@ -82,6 +82,7 @@ impl Detached<'_> {
 }
 
 /// The parsed `create` command line.
+#[derive(Clone, Copy)]
 pub struct Args<'a> {
     pub bundle: &'a CStr,
     pub pid_file: Option<&'a CStr>,
@@ -93,6 +94,17 @@ pub struct Args<'a> {
 #[inline(never)]
 pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     store::check_id(a.id.to_bytes())?;
+    // A relative --pid-file is the caller's, as in runc: made absolute before the chdir.
+    let mut pid_file: Buf<4096> = Buf::new();
+    if let Some(f) = a.pid_file.filter(|f| !f.to_bytes().starts_with(b"/")) {
+        let mut cwd = [0u8; 4096];
+        match crate::sys::getcwd(&mut cwd) {
+            Ok(n) if n > 1 && cwd[0] == b'/' => pid_file.push(&cwd[..n - 1]).push(b"/").push(f.to_bytes()),
+            _ => return Err(Error::sys("resolve the pid file", f.to_bytes(), rustix::io::Errno::NOENT)),
+        };
+    }
+    let pid_abs = if pid_file.is_empty() { a.pid_file } else { Some(pid_file.as_cstr()) };
+    let a = &Args { pid_file: pid_abs, ..*a };
     // As runc: the bundle is the working directory, so a relative root.path is found.
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
     let mut doc = super::file::read_at(CWD, c"config.json")?;

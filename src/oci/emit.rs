@@ -174,7 +174,8 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 /// systemd), no AppArmor, SELinux or Intel RDT.
 #[inline(never)]
 pub fn features(o: &mut Out<'_>) {
-    o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":").words(names::HOOKS, "");
+    // No hooks: config.json's are refused until tinyctr runs them (create.rs).
+    o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":[]");
     o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
     o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");
