@@ -541,3 +541,100 @@ pub(super) fn write_pid(path: &CStr, pid: i32) -> Result<()> {
     .map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))?;
     crate::fdio::write_all(fd.as_fd(), b.as_bytes()).map_err(|e| Error::sys("write the pid file", path.to_bytes(), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: &str, f: impl FnOnce(&Config<'_>)) {
+        let mut buf = json.as_bytes().to_vec();
+        let c = super::super::config::parse(&mut buf, "config.json").unwrap_or_else(|e| panic!("{}", line(e)));
+        f(&c)
+    }
+
+    fn line(e: Error) -> String {
+        String::from_utf8_lossy(e.line().as_bytes()).trim_end().to_owned()
+    }
+
+    /// cgroupsPath: absolute from each hierarchy's root, its last component the cgroup's
+    /// name, the rest its parent; absent or `/` means `/ID`; the rest refused by name.
+    #[test]
+    fn cgroups_path() {
+        // JSON, and the parent and name it gives, or words of the error.
+        type Want = core::result::Result<(&'static str, &'static str), &'static str>;
+        let cases: [(&str, Want); 6] = [
+            (r#"{"linux":{"cgroupsPath":"/ns/c1"}}"#, Ok(("/ns", "c1"))),
+            (r#"{"linux":{"cgroupsPath":"/kubepods/burstable/pod1/c2"}}"#, Ok(("/kubepods/burstable/pod1", "c2"))),
+            (r#"{"linux":{"cgroupsPath":"/c3"}}"#, Ok(("/", "c3"))),
+            (r#"{}"#, Ok(("/", "id"))),
+            (r#"{"linux":{"cgroupsPath":"system.slice:cri:c4"}}"#, Err("is not absolute")),
+            (r#"{"linux":{"cgroupsPath":"/ns/c5/"}}"#, Err("ends in a slash")),
+        ];
+        for (json, want) in cases {
+            config(json, |c| {
+                let mut parent = Buf::new();
+                match (limits(c, c"id", &mut parent), want) {
+                    (Ok(l), Ok((p, n))) => {
+                        assert_eq!(l.cgroup_parent.unwrap().to_bytes(), p.as_bytes(), "{json}");
+                        assert_eq!(l.name.unwrap().to_bytes(), n.as_bytes(), "{json}");
+                        assert!(l.exact, "{json}");
+                    }
+                    (Err(e), Err(words)) => assert!(line(e).contains(words), "{json}"),
+                    (Ok(_), Err(_)) => panic!("{json}: accepted"),
+                    (Err(e), Ok(_)) => panic!("{json}: {}", line(e)),
+                }
+            });
+        }
+        // `..` never gets this far: the reader refuses it, naming the path.
+        let mut bad = br#"{"linux":{"cgroupsPath":"/ns/../../etc"}}"#.to_vec();
+        let Err(e) = super::super::config::parse(&mut bad, "config.json") else { panic!("'..' accepted") };
+        assert!(line(e).contains("linux.cgroupsPath: has a . or .. component"));
+    }
+
+    /// The filesystems every container gets are tinyctr's own; binds and other tmpfs
+    /// mounts become volume requests with their flags; other types are refused by name.
+    #[test]
+    fn mounts() {
+        let json = r#"{"mounts":[
+            {"destination":"/proc","type":"proc","source":"proc"},
+            {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]},
+            {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","ro"]},
+            {"destination":"/run","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","size=65536k","mode=755"]},
+            {"destination":"/old","source":"/srv/old","options":["bind"]}
+        ]}"#;
+        config(json, |c| {
+            let mut m = Mounts::empty();
+            for (i, mt) in c.mounts.iter().enumerate() {
+                mount(&mut m, i, mt).unwrap_or_else(|e| panic!("{}", line(e)));
+            }
+            let r = m.as_slice();
+            assert_eq!(r.len(), 3);
+            assert_eq!(
+                (r[0].kind, r[0].source, r[0].target, r[0].read_only),
+                (Kind::Bind, &b"/srv/data"[..], &b"/data"[..], true)
+            );
+            assert_eq!(
+                (r[1].kind, r[1].target, r[1].size, r[1].mode),
+                (Kind::Tmpfs, &b"/run"[..], 65536 * 1024, Some(0o755))
+            );
+            use linux_raw_sys::general::{MS_NODEV, MS_NOSUID};
+            assert_eq!(r[1].flags, MS_NOSUID | MS_NODEV);
+            assert_eq!((r[2].kind, r[2].source, r[2].read_only), (Kind::Bind, &b"/srv/old"[..], false));
+        });
+        for (json, words) in [
+            (r#"{"mounts":[{"destination":"/x","type":"nfs","source":"h:/x"}]}"#, "mounts[0].type: not supported: nfs"),
+            (
+                r#"{"mounts":[{"destination":"/x","type":"bind","source":"rel"}]}"#,
+                "mounts[0].source: not an absolute path",
+            ),
+            (r#"{"mounts":[{"destination":"/x","type":"tmpfs","options":["huge=always"]}]}"#, "mounts[0].options"),
+        ] {
+            config(json, |c| {
+                let mut m = Mounts::empty();
+                let Err(e) = mount(&mut m, 0, &c.mounts[0]) else { panic!("{json}: accepted") };
+                let l = line(e);
+                assert!(l.contains(words), "{json}: {l}");
+            });
+        }
+    }
+}
