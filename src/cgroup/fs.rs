@@ -30,6 +30,61 @@ pub fn open_dir(base: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(base, path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
 }
 
+/// [`open_dir`] of an absolute path given as bytes (a cgroup the state recorded).
+pub fn open_path(path: &[u8]) -> Result<OwnedFd, Errno> {
+    let mut p: Buf<4096> = Buf::from(path);
+    if p.overflowed() {
+        return Err(Errno::NAMETOOLONG);
+    }
+    open_dir(CWD, p.as_cstr())
+}
+
+/// Calls `f` with each pid in the cgroup at `dir` (`cgroup.procs`): positive ones only,
+/// never ourselves (a kill(-1) or kill(0) would hit far more).
+pub fn each_pid(dir: BorrowedFd<'_>, f: &mut dyn FnMut(rustix::process::Pid)) {
+    let Ok(fd) = rustix::fs::openat(dir, c"cgroup.procs", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+        return;
+    };
+    let me = rustix::process::getpid();
+    let mut buf = [0u8; 256];
+    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
+    while let Ok(Some(line)) = lines.next_line() {
+        let pid = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok());
+        if let Some(p) = pid.and_then(rustix::process::Pid::from_raw).filter(|&p| p != me) {
+            f(p);
+        }
+    }
+}
+
+/// Removes the parents of a removed cgroup that tinyctr made: `path` is the first of
+/// them, and it goes up while the directory is one this run `made` (its count of trailing
+/// components) or carries tinyctr's mark, staying below its first `floor` bytes (the
+/// mount point). Each is locked while it goes, as a run that makes its cgroup below
+/// holds it locked, so the two never cross; the first one refused (in use, or not
+/// tinyctr's) ends it.
+pub fn remove_made_parents<const N: usize>(path: &mut Buf<N>, floor: usize, mut made: u8, fake: bool) {
+    while path.len() > floor && !path.overflowed() {
+        let Ok(p) = open_dir(CWD, path.as_cstr()) else { break };
+        if made == 0 && !marked(p.as_fd()) {
+            break;
+        }
+        made = made.saturating_sub(1);
+        if lock(p.as_fd(), true).is_err() {
+            break;
+        }
+        #[cfg(test)]
+        if fake {
+            fake_unpopulate(p.as_fd());
+        }
+        let _ = fake;
+        if rustix::fs::unlinkat(CWD, path.as_cstr(), AtFlags::REMOVEDIR).is_err() {
+            break;
+        }
+        let up = path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
+        path.truncate(up);
+    }
+}
+
 /// Writes `value` to control file `name` in one write(2), as cgroupfs requires.
 pub fn write(dir: BorrowedFd<'_>, name: &CStr, value: &[u8]) -> Result<(), Errno> {
     let fd = rustix::fs::openat(dir, name, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
@@ -285,22 +340,9 @@ pub fn kill_all(dir: BorrowedFd<'_>) {
     if write(dir, c"cgroup.kill", b"1").is_ok() {
         return;
     }
-    let Ok(fd) = rustix::fs::openat(dir, c"cgroup.procs", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
-        return;
-    };
-    let me = rustix::process::getpid();
-    let mut buf = [0u8; 256];
-    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
-    while let Ok(Some(line)) = lines.next_line() {
-        // Only positive pids, never ourselves: kill(-1) or kill(0) would hit far more.
-        let Some(pid) = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok()) else { continue };
-        match rustix::process::Pid::from_raw(pid) {
-            Some(p) if p != me => {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-            }
-            _ => {}
-        }
-    }
+    each_pid(dir, &mut |p| {
+        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+    });
 }
 
 pub fn sleep_us(us: u64) {

@@ -86,7 +86,16 @@ fn memory(t: &Target<'_>, v2: bool, mem: u64, swap: Option<Swap>) -> Result<()> 
     };
     let mut val = Buf::<24>::new();
     val.push_u64(mem);
-    fs::write(t.fd, limit, val.as_bytes()).map_err(|e| {
+    let mut written = fs::write(t.fd, limit, val.as_bytes());
+    if let (Err(Errno::INVAL), false) = (written, v2) {
+        // v1 refuses a memory limit above the memory+swap one (a new limit raised on a
+        // live cgroup, by `update`): that one goes up first, to the same value, and is
+        // set as asked below. A new cgroup's is unlimited, so `run` never gets here.
+        if fs::write(t.fd, v1::MEMSW_LIMIT, val.as_bytes()).is_ok() {
+            written = fs::write(t.fd, limit, val.as_bytes());
+        }
+    }
+    written.map_err(|e| {
         let err = write_error(val.as_bytes(), t.path, limit, e);
         match e {
             Errno::BUSY => v1::usage_hint(err, t.fd, usage),

@@ -509,29 +509,10 @@ impl Cgroup {
                 drop(lock);
             }
             // Parents made for --cgroup-parent, by this run or another (they carry the
-            // mark), once no run uses them: each is locked while it goes, as a run that
-            // makes its cgroup below holds it locked, so the two never cross. The first
-            // one refused (in use, or not made by tinyctr) ends it.
+            // mark), once no run uses them.
             d.path.truncate(slash);
-            let mut made = d.created_parents;
-            while d.parents_from > 0 && d.path.len() > d.parents_from {
-                let Ok(p) = fs::open_dir(CWD, d.path.as_cstr()) else { break };
-                if made == 0 && !fs::marked(p.as_fd()) {
-                    break;
-                }
-                made = made.saturating_sub(1);
-                if fs::lock(p.as_fd(), true).is_err() {
-                    break;
-                }
-                #[cfg(test)]
-                if self.fake {
-                    fs::fake_unpopulate(p.as_fd());
-                }
-                if rustix::fs::unlinkat(CWD, d.path.as_cstr(), rustix::fs::AtFlags::REMOVEDIR).is_err() {
-                    break;
-                }
-                let up = d.path.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
-                d.path.truncate(up);
+            if d.parents_from > 0 {
+                fs::remove_made_parents(&mut d.path, d.parents_from, d.created_parents, self.fake);
             }
             d.created_parents = 0;
             d.parents_from = 0;

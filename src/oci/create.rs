@@ -98,10 +98,8 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     let mut pid_file: Buf<4096> = Buf::new();
     if let Some(f) = a.pid_file.filter(|f| !f.to_bytes().starts_with(b"/")) {
         let mut cwd = [0u8; 4096];
-        match crate::sys::getcwd(&mut cwd) {
-            Ok(n) if n > 1 && cwd[0] == b'/' => pid_file.push(&cwd[..n - 1]).push(b"/").push(f.to_bytes()),
-            _ => return Err(Error::sys("resolve the pid file", f.to_bytes(), rustix::io::Errno::NOENT)),
-        };
+        let dir = crate::sys::getcwd(&mut cwd).map_err(|e| Error::sys("resolve the pid file", f.to_bytes(), e))?;
+        pid_file.push(dir).push(b"/").push(f.to_bytes());
     }
     let pid_abs = if pid_file.is_empty() { a.pid_file } else { Some(pid_file.as_cstr()) };
     let a = &Args { pid_file: pid_abs, ..*a };
@@ -112,12 +110,8 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
         crate::sys::MapBox::new(Config::default).map_err(|e| Error::sys("map memory for", b"config.json", e))?;
     super::config::parse_into(doc.bytes(), "config.json", &mut cfg)?;
     let mut cwd = [0u8; 4096];
-    // getcwd returns the length with the NUL; "(unreachable)" paths do not start with '/'.
-    let bundle = match crate::sys::getcwd(&mut cwd) {
-        Ok(n) if n > 1 && cwd[0] == b'/' => &cwd[..n - 1],
-        Ok(_) => return Err(Error::sys("find the bundle's path", a.bundle.to_bytes(), rustix::io::Errno::NOENT)),
-        Err(e) => return Err(Error::sys("find the bundle's path", a.bundle.to_bytes(), e)),
-    };
+    let bundle =
+        crate::sys::getcwd(&mut cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
     let entry = Entry::create(root, a.id)?;
     let made = make(&entry, &cfg, bundle, a, host_env);
     if made.is_err() {
@@ -179,12 +173,8 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroups: RefCell::new(Buf::new()),
         profile: &lx.seccomp,
     };
-    for (i, &flag) in super::names::NS_FLAGS.iter().enumerate() {
-        let path = lx.namespaces.paths[i];
-        if !lx.namespaces.has(ns_of(i)) || path.is_empty() {
-            continue;
-        }
-        let fd = rustix::fs::open(path.get(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+    for (path, flag) in lx.namespaces.joins() {
+        let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the namespace", path.to_bytes(), e))?;
         d.joins[d.njoins] = (fd.as_raw_fd(), flag);
         opened[d.njoins] = Some(fd);
@@ -223,45 +213,28 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         Some(adj) => oom_score_adj(pid, adj),
         None => Ok(()),
     };
-    // `pause` needs a freezer: on v1 a hierarchy of its own, joined at the same path.
+    // `pause` needs a freezer: a v2 cgroup has one (cgroup.freeze); on v1 it is a
+    // hierarchy of its own, joined at the same path. The device allow-list (containerd
+    // always sends one: deny all, then the usual nodes): the v1 devices hierarchy,
+    // joined with its rules written first, or else a device program on the v2 cgroup.
     let mut path: Buf<4096> = Buf::from(run.limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
     path.push(b"/").push(run.limits.name.map_or(&b""[..], CStr::to_bytes));
     let existing: Buf<2048> = Buf::from(d.cgroups.borrow().as_bytes());
-    let fz = super::freezer::join_v1(
-        b"freezer",
-        path.as_bytes(),
-        pid,
-        existing.as_bytes(),
-        true,
-        &mut |_, _| Ok(()),
-        &mut |p| d.add_cgroup(p),
-    );
-    // The device allow-list (containerd always sends one: deny all, then the usual
-    // nodes): on v1, the devices hierarchy, joined with its rules written first; else
-    // a device program on the container's v2 cgroup.
+    let v2 = super::freezer::v2_dir(existing.as_bytes());
     let devices = &cfg.linux.resources.devices;
-    let mut joined = false;
-    let frozen = fz.and_then(|()| match devices.is_empty() {
+    let join = |ctl: &[u8], setup: &mut dyn FnMut(rustix::fd::BorrowedFd<'_>, &[u8]) -> Result<()>| {
+        super::freezer::join_v1(ctl, path.as_bytes(), pid, setup, &mut |p| d.add_cgroup(p))
+    };
+    let frozen = match v2 {
+        Some(_) => Ok(false),
+        None => join(b"freezer", &mut |_, _| Ok(())),
+    };
+    let frozen = frozen.and_then(|_| match devices.is_empty() {
         true => Ok(()),
-        false => super::freezer::join_v1(
-            b"devices",
-            path.as_bytes(),
-            pid,
-            b"",
-            false,
-            &mut |dir, p| super::devices::write_v1(dir, p, devices),
-            &mut |p| {
-                joined = true;
-                d.add_cgroup(p)
-            },
-        ),
-    });
-    let frozen = frozen.and_then(|()| match (devices.is_empty(), joined) {
-        (false, false) => match super::freezer::v2_dir(existing.as_bytes()) {
-            Some(dir) => super::devices::attach_v2(dir, devices),
-            None => Ok(()),
+        false => match (join(b"devices", &mut |dir, p| super::devices::write_v1(dir, p, devices))?, v2) {
+            (false, Some(dir)) => super::devices::attach_v2(dir, devices),
+            _ => Ok(()),
         },
-        _ => Ok(()),
     });
     let cgroups = d.cgroups.borrow();
     let mut rec = Record {
@@ -321,10 +294,6 @@ fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
         let hint: &[u8] = if e == rustix::io::Errno::ACCESS { b"a value below 0 needs CAP_SYS_RESOURCE" } else { b"" };
         Error::sys_hint("set process.oomScoreAdj in", path.as_bytes(), e, hint)
     })
-}
-
-fn ns_of(i: usize) -> Ns {
-    [Ns::Pid, Ns::Network, Ns::Mount, Ns::Ipc, Ns::Uts, Ns::User, Ns::Cgroup, Ns::Time][i]
 }
 
 fn unsupported(what: &str, tail: &[u8]) -> Error {

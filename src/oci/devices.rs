@@ -5,7 +5,6 @@
 //! runs at each mknod and open of a device node.
 
 use rustix::fd::{AsFd, BorrowedFd};
-use rustix::fs::CWD;
 
 use super::linux::{DeviceRule, MKNOD, READ, WRITE};
 use crate::buf::Buf;
@@ -154,8 +153,7 @@ pub fn attach_v2(dir: &[u8], rules: &[DeviceRule]) -> Result<()> {
             return Err(Error::sys_hint("load the device program for", dir, e, hint));
         }
     };
-    let mut p: Buf<4200> = Buf::from(dir);
-    let d = fs::open_dir(CWD, p.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir, e))?;
+    let d = fs::open_path(dir).map_err(|e| fs::path_error("open cgroup", dir, e))?;
     crate::sys::bpf::attach_device_program(d.as_fd(), prog.as_fd())
         .map_err(|e| Error::sys("attach the device program to", dir, e))
 }

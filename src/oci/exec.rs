@@ -157,10 +157,9 @@ fn place(rec: &store::Record<'_>, pid: i32) -> Result<()> {
     let mut n: Buf<16> = Buf::new();
     n.push_u64(pid as u64);
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut path: Buf<4200> = Buf::from(dir);
-        path.push(b"/cgroup.procs");
-        let fd = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty());
-        fd.and_then(|fd| write_all(&fd, n.as_bytes())).map_err(|e| Error::sys("move the process into", dir, e))?;
+        let d = crate::cgroup::fs::open_path(dir);
+        d.and_then(|d| crate::cgroup::fs::write(d.as_fd(), c"cgroup.procs", n.as_bytes()))
+            .map_err(|e| Error::sys("move the process into", dir, e))?;
     }
     Ok(())
 }

@@ -39,21 +39,17 @@ fn v1_mount(controller: &[u8], out: &mut Buf<4096>) -> bool {
 /// `create`: puts `pid` into the v1 hierarchy of `controller` at `path` (the
 /// cgroupsPath, from the hierarchy's root), made with its parents (marked, as the other
 /// hierarchies' are), after `setup` has written the new cgroup's files; hands its
-/// directory to `out`. Nothing where that hierarchy is not mounted, or (`v2_does_it`)
-/// where the container already has a v2 cgroup.
+/// directory to `out`. False, and nothing done, where that hierarchy is not mounted.
 pub fn join_v1(
     controller: &[u8],
     path: &[u8],
     pid: i32,
-    existing: &[u8],
-    v2_does_it: bool,
     setup: &mut dyn FnMut(BorrowedFd<'_>, &[u8]) -> Result<()>,
     out: &mut dyn FnMut(&[u8]),
-) -> Result<()> {
-    let has_v2 = v2_does_it && v2_dir(existing).is_some();
+) -> Result<bool> {
     let mut dir: Buf<4096> = Buf::new();
-    if has_v2 || !v1_mount(controller, &mut dir) {
-        return Ok(());
+    if !v1_mount(controller, &mut dir) {
+        return Ok(false);
     }
     let from = dir.len();
     for c in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
@@ -66,16 +62,16 @@ pub fn join_v1(
     setup(d.as_fd(), dir.as_bytes())?;
     let mut n: Buf<16> = Buf::new();
     n.push_u64(pid as u64);
-    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes())
+    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes()).map(|()| true)
 }
 
 /// Of the container's cgroup directories (one per line), the one on the unified
 /// hierarchy (it has `cgroup.freeze`).
 pub fn v2_dir(existing: &[u8]) -> Option<&[u8]> {
-    existing.split(|&c| c == b'\n').filter(|l| !l.is_empty()).find(|l| {
-        let mut p: Buf<4200> = Buf::from(l);
-        fs::open_dir(CWD, p.as_cstr()).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze"))
-    })
+    existing
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .find(|l| fs::open_path(l).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.freeze")))
 }
 
 /// Whether `dir` is a v2 cgroup (it has `cgroup.freeze`) or a v1 freezer one.
@@ -99,8 +95,7 @@ fn kind(dir: &OwnedFd) -> Option<Kind> {
 pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
     let mut any = false;
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut p: Buf<4200> = Buf::from(dir);
-        let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { continue };
+        let Ok(d) = fs::open_path(dir) else { continue };
         let (file, value, state): (&CStr, &[u8], &[u8]) = match (kind(&d), frozen) {
             (Some(Kind::V2), true) => (c"cgroup.freeze", b"1", b"frozen 1"),
             (Some(Kind::V2), false) => (c"cgroup.freeze", b"0", b"frozen 0"),
@@ -109,7 +104,7 @@ pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
             (None, _) => continue,
         };
         any = true;
-        fs::write_at(d.as_fd(), p.as_bytes(), file, value)?;
+        fs::write_at(d.as_fd(), dir, file, value)?;
         // v1 goes through FREEZING, v2 reports in cgroup.events: wait (bounded) until
         // the whole cgroup is there, as runc does.
         let events = if matches!(kind(&d), Some(Kind::V2)) { c"cgroup.events" } else { c"freezer.state" };
@@ -121,7 +116,6 @@ pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
                 Err(_) => break,
             }
         }
-        p.clear();
     }
     if !any {
         let mut e = Error::usage(b"cannot pause container \"");
@@ -135,8 +129,7 @@ pub fn set(rec: &Record<'_>, id: &CStr, frozen: bool) -> Result<()> {
 /// Whether the container's cgroups are frozen (its status is then `paused`).
 pub fn frozen(rec: &Record<'_>) -> bool {
     rec.cgroups[..rec.n_cgroups].iter().any(|dir| {
-        let mut p: Buf<4200> = Buf::from(dir);
-        let Ok(d) = fs::open_dir(CWD, p.as_cstr()) else { return false };
+        let Ok(d) = fs::open_path(dir) else { return false };
         let mut b = [0u8; 256];
         match kind(&d) {
             Some(Kind::V2) => fs::read(d.as_fd(), c"cgroup.freeze", &mut b).is_ok_and(|t| t.starts_with(b"1")),

@@ -171,15 +171,8 @@ fn pidfd(pid: i32) -> Option<OwnedFd> {
 /// Every pid in the container's first cgroup (they all hold the same processes).
 fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
     let Some(dir) = rec.cgroups[..rec.n_cgroups].first() else { return };
-    let mut path: Buf<4200> = Buf::from(dir);
-    path.push(b"/cgroup.procs");
-    let Ok(fd) = rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else { return };
-    let mut buf = [0u8; 256];
-    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
-    while let Ok(Some(line)) = lines.next_line() {
-        if let Some(pid) = crate::limits::parse_uint(line).and_then(|p| i32::try_from(p).ok()).filter(|&p| p > 0) {
-            f(pid);
-        }
+    if let Ok(d) = fs::open_path(dir) {
+        fs::each_pid(d.as_fd(), &mut |p| f(p.as_raw_nonzero().get()));
     }
 }
 
@@ -242,23 +235,15 @@ pub fn destroy(rec: &Record<'_>) {
         }
     }
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut path: Buf<4200> = Buf::from(dir);
         let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { continue };
         let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
-        path.truncate(slash);
-        if let Ok(parent) = fs::open_dir(CWD, path.as_cstr()) {
+        if let Ok(parent) = fs::open_path(&dir[..slash]) {
             let _ = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, fs::Removal::Kill);
         }
-        while let Some(up) = path.as_bytes().iter().rposition(|&c| c == b'/') {
-            let Ok(p) = fs::open_dir(CWD, path.as_cstr()) else { break };
-            if !fs::marked(p.as_fd()) || fs::lock(p.as_fd(), true).is_err() {
-                break;
-            }
-            if rustix::fs::unlinkat(CWD, path.as_cstr(), AtFlags::REMOVEDIR).is_err() {
-                break;
-            }
-            path.truncate(up);
-        }
+        // Then the parents tinyctr made for it (they carry its mark; the hierarchy's
+        // root never does).
+        let mut path: Buf<4096> = Buf::from(&dir[..slash]);
+        fs::remove_made_parents(&mut path, 0, 0, false);
     }
 }
 
@@ -280,12 +265,8 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     let mut limits = crate::limits::Limits::default();
     super::create::resources(&mut limits, &r);
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let mut path: Buf<4200> = Buf::from(dir);
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
-        let mut up: Buf<4200> = Buf::from(&dir[..slash]);
-        let (Ok(fd), Ok(parent)) = (fs::open_dir(CWD, path.as_cstr()), fs::open_dir(CWD, up.as_cstr())) else {
-            continue;
-        };
+        let (Ok(fd), Ok(parent)) = (fs::open_path(dir), fs::open_path(&dir[..slash])) else { continue };
         let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
         let mut text = [0u8; 256];
         if let Ok(list) = fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
@@ -300,19 +281,6 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
             ] {
                 if fs::exists(fd.as_fd(), file) {
                     ctls |= c.bit();
-                }
-            }
-            // Raising the memory limit above the memory+swap limit is EINVAL: the latter
-            // goes up first (write_limits sets both, in the other order).
-            if let Some(m) = limits.memory.filter(|_| ctls & Ctl::Memory.bit() != 0) {
-                let mut cur = [0u8; 32];
-                let memsw = c"memory.memsw.limit_in_bytes";
-                let below = fs::read(fd.as_fd(), memsw, &mut cur)
-                    .ok()
-                    .and_then(|t| crate::limits::parse_uint(t.trim_ascii()))
-                    .is_some_and(|v| v < m);
-                if below {
-                    fs::write_num(fd.as_fd(), dir, memsw, m)?;
                 }
             }
             crate::cgroup::knobs::write_limits(&t, Version::V1, ctls, false, &limits)?;

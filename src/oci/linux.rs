@@ -79,6 +79,15 @@ impl<'a> Namespaces<'a> {
         (self.has(ns) && !p.is_empty()).then_some(p.get())
     }
 
+    /// The namespaces to join: each type listed with a path, and its `CLONE_NEW*` flag.
+    pub fn joins(&self) -> impl Iterator<Item = (&'a CStr, u32)> + '_ {
+        names::NS_FLAGS
+            .iter()
+            .enumerate()
+            .filter(move |&(i, _)| self.listed & 1 << i != 0 && !self.paths[i].is_empty())
+            .map(move |(i, &flag)| (self.paths[i].get(), flag))
+    }
+
     /// The `CLONE_NEW*` flags of the namespaces to make (listed without a path).
     pub fn new_flags(&self) -> u32 {
         let mut f = 0;

@@ -270,12 +270,17 @@ pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     check(unsafe { sc::syscall3(sc::nr::CLOSE_RANGE, first as usize, last as usize, 0) }).map(|_| ())
 }
 
-/// `getcwd(buf)` as the kernel answers it: the length written, the NUL included. A
-/// working directory outside the process's root comes back prefixed `(unreachable)`
-/// (glibc turns that into ENOENT; the raw call does not).
-pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
+/// The working directory's absolute path, in `buf` (without its NUL). The raw call
+/// answers a directory outside the process's root with a path prefixed
+/// `(unreachable)`: that is ENOENT here, as glibc makes it.
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which lives for the call.
-    check(unsafe { sc::syscall2(sc::nr::GETCWD, buf.as_mut_ptr() as usize, buf.len()) })
+    let n = check(unsafe { sc::syscall2(sc::nr::GETCWD, buf.as_mut_ptr() as usize, buf.len()) })?;
+    // The length counts the NUL.
+    match buf.get(..n.saturating_sub(1)) {
+        Some(path) if path.first() == Some(&b'/') => Ok(path),
+        _ => Err(Errno::NOENT),
+    }
 }
 
 /// `close(fd)` of a descriptor no Rust object owns any more (or never did: one tinyctr's
