@@ -5,7 +5,7 @@
  * MS_REC|MS_PRIVATE, mount a fresh proc (nosuid,nodev,noexec, NULL data: "" would
  * make the kernel copy a page), set the hostname, execve the command as PID 1.
  *
- *   floor [-m BYTES | -M BYTES] COMMAND [ARG...]
+ *   floor [-m BYTES | -M BYTES | -S BYTES] COMMAND [ARG...]
  *
  * -m adds a memory limit the way a runtime has to without CLONE_INTO_CGROUP:
  * mkdir a cgroup below our own memory cgroup (from /proc/self/cgroup), write the
@@ -14,6 +14,11 @@
  * not exec before it is inside its limits), wait, rmdir.
  * -M (cgroup v2 only) does the same but has clone3 create the child inside the
  * cgroup (CLONE_INTO_CGROUP): no migration, no handshake.
+ * -S (cgroup v1 only) is v1's best: the child moves itself, first thing, by writing
+ * "0" to the cgroup's tasks file (opened by the parent before clone). A thread moving
+ * itself takes no global threadgroup lock, so it never waits for the RCU grace period
+ * a move by pid waits for after a quiet moment; no handshake either (the limit is
+ * written before clone). tinyctr does this on v1.
  * Exit status: the command's, 128+signal if killed, 125 if floor itself failed.
  * Static with musl: no dynamic loader time in the figure.
  */
@@ -117,22 +122,26 @@ static void own_memory_cgroup(char *out, size_t n, int *v2)
 int main(int argc, char **argv)
 {
 	const char *mem = NULL;
-	int i = 1, into = 0, v2 = 0;
-	if (i + 1 < argc && (!strcmp(argv[i], "-m") || !strcmp(argv[i], "-M")))
-		into = argv[i][1] == 'M', mem = argv[i + 1], i += 2;
+	int i = 1, into = 0, self = 0, v2 = 0;
+	if (i + 1 < argc && (!strcmp(argv[i], "-m") || !strcmp(argv[i], "-M") || !strcmp(argv[i], "-S")))
+		into = argv[i][1] == 'M', self = argv[i][1] == 'S', mem = argv[i + 1], i += 2;
 	if (i >= argc) {
-		dprintf(2, "usage: floor [-m BYTES | -M BYTES] COMMAND [ARG...]\n");
+		dprintf(2, "usage: floor [-m BYTES | -M BYTES | -S BYTES] COMMAND [ARG...]\n");
 		return 125;
 	}
 
 	HOOK(START, NULL);
 	char cg[4096] = "";
-	int go[2] = { -1, -1 }, cgfd = -1;
+	int go[2] = { -1, -1 }, cgfd = -1, tasks = -1;
 	if (mem) {
 		char own[2048];
 		own_memory_cgroup(own, sizeof own, &v2);
 		if (into && !v2) {
 			dprintf(2, "floor: -M needs cgroup v2 (CLONE_INTO_CGROUP)\n");
+			return 125;
+		}
+		if (self && v2) {
+			dprintf(2, "floor: -S needs cgroup v1 (a tasks file); on v2 use -M\n");
 			return 125;
 		}
 		snprintf(cg, sizeof cg, "%s/floor-%d", own, (int)getpid());
@@ -144,6 +153,11 @@ int main(int argc, char **argv)
 			cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (cgfd < 0)
 				die("open", cg);
+		} else if (self) {
+			char p[4200];
+			snprintf(p, sizeof p, "%s/tasks", cg);
+			if ((tasks = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+				die("open", p);
 		} else if (pipe2(go, O_CLOEXEC) < 0) {
 			die("pipe2", "");
 		}
@@ -159,7 +173,9 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die("clone3", "");
 	if (pid == 0) {
-		if (mem && !into) {
+		if (self && write(tasks, "0", 1) != 1)
+			die("write 0 to", "tasks");
+		if (mem && !into && !self) {
 			char c;
 			close(go[1]);
 			/* wait until the parent has put us into the cgroup */
@@ -180,7 +196,9 @@ int main(int argc, char **argv)
 		die("execvp", argv[i]);
 	}
 
-	if (mem && !into) {
+	if (self)
+		close(tasks);
+	if (mem && !into && !self) {
 		char s[24];
 		close(go[0]);
 		snprintf(s, sizeof s, "%ld", pid);

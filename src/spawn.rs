@@ -1,7 +1,7 @@
 //! The parent side of one `run`: prepare everything the child needs (so the child never
-//! allocates), plan the cgroups, clone into new namespaces (v2: into the cgroup, made
-//! first), make the v1 cgroups and move the child in, hand it the command through the
-//! pipe, supervise it, and once it has ended learn from the error pipe whether it failed
+//! allocates), make the cgroups with their limits, clone into new namespaces (v2: into
+//! the cgroup; v1: the child joins its cgroups itself, first thing), hand it the command
+//! through the pipe, supervise it, and once it has ended learn from the error pipe whether it failed
 //! before execve. Whatever fails, nothing is left behind: the child is killed and
 //! reaped, the cgroups removed.
 
@@ -122,6 +122,8 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         filter: &filters[..nfilter.min(filter_room)],
         unshare: 0,
         detach: cfg.oci().map(|o| o.fifo),
+        cgroups: [0; crate::cgroup::layout::MAX_HIERS],
+        cgroups_n: 0,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
         env: envs,
@@ -139,19 +141,16 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
 /// the stack the cgroup layout takes (each page of it would be a fault to take).
 #[inline(never)]
 fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) -> Result<u8> {
-    // Where the cgroups go is settled (and every missing controller refused) before the
-    // child exists. They are made before clone only when clone3 can start the child inside
-    // one (v2); a v1 cgroup needs a move anyway, so there they are made while the child
-    // sets up its namespaces.
+    // The cgroups, with every limit, exist before the child: clone3 starts it inside the
+    // v2 one, and it moves itself into the v1 ones before anything else (a move by pid
+    // would wait for an RCU grace period: cgroup::v1::join_self).
     let mut layout = Layout::EMPTY;
     crate::cgroup::detect(&mut layout, &cfg.limits)?;
     let cg_plan = Plan::new(&layout, &cfg.limits)?;
     let mut cgroup = Cgroup::empty();
     let cg = &mut cgroup;
-    if cg_plan.born_inside() {
-        create_cgroup(cg, &cg_plan, cfg)?;
-    }
-    let result = launch(cfg, plan, Some((&cg_plan, &mut *cg)), host_env);
+    cg.create(&cg_plan, &cfg.limits, rustix::process::getpid().as_raw_nonzero().get() as u32)?;
+    let result = launch(cfg, plan, Some((&cg_plan, &*cg)), host_env);
     // An OOM kill is worth a word when the container failed (an OOM-killed init exits
     // 137; a killed helper usually fails its caller). After a success it changed
     // nothing, and the read is spared.
@@ -182,15 +181,11 @@ const NAMESPACES: u32 = {
     CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
 };
 
-fn create_cgroup(cg: &mut Cgroup, plan: &Plan<'_>, cfg: &RunConfig<'_>) -> Result<()> {
-    cg.create(plan, &cfg.limits, rustix::process::getpid().as_raw_nonzero().get() as u32)
-}
-
 #[inline(never)]
 fn launch(
     cfg: &RunConfig<'_>,
     mut plan: ChildPlan<'_>,
-    mut cgroup: Option<(&Plan<'_>, &mut Cgroup)>,
+    cgroup: Option<(&Plan<'_>, &Cgroup)>,
     host_env: CArgs<'_>,
 ) -> Result<u8> {
     let pipe = |flags| {
@@ -214,6 +209,9 @@ fn launch(
         ns = o.ns;
     }
     let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
+    if let Some((_, c)) = cgroup.as_ref() {
+        plan.cgroups_n = c.self_joins(&mut plan.cgroups);
+    }
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
     let container = match forked {
@@ -229,21 +227,14 @@ fn launch(
     drop(cmd_rx);
     drop(err_tx);
 
-    if let Some((p, cg)) = cgroup.as_mut() {
-        if !p.born_inside() {
-            if let Err(e) = create_cgroup(cg, p, cfg) {
-                container.kill_and_reap();
-                return Err(e);
-            }
-        }
-    }
     if let Some((_, cg)) = cgroup.as_ref() {
         if let Err(e) = cg.attach(container.pid, born_inside) {
             container.kill_and_reap();
             return Err(e);
         }
     }
-    // The child is in its cgroups: hand it the command, NUL-separated (the book joined
+    // The limits are in place (and the child in its cgroups, or about to be, before it
+    // reads this): hand it the command, NUL-separated (the book joined
     // argv with spaces and broke every argument that contains one).
     let mut at = 0;
     for arg in cfg.command.iter() {
@@ -398,6 +389,14 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         Step::Workdir => ("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), b""),
         Step::InitFork => ("start the command under --init", b"", b""),
         Step::Fds => ("close inherited descriptors", b"", b""),
+        Step::CgroupJoin => (
+            "move the container into its cgroup",
+            b"tasks",
+            match errno {
+                Errno::NOSPC => b"the cgroup's cpuset.cpus or cpuset.mems is empty",
+                _ => b"",
+            },
+        ),
         Step::Join => ("join a namespace of", b"config.json", b""),
         Step::Console => ("set up the terminal", b"/dev/ptmx", b""),
         Step::WorkdirOutside => {

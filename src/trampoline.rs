@@ -11,15 +11,17 @@
 //!    died before this shows up as a hangup on the command pipe, which the parent keeps
 //!    open until the child ends (getppid() says 0 across the PID namespace and cannot
 //!    tell).
-//! 2. In the fallback path only, unshare the namespaces clone could not create.
-//! 3. Mounts (private `/`, then /proc or the whole --rootfs), hostname, loopback: the
-//!    namespaces' own setup, done while the parent places us in our cgroups.
-//! 4. Block on the command pipe: the parent sends COMMAND only once the cgroups hold us.
-//! 5. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
+//! 2. Join the v1 cgroups (cgroup::v1::join_self: a thread moving itself is 300 times
+//!    cheaper than a move by pid after a quiet moment); clone3 started us in the v2 one.
+//! 3. In the fallback path only, unshare the namespaces clone could not create.
+//! 4. Mounts (private `/`, then /proc or the whole --rootfs), hostname, loopback: the
+//!    namespaces' own setup.
+//! 5. Block on the command pipe: the parent sends COMMAND once the limits are written.
+//! 6. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
-//! 6. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
+//! 7. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
 //!    filter — after everything above, which needs root and every capability.
-//! 7. Restore the signal mask, then exec COMMAND — or fork it below the --init loop (the
+//! 8. Restore the signal mask, then exec COMMAND — or fork it below the --init loop (the
 //!    init is confined too: it is the container's PID 1).
 
 use core::ffi::{c_char, CStr};
@@ -54,6 +56,7 @@ pub enum Step {
     WorkdirOutside = 13,
     Join = 14,
     Console = 15,
+    CgroupJoin = 16,
 }
 
 impl Step {
@@ -75,6 +78,7 @@ impl Step {
             WorkdirOutside,
             Join,
             Console,
+            CgroupJoin,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -126,6 +130,9 @@ pub struct ChildPlan<'a> {
     /// tinyctr (no parent-death signal), reports READY once set up, and waits there for
     /// `start` before execve.
     pub detach: Option<RawFd>,
+    /// The v1 cgroups (their directories, open), joined first: see cgroup::v1::join_self.
+    pub cgroups: [RawFd; crate::cgroup::layout::MAX_HIERS],
+    pub cgroups_n: usize,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
     /// `create` with a terminal: the console socket, connected (see oci::console).
@@ -242,6 +249,15 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     if parent_gone(cmd_rx) {
         crate::sys::exit(EXIT_SETUP as i32);
     }
+    // Into the v1 cgroups before anything is charged or counted (on v2, clone3 started
+    // us inside ours).
+    for &fd in &plan.cgroups[..plan.cgroups_n] {
+        // SAFETY: the parent's cgroup directories, open before clone and closed by
+        // close_all_but below; borrowed for the call only.
+        #[allow(unsafe_code)]
+        let dir = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+        check(Point::CgroupAttach).and_then(|()| crate::cgroup::v1::join_self(dir)).map_err(at(Step::CgroupJoin))?;
+    }
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
     }
@@ -253,8 +269,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         rustix::thread::move_into_link_name_space(ns, None).map_err(at(Step::Join))?;
     }
     // The namespaces' own setup needs nothing from the parent: it runs while the parent
-    // places us in our cgroups (a v1 migration takes 0.1 ms back-to-back, 10 ms after a
-    // quiet moment), instead of after it. The command itself still waits for that.
+    // sends the command.
     check(Point::ChildPrivate).and_then(|()| crate::mount::make_private()).map_err(at(Step::MakePrivate))?;
     // Volume sources are host paths: opened before the root switch.
     let sources = crate::rootfs::volume::open_sources(&plan.mounts)?;
@@ -284,8 +299,8 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     if let Some(sock) = plan.console.filter(|_| cfg!(feature = "oci")) {
         crate::oci::console::attach(sock).map_err(at(Step::Console))?;
     }
-    // Placed in our cgroups once the command arrives; only then the cgroup namespace, so
-    // that it is rooted at the container's own cgroup.
+    // Only after the cgroups were joined, the cgroup namespace: it is rooted at the
+    // container's own cgroup.
     let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
     // Nothing of tinyctr's or its caller's may reach the working directory or the
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.

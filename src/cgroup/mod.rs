@@ -198,15 +198,6 @@ impl<'a> Plan<'a> {
         };
         Ok(Plan { layout, ctls, used, anchor })
     }
-
-    /// True when one of the cgroups is on the unified hierarchy, so clone3 can start the
-    /// child inside it (`CLONE_INTO_CGROUP`): the cgroups must then exist before clone.
-    /// Otherwise (v1 only) the child has to be moved in anyway, and the cgroups are made
-    /// while the child sets up its namespaces.
-    pub fn born_inside(&self) -> bool {
-        let l = self.layout;
-        (0..l.n).any(|i| (self.used[i] || self.anchor == Some(i)) && l.hiers[i].version == Version::V2)
-    }
 }
 
 impl Cgroup {
@@ -428,25 +419,33 @@ impl Cgroup {
         self.dirs[self.unified?].fd.as_ref().map(|f| f.as_fd())
     }
 
-    /// Places `pid` in every container cgroup it is not in yet: the v1 ones, and the v2
-    /// one unless the child was born inside it.
+    /// The v1 cgroups, which the child joins itself ([`v1::join_self`]) before anything
+    /// else: `out` gets their directories' descriptors; returns how many.
+    pub fn self_joins(&self, out: &mut [i32; MAX_HIERS]) -> usize {
+        use rustix::fd::AsRawFd;
+        let mut n = 0;
+        for d in self.dirs[..self.n].iter().filter(|d| d.version == Version::V1) {
+            if let Some(fd) = d.fd.as_ref() {
+                out[n] = fd.as_raw_fd();
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Places `pid` in the v2 cgroup when it was not born inside it (no clone3). The v1
+    /// ones it joins itself: see [`Cgroup::self_joins`].
     pub fn attach(&self, pid: i32, born_inside: bool) -> Result<()> {
         let mut val = Buf::<24>::new();
         val.push_i64(pid as i64);
         for d in &self.dirs[..self.n] {
             let Some(fd) = d.fd.as_ref() else { continue };
-            if d.version == Version::V2 && born_inside {
+            if d.version == Version::V1 || born_inside {
                 continue;
             }
             fault::check(Point::CgroupAttach)
                 .and_then(|()| fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes()))
-                .map_err(|e| {
-                    let mut err = fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e);
-                    if e == Errno::NOSPC {
-                        err.msg.push(b"; the cgroup's cpuset.cpus or cpuset.mems is empty");
-                    }
-                    err
-                })?;
+                .map_err(|e| fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e))?;
         }
         Ok(())
     }

@@ -91,7 +91,13 @@ fn hybrid_tree(with_memsw: bool) -> (Tree, Layout) {
         .dir(OWN_MEM, &mem)
         .dir(
             "/sys/fs/cgroup/cpu",
-            &[("cpu.shares", ""), ("cpu.cfs_period_us", ""), ("cpu.cfs_quota_us", ""), ("cgroup.procs", "")],
+            &[
+                ("cpu.shares", ""),
+                ("cpu.cfs_period_us", ""),
+                ("cpu.cfs_quota_us", ""),
+                ("cgroup.procs", ""),
+                ("tasks", ""),
+            ],
         )
         .dir(
             "/sys/fs/cgroup/cpuset",
@@ -100,9 +106,10 @@ fn hybrid_tree(with_memsw: bool) -> (Tree, Layout) {
                 ("cpuset.mems", "0\n"),
                 ("cpuset.effective_cpus", "0-3\n"),
                 ("cgroup.procs", ""),
+                ("tasks", ""),
             ],
         )
-        .dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", "")])
+        .dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", ""), ("tasks", "")])
         .dir(
             "/sys/fs/cgroup/unified",
             &[
@@ -210,10 +217,19 @@ fn hybrid_v1_writes_each_limit_and_removes_all() {
     assert_eq!(t.read(&format!("{OWN_MEM}/memory.limit_in_bytes")), "");
     assert_eq!(t.read("/sys/fs/cgroup/cpuset/cpuset.cpus"), "0-3\n");
 
-    // attach: the v1 cgroups always (born_inside speaks of the v2 one only).
-    cg.attach(777_777, true).must();
-    assert_eq!(t.read(&format!("{mem}/cgroup.procs")), "777777");
-    assert_eq!(t.read("/sys/fs/cgroup/pids/tinyctr-4242/cgroup.procs"), "777777");
+    // attach writes no pid into a v1 cgroup: the child joins those itself, through the
+    // directories self_joins hands it (memory, cpu, cpuset, pids: the layout's order).
+    cg.attach(777_777, false).must();
+    assert_eq!(t.read(&format!("{mem}/cgroup.procs")), "");
+    let mut fds = [0; crate::cgroup::layout::MAX_HIERS];
+    assert_eq!(cg.self_joins(&mut fds), 4);
+    for &fd in &fds[..4] {
+        // SAFETY: the cgroup's own open directories, borrowed for the call.
+        #[allow(unsafe_code)]
+        let dir = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+        crate::cgroup::v1::join_self(dir).unwrap();
+    }
+    assert_eq!(t.read(&format!("{mem}/tasks")), "0", "a thread's self-move: 0 into tasks");
 
     cg.read_oom_kills();
     assert!(!cg.oom_killed());

@@ -1,7 +1,7 @@
 //! `exec --process FILE [--detach] [--pid-file P] ID`: one more process in a running
 //! container. tinyctr joins the init's PID namespace for its children (setns on itself
-//! changes only where they are born), forks, puts the child in the container's cgroups,
-//! and the child joins the other namespaces, enters the working directory, confines
+//! changes only where they are born), opens the container's cgroups and forks; the
+//! child moves itself into those cgroups, joins the other namespaces, enters the working directory, confines
 //! itself as the process JSON says (capabilities, user, rlimits, no_new_privs), loads the
 //! container's seccomp filter (compiled again from the bundle's config.json, as runc
 //! gives exec'd processes the container's filter) and execs. tinyctr waits only for
@@ -19,7 +19,7 @@ use super::store::{self, Entry};
 use crate::buf::Buf;
 use crate::confine::seccomp::SockFilter;
 use crate::error::{Error, Result};
-use crate::fdio::{read_full, write_all};
+use crate::fdio::read_full;
 use crate::sys::args::{split_filters, CArgs};
 use crate::sys::{clone_fork, Forked, Mapping};
 use crate::trampoline::{decode, fail, RECORD_LEN};
@@ -41,7 +41,7 @@ const JOIN: [&CStr; 5] = [c"ipc", c"uts", c"net", c"cgroup", c"mnt"];
 const STEP_JOIN: u8 = 1;
 const STEP_CWD: u8 = 2;
 const STEP_EXEC: u8 = 3;
-const STEP_GO: u8 = 4;
+const STEP_CGROUP: u8 = 4;
 const STEP_CONSOLE: u8 = 5;
 
 #[inline(never)]
@@ -84,29 +84,28 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     }
     rustix::thread::move_into_link_name_space(pid_ns.as_fd(), None)
         .map_err(|e| Error::sys("join the PID namespace of", a.id.to_bytes(), e))?;
-    let pipe = || pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create a pipe", b"", e));
-    let (go_rx, go_tx) = pipe()?;
-    let (err_rx, err_tx) = pipe()?;
+    let mut cgroups: [Option<OwnedFd>; store::MAX_CGROUPS] = Default::default();
+    for (slot, dir) in cgroups.iter_mut().zip(&rec.cgroups[..rec.n_cgroups]) {
+        let d = crate::cgroup::fs::open_path(dir).map_err(|e| Error::sys("open the cgroup", dir, e))?;
+        *slot = Some(d);
+    }
+    let (err_rx, err_tx) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create a pipe", b"", e))?;
     // Not dumpable until execve: while the child runs tinyctr's code in the container's
     // PID namespace, no process there may open its /proc/PID/exe (CVE-2019-5736).
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(|e| Error::sys("set tinyctr not dumpable", b"", e))?;
     let pid = match clone_fork(0).map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
         Forked::Child => {
-            drop((go_tx, err_rx));
+            drop(err_rx);
             let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
+            let cg: [RawFd; store::MAX_CGROUPS] =
+                core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
-            child(&go_rx, &err_tx, &raw, console, &p.cwd, &conf, filter, &argv, &env, path)
+            child(&err_tx, &cg, &raw, console, &p.cwd, &conf, filter, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
-    drop((go_rx, err_tx));
-    let placed = place(&rec, pid);
-    if let Err(e) = placed {
-        let _ = crate::sys::signal::kill(pid, linux_raw_sys::general::SIGKILL);
-        return Err(e);
-    }
-    let _ = write_all(&go_tx, b"0");
+    drop((err_tx, cgroups));
     // The error pipe closes at execve; a record says which step failed.
     let mut r = [0u8; RECORD_LEN];
     if let Ok(RECORD_LEN) = read_full(&err_rx, &mut r) {
@@ -152,23 +151,11 @@ fn container_filter(rec: &store::Record<'_>) -> Result<Option<(Mapping, usize)>>
     Ok(Some((map, n)))
 }
 
-/// Writes `pid` into each of the container's cgroups.
-fn place(rec: &store::Record<'_>, pid: i32) -> Result<()> {
-    let mut n: Buf<16> = Buf::new();
-    n.push_u64(pid as u64);
-    for dir in &rec.cgroups[..rec.n_cgroups] {
-        let d = crate::cgroup::fs::open_path(dir);
-        d.and_then(|d| crate::cgroup::fs::write(d.as_fd(), c"cgroup.procs", n.as_bytes()))
-            .map_err(|e| Error::sys("move the process into", dir, e))?;
-    }
-    Ok(())
-}
-
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn child(
-    go: &OwnedFd,
     err: &OwnedFd,
+    cgroups: &[RawFd; store::MAX_CGROUPS],
     joins: &[RawFd; 5],
     console: Option<RawFd>,
     cwd: &CStr,
@@ -180,10 +167,18 @@ fn child(
 ) -> ! {
     let at = |s: u8| move |e: Errno| (s, e);
     let run = || -> core::result::Result<Errno, (u8, Errno)> {
-        // Placed in the cgroups first: only then anything of the container's.
-        let mut b = [0u8; 1];
-        if read_full(go, &mut b).map_err(at(STEP_GO))? != 1 {
-            crate::sys::exit(1);
+        // Into the cgroups first: only then anything of the container's. A v1 one by a
+        // thread's self-move (cgroup::v1::join_self: no RCU grace period to wait for); a
+        // v2 one, which has no `tasks`, through cgroup.procs.
+        for &fd in cgroups.iter().filter(|&&fd| fd >= 0) {
+            // SAFETY: opened by the parent before the fork; borrowed for the call only.
+            #[allow(unsafe_code)]
+            let dir = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+            match crate::cgroup::v1::join_self(dir) {
+                Err(Errno::NOENT) => crate::cgroup::fs::write(dir, c"cgroup.procs", b"0"),
+                r => r,
+            }
+            .map_err(at(STEP_CGROUP))?;
         }
         for &fd in joins {
             // SAFETY: opened by the parent before the fork; borrowed for the call only.
@@ -217,7 +212,7 @@ fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8]) 
     match step {
         STEP_JOIN => Error::sys("join the container's namespaces", b"", errno),
         STEP_CWD => Error::sys("change to working directory", b"", errno),
-        STEP_GO => Error::sys("wait for the parent", b"", errno),
+        STEP_CGROUP => Error::sys("move the process into", b"the container's cgroups", errno),
         STEP_CONSOLE => Error::sys("set up the terminal", b"/dev/ptmx", errno),
         _ => Error::sys("execute", cmd, errno),
     }
