@@ -122,7 +122,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         filter: &filters[..nfilter.min(filter_room)],
         unshare: 0,
         detach: cfg.oci().map(|o| o.fifo),
-        cgroups: [0; crate::cgroup::layout::MAX_HIERS],
+        cgroups: [0; trampoline::MAX_CGROUP_JOINS],
         cgroups_n: 0,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
@@ -211,6 +211,10 @@ fn launch(
     let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
     if let Some((_, c)) = cgroup.as_ref() {
         plan.cgroups_n = c.self_joins(&mut plan.cgroups);
+    }
+    if let Some(o) = cfg.oci() {
+        let unified = cgroup.as_ref().and_then(|(_, c)| c.unified_path());
+        plan.cgroups_n += o.prepare_cgroups(unified, &mut plan.cgroups[plan.cgroups_n..])?;
     }
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;

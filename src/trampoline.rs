@@ -110,6 +110,10 @@ pub fn status_for(step: u8, errno: Errno) -> u8 {
     }
 }
 
+/// The v1 cgroups the child may join: one per hierarchy of the limits, and `create`'s
+/// freezer and devices ones.
+pub const MAX_CGROUP_JOINS: usize = crate::cgroup::layout::MAX_HIERS + 2;
+
 /// Everything the child needs, prepared by the parent before clone.
 pub struct ChildPlan<'a> {
     pub hostname: &'a CStr,
@@ -131,7 +135,7 @@ pub struct ChildPlan<'a> {
     /// `start` before execve.
     pub detach: Option<RawFd>,
     /// The v1 cgroups (their directories, open), joined first: see cgroup::v1::join_self.
-    pub cgroups: [RawFd; crate::cgroup::layout::MAX_HIERS],
+    pub cgroups: [RawFd; MAX_CGROUP_JOINS],
     pub cgroups_n: usize,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],

@@ -1053,3 +1053,36 @@ fn device_allow_list_is_enforced_on_v1() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// `crun spec`'s allow-list is deny-all alone. The init joins its devices cgroup (v1)
+/// before it makes /dev, so this works only because the runtime-spec's default nodes are
+/// allowed after config.json's rules (as runc appends them): create succeeds, the init
+/// is in the devices cgroup from create on, the defaults open, anything else is refused.
+#[test]
+fn deny_all_devices_still_gives_the_default_nodes() {
+    if !std::path::Path::new("/sys/fs/cgroup/devices/devices.list").exists() {
+        eprintln!("deny_all_devices_still_gives_the_default_nodes: no v1 devices hierarchy here");
+        return;
+    }
+    let prog = "mknod /tmp/fuse c 10 229 2> /shared/fuse; echo ok > /dev/null && echo ok > /shared/null; \
+                head -c 3 /dev/urandom | wc -c > /shared/urandom";
+    let Some(mut c) = Case::new("denyall", &["sh", "-c", prog]) else { return };
+    c.config["linux"]["resources"]["devices"] = json!([{"allow": false, "access": "rwm"}]);
+    c.write_config();
+    let pid = c.create();
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(
+        cg.lines().any(|l| l.contains(":devices:") && l.ends_with(&c.cgroup)),
+        "init is not in its devices cgroup after create:\n{cg}"
+    );
+    let list = cgroup_file(&c.cgroup, "devices.list").expect("no devices cgroup for the container");
+    assert!(list.contains("c 1:9 rwm") && list.contains("c 136:* rwm") && !list.contains("a *:*"), "{list:?}");
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    let fuse = std::fs::read_to_string(c.shared("fuse")).unwrap_or_default();
+    assert!(fuse.contains("not permitted"), "mknod of c 10:229 under deny-all: {fuse:?}");
+    assert_eq!(std::fs::read_to_string(c.shared("null")).unwrap_or_default().trim(), "ok");
+    assert_eq!(std::fs::read_to_string(c.shared("urandom")).unwrap_or_default().trim(), "3");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

@@ -414,6 +414,11 @@ impl Cgroup {
         Ok(())
     }
 
+    /// The path of the unified-hierarchy cgroup, when there is one.
+    pub fn unified_path(&self) -> Option<&[u8]> {
+        Some(self.dirs[self.unified?].path.as_bytes())
+    }
+
     /// The unified-hierarchy cgroup for clone3 `CLONE_INTO_CGROUP`, when there is one.
     pub fn clone_into_fd(&self) -> Option<BorrowedFd<'_>> {
         self.dirs[self.unified?].fd.as_ref().map(|f| f.as_fd())
@@ -421,7 +426,7 @@ impl Cgroup {
 
     /// The v1 cgroups, which the child joins itself ([`v1::join_self`]) before anything
     /// else: `out` gets their directories' descriptors; returns how many.
-    pub fn self_joins(&self, out: &mut [i32; MAX_HIERS]) -> usize {
+    pub fn self_joins(&self, out: &mut [i32]) -> usize {
         use rustix::fd::AsRawFd;
         let mut n = 0;
         for d in self.dirs[..self.n].iter().filter(|d| d.version == Version::V1) {

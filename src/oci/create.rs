@@ -55,6 +55,11 @@ pub struct Detached<'a> {
     cgroups: RefCell<Buf<2048>>,
     /// `linux.seccomp` (`enabled` when config.json has one).
     profile: &'a Seccomp<'a>,
+    devices: &'a [super::linux::DeviceRule],
+    /// The cgroupsPath (parent and name), where the v1 freezer and devices cgroups go.
+    cgroup_path: &'a [u8],
+    /// Those two, open until the init has joined them.
+    extra: RefCell<[Option<OwnedFd>; 2]>,
 }
 
 impl Detached<'_> {
@@ -78,6 +83,44 @@ impl Detached<'_> {
     /// Instructions [`Detached::seccomp`] may write: 0 without a profile.
     pub fn seccomp_room(&self) -> usize {
         super::seccomp::max_len(self.profile)
+    }
+
+    /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if
+    /// any). `pause` needs a freezer: a v2 cgroup has one (cgroup.freeze); on v1 it is a
+    /// hierarchy of its own, made at the same path. The device allow-list (containerd
+    /// always sends one: deny all, then the usual nodes): the v1 devices hierarchy, with
+    /// its rules written, or else a device program on the v2 cgroup. The init joins the
+    /// v1 ones itself, first thing: their directories go into `out`; returns how many.
+    pub fn prepare_cgroups(&self, unified: Option<&[u8]>, out: &mut [RawFd]) -> Result<usize> {
+        let mut extra = self.extra.borrow_mut();
+        let mut n = 0;
+        let mut keep = |fd: Option<OwnedFd>, n: &mut usize| {
+            if let (Some(fd), Some(slot)) = (fd, out.get_mut(*n)) {
+                *slot = fd.as_raw_fd();
+                extra[*n] = Some(fd);
+                *n += 1;
+            }
+        };
+        if unified.is_none() {
+            let fd = super::freezer::prepare_v1(b"freezer", self.cgroup_path, &mut |_, _| Ok(()), &mut |p| {
+                self.add_cgroup(p)
+            })?;
+            keep(fd, &mut n);
+        }
+        if !self.devices.is_empty() {
+            let rules = self.devices;
+            let fd = super::freezer::prepare_v1(
+                b"devices",
+                self.cgroup_path,
+                &mut |dir, p| super::devices::write_v1(dir, p, rules),
+                &mut |p| self.add_cgroup(p),
+            )?;
+            match (fd, unified) {
+                (None, Some(dir)) => super::devices::attach_v2(dir, rules)?,
+                (fd, _) => keep(fd, &mut n),
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -160,6 +203,10 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let argv = array(&mut argv_map, p.args)?;
     let env = array(&mut env_map, p.env)?;
 
+    let mut parent: Buf<4096> = Buf::new();
+    let limits = limits(cfg, a.id, &mut parent)?;
+    let mut cgroup_path: Buf<4096> = Buf::from(limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
+    cgroup_path.push(b"/").push(limits.name.map_or(&b""[..], CStr::to_bytes));
     let mut opened: [Option<OwnedFd>; MAX_JOINS] = Default::default();
     let mut d = Detached {
         confine: confine(cfg),
@@ -172,6 +219,9 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         pid: Cell::new(0),
         cgroups: RefCell::new(Buf::new()),
         profile: &lx.seccomp,
+        devices: &lx.resources.devices,
+        cgroup_path: cgroup_path.as_bytes(),
+        extra: RefCell::new([None, None]),
     };
     for (path, flag) in lx.namespaces.joins() {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
@@ -181,8 +231,6 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         d.njoins += 1;
     }
 
-    let mut parent: Buf<4096> = Buf::new();
-    let limits = limits(cfg, a.id, &mut parent)?;
     let mut mounts = Mounts::empty();
     for (i, m) in cfg.mounts.iter().enumerate() {
         mount(&mut mounts, i, m)?;
@@ -203,8 +251,16 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         command: CArgs::from_array(&argv),
         oci: Some(&d),
     };
-    let status = crate::spawn::run_detached(&run, host_env)?;
+    let status = match crate::spawn::run_detached(&run, host_env) {
+        Ok(s) => s,
+        Err(e) => {
+            // The limits' cgroups are gone already; the freezer and devices ones not.
+            super::lifecycle::remove_cgroups(d.cgroups.borrow().as_bytes());
+            return Err(e);
+        }
+    };
     debug_assert_eq!(status, 0);
+    drop(d.extra.take());
     let pid = d.pid.get();
     let start = store::proc_stat(pid).map_or(0, |s| s.start);
     // The OOM killer's preference (CRI sets it per pod), inherited by all the
@@ -213,29 +269,6 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         Some(adj) => oom_score_adj(pid, adj),
         None => Ok(()),
     };
-    // `pause` needs a freezer: a v2 cgroup has one (cgroup.freeze); on v1 it is a
-    // hierarchy of its own, joined at the same path. The device allow-list (containerd
-    // always sends one: deny all, then the usual nodes): the v1 devices hierarchy,
-    // joined with its rules written first, or else a device program on the v2 cgroup.
-    let mut path: Buf<4096> = Buf::from(run.limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
-    path.push(b"/").push(run.limits.name.map_or(&b""[..], CStr::to_bytes));
-    let existing: Buf<2048> = Buf::from(d.cgroups.borrow().as_bytes());
-    let v2 = super::freezer::v2_dir(existing.as_bytes());
-    let devices = &cfg.linux.resources.devices;
-    let join = |ctl: &[u8], setup: &mut dyn FnMut(rustix::fd::BorrowedFd<'_>, &[u8]) -> Result<()>| {
-        super::freezer::join_v1(ctl, path.as_bytes(), pid, setup, &mut |p| d.add_cgroup(p))
-    };
-    let frozen = match v2 {
-        Some(_) => Ok(false),
-        None => join(b"freezer", &mut |_, _| Ok(())),
-    };
-    let frozen = frozen.and_then(|_| match devices.is_empty() {
-        true => Ok(()),
-        false => match (join(b"devices", &mut |dir, p| super::devices::write_v1(dir, p, devices))?, v2) {
-            (false, Some(dir)) => super::devices::attach_v2(dir, devices),
-            _ => Ok(()),
-        },
-    });
     let cgroups = d.cgroups.borrow();
     let mut rec = Record {
         pid,
@@ -251,8 +284,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
             rec.n_cgroups += 1;
         }
     }
-    let written = frozen
-        .and(oom)
+    let written = oom
         .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))
         .and_then(|()| match cfg.annotations {
             b"" => Ok(()),

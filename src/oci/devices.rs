@@ -3,6 +3,12 @@
 //! in `devices.allow` and `devices.deny`; on v2 the same decisions are an eBPF program
 //! (`BPF_PROG_TYPE_CGROUP_DEVICE`) attached to the container's cgroup, which the kernel
 //! runs at each mknod and open of a device node.
+//!
+//! After config.json's rules come [`DEFAULTS`]: the nodes the runtime-spec says every
+//! container gets (`/dev/null`, `zero`, `full`, `random`, `urandom`, `tty`) and the
+//! terminal ones (`/dev/pts/*`, `ptmx`), read, write and mknod, as runc appends them
+//! (runc's list also has mknod of any node and `/dev/net/tun`, which the spec does not
+//! ask for: left out). The init joins its devices cgroup before it makes those nodes.
 
 use rustix::fd::{AsFd, BorrowedFd};
 
@@ -12,10 +18,18 @@ use crate::cgroup::fs;
 use crate::error::{Error, Result};
 use crate::sys::bpf::insn;
 
-/// v1: each rule, in order, written to `devices.allow` or `devices.deny` as
+/// Appended to every allow-list (see above).
+const DEFAULTS: [DeviceRule; 8] = {
+    const fn c(major: i64, minor: i64) -> DeviceRule {
+        DeviceRule { allow: true, kind: b'c', major, minor, access: READ | WRITE | MKNOD }
+    }
+    [c(1, 3), c(1, 5), c(1, 7), c(1, 8), c(1, 9), c(5, 0), c(5, 2), c(136, -1)]
+};
+
+/// v1: each rule, then [`DEFAULTS`], in order, written to `devices.allow` or `devices.deny` as
 /// `TYPE MAJOR:MINOR ACCESS` (`a *:* rwm` for containerd's first, deny-all, rule).
 pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], rules: &[DeviceRule]) -> Result<()> {
-    for r in rules {
+    for r in rules.iter().chain(&DEFAULTS) {
         let mut line: Buf<64> = Buf::new();
         line.push(&[r.kind, b' ']);
         for (i, n) in [r.major, r.minor].into_iter().enumerate() {
@@ -40,14 +54,14 @@ pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], rules: &[DeviceRule]) -> Resul
 }
 
 /// The most instructions a program takes: a prologue, ten per rule, an epilogue.
-const MAX: usize = 8 + 10 * super::linux::MAX_DEVICES;
+const MAX: usize = 8 + 10 * (super::linux::MAX_DEVICES + DEFAULTS.len());
 
 /// The kernel's access bits (BPF_DEVCG_ACC_*) for OCI's r, w, m.
 fn bpf_access(a: u8) -> i32 {
     (if a & MKNOD != 0 { 1 } else { 0 }) | (if a & READ != 0 { 2 } else { 0 }) | (if a & WRITE != 0 { 4 } else { 0 })
 }
 
-/// The v2 program for `rules`, into `out`; its length. As v1 reads the rules, the last
+/// The v2 program for `rules` and [`DEFAULTS`], into `out`; its length. As v1 reads the rules, the last
 /// one that matches decides: they are tried from the last, the first match returns,
 /// and a request no rule matches is allowed (a new v1 cgroup starts from `a *:* rwm`).
 /// An allow rule matches when it grants every access asked for, a deny rule when it
@@ -78,7 +92,7 @@ fn program(rules: &[DeviceRule], out: &mut [u64; MAX]) -> usize {
     ] {
         emit(out, i);
     }
-    for r in rules.iter().rev() {
+    for r in rules.iter().chain(&DEFAULTS).rev() {
         // The checks jump past the rule's block when it does not match: their offsets
         // are filled in once its length is known.
         let mut block = [0u64; 10];
@@ -208,11 +222,15 @@ mod tests {
         let (chr, blk) = (2, 1);
         let (m, r, w) = (1, 2, 4);
         assert_eq!(run(p, chr, r, 1, 3), 1, "read /dev/null");
-        assert_eq!(run(p, chr, r | w, 1, 3), 0, "write /dev/null: the last rule denies w");
+        // The defaults come after config.json's rules, as runc's do: its last rule's
+        // deny of w does not take /dev/null away.
+        assert_eq!(run(p, chr, r | w, 1, 3), 1, "write /dev/null");
         assert_eq!(run(p, chr, m, 1, 3), 1, "mknod /dev/null");
         assert_eq!(run(p, chr, r | w, 136, 7), 1, "a pty");
         assert_eq!(run(p, chr, r, 1, 5), 1, "read /dev/zero");
-        assert_eq!(run(p, chr, r | w, 1, 5), 0, "write /dev/zero: only r allowed");
+        assert_eq!(run(p, chr, r | w, 1, 5), 1, "write /dev/zero: a default");
+        assert_eq!(run(p, chr, r | w, 10, 200), 0, "/dev/net/tun: not a default (runc's is)");
+        assert_eq!(run(p, chr, m, 1, 9), 1, "mknod /dev/urandom: a default");
         assert_eq!(run(p, chr, m, 10, 229), 0, "mknod /dev/fuse");
         assert_eq!(run(p, blk, r, 8, 0), 0, "a disk");
         let mut empty = [0u64; MAX];

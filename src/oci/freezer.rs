@@ -1,5 +1,6 @@
-//! `pause` and `resume`: the cgroup freezer; and how `create` joins a v1 hierarchy
-//! its limits did not put it in (the freezer, and the devices controller: devices.rs).
+//! `pause` and `resume`: the cgroup freezer; and how `create` prepares a v1 hierarchy
+//! its limits did not put it in (the freezer, and the devices controller: devices.rs)
+//! for the init to join.
 //!
 //! The freezer: On the unified hierarchy every cgroup has
 //! `cgroup.freeze`; on v1 the freezer is a hierarchy of its own, which `create` joins
@@ -36,20 +37,21 @@ fn v1_mount(controller: &[u8], out: &mut Buf<4096>) -> bool {
     false
 }
 
-/// `create`: puts `pid` into the v1 hierarchy of `controller` at `path` (the
-/// cgroupsPath, from the hierarchy's root), made with its parents (marked, as the other
-/// hierarchies' are), after `setup` has written the new cgroup's files; hands its
-/// directory to `out`. False, and nothing done, where that hierarchy is not mounted.
-pub fn join_v1(
+/// `create`, before clone: makes the cgroup of the v1 hierarchy of `controller` at
+/// `path` (the cgroupsPath, from the hierarchy's root) with its parents (marked, as the
+/// other hierarchies' are), hands its directory to `out`, and has `setup` write the new
+/// cgroup's files; returns it open, for the init to join itself before anything else
+/// (cgroup::v1::join_self: a move by pid would wait for an RCU grace period). `None`,
+/// and nothing done, where that hierarchy is not mounted.
+pub fn prepare_v1(
     controller: &[u8],
     path: &[u8],
-    pid: i32,
     setup: &mut dyn FnMut(BorrowedFd<'_>, &[u8]) -> Result<()>,
     out: &mut dyn FnMut(&[u8]),
-) -> Result<bool> {
+) -> Result<Option<OwnedFd>> {
     let mut dir: Buf<4096> = Buf::new();
     if !v1_mount(controller, &mut dir) {
-        return Ok(false);
+        return Ok(None);
     }
     let from = dir.len();
     for c in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
@@ -60,9 +62,7 @@ pub fn join_v1(
     out(dir.as_bytes());
     let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
     setup(d.as_fd(), dir.as_bytes())?;
-    let mut n: Buf<16> = Buf::new();
-    n.push_u64(pid as u64);
-    fs::write_at(d.as_fd(), dir.as_bytes(), c"cgroup.procs", n.as_bytes()).map(|()| true)
+    Ok(Some(d))
 }
 
 /// Of the container's cgroup directories (one per line), the one on the unified

@@ -235,16 +235,28 @@ pub fn destroy(rec: &Record<'_>) {
         }
     }
     for dir in &rec.cgroups[..rec.n_cgroups] {
-        let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { continue };
-        let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
-        if let Ok(parent) = fs::open_path(&dir[..slash]) {
-            let _ = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, fs::Removal::Kill);
-        }
-        // Then the parents tinyctr made for it (they carry its mark; the hierarchy's
-        // root never does).
-        let mut path: Buf<4096> = Buf::from(&dir[..slash]);
-        fs::remove_made_parents(&mut path, 0, 0, false);
+        remove_cgroup(dir);
     }
+}
+
+/// Removes each cgroup of `dirs` (one path per line) as [`destroy`] does.
+pub fn remove_cgroups(dirs: &[u8]) {
+    for dir in dirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        remove_cgroup(dir);
+    }
+}
+
+/// Kills what is left in the cgroup `dir`, removes it and the parents tinyctr made.
+fn remove_cgroup(dir: &[u8]) {
+    let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return };
+    let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
+    if let Ok(parent) = fs::open_path(&dir[..slash]) {
+        let _ = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, fs::Removal::Kill);
+    }
+    // Then the parents tinyctr made for it (they carry its mark; the hierarchy's root
+    // never does).
+    let mut path: Buf<4096> = Buf::from(&dir[..slash]);
+    fs::remove_made_parents(&mut path, 0, 0, false);
 }
 
 /// `update --resources FILE ID` (`-`: stdin, as the shim passes it): new memory, cpu and
