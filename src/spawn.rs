@@ -126,6 +126,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         cgroups_n: 0,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
+        sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
         env: envs,
         path,
         argv_slots,
@@ -403,6 +404,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         ),
         Step::Join => ("join a namespace of", b"config.json", b""),
         Step::Console => ("set up the terminal", b"/dev/ptmx", b""),
+        Step::Sysctl => crate::oci::sysctl::describe(errno),
         Step::WorkdirOutside => {
             let mut e = Error::usage(b"working directory \"");
             crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));

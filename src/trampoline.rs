@@ -57,6 +57,7 @@ pub enum Step {
     Join = 14,
     Console = 15,
     CgroupJoin = 16,
+    Sysctl = 17,
 }
 
 impl Step {
@@ -79,6 +80,7 @@ impl Step {
             Join,
             Console,
             CgroupJoin,
+            Sysctl,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -139,6 +141,8 @@ pub struct ChildPlan<'a> {
     pub cgroups_n: usize,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
+    /// `create`: config.json's sysctls, checked (oci::sysctl).
+    pub sysctls: &'a [crate::oci::linux::Sysctl<'a>],
     /// `create` with a terminal: the console socket, connected (see oci::console).
     pub console: Option<RawFd>,
     /// The container's environment, complete.
@@ -275,6 +279,11 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // The namespaces' own setup needs nothing from the parent: it runs while the parent
     // sends the command.
     check(Point::ChildPrivate).and_then(|()| crate::mount::make_private()).map_err(at(Step::MakePrivate))?;
+    if cfg!(feature = "oci") && !plan.sysctls.is_empty() {
+        // Through the host's /proc/sys while it is still there: each file acts on the
+        // namespaces of the process that opens it, ours (oci::sysctl).
+        crate::oci::sysctl::write_all(plan.sysctls).map_err(at(Step::Sysctl))?;
+    }
     // Volume sources are host paths: opened before the root switch.
     let sources = crate::rootfs::volume::open_sources(&plan.mounts)?;
     match plan.rootfs {

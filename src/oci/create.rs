@@ -60,6 +60,8 @@ pub struct Detached<'a> {
     cgroup_path: &'a [u8],
     /// Those two, open until the init has joined them.
     extra: RefCell<[Option<OwnedFd>; 2]>,
+    /// `linux.sysctl`, checked: the init writes them.
+    pub sysctls: &'a [super::linux::Sysctl<'a>],
 }
 
 impl Detached<'_> {
@@ -173,9 +175,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     if cfg.hooks.any() {
         return Err(Error::usage(b"config.json: hooks: hooks are not supported yet"));
     }
-    if !lx.sysctl.is_empty() {
-        return Err(Error::usage(b"config.json: linux.sysctl: sysctls are not supported yet"));
-    }
+    super::sysctl::check(lx)?;
     for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
         if lx.namespaces.has(ns) {
             return Err(unsupported(what, b" namespace"));
@@ -222,6 +222,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         devices: &lx.resources.devices,
         cgroup_path: cgroup_path.as_bytes(),
         extra: RefCell::new([None, None]),
+        sysctls: &lx.sysctl,
     };
     for (path, flag) in lx.namespaces.joins() {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())

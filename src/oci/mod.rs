@@ -11,7 +11,8 @@
 //! - `emit.rs`: the JSON writers into fixed buffers, and RFC 3339 time;
 //! - `file.rs`: a document read whole into a mapping sized to it;
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
-//! - `store.rs`: the state directory.
+//! - `store.rs`: the state directory;
+//! - `sysctl.rs`: `linux.sysctl`, checked and written by the init.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -39,6 +40,7 @@ pub mod seccomp;
 pub mod spec;
 pub mod store;
 pub mod syscalls;
+pub mod sysctl;
 
 #[cfg(test)]
 mod tests;
