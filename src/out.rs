@@ -25,6 +25,16 @@ pub fn log_to(fd: rustix::fd::OwnedFd) {
 
 /// Prints `tinyctr: <msg>` and a newline on stderr in one write.
 pub fn report(err: &crate::error::Error) {
+    report_as("error", err)
+}
+
+/// [`report`] at level `warning` in the `--log` file (an OCI hook that failed where
+/// the lifecycle goes on).
+pub fn warn(err: &crate::error::Error) {
+    report_as("warning", err)
+}
+
+fn report_as(level: &str, err: &crate::error::Error) {
     let line = err.line();
     eprint(line.as_bytes());
     let fd = LOG.load(Ordering::Relaxed);
@@ -33,7 +43,7 @@ pub fn report(err: &crate::error::Error) {
         let mut o = crate::oci::emit::Out::new(&mut buf);
         let msg = line.as_bytes();
         let msg = msg.strip_suffix(b"\n").unwrap_or(msg);
-        crate::oci::emit::log_line("error", msg, crate::sys::clock::realtime().0, &mut o);
+        crate::oci::emit::log_line(level, msg, crate::sys::clock::realtime().0, &mut o);
         if let Some(text) = o.done() {
             // SAFETY: `fd` came from log_to's OwnedFd, which gave up ownership for the
             // rest of the process.

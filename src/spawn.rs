@@ -127,6 +127,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
+        early_command: cfg.oci().is_some_and(|o| o.root_hooks()),
         env: envs,
         path,
         argv_slots,
@@ -234,6 +235,14 @@ fn launch(
 
     if let Some((_, cg)) = cgroup.as_ref() {
         if let Err(e) = cg.attach(container.pid, born_inside) {
+            container.kill_and_reap();
+            return Err(e);
+        }
+    }
+    // `create` with prestart or createRuntime hooks: they run now, while the init waits
+    // for the command before entering its root.
+    if let Some(o) = cfg.oci() {
+        if let Err(e) = o.before_root(container.pid) {
             container.kill_and_reap();
             return Err(e);
         }

@@ -141,6 +141,9 @@ pub struct ChildPlan<'a> {
     pub cgroups_n: usize,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
+    /// `create` with hooks that run before the root switch: wait for the command (the
+    /// parent sends it once they ran) before it instead of after the namespaces' setup.
+    pub early_command: bool,
     /// `create`: config.json's sysctls, checked (oci::sysctl).
     pub sysctls: &'a [crate::oci::linux::Sysctl<'a>],
     /// `create` with a terminal: the console socket, connected (see oci::console).
@@ -284,6 +287,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         // namespaces of the process that opens it, ours (oci::sysctl).
         crate::oci::sysctl::write_all(plan.sysctls).map_err(at(Step::Sysctl))?;
     }
+    let early = match plan.early_command && cfg!(feature = "oci") {
+        true => Some(receive_command(cmd_rx, plan.cmd_bytes)?),
+        false => None,
+    };
     // Volume sources are host paths: opened before the root switch.
     let sources = crate::rootfs::volume::open_sources(&plan.mounts)?;
     match plan.rootfs {
@@ -314,7 +321,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     }
     // Only after the cgroups were joined, the cgroup namespace: it is rooted at the
     // container's own cgroup.
-    let argc = receive_command(cmd_rx, plan.cmd_bytes)?;
+    let argc = match early {
+        Some(n) => n,
+        None => receive_command(cmd_rx, plan.cmd_bytes)?,
+    };
     // Nothing of tinyctr's or its caller's may reach the working directory or the
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
     let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];

@@ -25,7 +25,7 @@ mod common;
 mod oci;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
@@ -948,7 +948,7 @@ fn leaked_descriptors_do_not_reach_the_container() {
 /// process.oomScoreAdj (CRI sets one per pod) reaches the container's processes; hooks
 /// and sysctls, which tinyctr cannot honour yet, are refused by name and leave nothing.
 #[test]
-fn oom_score_adj_is_set_and_hooks_are_refused() {
+fn oom_score_adj_is_set_and_host_sysctls_are_refused() {
     if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
         return;
     }
@@ -965,7 +965,6 @@ fn oom_score_adj_is_set_and_hooks_are_refused() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
     for (key, value, words) in [
-        ("hooks", json!({"prestart": [{"path": "/bin/true"}]}), "hooks are not supported"),
         // A parameter of no namespace of the container's would change the host.
         ("linux.sysctl", json!({"vm.swappiness": "10"}), "\"vm.swappiness\" is not in a namespace"),
         ("linux.sysctl", json!({"net/../../../etc/passwd": "x"}), "is not a kernel parameter's name"),
@@ -975,17 +974,13 @@ fn oom_score_adj_is_set_and_hooks_are_refused() {
             let ns = c.config["linux"]["namespaces"].as_array_mut().unwrap();
             ns.retain(|n| n["type"] != "ipc");
         }
-        match key {
-            "hooks" => c.config["hooks"] = value,
-            _ => c.config["linux"]["sysctl"] = value,
-        }
+        c.config["linux"]["sysctl"] = value;
         c.write_config();
         let st = c.create_as(&c.id, "refused.pid");
         assert!(!st.success(), "{key}: create succeeded");
         let e = c.log_error();
         assert!(e.contains(words), "{key}: {e:?}");
         c.assert_gone();
-        c.config["hooks"] = json!(null);
         c.config["linux"].as_object_mut().unwrap().remove("sysctl");
     }
 }
@@ -1120,6 +1115,114 @@ fn deny_all_devices_still_gives_the_default_nodes() {
     }
     assert_eq!(std::fs::read_to_string(c.shared("null")).unwrap_or_default().trim(), "ok");
     assert_eq!(std::fs::read_to_string(c.shared("urandom")).unwrap_or_default().trim(), "3");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// A hook that copies its stdin (the state) to `DIR/NAME.json`, then runs `then`.
+fn state_hook(dir: &Path, name: &str, then: &str) -> Value {
+    let script = format!("cat > {}/{name}.json; {then}", dir.display());
+    json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]})
+}
+
+fn read_state(dir: &Path, name: &str) -> Value {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} hook's stdin is not the state JSON ({e}): {text:?}"))
+}
+
+/// prestart and createRuntime run in the runtime's namespaces while the init waits in
+/// its own, before it enters the root (a mount they make into the rootfs directory of
+/// the init's mount namespace, as the NVIDIA hook does, is in the container); poststart
+/// runs once started, poststop once deleted; each reads the state of that moment.
+#[test]
+fn hooks_run_at_their_points_with_the_state() {
+    let prog = "grep -c ' /hookmnt tmpfs' /proc/mounts > /shared/mnt";
+    let Some(mut c) = Case::new("hooks", &["sh", "-c", prog]) else { return };
+    let out = c.path("hooks");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::create_dir(c.bundle.join("rootfs/hookmnt")).unwrap();
+    let rootfs = c.bundle.join("rootfs");
+    let mount = format!(
+        "pid=$(sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p' {}/createRuntime.json); \
+         nsenter -t $pid -m mount -t tmpfs -o size=1m hooktmp {}/hookmnt",
+        out.display(),
+        rootfs.display()
+    );
+    c.config["hooks"] = json!({
+        "prestart": [state_hook(&out, "prestart", "true")],
+        "createRuntime": [state_hook(&out, "createRuntime", &mount)],
+        "poststart": [state_hook(&out, "poststart", "true")],
+        "poststop": [state_hook(&out, "poststop", "true")],
+    });
+    c.write_config();
+    let pid = c.create();
+    for name in ["prestart", "createRuntime"] {
+        let s = read_state(&out, name);
+        assert_eq!((s["status"].as_str(), s["pid"].as_i64()), (Some("creating"), Some(pid as i64)), "{name}: {s}");
+        assert_eq!(s["id"], c.id.as_str(), "{name}: {s}");
+        assert_eq!(s["bundle"], c.bundle.to_str().unwrap(), "{name}: {s}");
+    }
+    // runc 1.1 runs poststart at create, with the state `created` (its `start()` is
+    // create's); the spec says after the program is started.
+    let spec_poststart = std::env::var("TINYCTR_OCI_RUNTIME").is_err();
+    if spec_poststart {
+        assert!(!out.join("poststart.json").exists(), "poststart ran at create");
+    }
+    c.ok(&["start", &c.id]);
+    let s = read_state(&out, "poststart");
+    if spec_poststart {
+        assert_eq!((s["status"].as_str(), s["pid"].as_i64()), (Some("running"), Some(pid as i64)), "poststart: {s}");
+    }
+    assert_eq!(c.wait_shared("mnt").trim(), "1", "the createRuntime hook's mount is not in the container");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    assert!(!out.join("poststop.json").exists(), "poststop ran before delete");
+    c.ok(&["delete", &c.id]);
+    assert_eq!(read_state(&out, "poststop")["status"], "stopped");
+    c.assert_gone();
+}
+
+/// A prestart or createRuntime hook that fails or outlives its timeout fails create,
+/// which names it and leaves nothing; one that runs inside the container is refused; a
+/// poststart hook that fails is a warning and the container runs on.
+#[test]
+fn failing_hooks_fail_create_or_warn() {
+    let Some(mut c) = Case::new("hookfail", &["sh", "-c", "echo ran > /shared/ran"]) else { return };
+    let failing = json!({"path": "/bin/sh", "args": ["sh", "-c", "echo broken >&2; exit 3"]});
+    let hanging = json!({"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1});
+    for (hooks, words) in [
+        (json!({"prestart": [failing]}), "hooks.prestart[0] \"/bin/sh\" failed with status 3: broken"),
+        (
+            json!({"createRuntime": [hanging]}),
+            "hooks.createRuntime[0] \"/bin/sleep\" did not finish within its timeout of 1 s",
+        ),
+        (json!({"createRuntime": [{"path": "/no/such/hook"}]}), "\"/no/such/hook\" could not be executed"),
+        (
+            json!({"startContainer": [{"path": "/bin/true"}]}),
+            "hooks.startContainer: hooks that run inside the container are not supported yet",
+        ),
+    ] {
+        c.config["hooks"] = hooks;
+        c.write_config();
+        let started = Instant::now();
+        let st = c.create_as(&c.id, "refused.pid");
+        assert!(!st.success(), "create with {words:?} succeeded");
+        assert!(started.elapsed() < Duration::from_secs(10), "create waited {:?}", started.elapsed());
+        let e = c.log_error();
+        assert!(e.contains(words), "{e:?} lacks {words:?}");
+        c.assert_gone();
+    }
+    assert!(!c.shared("ran").exists(), "the program ran although create failed");
+    c.config["hooks"] = json!({"poststart": [{"path": "/bin/false"}]});
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("ran").trim(), "ran");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    let warned = log_lines(&c.rt.log).iter().any(|v| {
+        v["level"] == "warning"
+            && v["msg"].as_str().is_some_and(|m| m.contains("hooks.poststart[0] \"/bin/false\" failed"))
+    });
+    assert!(warned, "no warning for the failed poststart hook in {:?}", c.file("log.json"));
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }

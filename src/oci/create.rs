@@ -19,7 +19,7 @@ use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags, CWD};
 
-use super::config::{Config, Mount, Process};
+use super::config::{Config, HookKind, Hooks, Mount, Process};
 use super::json::StrList;
 use super::linux::{Ns, Seccomp};
 use super::store::{self, Entry, Record};
@@ -62,6 +62,12 @@ pub struct Detached<'a> {
     extra: RefCell<[Option<OwnedFd>; 2]>,
     /// `linux.sysctl`, checked: the init writes them.
     pub sysctls: &'a [super::linux::Sysctl<'a>],
+    hooks: &'a Hooks<'a>,
+    /// For the hooks' state: the ID, the bundle, the root, the annotations.
+    id: &'a [u8],
+    bundle: &'a [u8],
+    rootfs: &'a [u8],
+    annotations: &'a [u8],
 }
 
 impl Detached<'_> {
@@ -85,6 +91,29 @@ impl Detached<'_> {
     /// Instructions [`Detached::seccomp`] may write: 0 without a profile.
     pub fn seccomp_room(&self) -> usize {
         super::seccomp::max_len(self.profile)
+    }
+
+    /// Whether `prestart` or `createRuntime` hooks run before the init enters the root
+    /// (it then waits for the command before that, not after).
+    pub fn root_hooks(&self) -> bool {
+        !self.hooks.get(HookKind::Prestart).is_empty() || !self.hooks.get(HookKind::CreateRuntime).is_empty()
+    }
+
+    /// After clone, before the init enters the root: the `prestart` hooks (deprecated,
+    /// and run where runc runs them), then the `createRuntime` ones, with the state of a
+    /// container `creating` whose init is `pid`.
+    pub fn before_root(&self, pid: i32) -> Result<()> {
+        let s = super::emit::State {
+            id: self.id,
+            status: "creating",
+            pid,
+            bundle: self.bundle,
+            rootfs: self.rootfs,
+            created: crate::sys::clock::realtime(),
+            annotations: self.annotations,
+        };
+        super::hooks::run(self.hooks.get(HookKind::Prestart), "prestart", &s)?;
+        super::hooks::run(self.hooks.get(HookKind::CreateRuntime), "createRuntime", &s)
     }
 
     /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if
@@ -172,8 +201,12 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let lx = &cfg.linux;
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
-    if cfg.hooks.any() {
-        return Err(Error::usage(b"config.json: hooks: hooks are not supported yet"));
+    for (kind, name) in [(HookKind::CreateContainer, "createContainer"), (HookKind::StartContainer, "startContainer")] {
+        if !cfg.hooks.get(kind).is_empty() {
+            let mut e = Error::usage(b"config.json: hooks.");
+            e.msg.push(name.as_bytes()).push(b": hooks that run inside the container are not supported yet");
+            return Err(e);
+        }
     }
     super::sysctl::check(lx)?;
     for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
@@ -190,6 +223,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         rootfs.push(bundle).push(b"/");
     }
     rootfs.push(root.to_bytes());
+    let rootfs: &CStr = rootfs.as_cstr();
 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
@@ -223,6 +257,11 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroup_path: cgroup_path.as_bytes(),
         extra: RefCell::new([None, None]),
         sysctls: &lx.sysctl,
+        hooks: &cfg.hooks,
+        id: a.id.to_bytes(),
+        bundle,
+        rootfs: rootfs.to_bytes(),
+        annotations: cfg.annotations,
     };
     for (path, flag) in lx.namespaces.joins() {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
@@ -241,7 +280,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         workdir: Some(p.cwd.get()),
         host_net: !lx.namespaces.has(Ns::Network),
         init: false,
-        rootfs: Some(rootfs.as_cstr()),
+        rootfs: Some(rootfs),
         read_only: cfg.root.is_some_and(|r| r.readonly),
         limits,
         mounts,
@@ -276,7 +315,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         start,
         created: crate::sys::clock::realtime().0 as u64,
         bundle,
-        rootfs: rootfs.as_bytes(),
+        rootfs: rootfs.to_bytes(),
         ..Default::default()
     };
     for line in cgroups.as_bytes().split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
@@ -287,6 +326,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     }
     let written = oom
         .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))
+        .and_then(|()| keep_config(entry, cfg, a.id))
         .and_then(|()| match cfg.annotations {
             b"" => Ok(()),
             text => store::write_file(&entry.dir, store::ANNOTATIONS, text)
@@ -301,6 +341,19 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     }
     drop(fifo);
     written
+}
+
+/// With `poststart` or `poststop` hooks, a copy of config.json in the state directory:
+/// `start` and `delete` run them as they were at `create` (the parsed copy here has its
+/// strings unescaped in place, so the file is read again; the working directory is the
+/// bundle).
+fn keep_config(entry: &Entry, cfg: &Config<'_>, id: &CStr) -> Result<()> {
+    if cfg.hooks.get(HookKind::Poststart).is_empty() && cfg.hooks.get(HookKind::Poststop).is_empty() {
+        return Ok(());
+    }
+    let mut doc = super::file::read_at(CWD, c"config.json")?;
+    store::write_file(&entry.dir, store::CONFIG, doc.bytes())
+        .map_err(|e| Error::sys("write the state of", id.to_bytes(), e))
 }
 
 /// The console socket, connected, when the process has a terminal (runc's rules: a

@@ -11,6 +11,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
+use super::config::HookKind;
 use super::store::{self, Entry, Record};
 use crate::buf::Buf;
 use crate::cgroup::fs;
@@ -80,7 +81,32 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
     // Unlinked first: once the init runs, the container is `running`, never `created`.
     rustix::fs::unlinkat(&entry.dir, store::FIFO, AtFlags::empty())
         .map_err(|e| Error::sys("remove the exec fifo of", id.to_bytes(), e))?;
-    crate::fdio::write_all(&fifo, b"0").map_err(|e| Error::sys("start", id.to_bytes(), e))
+    crate::fdio::write_all(&fifo, b"0").map_err(|e| Error::sys("start", id.to_bytes(), e))?;
+    saved_hooks(&entry, &rec, id, HookKind::Poststart, "running");
+    Ok(())
+}
+
+/// The `poststart` or `poststop` hooks of the config.json `create` kept (none kept: none
+/// to run), with the container's state; a failure is a warning (hooks.rs).
+#[inline(never)]
+fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, status: &str) {
+    let Ok(mut doc) = super::file::read_at(entry.dir.as_fd(), store::CONFIG) else { return };
+    let cfg = match super::config::parse(doc.bytes(), "config.json") {
+        Ok(c) => c,
+        Err(e) => return crate::out::warn(&e),
+    };
+    let mut notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
+    let s = super::emit::State {
+        id: id.to_bytes(),
+        status,
+        pid: if status == "stopped" { 0 } else { rec.pid },
+        bundle: rec.bundle,
+        rootfs: rec.rootfs,
+        created: (rec.created as i64, 0),
+        annotations: notes.as_mut().map_or(&b""[..], |d| d.bytes()),
+    };
+    let name = if kind == HookKind::Poststart { "poststart" } else { "poststop" };
+    super::hooks::run_warn(cfg.hooks.get(kind), name, &s);
 }
 
 /// `state ID`: the runtime spec's state JSON on stdout.
@@ -219,6 +245,7 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
             return Err(e);
         }
         destroy(&rec);
+        saved_hooks(&entry, &rec, id, HookKind::Poststop, "stopped");
     }
     entry.remove(root, id).map_err(|e| Error::sys("remove the state of", id.to_bytes(), e))
 }

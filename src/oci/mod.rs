@@ -12,7 +12,8 @@
 //! - `file.rs`: a document read whole into a mapping sized to it;
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
 //! - `store.rs`: the state directory;
-//! - `sysctl.rs`: `linux.sysctl`, checked and written by the init.
+//! - `sysctl.rs`: `linux.sysctl`, checked and written by the init;
+//! - `hooks.rs`: the hooks that run in the runtime's namespaces.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -32,6 +33,7 @@ pub mod emit;
 pub mod exec;
 pub mod file;
 pub mod freezer;
+pub mod hooks;
 pub mod json;
 pub mod lifecycle;
 pub mod linux;

@@ -28,6 +28,9 @@ const STATE_TMP: &CStr = c"state.tmp";
 pub const FIFO: &CStr = c"exec.fifo";
 /// config.json's `annotations` object as written, for `state` (absent: none).
 pub const ANNOTATIONS: &CStr = c"annotations";
+/// A copy of config.json, kept when it has `poststart` or `poststop` hooks (`start` and
+/// `delete` run them as they were at `create`).
+pub const CONFIG: &CStr = c"config.json";
 /// Hierarchies a record names a cgroup directory in.
 pub const MAX_CGROUPS: usize = 8;
 
@@ -170,7 +173,7 @@ impl Entry {
 
     /// Removes the directory and what is in it.
     pub fn remove(self, root: &CStr, id: &CStr) -> core::result::Result<(), Errno> {
-        for f in [STATE, STATE_TMP, FIFO, ANNOTATIONS] {
+        for f in [STATE, STATE_TMP, FIFO, ANNOTATIONS, CONFIG] {
             match rustix::fs::unlinkat(&self.dir, f, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(e),

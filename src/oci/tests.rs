@@ -583,7 +583,9 @@ fn features_lists_the_tables() {
     let mut o = emit::Out::new(&mut buf);
     emit::features(&mut o);
     let text = String::from_utf8(o.done().unwrap().to_vec()).unwrap();
-    assert!(text.starts_with(r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0","hooks":[],"#));
+    assert!(text.starts_with(
+        r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0","hooks":["prestart","createRuntime","poststart","poststop"],"#
+    ));
     assert!(text.contains(r#""namespaces":["pid","network","mount","ipc","uts","user","cgroup","time"]"#));
     assert!(text.contains(r#""CAP_CHECKPOINT_RESTORE"]"#) && text.contains(r#""SCMP_CMP_MASKED_EQ"]"#));
     assert!(text.contains(r#""rbind","private""#) && !text.contains("SCMP_ACT_NOTIFY"));

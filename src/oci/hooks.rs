@@ -1,0 +1,210 @@
+//! config.json's `hooks` that run in the runtime's own namespaces: `prestart` and
+//! `createRuntime` (by `create`, once the container's namespaces exist and before its
+//! init enters the root, so a hook can still mount into the rootfs directory: the init's
+//! recursive copy of it takes those mounts along), `poststart` (by `start`, once the
+//! program is released) and `poststop` (by `delete`, once the container is gone).
+//!
+//! Each hook is `path` executed with `args` as its argv (just `path` when there are
+//! none) and `env` as its whole environment, the container's state JSON on stdin, its
+//! stdout and stderr captured (the start of them goes into the error of a failed hook:
+//! create's own stdio is the container's, which a hook must not write to), no other
+//! descriptor of tinyctr's, and `timeout` seconds before it is killed. A failed
+//! `prestart` or `createRuntime` hook fails `create` (which then removes everything, as
+//! the spec says); a failed `poststart` or `poststop` hook is a warning in `--log`, and
+//! the lifecycle goes on.
+//!
+//! `createContainer` and `startContainer` run inside the container: `create` refuses
+//! them (not yet supported).
+
+use core::ffi::CStr;
+
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::pipe::{pipe_with, PipeFlags};
+
+use super::config::Hook;
+use super::emit::{Out, State};
+use crate::buf::Buf;
+use crate::error::{push_shown, Error, Result};
+use crate::sys::args::PtrArray;
+use crate::sys::{clone_fork, Forked, Mapping};
+
+/// Runs `hooks` (of kind `kind`, for messages) in order, each with `state` on stdin;
+/// the first that fails ends the list with its error.
+#[inline(never)]
+pub fn run(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) -> Result<()> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    // The state's paths (escaped, at most 6 bytes each) and the annotations.
+    let mut map = Mapping::new(state.annotations.len() + 6 * (state.bundle.len() + state.rootfs.len()) + 1024)
+        .map_err(|e| Error::sys("map memory for the state of", state.id, e))?;
+    let mut o = Out::new(map.bytes());
+    super::emit::state(state, &mut o);
+    let json = o.done().unwrap_or(b"");
+    for (i, h) in hooks.iter().enumerate() {
+        one(h, json).map_err(|mut e| {
+            let mut m: Buf<1024> = Buf::from(b"hooks.");
+            m.push(kind.as_bytes()).push(b"[").push_u64(i as u64).push(b"] ");
+            m.push(e.msg.as_bytes());
+            e.msg.clear();
+            e.msg.push(m.as_bytes());
+            e
+        })?;
+    }
+    Ok(())
+}
+
+/// A failed `poststart` or `poststop` hook: a warning, in `--log` and on stderr.
+pub fn run_warn(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) {
+    if let Err(mut e) = run(hooks, kind, state) {
+        e.msg.push(b" (a warning: the lifecycle goes on)");
+        crate::out::warn(&e);
+    }
+}
+
+fn one(h: &Hook<'_>, state: &[u8]) -> Result<()> {
+    let path = h.path.get();
+    let shown = |what: &[u8]| {
+        let mut e = Error::usage(b"\"");
+        push_shown(&mut e.msg, path.to_bytes());
+        e.msg.push(b"\" ").push(what);
+        e
+    };
+    // argv and envp, pointer arrays in a mapping of their own (no allocator).
+    let n_args = h.args.len().max(1);
+    let mut ptrs = Mapping::new((n_args + 1 + h.env.len() + 1) * core::mem::size_of::<usize>())
+        .map_err(|e| Error::sys("map memory for the hook", path.to_bytes(), e))?;
+    let (argv_slots, rest) = crate::sys::args::split_slots(ptrs.bytes(), n_args + 1)
+        .ok_or_else(|| Error::sys("lay out the hook", path.to_bytes(), Errno::NOMEM))?;
+    let (env_slots, _) = crate::sys::args::split_slots(rest, h.env.len() + 1)
+        .ok_or_else(|| Error::sys("lay out the hook", path.to_bytes(), Errno::NOMEM))?;
+    let mut argv = PtrArray::new(argv_slots);
+    if h.args.is_empty() {
+        argv.push(path);
+    }
+    for a in h.args.iter() {
+        argv.push(a);
+    }
+    let mut env = PtrArray::new(env_slots);
+    for v in h.env.iter() {
+        env.push(v);
+    }
+
+    let pipe = |f| pipe_with(f).map_err(|e| Error::sys("create a pipe for the hook", path.to_bytes(), e));
+    let (in_rx, in_tx) = pipe(PipeFlags::CLOEXEC)?;
+    let (out_rx, out_tx) = pipe(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
+    // The whole state goes into the pipe before the hook starts: a hook that never reads
+    // it cannot block us. Beyond the default 64 KiB (big annotations), a bigger pipe.
+    if state.len() > 65536 {
+        let _ = rustix::pipe::fcntl_setpipe_size(&in_tx, state.len());
+    }
+    crate::fdio::write_all(&in_tx, state).map_err(|e| Error::sys("pass the state to the hook", path.to_bytes(), e))?;
+    drop(in_tx);
+    let pid = match clone_fork(0).map_err(|e| Error::sys("start the hook", path.to_bytes(), e))? {
+        Forked::Child => child(&in_rx, &out_tx, path, &argv, &env),
+        Forked::Parent { pid, .. } => pid,
+    };
+    drop((in_rx, out_tx));
+    let mut out = [0u8; 160];
+    let (status, n) = wait(pid, &out_rx, h.timeout, &mut out);
+    let output = |mut e: Error| {
+        let text = out[..n].split(|&c| c == b'\n').find(|l| !l.is_empty()).unwrap_or(b"");
+        if !text.is_empty() {
+            e.msg.push(b": ");
+            push_shown(&mut e.msg, text);
+        }
+        e
+    };
+    match status {
+        Some(0) => Ok(()),
+        Some(127) if n == 0 => Err(shown(b"could not be executed (status 127)")),
+        Some(code) if code < 128 => {
+            let mut e = shown(b"failed with status ");
+            e.msg.push_u64(code as u64);
+            Err(output(e))
+        }
+        Some(code) => {
+            let mut e = shown(b"was killed by signal ");
+            e.msg.push_u64((code - 128) as u64);
+            Err(output(e))
+        }
+        None => {
+            let mut e = shown(b"did not finish within its timeout of ");
+            e.msg.push_u64(h.timeout.unwrap_or(0) as u64).push(b" s (killed)");
+            Err(output(e))
+        }
+    }
+}
+
+/// The hook's process: stdin from `rx`, stdout and stderr into `tx`, nothing else open,
+/// no signal blocked or caught; never returns.
+fn child(rx: &OwnedFd, tx: &OwnedFd, path: &CStr, argv: &PtrArray<'_>, env: &PtrArray<'_>) -> ! {
+    let mut ok = rustix::stdio::dup2_stdin(rx).is_ok()
+        && rustix::stdio::dup2_stdout(tx).is_ok()
+        && rustix::stdio::dup2_stderr(tx).is_ok();
+    ok = ok && crate::fds::close_all_but(&[]).is_ok() && crate::trampoline::restore_signals().is_ok();
+    if ok {
+        let _ = crate::sys::args::execve(path, argv, env);
+    }
+    crate::sys::exit(127)
+}
+
+/// Waits for the hook `pid`, reading its output into `out` meanwhile (the rest is
+/// drained and dropped); at the timeout, kills it. Returns its status (128+N for a
+/// signal; `None`: timed out) and the bytes kept.
+fn wait(pid: i32, out_rx: &OwnedFd, timeout: Option<u32>, out: &mut [u8]) -> (Option<u8>, usize) {
+    let deadline = timeout.map(|t| crate::sys::clock::realtime().0 + t as i64);
+    let mut n = 0;
+    let mut open = true;
+    let pidfd = rustix::process::Pid::from_raw(pid)
+        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
+    loop {
+        let left = deadline.map(|d| d - crate::sys::clock::realtime().0);
+        if left.is_some_and(|l| l < 0) {
+            let _ = crate::sys::signal::kill(pid, linux_raw_sys::general::SIGKILL);
+            let _ = reap(pid);
+            return (None, n);
+        }
+        let ts = left.map(|l| rustix::event::Timespec { tv_sec: l.min(1), tv_nsec: 0 });
+        let mut fds = [
+            PollFd::new(out_rx, if open { PollFlags::IN } else { PollFlags::empty() }),
+            PollFd::from_borrowed_fd(pidfd.as_ref().map_or(out_rx.as_fd(), |p| p.as_fd()), PollFlags::IN),
+        ];
+        let nfds = if pidfd.is_some() { 2 } else { 1 };
+        match poll(&mut fds[..nfds], ts.as_ref()) {
+            Err(Errno::INTR) => continue,
+            Err(_) => return (reap(pid), n),
+            Ok(_) => {}
+        }
+        let (out_ready, done) = (fds[0].revents(), nfds == 2 && !fds[1].revents().is_empty());
+        if open && !out_ready.is_empty() {
+            let mut chunk = [0u8; 512];
+            match rustix::io::read(out_rx, &mut chunk) {
+                Ok(0) | Err(Errno::BADF) => open = false,
+                Ok(k) => {
+                    let take = k.min(out.len() - n);
+                    out[n..n + take].copy_from_slice(&chunk[..take]);
+                    n += take;
+                }
+                Err(_) => {}
+            }
+        }
+        // Without a pidfd (a kernel before 5.3), the output's end is the sign.
+        if done || (pidfd.is_none() && !open) {
+            return (reap(pid), n);
+        }
+    }
+}
+
+fn reap(pid: i32) -> Option<u8> {
+    let pid = rustix::process::Pid::from_raw(pid)?;
+    loop {
+        match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+            Ok(Some((_, st))) => return Some(crate::supervise::exit_code(st)),
+            Err(Errno::INTR) => continue,
+            _ => return Some(crate::error::EXIT_SETUP),
+        }
+    }
+}
