@@ -40,7 +40,9 @@ const DETACH: u16 = 1 << 5 | 1 << 8;
 pub fn is_oci(args: CArgs<'_>) -> bool {
     let Some(first) = args.get(1).map(CStr::to_bytes) else { return false };
     crate::words::position(COMMANDS, first).is_some()
-        || [&b"--root"[..], b"--log", b"--log-format", b"--systemd-cgroup"].iter().any(|o| first.starts_with(o))
+        || [&b"--root"[..], b"--log", b"--log-format", b"--systemd-cgroup"]
+            .iter()
+            .any(|o| first.strip_prefix(*o).is_some_and(|rest| rest.is_empty() || rest[0] == b'='))
 }
 
 /// What the command line said.
@@ -188,4 +190,26 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         )),
     };
     done.map(|()| 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    fn oci(words: &[&str]) -> bool {
+        let owned: Vec<CString> =
+            std::iter::once("tinyctr").chain(words.iter().copied()).map(|w| CString::new(w).unwrap()).collect();
+        let ptrs: Vec<*const core::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        is_oci(CArgs::from_test(&ptrs))
+    }
+
+    /// A global option is one by its whole name (or `NAME=VALUE`): `--rootfs` is `run`'s,
+    /// not `--root` with a tail.
+    #[test]
+    fn oci_command_lines_are_told_by_their_first_word() {
+        assert!(oci(&["--root", "/r", "state", "x"]) && oci(&["--root=/r", "state", "x"]));
+        assert!(oci(&["--log-format", "json", "kill", "x"]) && oci(&["create", "x"]) && oci(&["--systemd-cgroup"]));
+        assert!(!oci(&["--rootfs", "/img", "sh"]) && !oci(&["--logx"]) && !oci(&["run", "sh"]) && !oci(&[]));
+    }
 }

@@ -84,17 +84,35 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     }
     rustix::thread::move_into_link_name_space(pid_ns.as_fd(), None)
         .map_err(|e| Error::sys("join the PID namespace of", a.id.to_bytes(), e))?;
+    // The v1 ones the child joins itself; on a v2 one (no `tasks`) it is born, with
+    // clone3, where the kernel supports it.
     let mut cgroups: [Option<OwnedFd>; store::MAX_CGROUPS] = Default::default();
+    let mut unified: Option<OwnedFd> = None;
     for (slot, dir) in cgroups.iter_mut().zip(&rec.cgroups[..rec.n_cgroups]) {
         let d = crate::cgroup::fs::open_path(dir).map_err(|e| Error::sys("open the cgroup", dir, e))?;
-        *slot = Some(d);
+        match unified.is_none() && !crate::cgroup::fs::exists(d.as_fd(), c"tasks") {
+            true => unified = Some(d),
+            false => *slot = Some(d),
+        }
     }
     let (err_rx, err_tx) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("create a pipe", b"", e))?;
     // Not dumpable until execve: while the child runs tinyctr's code in the container's
     // PID namespace, no process there may open its /proc/PID/exe (CVE-2019-5736).
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .map_err(|e| Error::sys("set tinyctr not dumpable", b"", e))?;
-    let pid = match clone_fork(0).map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
+    let into = unified.as_ref().map(|d| d.as_raw_fd());
+    let forked = match crate::sys::clone3(0, into) {
+        // ENOSYS: before 5.3 (clone3), E2BIG/EINVAL: before 5.7 (CLONE_INTO_CGROUP);
+        // EPERM: a seccomp profile of the caller's. The child then joins it itself.
+        Err(Errno::NOSYS | Errno::TOOBIG | Errno::INVAL | Errno::PERM) => {
+            if let Some(slot) = cgroups.iter_mut().find(|c| c.is_none()) {
+                *slot = unified.take();
+            }
+            clone_fork(0)
+        }
+        r => r,
+    };
+    let pid = match forked.map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
         Forked::Child => {
             drop(err_rx);
             let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
@@ -105,7 +123,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         }
         Forked::Parent { pid, .. } => pid,
     };
-    drop((err_tx, cgroups));
+    drop((err_tx, cgroups, unified));
     // The error pipe closes at execve; a record says which step failed.
     let mut r = [0u8; RECORD_LEN];
     if let Ok(RECORD_LEN) = read_full(&err_rx, &mut r) {
