@@ -167,7 +167,11 @@ fn wait(pid: i32, out_rx: &OwnedFd, timeout: Option<u32>, out: &mut [u8]) -> (Op
             let _ = reap(pid);
             return (None, n);
         }
-        let ts = left.map(|l| rustix::event::Timespec { tv_sec: l.min(1), tv_nsec: 0 });
+        // A second at a time (the deadline is in whole seconds); its last one in tenths.
+        let ts = left.map(|l| match l {
+            0 => rustix::event::Timespec { tv_sec: 0, tv_nsec: 100_000_000 },
+            l => rustix::event::Timespec { tv_sec: l.min(1), tv_nsec: 0 },
+        });
         let mut fds = [
             PollFd::new(out_rx, if open { PollFlags::IN } else { PollFlags::empty() }),
             PollFd::from_borrowed_fd(pidfd.as_ref().map_or(out_rx.as_fd(), |p| p.as_fd()), PollFlags::IN),
