@@ -1197,8 +1197,8 @@ fn failing_hooks_fail_create_or_warn() {
         ),
         (json!({"createRuntime": [{"path": "/no/such/hook"}]}), "\"/no/such/hook\" could not be executed"),
         (
-            json!({"startContainer": [{"path": "/bin/true"}]}),
-            "hooks.startContainer: hooks that run inside the container are not supported yet",
+            json!({"createContainer": [{"path": "/bin/false"}]}),
+            "hooks.createContainer[0] \"/bin/false\" failed with status 1",
         ),
     ] {
         c.config["hooks"] = hooks;
@@ -1223,6 +1223,35 @@ fn failing_hooks_fail_create_or_warn() {
             && v["msg"].as_str().is_some_and(|m| m.contains("hooks.poststart[0] \"/bin/false\" failed"))
     });
     assert!(warned, "no warning for the failed poststart hook in {:?}", c.file("log.json"));
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// createContainer and startContainer run in the init's namespaces (its network
+/// namespace here, and its PID namespace: the hook's parent is not on the host);
+/// startContainer resolves its path in the container and sees its root.
+#[test]
+fn container_hooks_run_in_the_containers_namespaces() {
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let Some(mut c) = Case::new("inhooks", &["sh", "-c", "echo ran > /shared/ran"]) else { return };
+    let out = c.path("inhooks");
+    std::fs::create_dir(&out).unwrap();
+    let create = format!("readlink /proc/self/ns/net > {}/create.net", out.display());
+    c.config["hooks"] = json!({
+        "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", create]}],
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat /marker > /shared/start; readlink /proc/self/ns/net >> /shared/start"]}],
+    });
+    c.write_config();
+    let pid = c.create();
+    let net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap().to_string_lossy().into_owned();
+    assert_eq!(std::fs::read_to_string(out.join("create.net")).unwrap_or_default().trim(), net);
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("ran").trim(), "ran");
+    let start = std::fs::read_to_string(c.shared("start")).unwrap_or_default();
+    assert_eq!(start.lines().collect::<Vec<_>>(), ["inside", net.as_str()], "startContainer's view: {start:?}");
+    assert_eq!(wait_exit(pid, WAIT), 0);
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }

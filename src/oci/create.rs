@@ -93,15 +93,18 @@ impl Detached<'_> {
         super::seccomp::max_len(self.profile)
     }
 
-    /// Whether `prestart` or `createRuntime` hooks run before the init enters the root
-    /// (it then waits for the command before that, not after).
+    /// Whether `prestart`, `createRuntime` or `createContainer` hooks run before the
+    /// init enters the root (it then waits for the command before that, not after).
     pub fn root_hooks(&self) -> bool {
-        !self.hooks.get(HookKind::Prestart).is_empty() || !self.hooks.get(HookKind::CreateRuntime).is_empty()
+        [HookKind::Prestart, HookKind::CreateRuntime, HookKind::CreateContainer]
+            .iter()
+            .any(|&k| !self.hooks.get(k).is_empty())
     }
 
     /// After clone, before the init enters the root: the `prestart` hooks (deprecated,
-    /// and run where runc runs them), then the `createRuntime` ones, with the state of a
-    /// container `creating` whose init is `pid`.
+    /// and run where runc runs them), then the `createRuntime` ones, then (in the init's
+    /// namespaces) the `createContainer` ones, with the state of a container `creating`
+    /// whose init is `pid`.
     pub fn before_root(&self, pid: i32) -> Result<()> {
         let s = super::emit::State {
             id: self.id,
@@ -113,7 +116,9 @@ impl Detached<'_> {
             annotations: self.annotations,
         };
         super::hooks::run(self.hooks.get(HookKind::Prestart), "prestart", &s)?;
-        super::hooks::run(self.hooks.get(HookKind::CreateRuntime), "createRuntime", &s)
+        super::hooks::run(self.hooks.get(HookKind::CreateRuntime), "createRuntime", &s)?;
+        let inside = super::hooks::Place::Host;
+        super::hooks::run_at(self.hooks.get(HookKind::CreateContainer), "createContainer", &s, inside)
     }
 
     /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if
@@ -201,13 +206,6 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let lx = &cfg.linux;
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
-    for (kind, name) in [(HookKind::CreateContainer, "createContainer"), (HookKind::StartContainer, "startContainer")] {
-        if !cfg.hooks.get(kind).is_empty() {
-            let mut e = Error::usage(b"config.json: hooks.");
-            e.msg.push(name.as_bytes()).push(b": hooks that run inside the container are not supported yet");
-            return Err(e);
-        }
-    }
     super::sysctl::check(lx)?;
     for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
         if lx.namespaces.has(ns) {
@@ -343,12 +341,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     written
 }
 
-/// With `poststart` or `poststop` hooks, a copy of config.json in the state directory:
-/// `start` and `delete` run them as they were at `create` (the parsed copy here has its
+/// With `startContainer`, `poststart` or `poststop` hooks, a copy of config.json in the
+/// state directory: `start` and `delete` run them as they were at `create` (the parsed copy here has its
 /// strings unescaped in place, so the file is read again; the working directory is the
 /// bundle).
 fn keep_config(entry: &Entry, cfg: &Config<'_>, id: &CStr) -> Result<()> {
-    if cfg.hooks.get(HookKind::Poststart).is_empty() && cfg.hooks.get(HookKind::Poststop).is_empty() {
+    if [HookKind::StartContainer, HookKind::Poststart, HookKind::Poststop].iter().all(|&k| cfg.hooks.get(k).is_empty())
+    {
         return Ok(());
     }
     let mut doc = super::file::read_at(CWD, c"config.json")?;

@@ -13,13 +13,19 @@
 //! the spec says); a failed `poststart` or `poststop` hook is a warning in `--log`, and
 //! the lifecycle goes on.
 //!
-//! `createContainer` and `startContainer` run inside the container: `create` refuses
-//! them (not yet supported).
+//! `createContainer` (by `create`, after `createRuntime`, before the root switch) and
+//! `startContainer` (by `start`, before the program is released) run in the container's
+//! namespaces: the hook's process joins every namespace of the init (mount last) and
+//! forks once more, so that the hook itself is in the container's PID namespace too.
+//! A `createContainer` path resolves on the host (it is opened before joining), a
+//! `startContainer` one in the container, as the spec says. Either failing fails its
+//! command; `start` then kills the init.
 
 use core::ffi::CStr;
 
 use rustix::event::{poll, PollFd, PollFlags};
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
@@ -30,10 +36,26 @@ use crate::error::{push_shown, Error, Result};
 use crate::sys::args::PtrArray;
 use crate::sys::{clone_fork, Forked, Mapping};
 
+/// Where a hook runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// tinyctr's own namespaces.
+    Runtime,
+    /// The namespaces of the container's init (its pid in the state), the path resolved
+    /// before (`Host`) or after (`Container`) joining them.
+    Host,
+    Container,
+}
+
 /// Runs `hooks` (of kind `kind`, for messages) in order, each with `state` on stdin;
 /// the first that fails ends the list with its error.
-#[inline(never)]
 pub fn run(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) -> Result<()> {
+    run_at(hooks, kind, state, Place::Runtime)
+}
+
+/// [`run`], the hooks running at `place`.
+#[inline(never)]
+pub fn run_at(hooks: &[Hook<'_>], kind: &str, state: &State<'_>, place: Place) -> Result<()> {
     if hooks.is_empty() {
         return Ok(());
     }
@@ -44,7 +66,7 @@ pub fn run(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) -> Result<()> {
     super::emit::state(state, &mut o);
     let json = o.done().unwrap_or(b"");
     for (i, h) in hooks.iter().enumerate() {
-        one(h, json).map_err(|mut e| {
+        one(h, json, place, state.pid).map_err(|mut e| {
             let mut m: Buf<1024> = Buf::from(b"hooks.");
             m.push(kind.as_bytes()).push(b"[").push_u64(i as u64).push(b"] ");
             m.push(e.msg.as_bytes());
@@ -57,14 +79,12 @@ pub fn run(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) -> Result<()> {
 }
 
 /// A failed `poststart` or `poststop` hook: a warning, in `--log` and on stderr.
-pub fn run_warn(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) {
-    if let Err(mut e) = run(hooks, kind, state) {
-        e.msg.push(b" (a warning: the lifecycle goes on)");
-        crate::out::warn(&e);
-    }
+pub fn warn(mut e: Error) {
+    e.msg.push(b" (a warning: the lifecycle goes on)");
+    crate::out::warn(&e);
 }
 
-fn one(h: &Hook<'_>, state: &[u8]) -> Result<()> {
+fn one(h: &Hook<'_>, state: &[u8], place: Place, init: i32) -> Result<()> {
     let path = h.path.get();
     let shown = |what: &[u8]| {
         let mut e = Error::usage(b"\"");
@@ -102,10 +122,29 @@ fn one(h: &Hook<'_>, state: &[u8]) -> Result<()> {
     }
     crate::fdio::write_all(&in_tx, state).map_err(|e| Error::sys("pass the state to the hook", path.to_bytes(), e))?;
     drop(in_tx);
+    // Inside the container: the init's namespace files, opened now (its /proc entry is
+    // not there once the mount namespace is joined), and a host path opened before too.
+    let mut ns: [Option<OwnedFd>; 6] = Default::default();
+    let mut exe: Option<OwnedFd> = None;
+    if place != Place::Runtime {
+        for (slot, name) in ns.iter_mut().zip(NAMESPACES) {
+            let mut p: Buf<64> = Buf::from(b"/proc/");
+            p.push_u64(init as u64).push(b"/ns/").push(name.to_bytes());
+            let fd = rustix::fs::open(p.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| Error::sys("open the namespace", p.as_bytes(), e))?;
+            *slot = Some(fd);
+        }
+        if place == Place::Host {
+            let fd = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| Error::sys("open the hook", path.to_bytes(), e))?;
+            exe = Some(fd);
+        }
+    }
     let pid = match clone_fork(0).map_err(|e| Error::sys("start the hook", path.to_bytes(), e))? {
-        Forked::Child => child(&in_rx, &out_tx, path, &argv, &env),
+        Forked::Child => child(&in_rx, &out_tx, path, exe.as_ref(), &ns, &argv, &env),
         Forked::Parent { pid, .. } => pid,
     };
+    drop((ns, exe));
     drop((in_rx, out_tx));
     let mut out = [0u8; 160];
     let (status, n) = wait(pid, &out_rx, h.timeout, &mut out);
@@ -138,15 +177,51 @@ fn one(h: &Hook<'_>, state: &[u8]) -> Result<()> {
     }
 }
 
+/// The namespaces a hook inside the container joins, in this order (mount last: the
+/// others' files are opened before, and its own root changes with it).
+const NAMESPACES: [&CStr; 6] = [c"ipc", c"uts", c"net", c"cgroup", c"pid", c"mnt"];
+
 /// The hook's process: stdin from `rx`, stdout and stderr into `tx`, nothing else open,
-/// no signal blocked or caught; never returns.
-fn child(rx: &OwnedFd, tx: &OwnedFd, path: &CStr, argv: &PtrArray<'_>, env: &PtrArray<'_>) -> ! {
+/// no signal blocked or caught; with `ns`, in the init's namespaces (and forked once
+/// more, into its PID namespace); `exe`, the hook opened beforehand. Never returns.
+fn child(
+    rx: &OwnedFd,
+    tx: &OwnedFd,
+    path: &CStr,
+    exe: Option<&OwnedFd>,
+    ns: &[Option<OwnedFd>; 6],
+    argv: &PtrArray<'_>,
+    env: &PtrArray<'_>,
+) -> ! {
     let mut ok = rustix::stdio::dup2_stdin(rx).is_ok()
         && rustix::stdio::dup2_stdout(tx).is_ok()
         && rustix::stdio::dup2_stderr(tx).is_ok();
-    ok = ok && crate::fds::close_all_but(&[]).is_ok() && crate::trampoline::restore_signals().is_ok();
+    let keep: [RawFd; 7] = core::array::from_fn(|i| match i {
+        0 => exe.map_or(-1, |f| f.as_raw_fd()),
+        i => ns[i - 1].as_ref().map_or(-1, |f| f.as_raw_fd()),
+    });
+    ok = ok && crate::fds::close_all_but(&keep).is_ok() && crate::trampoline::restore_signals().is_ok();
+    if ok && ns[0].is_some() {
+        for fd in ns.iter().flatten() {
+            ok = ok && rustix::thread::move_into_link_name_space(fd.as_fd(), None).is_ok();
+        }
+        // setns of a PID namespace places only the children there.
+        ok = ok
+            && match clone_fork(0) {
+                Ok(Forked::Child) => true,
+                Ok(Forked::Parent { pid, .. }) => crate::sys::exit(reap(pid).unwrap_or(127) as i32),
+                Err(_) => false,
+            };
+    }
     if ok {
-        let _ = crate::sys::args::execve(path, argv, env);
+        let _ = match exe {
+            Some(fd) => crate::sys::execveat_empty(
+                fd.as_fd(),
+                crate::sys::args::CArgs::from_array(argv),
+                crate::sys::args::CArgs::from_array(env),
+            ),
+            None => crate::sys::args::execve(path, argv, env),
+        };
     }
     crate::sys::exit(127)
 }

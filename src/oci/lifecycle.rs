@@ -78,23 +78,29 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
         Ok(_) | Err(Errno::NXIO) => return Err(not_running(id, b"cannot start container")),
         Err(e) => return Err(Error::sys("open the exec fifo of", id.to_bytes(), e)),
     };
+    // In the container's namespaces, before the program is released; a failure stops it.
+    if let Err(e) = saved_hooks(&entry, &rec, id, HookKind::StartContainer, "created") {
+        if let Some(fd) = pidfd(rec.pid) {
+            let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);
+        }
+        return Err(e);
+    }
     // Unlinked first: once the init runs, the container is `running`, never `created`.
     rustix::fs::unlinkat(&entry.dir, store::FIFO, AtFlags::empty())
         .map_err(|e| Error::sys("remove the exec fifo of", id.to_bytes(), e))?;
     crate::fdio::write_all(&fifo, b"0").map_err(|e| Error::sys("start", id.to_bytes(), e))?;
-    saved_hooks(&entry, &rec, id, HookKind::Poststart, "running");
+    if let Err(e) = saved_hooks(&entry, &rec, id, HookKind::Poststart, "running") {
+        super::hooks::warn(e);
+    }
     Ok(())
 }
 
-/// The `poststart` or `poststop` hooks of the config.json `create` kept (none kept: none
-/// to run), with the container's state; a failure is a warning (hooks.rs).
+/// The `startContainer`, `poststart` or `poststop` hooks of the config.json `create`
+/// kept (none kept: none to run), with the container's state as `status` says.
 #[inline(never)]
-fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, status: &str) {
-    let Ok(mut doc) = super::file::read_at(entry.dir.as_fd(), store::CONFIG) else { return };
-    let cfg = match super::config::parse(doc.bytes(), "config.json") {
-        Ok(c) => c,
-        Err(e) => return crate::out::warn(&e),
-    };
+fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, status: &str) -> Result<()> {
+    let Ok(mut doc) = super::file::read_at(entry.dir.as_fd(), store::CONFIG) else { return Ok(()) };
+    let cfg = super::config::parse(doc.bytes(), "config.json")?;
     let mut notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
     let s = super::emit::State {
         id: id.to_bytes(),
@@ -105,8 +111,12 @@ fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, statu
         created: (rec.created as i64, 0),
         annotations: notes.as_mut().map_or(&b""[..], |d| d.bytes()),
     };
-    let name = if kind == HookKind::Poststart { "poststart" } else { "poststop" };
-    super::hooks::run_warn(cfg.hooks.get(kind), name, &s);
+    let (name, place) = match kind {
+        HookKind::StartContainer => ("startContainer", super::hooks::Place::Container),
+        HookKind::Poststart => ("poststart", super::hooks::Place::Runtime),
+        _ => ("poststop", super::hooks::Place::Runtime),
+    };
+    super::hooks::run_at(cfg.hooks.get(kind), name, &s, place)
 }
 
 /// `state ID`: the runtime spec's state JSON on stdout.
@@ -245,7 +255,9 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
             return Err(e);
         }
         destroy(&rec);
-        saved_hooks(&entry, &rec, id, HookKind::Poststop, "stopped");
+        if let Err(e) = saved_hooks(&entry, &rec, id, HookKind::Poststop, "stopped") {
+            super::hooks::warn(e);
+        }
     }
     entry.remove(root, id).map_err(|e| Error::sys("remove the state of", id.to_bytes(), e))
 }
