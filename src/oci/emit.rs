@@ -174,9 +174,11 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 /// systemd), no AppArmor, SELinux or Intel RDT.
 #[inline(never)]
 pub fn features(o: &mut Out<'_>) {
-    // The hooks that run in the runtime's namespaces (hooks.rs); the others are refused.
+    // Every hook kind (hooks.rs).
     o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",");
-    o.raw(b"\"hooks\":[\"prestart\",\"createRuntime\",\"poststart\",\"poststop\"]");
+    o.raw(
+        b"\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\",\"poststop\"]",
+    );
     o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
     o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");

@@ -584,7 +584,7 @@ fn features_lists_the_tables() {
     emit::features(&mut o);
     let text = String::from_utf8(o.done().unwrap().to_vec()).unwrap();
     assert!(text.starts_with(
-        r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0","hooks":["prestart","createRuntime","poststart","poststop"],"#
+        r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"#
     ));
     assert!(text.contains(r#""namespaces":["pid","network","mount","ipc","uts","user","cgroup","time"]"#));
     assert!(text.contains(r#""CAP_CHECKPOINT_RESTORE"]"#) && text.contains(r#""SCMP_CMP_MASKED_EQ"]"#));
