@@ -239,8 +239,8 @@ fn launch(
             return Err(e);
         }
     }
-    // `create` with prestart or createRuntime hooks: they run now, while the init waits
-    // for the command before entering its root.
+    // `create` with prestart, createRuntime or createContainer hooks: they run now,
+    // while the init waits for the command before entering its root.
     if let Some(o) = cfg.oci() {
         if let Err(e) = o.before_root(container.pid) {
             container.kill_and_reap();

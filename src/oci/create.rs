@@ -115,10 +115,9 @@ impl Detached<'_> {
             created: crate::sys::clock::realtime(),
             annotations: self.annotations,
         };
-        super::hooks::run(self.hooks.get(HookKind::Prestart), "prestart", &s)?;
-        super::hooks::run(self.hooks.get(HookKind::CreateRuntime), "createRuntime", &s)?;
-        let inside = super::hooks::Place::Host;
-        super::hooks::run_at(self.hooks.get(HookKind::CreateContainer), "createContainer", &s, inside)
+        super::hooks::run(self.hooks, HookKind::Prestart, &s)?;
+        super::hooks::run(self.hooks, HookKind::CreateRuntime, &s)?;
+        super::hooks::run_at(self.hooks, HookKind::CreateContainer, &s, super::hooks::Place::Host)
     }
 
     /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if

@@ -150,6 +150,12 @@ pub fn state(s: &State<'_>, o: &mut Out<'_>) {
     o.raw(if s.annotations.is_empty() { b"{}" } else { s.annotations }).raw(b"}");
 }
 
+/// Room enough for [`state`] of `s`: every string escaped (at most 6 bytes a byte), the
+/// annotations as they are, and the keys.
+pub fn state_room(s: &State<'_>) -> usize {
+    s.annotations.len() + 6 * (s.id.len() + s.bundle.len() + s.rootfs.len()) + 512
+}
+
 /// `ps --format json`: the pids as a JSON array, `[19604,19611]`.
 pub fn ps(pids: impl IntoIterator<Item = u64>, o: &mut Out<'_>) {
     o.raw(b"[");
@@ -175,10 +181,7 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 #[inline(never)]
 pub fn features(o: &mut Out<'_>) {
     // Every hook kind (hooks.rs).
-    o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",");
-    o.raw(
-        b"\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\",\"poststart\",\"poststop\"]",
-    );
+    o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":").words(names::HOOKS, "");
     o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
     o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");

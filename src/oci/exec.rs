@@ -71,12 +71,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let path = crate::env::lookup(CArgs::from_array(&env), b"PATH").map_or(&b""[..], |e| &e.to_bytes()[5..]);
 
     // Every namespace file of the init, opened before anything changes.
-    let ns = |name: &CStr| {
-        let mut path: Buf<64> = Buf::from(b"/proc/");
-        path.push_u64(rec.pid as u64).push(b"/ns/").push(name.to_bytes());
-        rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::sys("open the namespace", path.as_bytes(), e))
-    };
+    let ns = |name: &CStr| open_ns(rec.pid, name);
     let pid_ns = ns(c"pid")?;
     let mut joins: [Option<OwnedFd>; 5] = Default::default();
     for (slot, name) in joins.iter_mut().zip(JOIN) {
@@ -145,6 +140,14 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
             _ => return Ok(1),
         }
     }
+}
+
+/// The namespace `name` (`net`, `mnt`...) of process `pid`, its /proc file open.
+pub(super) fn open_ns(pid: i32, name: &CStr) -> Result<OwnedFd> {
+    let mut path: Buf<64> = Buf::from(b"/proc/");
+    path.push_u64(pid as u64).push(b"/ns/").push(name.to_bytes());
+    rustix::fs::open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open the namespace", path.as_bytes(), e))
 }
 
 /// The container's seccomp program, from config.json in its bundle (`None`: it has no

@@ -1,4 +1,4 @@
-//! config.json's `hooks` that run in the runtime's own namespaces: `prestart` and
+//! config.json's `hooks`. In the runtime's own namespaces: `prestart` and
 //! `createRuntime` (by `create`, once the container's namespaces exist and before its
 //! init enters the root, so a hook can still mount into the rootfs directory: the init's
 //! recursive copy of it takes those mounts along), `poststart` (by `start`, once the
@@ -29,7 +29,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
-use super::config::Hook;
+use super::config::{Hook, HookKind, Hooks};
 use super::emit::{Out, State};
 use crate::buf::Buf;
 use crate::error::{push_shown, Error, Result};
@@ -47,28 +47,29 @@ pub enum Place {
     Container,
 }
 
-/// Runs `hooks` (of kind `kind`, for messages) in order, each with `state` on stdin;
-/// the first that fails ends the list with its error.
-pub fn run(hooks: &[Hook<'_>], kind: &str, state: &State<'_>) -> Result<()> {
+/// Runs the hooks of `kind` in order, each with `state` on stdin; the first that fails
+/// ends the list with its error.
+pub fn run(hooks: &Hooks<'_>, kind: HookKind, state: &State<'_>) -> Result<()> {
     run_at(hooks, kind, state, Place::Runtime)
 }
 
 /// [`run`], the hooks running at `place`.
 #[inline(never)]
-pub fn run_at(hooks: &[Hook<'_>], kind: &str, state: &State<'_>, place: Place) -> Result<()> {
+pub fn run_at(hooks: &Hooks<'_>, kind: HookKind, state: &State<'_>, place: Place) -> Result<()> {
+    let hooks = hooks.get(kind);
     if hooks.is_empty() {
         return Ok(());
     }
-    // The state's paths (escaped, at most 6 bytes each) and the annotations.
-    let mut map = Mapping::new(state.annotations.len() + 6 * (state.bundle.len() + state.rootfs.len()) + 1024)
+    let mut map = Mapping::new(super::emit::state_room(state))
         .map_err(|e| Error::sys("map memory for the state of", state.id, e))?;
     let mut o = Out::new(map.bytes());
     super::emit::state(state, &mut o);
     let json = o.done().unwrap_or(b"");
+    let name = super::names::words(super::names::HOOKS).nth(kind as usize).unwrap_or(b"");
     for (i, h) in hooks.iter().enumerate() {
         one(h, json, place, state.pid).map_err(|mut e| {
             let mut m: Buf<1024> = Buf::from(b"hooks.");
-            m.push(kind.as_bytes()).push(b"[").push_u64(i as u64).push(b"] ");
+            m.push(name).push(b"[").push_u64(i as u64).push(b"] ");
             m.push(e.msg.as_bytes());
             e.msg.clear();
             e.msg.push(m.as_bytes());
@@ -128,11 +129,7 @@ fn one(h: &Hook<'_>, state: &[u8], place: Place, init: i32) -> Result<()> {
     let mut exe: Option<OwnedFd> = None;
     if place != Place::Runtime {
         for (slot, name) in ns.iter_mut().zip(NAMESPACES) {
-            let mut p: Buf<64> = Buf::from(b"/proc/");
-            p.push_u64(init as u64).push(b"/ns/").push(name.to_bytes());
-            let fd = rustix::fs::open(p.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                .map_err(|e| Error::sys("open the namespace", p.as_bytes(), e))?;
-            *slot = Some(fd);
+            *slot = Some(super::exec::open_ns(init, name)?);
         }
         if place == Place::Host {
             let fd = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
@@ -233,8 +230,7 @@ fn wait(pid: i32, out_rx: &OwnedFd, timeout: Option<u32>, out: &mut [u8]) -> (Op
     let deadline = timeout.map(|t| crate::sys::clock::realtime().0 + t as i64);
     let mut n = 0;
     let mut open = true;
-    let pidfd = rustix::process::Pid::from_raw(pid)
-        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
+    let pidfd = super::lifecycle::pidfd(pid);
     loop {
         let left = deadline.map(|d| d - crate::sys::clock::realtime().0);
         if left.is_some_and(|l| l < 0) {

@@ -101,8 +101,26 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
 fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, status: &str) -> Result<()> {
     let Ok(mut doc) = super::file::read_at(entry.dir.as_fd(), store::CONFIG) else { return Ok(()) };
     let cfg = super::config::parse(doc.bytes(), "config.json")?;
-    let mut notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
-    let s = super::emit::State {
+    let mut notes = None;
+    let s = state_of(entry, rec, id, status, &mut notes);
+    let place = match kind {
+        HookKind::StartContainer => super::hooks::Place::Container,
+        _ => super::hooks::Place::Runtime,
+    };
+    super::hooks::run_at(&cfg.hooks, kind, &s, place)
+}
+
+/// The container's state as `state` shows it, with `status`; `notes` holds the
+/// annotations file it borrows (read here).
+fn state_of<'b>(
+    entry: &Entry,
+    rec: &Record<'b>,
+    id: &'b CStr,
+    status: &'b str,
+    notes: &'b mut Option<super::file::Doc>,
+) -> super::emit::State<'b> {
+    *notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
+    super::emit::State {
         id: id.to_bytes(),
         status,
         pid: if status == "stopped" { 0 } else { rec.pid },
@@ -110,13 +128,7 @@ fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, statu
         rootfs: rec.rootfs,
         created: (rec.created as i64, 0),
         annotations: notes.as_mut().map_or(&b""[..], |d| d.bytes()),
-    };
-    let (name, place) = match kind {
-        HookKind::StartContainer => ("startContainer", super::hooks::Place::Container),
-        HookKind::Poststart => ("poststart", super::hooks::Place::Runtime),
-        _ => ("poststop", super::hooks::Place::Runtime),
-    };
-    super::hooks::run_at(cfg.hooks.get(kind), name, &s, place)
+    }
 }
 
 /// `state ID`: the runtime spec's state JSON on stdout.
@@ -125,25 +137,11 @@ pub fn state(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
     let mut buf = [0; 8192];
     let rec = read(&entry, id, &mut buf)?;
-    let status = status(&entry, &rec);
-    let mut notes = super::file::read_at(entry.dir.as_fd(), store::ANNOTATIONS).ok();
-    let annotations: &[u8] = match &mut notes {
-        Some(d) => d.bytes(),
-        None => b"",
-    };
-    // The state is its paths (escaped, at most 6 bytes each) and the annotations.
-    let mut out = crate::sys::Mapping::new(annotations.len() + 6 * 8192 + 512)
+    let mut notes = None;
+    let s = state_of(&entry, &rec, id, status(&entry, &rec), &mut notes);
+    let mut out = crate::sys::Mapping::new(super::emit::state_room(&s))
         .map_err(|e| Error::sys("map memory for the state of", id.to_bytes(), e))?;
     let mut o = super::emit::Out::new(out.bytes());
-    let s = super::emit::State {
-        id: id.to_bytes(),
-        status,
-        pid: if status == "stopped" { 0 } else { rec.pid },
-        bundle: rec.bundle,
-        rootfs: rec.rootfs,
-        created: (rec.created as i64, 0),
-        annotations,
-    };
     super::emit::state(&s, &mut o);
     o.raw(b"\n");
     crate::out::print(o.done().unwrap_or(b""));
@@ -199,7 +197,7 @@ pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
     }
 }
 
-fn pidfd(pid: i32) -> Option<OwnedFd> {
+pub(super) fn pidfd(pid: i32) -> Option<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(pid)?;
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }

@@ -13,7 +13,7 @@
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
 //! - `store.rs`: the state directory;
 //! - `sysctl.rs`: `linux.sysctl`, checked and written by the init;
-//! - `hooks.rs`: the hooks that run in the runtime's namespaces.
+//! - `hooks.rs`: config.json's hooks, at their points of the lifecycle.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`

@@ -28,8 +28,8 @@ const STATE_TMP: &CStr = c"state.tmp";
 pub const FIFO: &CStr = c"exec.fifo";
 /// config.json's `annotations` object as written, for `state` (absent: none).
 pub const ANNOTATIONS: &CStr = c"annotations";
-/// A copy of config.json, kept when it has `poststart` or `poststop` hooks (`start` and
-/// `delete` run them as they were at `create`).
+/// A copy of config.json, kept when it has `startContainer`, `poststart` or `poststop`
+/// hooks (`start` and `delete` run them as they were at `create`).
 pub const CONFIG: &CStr = c"config.json";
 /// Hierarchies a record names a cgroup directory in.
 pub const MAX_CGROUPS: usize = 8;
