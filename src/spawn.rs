@@ -7,7 +7,7 @@
 
 use core::ffi::CStr;
 
-use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
@@ -113,7 +113,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let plan = ChildPlan {
         hostname: cfg.hostname,
         workdir: cfg.workdir,
-        new_net: !cfg.host_net,
+        loopback: false,
         rootfs: cfg.rootfs,
         read_only: cfg.read_only,
         init: cfg.init,
@@ -220,6 +220,10 @@ fn launch(
     }
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
+    // A network namespace the child unshares itself (the fallback) it also sets up; one
+    // clone3 made, the parent sets up below (crate::net). A joined one is left as it is.
+    let netns = linux_raw_sys::general::CLONE_NEWNET;
+    plan.loopback = unshare & netns != 0;
     let container = match forked {
         Forked::Child => {
             drop(sfd);
@@ -237,6 +241,14 @@ fn launch(
         if let Err(e) = cg.attach(container.pid, born_inside) {
             container.kill_and_reap();
             return Err(e);
+        }
+    }
+    if let (true, Some(pidfd)) = (ns & netns != 0 && !plan.loopback, container.pidfd.as_ref()) {
+        let up = fault::check(Point::Loopback)
+            .and_then(|()| crate::net::loopback_up_from_outside(pidfd.as_fd(), container.pid));
+        if let Err(e) = up {
+            container.kill_and_reap();
+            return Err(Error::sys("bring up", b"lo", e));
         }
     }
     // `create` with prestart, createRuntime or createContainer hooks: they run now,

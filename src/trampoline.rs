@@ -14,9 +14,10 @@
 //! 2. Join the v1 cgroups (cgroup::v1::join_self: a thread moving itself is 300 times
 //!    cheaper than a move by pid after a quiet moment); clone3 started us in the v2 one.
 //! 3. In the fallback path only, unshare the namespaces clone could not create.
-//! 4. Mounts (private `/`, then /proc or the whole --rootfs), hostname, loopback: the
-//!    namespaces' own setup.
-//! 5. Block on the command pipe: the parent sends COMMAND once the limits are written.
+//! 4. Mounts (private `/`, then /proc or the whole --rootfs), hostname, and in the fallback
+//!    path loopback: the namespaces' own setup.
+//! 5. Block on the command pipe: the parent sends COMMAND once the limits are written and
+//!    `lo` is up (the parent brings it up meanwhile when clone3 made the namespace).
 //! 6. Unshare the cgroup namespace *now*, so it is rooted at the container's own cgroup;
 //!    then the workdir.
 //! 7. Confinement (`confine::apply`): rlimits, capabilities, ids, no_new_privs, seccomp
@@ -121,7 +122,8 @@ pub struct ChildPlan<'a> {
     pub hostname: &'a CStr,
     /// `None`: stay where tinyctr was started.
     pub workdir: Option<&'a CStr>,
-    pub new_net: bool,
+    /// Bring `lo` up: only in a network namespace the child unshared itself (crate::net).
+    pub loopback: bool,
     pub rootfs: Option<&'a CStr>,
     pub read_only: bool,
     pub init: bool,
@@ -313,8 +315,8 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
             .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
             .map_err(at(Step::Hostname))?;
     }
-    if plan.new_net {
-        check(Point::ChildLoopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
+    if plan.loopback {
+        check(Point::Loopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
     }
     if let Some(sock) = plan.console.filter(|_| cfg!(feature = "oci")) {
         crate::oci::console::attach(sock).map_err(at(Step::Console))?;

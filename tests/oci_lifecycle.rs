@@ -1012,6 +1012,49 @@ fn sysctls_are_set_in_the_containers_namespaces_only() {
     c.assert_gone();
 }
 
+/// A network namespace `create` makes has `lo` up (the runtime brings it up from outside
+/// while the init mounts); one joined by path is left as it is, as runc leaves it.
+#[test]
+fn loopback_is_up_in_a_new_network_namespace_and_untouched_in_a_joined_one() {
+    let prog = "cat /sys/class/net/lo/flags > /shared/lo";
+    let Some(c) = Case::new("lo-new", &["sh", "-c", prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("lo").trim(), "0x9", "lo is not UP|LOOPBACK");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+
+    // A namespace of our own making, lo down, joined by path.
+    struct Holder(std::process::Child);
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let holder = Holder(std::process::Command::new("unshare").args(["--net", "sleep", "60"]).spawn().unwrap());
+    let ns = format!("/proc/{}/ns/net", holder.0.id());
+    while std::fs::read_link(&ns).ok() == std::fs::read_link("/proc/self/ns/net").ok() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let Some(mut c) = Case::new("lo-joined", &["sh", "-c", prog]) else { return };
+    for n in c.config["linux"]["namespaces"].as_array_mut().unwrap() {
+        if n["type"] == "network" {
+            n["path"] = json!(ns);
+        }
+    }
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let flags = c.wait_shared("lo");
+    drop(holder);
+    assert_eq!(flags.trim(), "0x8", "a joined namespace's lo was changed");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// `linux.seccomp` confines init and exec'd processes alike: containerd's default profile
 /// with `mkdir` and `mkdirat` moved from its allow-list to a rule of their own (ERRNO 38,
 /// ENOSYS), and noNewPrivileges off (the filter is then loaded while CAP_SYS_ADMIN is

@@ -396,7 +396,7 @@ fn clone3_fallback_path_works() {
         "run",
         "sh",
         "-c",
-        "echo $$ $(hostname); cat /proc/net/dev | tail -n +3 | wc -l; cat /proc/self/cgroup",
+        "echo $$ $(hostname); cat /proc/net/dev | tail -n +3 | wc -l; cat /sys/class/net/lo/flags; cat /proc/self/cgroup",
     ])
     .env("TINYCTR_DEBUG_NO_CLONE3", "1")
     .output()
@@ -406,6 +406,8 @@ fn clone3_fallback_path_works() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("1 tinyctr"));
     assert_eq!(lines.next(), Some("1"), "only lo in the network namespace");
+    // The child brings `lo` up itself here (clone3 did not make the namespace).
+    assert_eq!(lines.next(), Some("0x9"), "lo is UP|LOOPBACK");
     assert!(lines.all(|l| l.ends_with(":/")), "{text}");
     // And the proof it took the fallback: strace sees clone, not clone3.
     if Command::new("strace").arg("-V").output().is_ok() {

@@ -194,7 +194,11 @@ impl Layout {
         let mut lines = Lines::new(mountinfo, &mut buf);
         let mut root = [0u8; PATH];
         let mut point = [0u8; PATH];
-        while let Some(line) = lines.next_line()? {
+        // Once every hierarchy has its mount, later lines change nothing: stop reading. The
+        // kernel writes mountinfo as it is read (6 µs a line here), and on a busy host,
+        // hundreds of container mounts come after the cgroup ones, made at boot.
+        while !l.hiers[..l.n].iter().all(|h| h.mounted()) {
+            let Some(line) = lines.next_line()? else { break };
             let Some(m) = mountinfo::parse_mount(line) else { continue };
             let (version, mask) = match m.fstype {
                 b"cgroup" => (Version::V1, ctl_mask(m.super_options)),
@@ -410,5 +414,38 @@ mod tests {
             "",
         );
         assert_eq!(l.kind(), "v2");
+    }
+
+    /// A source that allows that many reads, then fails them with EIO.
+    struct Tripwire<'a>(SliceSource<'a>, usize);
+
+    impl Source for Tripwire<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+            match self.1 {
+                0 => Err(Errno::IO),
+                _ => {
+                    self.1 -= 1;
+                    self.0.read(buf)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mountinfo_is_read_only_until_every_hierarchy_is_found() {
+        // The first read (4 KiB) holds the cgroup mounts; a second, into the 500 container
+        // mounts after them, would fail.
+        let mut mi = b"30 21 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+            31 21 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+            .to_vec();
+        for i in 0..500 {
+            mi.extend(format!("{} 27 0:{i} / /run/containers/{i}/rootfs rw - overlay overlay rw\n", 100 + i).bytes());
+        }
+        let cg = b"4:memory:/a\n0::/b\n";
+        let l = Layout::parse(SliceSource::new(cg), Tripwire(SliceSource::new(&mi), 1), b"").unwrap();
+        assert_eq!(own(&l, Ctl::Memory), "/sys/fs/cgroup/memory/a");
+        // A hierarchy with no mount still reads to the end (the tripwire then fires).
+        let cg = b"4:memory:/a\n3:pids:/\n";
+        assert_eq!(Layout::parse(SliceSource::new(cg), Tripwire(SliceSource::new(&mi), 1), b"").err(), Some(Errno::IO));
     }
 }
