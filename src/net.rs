@@ -22,17 +22,18 @@ pub fn loopback_up() -> Result<(), Errno> {
 }
 
 /// `lo` up in the network namespace of the process `pidfd` (PID `pid`) names, the
-/// caller staying in its own. setns takes a pidfd from Linux 5.8; before that (EINVAL)
-/// the namespace is opened through /proc.
+/// caller staying in its own, which it finds through a socket of its own (no /proc
+/// needed: tinyctr may run in a chroot without one). setns takes a pidfd from Linux 5.8;
+/// before that (EINVAL) the child's namespace is opened through /proc.
 pub fn loopback_up_from_outside(pidfd: BorrowedFd<'_>, pid: i32) -> Result<(), Errno> {
     use rustix::fs::{open, Mode, OFlags};
-    let ns = |path: &core::ffi::CStr| open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
-    let own = ns(c"/proc/self/ns/net")?;
+    let own = crate::sys::socket_netns(&socket()?)?;
     match move_into_link_name_space(pidfd, Some(LinkNameSpaceType::Network)) {
         Err(Errno::INVAL) => {
             let mut path: crate::buf::Buf<32> = crate::buf::Buf::new();
             path.push(b"/proc/").push_u64(pid as u64).push(b"/ns/net");
-            move_into_link_name_space(rustix::fd::AsFd::as_fd(&ns(path.as_cstr())?), Some(LinkNameSpaceType::Network))?
+            let ns = open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+            move_into_link_name_space(rustix::fd::AsFd::as_fd(&ns), Some(LinkNameSpaceType::Network))?
         }
         r => r?,
     }

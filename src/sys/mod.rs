@@ -150,6 +150,19 @@ pub fn fresh_loopback_up(sock: &OwnedFd) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `SIOCGSKNS` (<linux/sockios.h>, Linux 4.9): a descriptor of the network namespace
+/// `sock` belongs to, close-on-exec. Needs no /proc.
+pub fn socket_netns(sock: &OwnedFd) -> Result<OwnedFd, Errno> {
+    use rustix::fd::{AsRawFd, FromRawFd};
+    const SIOCGSKNS: usize = 0x894c;
+    // SAFETY: an ioctl without an argument buffer; on success the kernel returns a new
+    // descriptor, which nothing else owns.
+    unsafe {
+        let fd = check(sc::syscall2(sc::nr::IOCTL, sock.as_raw_fd() as usize, SIOCGSKNS))?;
+        Ok(OwnedFd::from_raw_fd(fd as i32))
+    }
+}
+
 /// Binds `sock` (AF_UNIX) to the abstract address `@` + `prefix` + `name` (107 bytes at
 /// most; longer is ENAMETOOLONG). By hand rather than through rustix's `SocketAddrUnix`,
 /// which brings general address code for this one fixed case.
