@@ -24,7 +24,8 @@ pub fn loopback_up() -> Result<(), Errno> {
 /// `lo` up in the network namespace of the process `pidfd` (PID `pid`) names, the
 /// caller staying in its own, which it finds through a socket of its own (no /proc
 /// needed: tinyctr may run in a chroot without one). setns takes a pidfd from Linux 5.8;
-/// before that (EINVAL) the child's namespace is opened through /proc.
+/// before that (EINVAL) the child's namespace is opened through /proc. ESRCH: the child
+/// has already ended.
 pub fn loopback_up_from_outside(pidfd: BorrowedFd<'_>, pid: i32) -> Result<(), Errno> {
     use rustix::fs::{open, Mode, OFlags};
     let own = crate::sys::socket_netns(&socket()?)?;
@@ -32,7 +33,14 @@ pub fn loopback_up_from_outside(pidfd: BorrowedFd<'_>, pid: i32) -> Result<(), E
         Err(Errno::INVAL) => {
             let mut path: crate::buf::Buf<32> = crate::buf::Buf::new();
             path.push(b"/proc/").push_u64(pid as u64).push(b"/ns/net");
-            let ns = open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+            // A child that already ended has no namespaces to show (ENOENT): as ESRCH.
+            let ns = open(path.as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+                if e == Errno::NOENT {
+                    Errno::SRCH
+                } else {
+                    e
+                }
+            })?;
             move_into_link_name_space(rustix::fd::AsFd::as_fd(&ns), Some(LinkNameSpaceType::Network))?
         }
         r => r?,

@@ -246,9 +246,13 @@ fn launch(
     if let (true, Some(pidfd)) = (ns & netns != 0 && !plan.loopback, container.pidfd.as_ref()) {
         let up = fault::check(Point::Loopback)
             .and_then(|()| crate::net::loopback_up_from_outside(pidfd.as_fd(), container.pid));
-        if let Err(e) = up {
-            container.kill_and_reap();
-            return Err(Error::sys("bring up", b"lo", e));
+        match up {
+            // The child already ended (a step of its own failed): its record says why.
+            Ok(()) | Err(Errno::SRCH) => {}
+            Err(e) => {
+                container.kill_and_reap();
+                return Err(Error::sys("bring up", b"lo", e));
+            }
         }
     }
     // `create` with prestart, createRuntime or createContainer hooks: they run now,
