@@ -133,14 +133,20 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         crate::out::log_to(fd);
     }
     let root = p.values[ROOT].unwrap_or(super::store::DEFAULT_ROOT);
-    let id = || {
-        p.pos[0].ok_or_else(|| {
+    let which = crate::words::position(COMMANDS, p.command);
+    // Every command but features and spec names a container: checked once, here (one
+    // error path instead of one per command keeps this frame, which every command's
+    // stack starts with, small).
+    let id = match (p.pos[0], which) {
+        (Some(id), _) => id,
+        (None, Some(7 | 8) | None) => c"",
+        (None, Some(_)) => {
             let mut e = Error::usage(p.command);
             e.msg.push(b": no container ID given");
-            e
-        })
+            return Err(e);
+        }
     };
-    let done = match crate::words::position(COMMANDS, p.command) {
+    let done = match which {
         Some(0) => {
             // Before anything else: the container's processes must never be able to
             // reach this binary's file (CVE-2019-5736), so run from a sealed copy.
@@ -149,19 +155,19 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
                 bundle: p.values[BUNDLE].unwrap_or(c"."),
                 pid_file: p.values[PID_FILE],
                 console_socket: p.values[CONSOLE],
-                id: id()?,
+                id,
             };
             super::create::create(root, &a, host_env)
         }
-        Some(1) => super::lifecycle::start(root, id()?),
-        Some(2) => super::lifecycle::state(root, id()?),
+        Some(1) => super::lifecycle::start(root, id),
+        Some(2) => super::lifecycle::state(root, id),
         Some(3) => {
             let sig = p.pos[1]
                 .map_or(Ok(linux_raw_sys::general::SIGTERM), |s| super::lifecycle::parse_signal(s.to_bytes()))?;
-            super::lifecycle::kill(root, id()?, sig, p.flags & ALL != 0)
+            super::lifecycle::kill(root, id, sig, p.flags & ALL != 0)
         }
-        Some(4) => super::lifecycle::delete(root, id()?, p.flags & FORCE != 0),
-        Some(5) => super::lifecycle::ps(root, id()?, p.values[FORMAT].is_some_and(|f| f.to_bytes() == b"json")),
+        Some(4) => super::lifecycle::delete(root, id, p.flags & FORCE != 0),
+        Some(5) => super::lifecycle::ps(root, id, p.values[FORMAT].is_some_and(|f| f.to_bytes() == b"json")),
         Some(6) => {
             crate::sealed::ensure(args, host_env)?;
             let process = p.values[PROCESS].ok_or_else(|| Error::usage(b"exec: --process FILE is missing"))?;
@@ -170,7 +176,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
                 pid_file: p.values[PID_FILE],
                 console_socket: p.values[CONSOLE],
                 detach: p.flags & DETACH != 0,
-                id: id()?,
+                id,
             };
             return super::exec::exec(root, &a);
         }
@@ -179,9 +185,9 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
             Ok(())
         }
         Some(8) => super::spec::write(p.values[BUNDLE]),
-        Some(9) => super::lifecycle::pause(root, id()?, true),
-        Some(10) => super::lifecycle::pause(root, id()?, false),
-        Some(11) => super::lifecycle::update(root, id()?, p.values[RESOURCES].unwrap_or(c"-")),
+        Some(9) => super::lifecycle::pause(root, id, true),
+        Some(10) => super::lifecycle::pause(root, id, false),
+        Some(11) => super::lifecycle::update(root, id, p.values[RESOURCES].unwrap_or(c"-")),
         _ if p.command.is_empty() => Err(Error::usage(b"no command given after the global options")),
         _ => Err(crate::limits::bad_value(
             b"command line",

@@ -186,6 +186,15 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
     Ok(c)
 }
 
+/// [`parse`] into a mapping of its own, so that the config never sits on the stack: what
+/// the runtime's own commands use ([`parse`] is for tests).
+pub fn parse_mapped<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<crate::sys::MapBox<Config<'a>>> {
+    let mut c = crate::sys::MapBox::new(Config::default)
+        .map_err(|e| crate::error::Error::sys("map memory for", doc.as_bytes(), e))?;
+    parse_into(buf, doc, &mut c)?;
+    Ok(c)
+}
+
 /// [`parse`] into `c` (a default one), which the caller owns: a `Config` is tens of
 /// kilobytes, and every move of one would touch as many pages of stack again.
 #[inline(never)]

@@ -184,9 +184,7 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     // As runc: the bundle is the working directory, so a relative root.path is found.
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
     let mut doc = super::file::read_at(CWD, c"config.json")?;
-    let mut cfg =
-        crate::sys::MapBox::new(Config::default).map_err(|e| Error::sys("map memory for", b"config.json", e))?;
-    super::config::parse_into(doc.bytes(), "config.json", &mut cfg)?;
+    let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
     let mut cwd = [0u8; 4096];
     let bundle =
         crate::sys::getcwd(&mut cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;

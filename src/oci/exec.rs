@@ -158,7 +158,7 @@ fn container_filter(rec: &store::Record<'_>) -> Result<Option<(Mapping, usize)>>
     let mut path: Buf<4200> = Buf::from(rec.bundle);
     path.push(b"/config.json");
     let mut doc = super::file::read_at(rustix::fs::CWD, path.as_cstr())?;
-    let cfg = super::config::parse(doc.bytes(), "config.json")?;
+    let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
     let s = &cfg.linux.seccomp;
     if !s.enabled {
         return Ok(None);

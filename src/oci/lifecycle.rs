@@ -30,6 +30,8 @@ fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
 }
 
 /// `pause ID` / `resume ID`: freezes or thaws a running (or paused) container.
+// Not inlined into the command dispatch, whose frame every command's stack starts with.
+#[inline(never)]
 pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
     let mut buf = [0; 8192];
@@ -100,7 +102,7 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
 #[inline(never)]
 fn saved_hooks(entry: &Entry, rec: &Record<'_>, id: &CStr, kind: HookKind, status: &str) -> Result<()> {
     let Ok(mut doc) = super::file::read_at(entry.dir.as_fd(), store::CONFIG) else { return Ok(()) };
-    let cfg = super::config::parse(doc.bytes(), "config.json")?;
+    let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
     let mut notes = None;
     let s = state_of(entry, rec, id, status, &mut notes);
     let place = match kind {
@@ -298,6 +300,8 @@ fn remove_cgroup(dir: &[u8]) {
 
 /// `update --resources FILE ID` (`-`: stdin, as the shim passes it): new memory, cpu and
 /// pids limits, written to the container's cgroups as `create` writes them.
+// Not inlined into the command dispatch, whose frame every command's stack starts with.
+#[inline(never)]
 pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     use crate::cgroup::layout::{ctl_mask, Ctl, Version};
     let entry = Entry::open(root, id, true)?;
