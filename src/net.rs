@@ -10,7 +10,7 @@
 //! it was made in: the parent steps into the child's namespace for the `socket` call
 //! only, and the ioctl on that socket acts there.
 
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{socket_with, AddressFamily, SocketFlags, SocketType};
 use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
@@ -41,13 +41,13 @@ pub fn loopback_up_from_outside(pidfd: BorrowedFd<'_>, pid: i32) -> Result<(), E
                     e
                 }
             })?;
-            move_into_link_name_space(rustix::fd::AsFd::as_fd(&ns), Some(LinkNameSpaceType::Network))?
+            move_into_link_name_space(ns.as_fd(), Some(LinkNameSpaceType::Network))?
         }
         r => r?,
     }
     let sock = socket();
     // Back home whatever happened: nothing else of the parent's may run in there.
-    move_into_link_name_space(rustix::fd::AsFd::as_fd(&own), Some(LinkNameSpaceType::Network))?;
+    move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::Network))?;
     crate::sys::fresh_loopback_up(&sock?)
 }
 

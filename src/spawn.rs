@@ -243,7 +243,8 @@ fn launch(
             return Err(e);
         }
     }
-    if let (true, Some(pidfd)) = (ns & netns != 0 && !plan.loopback, container.pidfd.as_ref()) {
+    let parent_sets_lo = ns & netns != 0 && !plan.loopback;
+    if let Some(pidfd) = container.pidfd.as_ref().filter(|_| parent_sets_lo) {
         let up = fault::check(Point::Loopback)
             .and_then(|()| crate::net::loopback_up_from_outside(pidfd.as_fd(), container.pid));
         match up {

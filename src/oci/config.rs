@@ -187,7 +187,7 @@ pub fn parse<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Config<'a>> {
 }
 
 /// [`parse`] into a mapping of its own, so that the config never sits on the stack: what
-/// the runtime's own commands use ([`parse`] is for tests).
+/// the runtime's own commands use ([`parse`] is for the tests and the fuzz target).
 pub fn parse_mapped<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<crate::sys::MapBox<Config<'a>>> {
     let mut c = crate::sys::MapBox::new(Config::default)
         .map_err(|e| crate::error::Error::sys("map memory for", doc.as_bytes(), e))?;

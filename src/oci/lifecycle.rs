@@ -82,9 +82,7 @@ pub fn start(root: &CStr, id: &CStr) -> Result<()> {
     };
     // In the container's namespaces, before the program is released; a failure stops it.
     if let Err(e) = saved_hooks(&entry, &rec, id, HookKind::StartContainer, "created") {
-        if let Some(fd) = pidfd(rec.pid) {
-            let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);
-        }
+        sigkill(rec.pid);
         return Err(e);
     }
     // Unlinked first: once the init runs, the container is `running`, never `created`.
@@ -199,6 +197,13 @@ pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
     }
 }
 
+/// SIGKILL to the init `pid`, through a pidfd (nothing if it is already gone).
+fn sigkill(pid: i32) {
+    if let Some(fd) = pidfd(pid) {
+        let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);
+    }
+}
+
 pub(super) fn pidfd(pid: i32) -> Option<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(pid)?;
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
@@ -269,9 +274,7 @@ pub fn destroy(rec: &Record<'_>) {
     // A frozen task dies of SIGKILL only once thawed (v1).
     let _ = super::freezer::set(rec, c"", false);
     if store::alive(rec) {
-        if let Some(fd) = pidfd(rec.pid) {
-            let _ = crate::sys::signal::pidfd_kill(&fd, linux_raw_sys::general::SIGKILL);
-        }
+        sigkill(rec.pid);
     }
     for dir in &rec.cgroups[..rec.n_cgroups] {
         remove_cgroup(dir);
