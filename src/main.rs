@@ -31,7 +31,16 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
     if tinyctr::oci::cli::is_oci(args) {
         tinyctr::sys::exit(tinyctr::oci::cli::main(args, env) as i32)
     }
-    let status = match cli::parse(args) {
+    // exit_group directly: musl's exit would run atexit handlers and flush stdio, and
+    // tinyctr has neither.
+    tinyctr::sys::exit(command(args, env) as i32)
+}
+
+/// `run`, `check`, help and version. Out of line: `run`'s parsed options are kilobytes,
+/// which would otherwise be stack pages of every OCI command too.
+#[inline(never)]
+fn command(args: CArgs<'_>, env: CArgs<'_>) -> u8 {
+    match cli::parse(args) {
         Ok(Command::Run(cfg)) => tinyctr::spawn::run(&cfg, env),
         Ok(Command::Check) => tinyctr::check::run(),
         Ok(Command::Help(Help::Top)) => {
@@ -50,10 +59,7 @@ extern "C" fn main(argc: i32, argv: *const *const c_char, envp: *const *const c_
             out::report(&e);
             e.status
         }
-    };
-    // exit_group directly: musl's exit would run atexit handlers and flush stdio, and
-    // tinyctr has neither.
-    tinyctr::sys::exit(status as i32)
+    }
 }
 
 /// A panic cannot happen by design (no unwrap on kernel calls, no indexing of untrusted

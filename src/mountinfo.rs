@@ -170,7 +170,21 @@ pub fn parse_mount(line: &[u8]) -> Option<Mount<'_>> {
 /// `out`. `None` if `out` is too small. A backslash not followed by three octal digits
 /// is kept as it is.
 pub fn unescape<'o>(s: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
-    let (mut i, mut n) = (0, 0);
+    let mut n = 0;
+    let mut room = true;
+    unescape_each(s, |b| match out.get_mut(n) {
+        Some(slot) => {
+            *slot = b;
+            n += 1;
+        }
+        None => room = false,
+    });
+    room.then(|| &out[..n])
+}
+
+/// [`unescape`], handing each byte to `f` (to append to a buffer without a copy).
+pub fn unescape_each(s: &[u8], mut f: impl FnMut(u8)) {
+    let mut i = 0;
     while i < s.len() {
         let mut b = s[i];
         i += 1;
@@ -181,10 +195,8 @@ pub fn unescape<'o>(s: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
                 i += 3;
             }
         }
-        *out.get_mut(n)? = b;
-        n += 1;
+        f(b);
     }
-    Some(&out[..n])
 }
 
 /// True if the comma-separated `list` contains exactly `word` (`cpu` does not match

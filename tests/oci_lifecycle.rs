@@ -362,6 +362,36 @@ fn create_twice_fails_and_leaves_the_first_intact() {
 }
 
 /// start on a running or stopped container fails and changes nothing.
+/// A relative `--pid-file` names a file in the caller's working directory (runc's
+/// reading), not in the bundle that create then works in.
+#[test]
+fn a_relative_pid_file_is_the_callers() {
+    let Some(c) = Case::new("relpid", &["true"]) else { return };
+    let caller = c.path("caller");
+    std::fs::create_dir(&caller).unwrap();
+    let b = c.bundle.to_str().unwrap().to_owned();
+    let mut cmd = c.rt.command(&["create", "--bundle", &b, "--pid-file", "rel.pid", &c.id]);
+    cmd.current_dir(&caller).stdin(std::process::Stdio::null());
+    cmd.stdout(std::fs::File::create(c.path("stdout")).unwrap());
+    cmd.stderr(std::fs::File::create(c.path("stderr")).unwrap());
+    let st = cmd.status().unwrap();
+    let text = std::fs::read_to_string(caller.join("rel.pid")).unwrap_or_default();
+    if let Ok(pid) = text.trim().parse::<i32>() {
+        watch(pid);
+        c.pids.borrow_mut().push(pid);
+    }
+    assert!(st.success(), "create failed ({st}): {:?}", c.file("stderr"));
+    assert!(!c.bundle.join("rel.pid").exists(), "the pid file went into the bundle");
+    let pid: i32 =
+        text.trim().parse().unwrap_or_else(|_| panic!("the pid file in the caller's directory holds {text:?}"));
+    let s = c.rt.state(&c.id).expect("state");
+    assert_eq!(s["pid"].as_i64(), Some(pid as i64), "{s}");
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 #[test]
 fn start_twice_and_after_exit_fails() {
     let prog = wait_for_go(0);

@@ -154,6 +154,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
             let a = super::create::Args {
                 bundle: p.values[BUNDLE].unwrap_or(c"."),
                 pid_file: p.values[PID_FILE],
+                pid_dir: None,
                 console_socket: p.values[CONSOLE],
                 id,
             };

@@ -16,7 +16,7 @@
 use core::cell::{Cell, RefCell};
 use core::ffi::CStr;
 
-use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags, CWD};
 
 use super::config::{Config, HookKind, Hooks, Mount, Process};
@@ -164,6 +164,9 @@ impl Detached<'_> {
 pub struct Args<'a> {
     pub bundle: &'a CStr,
     pub pid_file: Option<&'a CStr>,
+    /// Where a relative `pid_file` is: the caller's working directory (create opens it
+    /// before entering the bundle).
+    pub pid_dir: Option<BorrowedFd<'a>>,
     pub console_socket: Option<&'a CStr>,
     pub id: &'a CStr,
 }
@@ -172,15 +175,16 @@ pub struct Args<'a> {
 #[inline(never)]
 pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     store::check_id(a.id.to_bytes())?;
-    // A relative --pid-file is the caller's, as in runc: made absolute before the chdir.
-    let mut pid_file: Buf<4096> = Buf::new();
-    if let Some(f) = a.pid_file.filter(|f| !f.to_bytes().starts_with(b"/")) {
-        let mut cwd = [0u8; 4096];
-        let dir = crate::sys::getcwd(&mut cwd).map_err(|e| Error::sys("resolve the pid file", f.to_bytes(), e))?;
-        pid_file.push(dir).push(b"/").push(f.to_bytes());
-    }
-    let pid_abs = if pid_file.is_empty() { a.pid_file } else { Some(pid_file.as_cstr()) };
-    let a = &Args { pid_file: pid_abs, ..*a };
+    // A relative --pid-file is the caller's, as in runc: found from the directory create
+    // was started in (held open, not spelled out: no path buffer on this stack).
+    let here = match a.pid_file {
+        Some(f) if !f.to_bytes().starts_with(b"/") => Some(
+            rustix::fs::open(c".", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| Error::sys("resolve the pid file", f.to_bytes(), e))?,
+        ),
+        _ => None,
+    };
+    let a = &Args { pid_dir: here.as_ref().map(|d| d.as_fd()), ..*a };
     // As runc: the bundle is the working directory, so a relative root.path is found.
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
     let mut doc = super::file::read_at(CWD, c"config.json")?;
@@ -296,24 +300,34 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     };
     debug_assert_eq!(status, 0);
     drop(d.extra.take());
-    let pid = d.pid.get();
+    let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow().as_bytes());
+    drop(fifo);
+    written
+}
+
+/// Once the init waits: its OOM score, the state, config.json for the later hooks, the
+/// annotations and the pid file; on a failure, the container is destroyed. Out of line:
+/// its buffers are not on the stack while the container is made.
+#[inline(never)]
+fn keep(
+    entry: &Entry,
+    cfg: &Config<'_>,
+    bundle: &[u8],
+    rootfs: &[u8],
+    a: &Args<'_>,
+    pid: i32,
+    cgroups: &[u8],
+) -> Result<()> {
     let start = store::proc_stat(pid).map_or(0, |s| s.start);
     // The OOM killer's preference (CRI sets it per pod), inherited by all the
     // container's processes: set on the init while it waits.
-    let oom = match p.oom_score_adj {
+    let oom = match cfg.process.and_then(|p| p.oom_score_adj) {
         Some(adj) => oom_score_adj(pid, adj),
         None => Ok(()),
     };
-    let cgroups = d.cgroups.borrow();
-    let mut rec = Record {
-        pid,
-        start,
-        created: crate::sys::clock::realtime().0 as u64,
-        bundle,
-        rootfs: rootfs.to_bytes(),
-        ..Default::default()
-    };
-    for line in cgroups.as_bytes().split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+    let mut rec =
+        Record { pid, start, created: crate::sys::clock::realtime().0 as u64, bundle, rootfs, ..Default::default() };
+    for line in cgroups.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
         if let Some(slot) = rec.cgroups.get_mut(rec.n_cgroups) {
             *slot = line;
             rec.n_cgroups += 1;
@@ -328,13 +342,12 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
                 .map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)),
         });
     let written = written.and_then(|()| match a.pid_file {
-        Some(f) => write_pid(f, pid),
+        Some(f) => write_pid(a.pid_dir.unwrap_or(CWD), f, pid),
         None => Ok(()),
     });
     if written.is_err() {
         super::lifecycle::destroy(&rec);
     }
-    drop(fifo);
     written
 }
 
@@ -581,10 +594,11 @@ fn bad_mount(i: usize, what: &[u8], value: &[u8]) -> Error {
 }
 
 /// Writes the init's pid, as runc does (no newline).
-pub(super) fn write_pid(path: &CStr, pid: i32) -> Result<()> {
+pub(super) fn write_pid(dir: BorrowedFd<'_>, path: &CStr, pid: i32) -> Result<()> {
     let mut b: Buf<16> = Buf::new();
     b.push_u64(pid as u64);
-    let fd = rustix::fs::open(
+    let fd = rustix::fs::openat(
+        dir,
         path,
         OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o644),

@@ -127,7 +127,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         return Err(describe(step, errno, &conf, argv.iter().next().map_or(b"", |c| c.to_bytes())));
     }
     if let Some(f) = a.pid_file {
-        super::create::write_pid(f, pid)?;
+        super::create::write_pid(rustix::fs::CWD, f, pid)?;
     }
     if a.detach {
         return Ok(0);

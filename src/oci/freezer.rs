@@ -27,11 +27,10 @@ fn v1_mount(controller: &[u8], out: &mut Buf<4096>) -> bool {
     while let Ok(Some(line)) = lines.next_line() {
         let Some(m) = crate::mountinfo::parse_mount(line) else { continue };
         if m.fstype == b"cgroup" && crate::mountinfo::has_word(m.super_options, controller) && m.root == b"/" {
-            let mut tmp = [0u8; 4096];
-            if let Some(p) = crate::mountinfo::unescape(m.mount_point, &mut tmp) {
-                out.push(p);
-                return !out.overflowed();
-            }
+            crate::mountinfo::unescape_each(m.mount_point, |b| {
+                out.push(&[b]);
+            });
+            return !out.overflowed();
         }
     }
     false

@@ -39,6 +39,7 @@
 use crate::confine::bpf;
 use crate::confine::seccomp::{Action, Filter, Rule, SockFilter};
 use crate::error::{Error, Result};
+use crate::sys::list::List;
 
 use super::linux::{self, Seccomp};
 use super::syscalls::{LAST, NAMES};
@@ -136,12 +137,12 @@ pub fn compile(s: &Seccomp<'_>, out: &mut [SockFilter]) -> Result<usize> {
     }
     let pairs = &pairs[..npairs];
 
-    let none = Rule { first: 0, last: 0, action: Action::Allow, conds: &[] };
-    let mut rules = [none; MAX_RULES];
-    let mut n = 0;
+    // In a mapping, not on the stack: a profile needs a page of the 24 KiB at most.
+    let mut rules = crate::sys::MapBox::new(List::<Rule<'_>, MAX_RULES>::default)
+        .map_err(|e| Error::sys("map memory for", b"config.json's linux.seccomp", e))?;
     for nr in 0..=LAST {
         if let Some(r) = s.rules.get(plain[nr as usize] as usize) {
-            add(&mut rules, &mut n, Rule { first: nr, last: nr, action: action(r.action, r.errno), conds: &[] })?;
+            add(&mut rules, Rule { first: nr, last: nr, action: action(r.action, r.errno), conds: &[] })?;
             continue;
         }
         let mut prev = NONE;
@@ -163,14 +164,10 @@ pub fn compile(s: &Seccomp<'_>, out: &mut [SockFilter]) -> Result<usize> {
             if shared {
                 // runc: each condition a rule of its own.
                 for c in conds {
-                    add(
-                        &mut rules,
-                        &mut n,
-                        Rule { first: nr, last: nr, action: act, conds: core::slice::from_ref(c) },
-                    )?;
+                    add(&mut rules, Rule { first: nr, last: nr, action: act, conds: core::slice::from_ref(c) })?;
                 }
             } else {
-                add(&mut rules, &mut n, Rule { first: nr, last: nr, action: act, conds })?;
+                add(&mut rules, Rule { first: nr, last: nr, action: act, conds })?;
             }
         }
     }
@@ -180,7 +177,7 @@ pub fn compile(s: &Seccomp<'_>, out: &mut [SockFilter]) -> Result<usize> {
         _ => bpf::X32_BIT,
     };
     let f = Filter {
-        rules: &rules[..n],
+        rules: &rules,
         default,
         unknown_from,
         unknown: Action::Errno(linux_raw_sys::errno::ENOSYS as u16),
@@ -195,17 +192,18 @@ pub fn compile(s: &Seccomp<'_>, out: &mut [SockFilter]) -> Result<usize> {
     })
 }
 
-/// Appends `r` to `rules[..*n]`; runs of one plain action become one rule.
-fn add<'r>(rules: &mut [Rule<'r>], n: &mut usize, r: Rule<'r>) -> Result<()> {
-    if let Some(prev) = rules[..*n].last_mut() {
+/// Appends `r` to `rules`; runs of one plain action become one rule.
+fn add<'r>(rules: &mut List<Rule<'r>, MAX_RULES>, r: Rule<'r>) -> Result<()> {
+    if let Some(prev) = rules.last_mut() {
         if prev.conds.is_empty() && r.conds.is_empty() && prev.action == r.action && prev.last + 1 == r.first {
             prev.last = r.first;
             return Ok(());
         }
     }
-    *rules.get_mut(*n).ok_or_else(|| too_many(b"rules for the filter compiler", MAX_RULES))? = r;
-    *n += 1;
-    Ok(())
+    match rules.push(r) {
+        true => Ok(()),
+        false => Err(too_many(b"rules for the filter compiler", MAX_RULES)),
+    }
 }
 
 const ABI_DOOR: &[u8] = b"config.json: linux.seccomp.architectures: SCMP_ARCH_X86 or SCMP_ARCH_X32 with an allowing defaultAction: tinyctr applies the rules to x86_64 calls only, and cannot let i386 or x32 calls around them (leave those architectures out: their calls are then killed, as libseccomp does for an unlisted one)";

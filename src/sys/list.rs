@@ -47,6 +47,13 @@ impl<T: Copy, const N: usize> core::ops::Deref for List<T, N> {
     }
 }
 
+impl<T: Copy, const N: usize> core::ops::DerefMut for List<T, N> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in deref; `&mut self` makes this the only reference.
+        unsafe { core::slice::from_raw_parts_mut(self.items.as_mut_ptr().cast::<T>(), self.len) }
+    }
+}
+
 impl<T: Copy + core::fmt::Debug, const N: usize> core::fmt::Debug for List<T, N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
