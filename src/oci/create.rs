@@ -236,10 +236,14 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let argv = array(&mut argv_map, p.args)?;
     let env = array(&mut env_map, p.env)?;
 
-    let mut parent: Buf<4096> = Buf::new();
+    let mut parent: Buf<{ CGROUPS_PATH_MAX + 1 }> = Buf::new();
     let limits = limits(cfg, a.id, &mut parent)?;
-    let mut cgroup_path: Buf<4096> = Buf::from(limits.cgroup_parent.map_or(&b""[..], CStr::to_bytes));
-    cgroup_path.push(b"/").push(limits.name.map_or(&b""[..], CStr::to_bytes));
+    // Parent and name together, for the v1 freezer and devices cgroups: the cgroupsPath
+    // as written (limits refused a trailing slash), or the ID.
+    let cgroup_path = match lx.cgroups_path.get().to_bytes() {
+        b"" => a.id.to_bytes(),
+        p => p,
+    };
     let mut opened: [Option<OwnedFd>; MAX_JOINS] = Default::default();
     let mut d = Detached {
         confine: confine(cfg),
@@ -253,7 +257,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroups: RefCell::new(Buf::new()),
         profile: &lx.seccomp,
         devices: &lx.resources.devices,
-        cgroup_path: cgroup_path.as_bytes(),
+        cgroup_path,
         extra: RefCell::new([None, None]),
         sysctls: &lx.sysctl,
         hooks: &cfg.hooks,
@@ -444,10 +448,13 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
     Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits }
 }
 
+/// The longest `linux.cgroupsPath` taken.
+const CGROUPS_PATH_MAX: usize = 1024;
+
 /// `linux.cgroupsPath` (absolute from each hierarchy's root; absent or empty: `/ID`)
 /// and the resources. `parent` holds the path up to its last component.
 #[inline(never)]
-fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Result<Limits<'a>> {
+fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<{ CGROUPS_PATH_MAX + 1 }>) -> Result<Limits<'a>> {
     let lx = &cfg.linux;
     let path = lx.cgroups_path.get();
     let bytes = path.to_bytes();
@@ -460,7 +467,7 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<4096>) -> Resu
     if !bytes.is_empty() && !bytes.starts_with(b"/") {
         return Err(bad(b" is not absolute (the systemd form slice:prefix:name is not supported)"));
     }
-    if bytes.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || bytes.len() > 1024 {
+    if bytes.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || bytes.len() > CGROUPS_PATH_MAX {
         return Err(bad(b" has a . or .. component, or is too long"));
     }
     let trimmed = bytes.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
