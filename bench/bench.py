@@ -666,7 +666,13 @@ def lc_runtimes(args):
         out.append(("tinyctr", "tinyctr (oci build)", args.tinyctr_oci, []))
     out.append(("crun", "crun", which("crun"), ["--cgroup-manager=cgroupfs"]))
     out.append(("runc", "runc", which("runc"), []))
-    return [r for r in out if want is None or r[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
+    out = [r for r in out if want is None or r[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
+    # --lc-extra: other builds in the same round-robin (an A/B in the benchmark's own
+    # namespace), whatever --only says.
+    for i, spec in enumerate(args.lc_extra):
+        label, _, binary = spec.partition("=")
+        out.append(("extra%d" % i, label, os.path.abspath(binary), []))
+    return out
 
 
 def remove_cgroup_everywhere(name):
@@ -1166,6 +1172,8 @@ def main():
     p.add_argument("--tinyctr-oci", default="", help="tinyctr built with --features oci (sections lc, ctrd)")
     p.add_argument("--lc-runs", type=int, default=300, help="lifecycle rounds (section lc)")
     p.add_argument("--lc-warmup", type=int, default=10, help="lifecycle warm-up rounds (section lc)")
+    p.add_argument("--lc-extra", action="append", default=[], metavar="LABEL=BINARY",
+                   help="another OCI runtime build to run in the lifecycle round-robin (repeatable; section lc)")
     p.add_argument("--lc-rss-runs", type=int, default=3, help="untimed lifecycle rounds under ptrace for VmHWM (section lc)")
     p.add_argument("--ctrd-runs", type=int, default=7, help="ctr run --rm runs per runtime (section ctrd)")
     p.add_argument("--runs", type=int, default=600, help="back-to-back runs per tool")
