@@ -71,6 +71,9 @@ mod tests {
         assert!(l.push(1) && l.push(2) && l.push(3));
         assert!(!l.push(4));
         assert_eq!(&l[..], [1, 2, 3]);
+        l[1] = 20;
+        assert_eq!(l.last_mut().map(|x| core::mem::replace(x, 30)), Some(3));
+        assert_eq!(&l[..], [1, 20, 30]);
         l.truncate(1);
         assert_eq!(&l[..], [1]);
         let copy = l;
