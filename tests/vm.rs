@@ -132,7 +132,7 @@ vm_test!(confine: bare, v1, v2);
 vm_test!(escape: bare, v2);
 
 // The OCI runtime (the `--features oci` build) on a containerd-style bundle: create,
-// state, start, the device allow-list, delete, nothing left, in the users' real setting
-// (bare initramfs, with a cgroup2 mounted), on v1 (devices hierarchy) and v2 (a device
-// program).
+// state, start, the device allow-list, pause and resume, kill, delete, nothing left, in
+// the users' real setting (bare initramfs, with a cgroup2 mounted), on v1 (devices and
+// freezer hierarchies) and v2 (a device program, cgroup.freeze).
 vm_test!(oci: bare, v1, v2);

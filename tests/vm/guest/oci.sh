@@ -41,6 +41,28 @@ check_eq "refused" "$(cat /vm/shared/fuse)" "mknod of a device outside the allow
 check_eq "made" "$(cat /vm/shared/null)" "mknod of one inside it"
 check "delete" oci delete c1
 check_match "*does not exist*" "$(oci state c1 2>&1)" "no state after delete"
+
+# pause and resume: the v1 freezer hierarchy (v1: create made the container's cgroup
+# there, at its cgroupsPath), or cgroup.freeze on the unified hierarchy (v2, bare).
+oci create --bundle /vm/bundle-sleep --pid-file /tmp/c2.pid c2 </dev/null >/tmp/c2.out 2>&1
+check_eq "0" "$?" "create c2 ($(cat /tmp/c2.out))"
+check "start c2" oci start c2
+check "pause" oci pause c2
+check_match '*"status":"paused"*' "$(oci state c2)" "state after pause"
+if [ -d /sys/fs/cgroup/freezer ]; then
+	check_eq "FROZEN" "$(cat /sys/fs/cgroup/freezer/vmoci/c2/freezer.state 2>&1)" "v1 freezer.state after pause"
+else
+	check_match "*frozen 1*" "$(cat /sys/fs/cgroup/vmoci/c2/cgroup.events 2>&1)" "cgroup.events after pause"
+fi
+check "resume" oci resume c2
+check_match '*"status":"running"*' "$(oci state c2)" "state after resume"
+check "kill" oci kill c2 KILL
+for _ in $(seq 100); do
+	oci state c2 2>/dev/null | grep -q '"status":"stopped"' && break
+	sleep 0.05
+done
+check_match '*"status":"stopped"*' "$(oci state c2)" "state after kill"
+check "delete c2" oci delete c2
 left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)
 check_eq "" "$left" "no cgroup left"
 check_eq "" "$(ls -A /tmp/oci-state 2>/dev/null)" "no state directory left"

@@ -12,7 +12,7 @@ fi
 cp "$TINYCTR_OCI_BIN" "$1/vm/tinyctr-oci"
 chmod 755 "$1/vm/tinyctr-oci"
 b=$1/vm/bundle
-mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared"
+mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared" "$1/vm/bundle-sleep"
 cp "$BUSYBOX" "$b/rootfs/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
 	[ -e "$b/rootfs/bin/$applet" ] || ln -s busybox "$b/rootfs/bin/$applet"
@@ -28,5 +28,11 @@ c["process"]["env"] = ["PATH=/bin"]
 c["linux"]["cgroupsPath"] = "/vmoci/c1"
 c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/vm/shared", "options": ["rbind", "rw"]})
 json.dump(c, open(sys.argv[2], "w"))
+# A second bundle on the same rootfs (its guest path), whose program waits: for pause
+# and resume.
+c["root"] = {"path": "/vm/bundle/rootfs"}
+c["process"]["args"] = ["sleep", "1000"]
+c["linux"]["cgroupsPath"] = "/vmoci/c2"
+json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-sleep/"), "w"))
 PY
 mkdir -p "$1/vm/shared"
