@@ -892,6 +892,7 @@ fn update_changes_limits() {
     let Some(mut c) = Case::new("update", &["sleep", "1000"]) else { return };
     c.config["linux"]["resources"]["memory"] = json!({"limit": 67108864});
     c.config["linux"]["resources"]["pids"] = json!({"limit": 100});
+    c.config["linux"]["resources"]["cpu"] = json!({"shares": 1024});
     c.write_config();
     c.create();
     c.ok(&["start", &c.id]);
@@ -912,14 +913,47 @@ fn update_changes_limits() {
     assert!(out.status.success(), "update: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(mem().unwrap().trim(), "134217728");
     assert_eq!(cgroup_file(&c.cgroup, "pids.max").unwrap().trim(), "50");
-    if let Some(shares) = cgroup_file(&c.cgroup, "cpu.shares") {
-        assert_eq!(shares.trim(), "512");
-        assert_eq!(cgroup_file(&c.cgroup, "cpu.cfs_quota_us").unwrap().trim(), "50000");
+    match cgroup_file(&c.cgroup, "cpu.shares") {
+        Some(shares) => {
+            assert_eq!(shares.trim(), "512");
+            assert_eq!(cgroup_file(&c.cgroup, "cpu.cfs_quota_us").unwrap().trim(), "50000");
+        }
+        None => assert_eq!(cgroup_file(&c.cgroup, "cpu.max").unwrap().trim(), "50000 100000"),
     }
     let bad = c.dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"memory":{"limit":"lots"}}"#).unwrap();
     let e = c.fails(&["update", "--resources", bad.to_str().unwrap(), &c.id]);
     assert!(e.contains("memory.limit"), "{e:?}");
+    assert_eq!(mem().unwrap().trim(), "134217728");
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+}
+
+/// A limit for a controller the container has no cgroup of (config.json set none for
+/// it at create) is refused by name, and nothing of the update is applied: never a
+/// silent success that changed nothing.
+#[test]
+fn update_of_a_limit_without_its_cgroup_fails_and_changes_nothing() {
+    // runc puts every container in every hierarchy, so it has one of each to update.
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let Some(mut c) = Case::new("updnone", &["sleep", "1000"]) else { return };
+    c.config["linux"]["resources"]["memory"] = json!({"limit": 67108864});
+    c.write_config();
+    c.create();
+    c.ok(&["start", &c.id]);
+    let mem = || cgroup_file(&c.cgroup, "memory.limit_in_bytes").or_else(|| cgroup_file(&c.cgroup, "memory.max"));
+    assert_eq!(mem().unwrap().trim(), "67108864");
+    assert!(cgroup_file(&c.cgroup, "pids.max").is_none(), "the container has a pids cgroup it was not given");
+    let doc = c.dir.path().join("res.json");
+    std::fs::write(&doc, r#"{"memory":{"limit":134217728},"pids":{"limit":50}}"#).unwrap();
+    let e = c.fails(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
+    assert!(e.contains("no pids cgroup") && e.contains("nothing was changed"), "{e:?}");
+    assert_eq!(mem().unwrap().trim(), "67108864", "the failed update changed the memory limit");
+    // What it has, it still updates.
+    std::fs::write(&doc, r#"{"memory":{"limit":134217728}}"#).unwrap();
+    c.ok(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
     assert_eq!(mem().unwrap().trim(), "134217728");
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();

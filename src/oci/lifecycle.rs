@@ -320,27 +320,46 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     let r = super::linux::parse_resources(doc.bytes(), "resources")?;
     let mut limits = crate::limits::Limits::default();
     super::create::resources(&mut limits, &r);
-    for dir in &rec.cgroups[..rec.n_cgroups] {
+    // Each cgroup's version and controllers, first: a limit none of them can take is
+    // refused before anything changes, never dropped in silence.
+    let mut found = [(Version::V1, 0u8); store::MAX_CGROUPS];
+    let mut have = 0;
+    for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter_mut()) {
+        let Ok(fd) = fs::open_path(dir) else { continue };
+        let mut text = [0u8; 256];
+        *slot = match fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
+            Ok(list) => (Version::V2, ctl_mask(list)),
+            Err(_) => {
+                let mut ctls = 0;
+                for (file, c) in [
+                    (c"memory.limit_in_bytes", Ctl::Memory),
+                    (c"cpu.shares", Ctl::Cpu),
+                    (c"pids.max", Ctl::Pids),
+                    (c"cpuset.cpus", Ctl::Cpuset),
+                ] {
+                    if fs::exists(fd.as_fd(), file) {
+                        ctls |= c.bit();
+                    }
+                }
+                (Version::V1, ctls)
+            }
+        };
+        have |= slot.1;
+    }
+    let missing = crate::cgroup::needed(&limits) & !have;
+    if let Some(c) = crate::cgroup::layout::CTLS.iter().find(|c| missing & c.bit() != 0) {
+        let mut e = Error::usage(b"cannot update container \"");
+        push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": it has no ").push(c.name().as_bytes());
+        e.msg.push(b" cgroup to change (create puts a container in the cgroups of the limits its config.json sets: give linux.resources one for ");
+        e.msg.push(c.name().as_bytes()).push(b" there); nothing was changed");
+        return Err(e);
+    }
+    for (dir, &(version, ctls)) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let (Ok(fd), Ok(parent)) = (fs::open_path(dir), fs::open_path(&dir[..slash])) else { continue };
         let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
-        let mut text = [0u8; 256];
-        if let Ok(list) = fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
-            crate::cgroup::knobs::write_limits(&t, Version::V2, ctl_mask(list), false, &limits)?;
-        } else {
-            let mut ctls = 0;
-            for (file, c) in [
-                (c"memory.limit_in_bytes", Ctl::Memory),
-                (c"cpu.shares", Ctl::Cpu),
-                (c"pids.max", Ctl::Pids),
-                (c"cpuset.cpus", Ctl::Cpuset),
-            ] {
-                if fs::exists(fd.as_fd(), file) {
-                    ctls |= c.bit();
-                }
-            }
-            crate::cgroup::knobs::write_limits(&t, Version::V1, ctls, false, &limits)?;
-        }
+        crate::cgroup::knobs::write_limits(&t, version, ctls, false, &limits)?;
     }
     Ok(())
 }
