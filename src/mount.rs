@@ -12,6 +12,12 @@ pub fn make_private() -> Result<(), Errno> {
     mount_change(c"/", MountPropagationFlags::REC | MountPropagationFlags::PRIVATE)
 }
 
+/// `mount(NULL, "/", NULL, flags, NULL)` for an OCI container's propagation (`MS_*`,
+/// slave or private, recursive: see oci::create).
+pub fn set_root_propagation(flags: u32) -> Result<(), Errno> {
+    mount_change(c"/", MountPropagationFlags::from_bits_retain(flags))
+}
+
 /// A fresh proc for the new PID namespace on /proc, nosuid,nodev,noexec.
 ///
 /// It is mounted over the host's (the container's mount table then lists both, the new

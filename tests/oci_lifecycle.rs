@@ -610,6 +610,78 @@ fn bad_config_fails_and_leaves_nothing() {
     c.assert_gone();
 }
 
+/// Host mounts made for a test, lazily unmounted in reverse order when it ends (even on
+/// a failed assertion).
+struct HostMounts(Vec<PathBuf>);
+
+impl HostMounts {
+    fn run(&mut self, args: &[&str], target: &Path) {
+        let st = std::process::Command::new("mount").args(args).arg(target).status().unwrap();
+        assert!(st.success(), "mount {args:?} {target:?}: {st}");
+        self.0.push(target.to_owned());
+    }
+}
+
+impl Drop for HostMounts {
+    fn drop(&mut self) {
+        for t in self.0.iter().rev() {
+            let _ = std::process::Command::new("umount").arg("-l").arg(t).status();
+        }
+    }
+}
+
+/// mountPropagation HostToContainer as CRI writes it: `rootfsPropagation` rslave and
+/// a bind with `rslave`. A mount the host makes below the bind's source after start
+/// appears in the container (with private propagation it would not).
+#[test]
+fn an_rslave_bind_sees_what_the_host_mounts_later() {
+    let prog = "for i in $(seq 400); do [ -e /shared/sub/marker ] && { echo seen > /shared/out; exit 0; }; \
+                sleep 0.02; done; echo unseen > /shared/out";
+    let Some(mut c) = Case::new("rslave", &["sh", "-c", prog]) else { return };
+    // This host's mounts are private (no systemd): the source is made a shared mount of
+    // its own, as a kubelet's volume directories are.
+    let mut host = HostMounts(Vec::new());
+    let shared = c.shared.clone();
+    host.run(&["--bind", shared.to_str().unwrap()], &shared);
+    host.run(&["--make-shared"], &shared);
+    std::fs::create_dir(shared.join("sub")).unwrap();
+    c.config["linux"]["rootfsPropagation"] = json!("rslave");
+    let m = c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+    assert_eq!(m["destination"], "/shared");
+    m["options"] = json!(["rbind", "rw", "rslave"]);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    host.run(&["-t", "tmpfs", "tmpfs"], &shared.join("sub"));
+    std::fs::write(shared.join("sub/marker"), "").unwrap();
+    assert_eq!(c.wait_shared("out"), "seen\n", "the host's new mount did not reach the container");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    drop(host);
+    c.assert_gone();
+}
+
+/// Shared propagation (mountPropagation Bidirectional) would let the container's mounts
+/// reach the host: refused by name, for the root and for a mount, and nothing is left.
+#[test]
+fn shared_propagation_is_refused() {
+    let Some(mut c) = Case::new("rshared", &["true"]) else { return };
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return; // runc honours it
+    }
+    c.config["linux"]["rootfsPropagation"] = json!("rshared");
+    c.write_config();
+    assert!(!c.create_as(&c.id, "a.pid").success(), "rootfsPropagation rshared accepted");
+    assert!(c.log_error().contains("linux.rootfsPropagation: shared or rshared"), "{}", c.log_error());
+    c.config["linux"].as_object_mut().unwrap().remove("rootfsPropagation");
+    c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap()["options"] = json!(["rbind", "rshared"]);
+    c.write_config();
+    assert!(!c.create_as(&c.id, "b.pid").success(), "a mount with rshared accepted");
+    assert!(c.log_error().contains("shared or rshared"), "{}", c.log_error());
+    assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "a refused create left something");
+    c.assert_gone();
+}
+
 /// A program that does not exist: create fails (runc: `exec: "/nonexistent": stat ...`)
 /// or start does or init exits 127 — in every case the words name it and nothing is
 /// left after delete --force.
@@ -890,7 +962,8 @@ fn console_socket_passes_the_pty_master() {
 #[test]
 fn update_changes_limits() {
     let Some(mut c) = Case::new("update", &["sleep", "1000"]) else { return };
-    c.config["linux"]["resources"]["memory"] = json!({"limit": 67108864});
+    // swap is memory plus swap, as runc reads it: 128 MiB in all, 64 MiB of it swap.
+    c.config["linux"]["resources"]["memory"] = json!({"limit": 67108864, "swap": 134217728});
     c.config["linux"]["resources"]["pids"] = json!({"limit": 100});
     c.config["linux"]["resources"]["cpu"] = json!({"shares": 1024});
     c.write_config();
@@ -898,6 +971,10 @@ fn update_changes_limits() {
     c.ok(&["start", &c.id]);
     let mem = || cgroup_file(&c.cgroup, "memory.limit_in_bytes").or_else(|| cgroup_file(&c.cgroup, "memory.max"));
     assert_eq!(mem().unwrap().trim(), "67108864");
+    let swap = cgroup_file(&c.cgroup, "memory.memsw.limit_in_bytes").or_else(|| {
+        cgroup_file(&c.cgroup, "memory.swap.max").map(|s| (s.trim().parse::<u64>().unwrap() + 67108864).to_string())
+    });
+    assert_eq!(swap.expect("swap is not accounted here").trim(), "134217728", "memory plus swap");
     let doc =
         r#"{"memory":{"limit":134217728},"cpu":{"shares":512,"quota":50000,"period":100000},"pids":{"limit":50}}"#;
     let mut child =

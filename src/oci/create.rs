@@ -60,6 +60,8 @@ pub struct Detached<'a> {
     cgroup_path: &'a [u8],
     /// Those two, open until the init has joined them.
     extra: RefCell<[Option<OwnedFd>; 2]>,
+    /// `MS_*` propagation of every mount, set first in the new mount namespace.
+    pub root_propagation: u32,
     /// `linux.sysctl`, checked: the init writes them.
     pub sysctls: &'a [super::linux::Sysctl<'a>],
     hooks: &'a Hooks<'a>,
@@ -260,6 +262,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroup_path,
         extra: RefCell::new([None, None]),
         sysctls: &lx.sysctl,
+        root_propagation: 0,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),
         bundle,
@@ -278,6 +281,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     for (i, m) in cfg.mounts.iter().enumerate() {
         mount(&mut mounts, i, m)?;
     }
+    d.root_propagation = root_propagation(cfg)?;
     let run = RunConfig {
         hostname: cfg.hostname.get(),
         workdir: Some(p.cwd.get()),
@@ -448,6 +452,23 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
     Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits }
 }
 
+/// The propagation of every mount of the container's namespace, set first (runc's
+/// reading): `linux.rootfsPropagation`, always recursive (a plain `slave` would leave the
+/// mounts below `/` shared with the host's, and the container's mounts would reach it);
+/// without it, slave where a mount asks for a propagation of its own (a bind's `rslave`
+/// needs its source still a slave of the host's), private otherwise. Shared is refused.
+fn root_propagation(cfg: &Config<'_>) -> Result<u32> {
+    use linux_raw_sys::general::{MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE};
+    match cfg.linux.rootfs_propagation {
+        p if p & MS_SHARED != 0 => Err(Error::usage(
+            b"config.json: linux.rootfsPropagation: shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)",
+        )),
+        0 if cfg.mounts.iter().any(|m| m.propagation != 0) => Ok(MS_REC | MS_SLAVE),
+        0 => Ok(MS_REC | MS_PRIVATE),
+        p => Ok(p | MS_REC),
+    }
+}
+
 /// The longest `linux.cgroupsPath` taken.
 const CGROUPS_PATH_MAX: usize = 1024;
 
@@ -488,15 +509,38 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<{ CGROUPS_PATH
         }
     }
     l.cgroup_parent = Some(parent.as_cstr());
-    resources(&mut l, &lx.resources);
+    resources(&mut l, &lx.resources, "config.json: linux.resources.")?;
     l.exact = true;
     Ok(l)
 }
 
-/// The memory, cpu and pids resources as cgroup limits (also `update`'s).
-pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>) {
+/// The memory, cpu and pids resources as cgroup limits (also `update`'s); `at` names
+/// the resources object in errors (`config.json: linux.resources.`, or `resources: `).
+pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>, at: &str) -> Result<()> {
+    let bad = |field: &[u8], why: &[u8]| {
+        let mut e = Error::usage(at.as_bytes());
+        e.msg.push(field).push(why);
+        e
+    };
     if let Some(m) = r.memory.limit.filter(|&m| m > 0) {
         l.memory = Some(m as u64);
+    }
+    // memory plus swap (runc's reading; 0 is unset, -1 no limit on swap): without it the
+    // container gets no swap beyond its memory limit, as with `run -m`.
+    match (r.memory.swap.filter(|&s| s != 0), l.memory) {
+        (None, _) => {}
+        (Some(_), None) => {
+            return Err(bad(b"memory.swap", b" needs memory.limit: it is the limit of memory plus swap"))
+        }
+        (Some(-1), Some(_)) => l.memory_swap = Some(crate::limits::Swap::Unlimited),
+        (Some(s), Some(m)) if (s as u64) < m => {
+            return Err(bad(b"memory.swap", b" is less than memory.limit: it is the limit of memory plus swap"))
+        }
+        (Some(s), Some(_)) => l.memory_swap = Some(crate::limits::Swap::Total(s as u64)),
+    }
+    // A soft limit tinyctr has no writer for: refused, not dropped.
+    if r.memory.reservation.is_some_and(|v| v > 0) {
+        return Err(bad(b"memory.reservation", b": a soft memory limit is not supported (leave it out)"));
     }
     if let Some(s) = r.cpu.shares.filter(|&s| s > 0) {
         l.cpu_shares = Some(s.clamp(2, 262_144));
@@ -510,6 +554,7 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>)
     if let Some(n) = r.pids_limit.filter(|&n| n > 0) {
         l.pids = Some(n as u64);
     }
+    Ok(())
 }
 
 /// One entry of `mounts`. The filesystems every container gets (proc, sysfs, /dev's
@@ -530,6 +575,9 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
         (b"mqueue", b"/dev/mqueue"),
         (b"cgroup", b"/sys/fs/cgroup"),
     ];
+    if m.propagation & linux_raw_sys::general::MS_SHARED != 0 {
+        return Err(bad_mount(i, b"options: ", b"shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)"));
+    }
     if STANDARD.contains(&(ty, dst)) {
         return Ok(());
     }
@@ -543,6 +591,7 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             flags: 0,
             size: 0,
             mode: None,
+            propagation: m.propagation,
         },
         (false, b"tmpfs") => {
             let (size, mode) =
@@ -555,6 +604,8 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
                 flags: m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC),
                 size,
                 mode,
+                // A new tmpfs under the container's private or slave tree is private.
+                propagation: 0,
             }
         }
         _ => return Err(bad_mount(i, b"type: not supported: ", ty)),
@@ -630,6 +681,45 @@ mod tests {
 
     /// cgroupsPath: absolute from each hierarchy's root, its last component the cgroup's
     /// name, the rest its parent; absent or `/` means `/ID`; the rest refused by name.
+    /// linux.resources.memory: limit, swap (memory plus swap; -1 no limit; 0 unset) and
+    /// the refused soft limit, each error naming its path.
+    #[test]
+    fn memory_swap_and_reservation() {
+        use crate::limits::Swap;
+        const M: u64 = 64 << 20;
+        type Want = core::result::Result<(Option<u64>, Option<Swap>), &'static str>;
+        let cases: [(&str, Want); 7] = [
+            (r#"{"memory":{"limit":67108864}}"#, Ok((Some(M), None))),
+            (r#"{"memory":{"limit":67108864,"swap":0}}"#, Ok((Some(M), None))),
+            (r#"{"memory":{"limit":67108864,"swap":-1}}"#, Ok((Some(M), Some(Swap::Unlimited)))),
+            (r#"{"memory":{"limit":67108864,"swap":134217728}}"#, Ok((Some(M), Some(Swap::Total(2 * M))))),
+            (
+                r#"{"memory":{"limit":67108864,"swap":1048576}}"#,
+                Err("linux.resources.memory.swap is less than memory.limit"),
+            ),
+            (r#"{"memory":{"swap":134217728}}"#, Err("linux.resources.memory.swap needs memory.limit")),
+            (
+                r#"{"memory":{"limit":67108864,"reservation":33554432}}"#,
+                Err("linux.resources.memory.reservation: a soft"),
+            ),
+        ];
+        for (res, want) in cases {
+            let json = format!(r#"{{"linux":{{"resources":{res}}}}}"#);
+            config(&json, |c| {
+                let mut parent = Buf::new();
+                match (limits(c, c"id", &mut parent), want) {
+                    (Ok(l), Ok((mem, swap))) => assert_eq!((l.memory, l.memory_swap), (mem, swap), "{res}"),
+                    (Err(e), Err(words)) => {
+                        let l = line(e);
+                        assert!(l.contains(words), "{res}: {l}")
+                    }
+                    (Ok(_), Err(_)) => panic!("{res}: accepted"),
+                    (Err(e), Ok(_)) => panic!("{res}: {}", line(e)),
+                }
+            });
+        }
+    }
+
     #[test]
     fn cgroups_path() {
         // JSON, and the parent and name it gives, or words of the error.

@@ -319,7 +319,7 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     };
     let r = super::linux::parse_resources(doc.bytes(), "resources")?;
     let mut limits = crate::limits::Limits::default();
-    super::create::resources(&mut limits, &r);
+    super::create::resources(&mut limits, &r, "resources: ")?;
     // Each cgroup's version and controllers, first: a limit none of them can take is
     // refused before anything changes, never dropped in silence.
     let mut found = [(Version::V1, 0u8); store::MAX_CGROUPS];

@@ -66,11 +66,22 @@ pub struct Req<'a> {
     pub flags: u32,
     pub size: u64,
     pub mode: Option<u32>,
+    /// A bind's propagation once attached (`MS_PRIVATE`, `MS_SLAVE` or `MS_UNBINDABLE`,
+    /// with `MS_REC`: an OCI mount's option); 0: as its source's (the namespace's).
+    pub propagation: u32,
 }
 
 impl Req<'_> {
-    const EMPTY: Req<'static> =
-        Req { kind: Kind::Bind, source: b"", target: b"", read_only: false, flags: 0, size: 0, mode: None };
+    const EMPTY: Req<'static> = Req {
+        kind: Kind::Bind,
+        source: b"",
+        target: b"",
+        read_only: false,
+        flags: 0,
+        size: 0,
+        mode: None,
+        propagation: 0,
+    };
 }
 
 /// Which option spelled a mount (bits, for [`KEYS`]).
@@ -519,21 +530,35 @@ fn mount_each(
             if remount {
                 remount_read_only(fd_path(src).as_cstr())?;
             }
+            at.0 = MOUNT;
+            propagate(fd_path(src).as_cstr(), r.propagation)?;
             continue;
         }
         mount(fd_path(src).as_cstr(), fd_path(&target).as_cstr(), c"none", MS_BIND | MS_REC, None)?;
-        if r.read_only {
+        if r.read_only || r.propagation != 0 {
             // The target's descriptor names what the bind now covers: find the new mount
-            // again, and check it is the source's root before remounting.
+            // again, and check it is the source's root before changing it.
             at.0 = READ_ONLY;
             let top = open_target(&root, r.target, Create::No, openat2)?;
             if fstat(&top)? != fstat(src)? {
                 return Err(Errno::BUSY);
             }
-            remount_read_only(fd_path(&top).as_cstr())?;
+            if r.read_only {
+                remount_read_only(fd_path(&top).as_cstr())?;
+            }
+            at.0 = MOUNT;
+            propagate(fd_path(&top).as_cstr(), r.propagation)?;
         }
     }
     Ok(())
+}
+
+/// Sets the propagation type `flags` (`MS_*`, 0: none asked) on the mount at `path`.
+fn propagate(path: &CStr, flags: u32) -> core::result::Result<(), Errno> {
+    match flags {
+        0 => Ok(()),
+        f => rustix::mount::mount_change(path, rustix::mount::MountPropagationFlags::from_bits_retain(f)),
+    }
 }
 
 /// The target, resolved inside `root`, and never the root itself or a place in /proc
