@@ -170,6 +170,7 @@ fn confinement() -> Option<&'static str> {
         ids: crate::confine::user::Ids::ROOT,
         rearm: false,
         rlimits: Default::default(),
+        umask: None,
     };
     print(b"\nconfine:    ");
     let status = match sys::clone_fork(0) {

@@ -610,6 +610,27 @@ fn bad_config_fails_and_leaves_nothing() {
     c.assert_gone();
 }
 
+/// `process.user.umask` is the program's umask (it was parsed and dropped).
+#[test]
+fn the_umask_is_the_configs() {
+    let Some(mut c) =
+        Case::new("umask", &["sh", "-c", "umask > /shared/out.tmp; touch /shared/f; mv /shared/out.tmp /shared/out"])
+    else {
+        return;
+    };
+    c.config["process"]["user"]["umask"] = json!(0o077);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("out"), "0077\n");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(c.shared("f")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a file the program made: {mode:o}");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// Host mounts made for a test, lazily unmounted in reverse order when it ends (even on
 /// a failed assertion).
 struct HostMounts(Vec<PathBuf>);

@@ -129,6 +129,8 @@ pub struct Confine {
     /// PR_SET_PDEATHSIG: the child must arm it again.
     pub rearm: bool,
     pub rlimits: rlimit::Rlimits,
+    /// OCI `process.user.umask`; `None`: inherited (tinyctr's own).
+    pub umask: Option<u32>,
 }
 
 /// Parent side, before clone: the description for `asked`. Reads the container's
@@ -166,6 +168,7 @@ pub fn plan<'a>(
         ids: Ids::ROOT,
         rearm: false,
         rlimits: asked.rlimits,
+        umask: None,
     };
     let mut home_len = 0;
     if asked.user.is_some() || asked.group_adds > 0 {
@@ -208,6 +211,9 @@ pub mod step {
 pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8, Errno)> {
     let at = |s: u8| move |e: Errno| (s, e);
     check(Point::ChildConfine).map_err(at(step::RLIMIT))?;
+    if let Some(m) = c.umask {
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(m));
+    }
     c.rlimits.apply().map_err(|(i, e)| (step::RLIMIT + i, e))?;
     drop_bounding(c.caps).map_err(at(step::BOUNDING))?;
     let ids = &c.ids;
@@ -373,6 +379,7 @@ mod tests {
             ids: Ids { uid: 1000, gid: 50, ..Ids::ROOT },
             rearm: false,
             rlimits: Default::default(),
+            umask: None,
         };
         for s in step::RLIMIT..=step::SECCOMP {
             let e = describe(s, Errno::PERM, &c).unwrap_or_else(|| panic!("step {s}"));

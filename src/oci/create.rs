@@ -449,7 +449,8 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
         rlimits.soft[r.resource as usize] = r.soft;
         rlimits.hard[r.resource as usize] = r.hard;
     }
-    Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits }
+    let umask = p.user.umask;
+    Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits, umask }
 }
 
 /// The propagation of every mount of the container's namespace, set first (runc's
@@ -550,6 +551,13 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>,
     }
     if !r.cpu.cpus.is_empty() {
         l.cpuset_cpus = Some(r.cpu.cpus.get());
+    }
+    // No writer for memory nodes (the cpuset keeps its parent's): refused, not dropped.
+    if !r.cpu.mems.is_empty() {
+        return Err(bad(
+            b"cpu.mems",
+            b": memory nodes are not supported (leave it out: the container keeps its parent cgroup's)",
+        ));
     }
     if let Some(n) = r.pids_limit.filter(|&n| n > 0) {
         l.pids = Some(n as u64);
@@ -682,13 +690,13 @@ mod tests {
     /// cgroupsPath: absolute from each hierarchy's root, its last component the cgroup's
     /// name, the rest its parent; absent or `/` means `/ID`; the rest refused by name.
     /// linux.resources.memory: limit, swap (memory plus swap; -1 no limit; 0 unset) and
-    /// the refused soft limit, each error naming its path.
+    /// the refused soft limit and memory nodes, each error naming its path.
     #[test]
     fn memory_swap_and_reservation() {
         use crate::limits::Swap;
         const M: u64 = 64 << 20;
         type Want = core::result::Result<(Option<u64>, Option<Swap>), &'static str>;
-        let cases: [(&str, Want); 7] = [
+        let cases: [(&str, Want); 8] = [
             (r#"{"memory":{"limit":67108864}}"#, Ok((Some(M), None))),
             (r#"{"memory":{"limit":67108864,"swap":0}}"#, Ok((Some(M), None))),
             (r#"{"memory":{"limit":67108864,"swap":-1}}"#, Ok((Some(M), Some(Swap::Unlimited)))),
@@ -702,6 +710,7 @@ mod tests {
                 r#"{"memory":{"limit":67108864,"reservation":33554432}}"#,
                 Err("linux.resources.memory.reservation: a soft"),
             ),
+            (r#"{"cpu":{"mems":"0"}}"#, Err("linux.resources.cpu.mems: memory nodes are not supported")),
         ];
         for (res, want) in cases {
             let json = format!(r#"{{"linux":{{"resources":{res}}}}}"#);
