@@ -171,6 +171,7 @@ fn confinement() -> Option<&'static str> {
         rearm: false,
         rlimits: Default::default(),
         umask: None,
+        ambient: 0,
     };
     print(b"\nconfine:    ");
     let status = match sys::clone_fork(0) {

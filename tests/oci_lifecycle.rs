@@ -610,6 +610,27 @@ fn bad_config_fails_and_leaves_nothing() {
     c.assert_gone();
 }
 
+/// `process.capabilities.ambient` for a non-root user: the program keeps those across
+/// execve (before, the ambient set was always emptied and a non-root program had none).
+#[test]
+fn ambient_capabilities_reach_a_non_root_program() {
+    let Some(mut c) = Case::new("ambient", &["grep", "-E", "^Cap(Inh|Prm|Eff|Amb)", "/proc/self/status"]) else {
+        return;
+    };
+    c.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    c.config["process"]["capabilities"]["inheritable"] = json!(["CAP_NET_BIND_SERVICE"]);
+    c.config["process"]["capabilities"]["ambient"] = json!(["CAP_NET_BIND_SERVICE"]);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    let want =
+        "CapInh:\t0000000000000400\nCapPrm:\t0000000000000400\nCapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n";
+    assert_eq!(c.file("stdout"), want);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// `process.user.umask` is the program's umask (it was parsed and dropped).
 #[test]
 fn the_umask_is_the_configs() {

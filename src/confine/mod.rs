@@ -131,6 +131,9 @@ pub struct Confine {
     pub rlimits: rlimit::Rlimits,
     /// OCI `process.user.umask`; `None`: inherited (tinyctr's own).
     pub umask: Option<u32>,
+    /// OCI `process.capabilities.ambient` (within `caps`): also the inheritable set, as
+    /// the kernel keeps ambient within permitted and inheritable. 0 for `run`.
+    pub ambient: u64,
 }
 
 /// Parent side, before clone: the description for `asked`. Reads the container's
@@ -169,6 +172,7 @@ pub fn plan<'a>(
         rearm: false,
         rlimits: asked.rlimits,
         umask: None,
+        ambient: 0,
     };
     let mut home_len = 0;
     if asked.user.is_some() || asked.group_adds > 0 {
@@ -235,7 +239,7 @@ pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8
     let sets = |caps: u64| CapabilitySets {
         effective: CapabilitySet::from_bits_retain(caps),
         permitted: CapabilitySet::from_bits_retain(caps),
-        inheritable: CapabilitySet::empty(),
+        inheritable: CapabilitySet::from_bits_retain(c.ambient),
     };
     let capset = |caps: u64| rustix::thread::set_capabilities(None, sets(caps)).map_err(at(step::CAPSET));
     let admin = 1u64 << caps::SYS_ADMIN;
@@ -251,7 +255,12 @@ pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8
     capset(c.caps)?;
     // capset with an empty inheritable set already empties the ambient one (the kernel
     // keeps ambient within permitted and inheritable); clearing it says so outright.
+    // Then what an OCI process asks for: a non-root program keeps those across execve.
     rustix::thread::clear_ambient_capability_set().map_err(at(step::AMBIENT))?;
+    for n in (0..64).filter(|n| c.ambient & (1u64 << n) != 0) {
+        rustix::thread::configure_capability_in_ambient_set(CapabilitySet::from_bits_retain(1 << n), true)
+            .map_err(at(step::AMBIENT))?;
+    }
     if c.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(at(step::NO_NEW_PRIVS))?;
     }
@@ -280,7 +289,7 @@ fn drop_bounding(keep: u64) -> core::result::Result<(), Errno> {
 /// What each fixed step of [`apply`] does, from `step::BOUNDING` on (`words::nth`).
 const OPS: &str = "drop capabilities from the bounding set|keep capabilities across the user switch|\
     set the supplementary groups|switch to group|switch to user|arm the parent-death signal|\
-    set the capabilities|clear the ambient capabilities|set no_new_privs|load the seccomp filter|";
+    set the capabilities|set the ambient capabilities|set no_new_privs|load the seccomp filter|";
 
 /// Parent side: the one-line error for a failed step of [`apply`], `None` for a step
 /// that is not one of them.
@@ -380,6 +389,7 @@ mod tests {
             rearm: false,
             rlimits: Default::default(),
             umask: None,
+            ambient: 0,
         };
         for s in step::RLIMIT..=step::SECCOMP {
             let e = describe(s, Errno::PERM, &c).unwrap_or_else(|| panic!("step {s}"));

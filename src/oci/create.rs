@@ -450,7 +450,19 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
         rlimits.hard[r.resource as usize] = r.hard;
     }
     let umask = p.user.umask;
-    Confine { caps, no_new_privs: p.no_new_privileges, seccomp: false, masks, ids, rearm: false, rlimits, umask }
+    // Ambient within what the process gets (the kernel would refuse the rest).
+    let ambient = p.capabilities.map_or(0, |c| c.ambient & caps);
+    Confine {
+        caps,
+        no_new_privs: p.no_new_privileges,
+        seccomp: false,
+        masks,
+        ids,
+        rearm: false,
+        rlimits,
+        umask,
+        ambient,
+    }
 }
 
 /// The propagation of every mount of the container's namespace, set first (runc's
