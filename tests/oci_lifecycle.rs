@@ -631,6 +631,46 @@ fn ambient_capabilities_reach_a_non_root_program() {
     c.assert_gone();
 }
 
+/// A bind's `nosuid`, `nodev` and `noexec` are set on it (they were dropped), with `ro`,
+/// through each kernel path: mount_setattr, the remount of kernels before 5.12, and the
+/// legacy mount of kernels before 5.2 (debug builds can pretend: TINYCTR_DEBUG_KERNEL).
+#[test]
+fn a_binds_nosuid_nodev_noexec_are_set() {
+    for (tag, kernel) in [("setattr", ""), ("remount", "5.11"), ("legacy", "5.1")] {
+        if !kernel.is_empty() && std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+            continue;
+        }
+        let prog = "grep ' /shared ' /proc/self/mounts > /shared/out.tmp; mv /shared/out.tmp /shared/out";
+        let Some(mut c) = Case::new(&format!("bindfl{tag}"), &["sh", "-c", prog]) else { return };
+        let m = c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+        m["options"] = json!(["rbind", "rw", "nosuid", "nodev", "noexec"]);
+        c.write_config();
+        let b = c.bundle.to_str().unwrap().to_owned();
+        let p = c.path("init.pid");
+        let mut cmd = c.rt.command(&["create", "--bundle", &b, "--pid-file", p.to_str().unwrap(), &c.id]);
+        cmd.env("TINYCTR_DEBUG_KERNEL", kernel).stdin(std::process::Stdio::null());
+        cmd.stdout(std::fs::File::create(c.path("stdout")).unwrap());
+        cmd.stderr(std::fs::File::create(c.path("stderr")).unwrap());
+        let st = cmd.status().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        if let Ok(pid) = text.trim().parse::<i32>() {
+            watch(pid);
+            c.pids.borrow_mut().push(pid);
+        }
+        assert!(st.success(), "{tag}: create failed ({st}): {:?}", c.file("stderr"));
+        c.ok(&["start", &c.id]);
+        let line = c.wait_shared("out");
+        let opts: Vec<&str> = line.split_whitespace().nth(3).unwrap_or("").split(',').collect();
+        for want in ["rw", "nosuid", "nodev", "noexec"] {
+            assert!(opts.contains(&want), "{tag}: /shared is mounted {line:?}, without {want}");
+        }
+        let pid: i32 = text.trim().parse().unwrap();
+        assert_eq!(wait_exit(pid, WAIT), 0);
+        c.ok(&["delete", &c.id]);
+        c.assert_gone();
+    }
+}
+
 /// `process.user.umask` is the program's umask (it was parsed and dropped).
 #[test]
 fn the_umask_is_the_configs() {

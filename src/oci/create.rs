@@ -608,7 +608,8 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             source: m.source.get().to_bytes(),
             target: dst,
             read_only: m.flags & MS_RDONLY != 0,
-            flags: 0,
+            // Set on the bind once made (it keeps what its source's mount has).
+            flags: m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC),
             size: 0,
             mode: None,
             propagation: m.propagation,

@@ -56,8 +56,15 @@ pub fn mount_all() -> Result<(), Failure> {
 /// sets the per-mount flags to exactly those given). `statfs`'s ST_NOSUID, ST_NODEV and
 /// ST_NOEXEC have the values of the MS_ flags.
 pub fn remount_read_only(path: &CStr) -> Result<(), Errno> {
+    remount_adding(path, MS_RDONLY)
+}
+
+/// Remounts the bind at `path` with `add` (`MS_RDONLY`, `MS_NOSUID`, `MS_NODEV`,
+/// `MS_NOEXEC`) on top of the nosuid/nodev/noexec it has (a bind remount that leaves one
+/// out clears it, or fails where the source's mount locks it).
+pub fn remount_adding(path: &CStr, add: u32) -> Result<(), Errno> {
     let keep = rustix::fs::statfs(path)?.f_flags as u32 & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    mount(c"none", path, c"none", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, None)
+    mount(c"none", path, c"none", MS_BIND | MS_REMOUNT | add | keep, None)
 }
 
 /// `mkdir(path, mode)`, where an existing entry is fine (the mount that follows says so if

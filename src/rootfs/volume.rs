@@ -33,7 +33,7 @@ use rustix::fs::{FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 
-use super::mounts::{mount, remount_read_only};
+use super::mounts::{mount, remount_adding};
 use super::overlay::{self, Layer};
 use super::resolve::{self, Create};
 use super::{step, Failure};
@@ -61,8 +61,9 @@ pub struct Req<'a> {
     /// Where it goes in the container, absolute.
     pub target: &'a [u8],
     pub read_only: bool,
-    /// Tmpfs only: `MS_NOSUID | MS_NODEV | MS_NOEXEC` as asked, the size in bytes (0:
-    /// the kernel's default, half of RAM) and the mode of its root (None: 1777).
+    /// `MS_NOSUID | MS_NODEV | MS_NOEXEC` as asked (a bind: added to its source's; only
+    /// OCI mounts ask); tmpfs only: the size in bytes (0: the kernel's default, half of
+    /// RAM) and the mode of its root (None: 1777).
     pub flags: u32,
     pub size: u64,
     pub mode: Option<u32>,
@@ -511,11 +512,14 @@ fn mount_each(
             // Read-only before it is attached, for the whole tree, keeping every other
             // flag; the remount after is for kernels before 5.12.
             let mut remount = false;
-            if r.read_only {
+            let add = bind_flags(r);
+            if add != 0 {
                 at.0 = READ_ONLY;
+                // MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC are MS_RDONLY, _NOSUID,
+                // _NODEV, _NOEXEC bit for bit (see bind_flags).
                 let set = match no_setattr {
                     true => Err(Errno::NOSYS),
-                    false => crate::sys::mountapi::set_tree_attr(src, MOUNT_ATTR_RDONLY as u64),
+                    false => crate::sys::mountapi::set_tree_attr(src, add as u64),
                 };
                 match set {
                     Err(Errno::NOSYS) => (no_setattr, remount) = (true, true),
@@ -528,14 +532,14 @@ fn mount_each(
             at.0 = READ_ONLY;
             // The clone is attached now: its descriptor names the new mount's root.
             if remount {
-                remount_read_only(fd_path(src).as_cstr())?;
+                remount_adding(fd_path(src).as_cstr(), add)?;
             }
             at.0 = MOUNT;
             propagate(fd_path(src).as_cstr(), r.propagation)?;
             continue;
         }
         mount(fd_path(src).as_cstr(), fd_path(&target).as_cstr(), c"none", MS_BIND | MS_REC, None)?;
-        if r.read_only || r.propagation != 0 {
+        if bind_flags(r) != 0 || r.propagation != 0 {
             // The target's descriptor names what the bind now covers: find the new mount
             // again, and check it is the source's root before changing it.
             at.0 = READ_ONLY;
@@ -543,14 +547,26 @@ fn mount_each(
             if fstat(&top)? != fstat(src)? {
                 return Err(Errno::BUSY);
             }
-            if r.read_only {
-                remount_read_only(fd_path(&top).as_cstr())?;
+            if bind_flags(r) != 0 {
+                remount_adding(fd_path(&top).as_cstr(), bind_flags(r))?;
             }
             at.0 = MOUNT;
             propagate(fd_path(&top).as_cstr(), r.propagation)?;
         }
     }
     Ok(())
+}
+
+/// What a bind adds to its source's mount flags: `ro`, and an OCI mount's nosuid, nodev,
+/// noexec (`MS_*` values, which are also the `MOUNT_ATTR_*` ones for these four).
+fn bind_flags(r: &Req<'_>) -> u32 {
+    const _: () = assert!(
+        MOUNT_ATTR_RDONLY == MS_RDONLY
+            && linux_raw_sys::general::MOUNT_ATTR_NOSUID == MS_NOSUID
+            && linux_raw_sys::general::MOUNT_ATTR_NODEV == MS_NODEV
+            && linux_raw_sys::general::MOUNT_ATTR_NOEXEC == MS_NOEXEC
+    );
+    (r.read_only as u32 * MS_RDONLY) | (r.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC))
 }
 
 /// Sets the propagation type `flags` (`MS_*`, 0: none asked) on the mount at `path`.
