@@ -671,6 +671,41 @@ fn a_binds_nosuid_nodev_noexec_are_set() {
     }
 }
 
+/// A config.json without a mount namespace is refused: the init sets the root up in its
+/// own mount namespace, and without a new one it pivoted the caller's (the host's root,
+/// found in this session). The create runs inside `unshare --mount`, so that a
+/// regression cannot reach the machine running the tests.
+#[test]
+fn a_config_without_a_mount_namespace_is_refused() {
+    let Some(mut c) = Case::new("nomnt", &["true"]) else { return };
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "mount");
+    c.write_config();
+    let b = c.bundle.to_str().unwrap().to_owned();
+    let p = c.path("init.pid");
+    let create = c.rt.command(&["create", "--bundle", &b, "--pid-file", p.to_str().unwrap(), &c.id]);
+    let st = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private"])
+        .arg(create.get_program())
+        .args(create.get_args())
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(c.path("stdout")).unwrap())
+        .stderr(std::fs::File::create(c.path("stderr")).unwrap())
+        .status()
+        .unwrap();
+    if let Ok(pid) = std::fs::read_to_string(&p).unwrap_or_default().trim().parse::<i32>() {
+        watch(pid);
+        c.pids.borrow_mut().push(pid);
+    }
+    assert!(!st.success(), "create without a mount namespace succeeded");
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_err() {
+        assert!(c.log_error().contains("no \"mount\" namespace"), "{}", c.log_error());
+    }
+    assert!(!p.exists(), "a pid file was written");
+    assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "the refused create left something");
+    c.assert_gone();
+}
+
 /// `process.user.umask` is the program's umask (it was parsed and dropped).
 #[test]
 fn the_umask_is_the_configs() {

@@ -218,6 +218,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
         return Err(Error::usage(b"config.json: linux.namespaces: joining a pid or mount namespace is not supported"));
     }
+    // The root switch, the mounts and the masks happen in the init's mount namespace:
+    // without a new one they would happen to the caller's (the host's root pivoted away).
+    if !lx.namespaces.has(Ns::Mount) {
+        return Err(Error::usage(
+            b"config.json: linux.namespaces: no \"mount\" namespace: the container's root is set up in a mount namespace of its own, which tinyctr never does without (runc refuses it too)",
+        ));
+    }
     let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
     let mut rootfs: Buf<4096> = Buf::new();
     if !root.to_bytes().starts_with(b"/") {
