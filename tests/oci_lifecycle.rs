@@ -706,6 +706,40 @@ fn a_config_without_a_mount_namespace_is_refused() {
     c.assert_gone();
 }
 
+/// `hostname` without a UTS namespace of the container's is refused: sethostname would
+/// have renamed the caller's machine (found in this session). Inside `unshare --uts`, so
+/// that a regression renames nothing but that namespace.
+#[test]
+fn a_hostname_without_a_uts_namespace_is_refused() {
+    let Some(mut c) = Case::new("nouts", &["true"]) else { return };
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "uts");
+    c.config["hostname"] = json!("renamed-by-tinyctr");
+    c.write_config();
+    let b = c.bundle.to_str().unwrap().to_owned();
+    let p = c.path("init.pid");
+    let create = c.rt.command(&["create", "--bundle", &b, "--pid-file", p.to_str().unwrap(), &c.id]);
+    let create = format!(
+        "'{}' {} </dev/null >'{}' 2>&1; echo $?; hostname",
+        create.get_program().to_str().unwrap(),
+        create.get_args().map(|a| format!("'{}'", a.to_str().unwrap())).collect::<Vec<_>>().join(" "),
+        c.path("stdout").display()
+    );
+    let out = std::process::Command::new("unshare").args(["--uts", "sh", "-c", &create]).output().unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    if let Ok(pid) = std::fs::read_to_string(&p).unwrap_or_default().trim().parse::<i32>() {
+        watch(pid);
+        c.pids.borrow_mut().push(pid);
+        let _ = c.rt.run(&["delete", "--force", &c.id]);
+    }
+    let mut lines = out.lines();
+    assert_ne!(lines.next(), Some("0"), "create with a hostname and no uts namespace succeeded");
+    assert_ne!(lines.next(), Some("renamed-by-tinyctr"), "the caller's hostname was changed");
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_err() {
+        assert!(c.log_error().contains("no \"uts\" namespace"), "{}", c.log_error());
+    }
+    c.assert_gone();
+}
+
 /// `process.user.umask` is the program's umask (it was parsed and dropped).
 #[test]
 fn the_umask_is_the_configs() {

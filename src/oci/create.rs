@@ -218,6 +218,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
         return Err(Error::usage(b"config.json: linux.namespaces: joining a pid or mount namespace is not supported"));
     }
+    // sethostname acts on the init's UTS namespace: without one of the container's own
+    // (new, or joined by path) it would rename the caller's machine.
+    if !cfg.hostname.is_empty() && !lx.namespaces.has(Ns::Uts) {
+        return Err(Error::usage(
+            b"config.json: hostname: set, but linux.namespaces has no \"uts\" namespace: it would rename the host (runc refuses it too)",
+        ));
+    }
     // The root switch, the mounts and the masks happen in the init's mount namespace:
     // without a new one they would happen to the caller's (the host's root pivoted away).
     if !lx.namespaces.has(Ns::Mount) {
