@@ -482,15 +482,16 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
 /// The propagation of every mount of the container's namespace, set first (runc's
 /// reading): `linux.rootfsPropagation`, always recursive (a plain `slave` would leave the
 /// mounts below `/` shared with the host's, and the container's mounts would reach it);
-/// without it, slave where a mount asks for a propagation of its own (a bind's `rslave`
-/// needs its source still a slave of the host's), private otherwise. Shared is refused.
+/// without it, slave where a mount asks for slave propagation (a bind's `rslave` needs
+/// its source still a slave of the host's), private otherwise. Shared is refused.
 fn root_propagation(cfg: &Config<'_>) -> Result<u32> {
     use linux_raw_sys::general::{MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE};
     match cfg.linux.rootfs_propagation {
         p if p & MS_SHARED != 0 => Err(Error::usage(
             b"config.json: linux.rootfsPropagation: shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)",
         )),
-        0 if cfg.mounts.iter().any(|m| m.propagation != 0) => Ok(MS_REC | MS_SLAVE),
+        // (rprivate, which CRI puts on every bind, needs nothing of the root.)
+        0 if cfg.mounts.iter().any(|m| m.propagation & MS_SLAVE != 0) => Ok(MS_REC | MS_SLAVE),
         0 => Ok(MS_REC | MS_PRIVATE),
         p => Ok(p | MS_REC),
     }
