@@ -5,15 +5,13 @@
 use rustix::io::Errno;
 use rustix::mount::{mount, mount_change, MountFlags, MountPropagationFlags};
 
-/// `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`: systemd makes every mount shared, so
-/// without this the container's mounts (its /proc first) would propagate to the host —
-/// the book's worst bug.
-pub fn make_private() -> Result<(), Errno> {
-    mount_change(c"/", MountPropagationFlags::REC | MountPropagationFlags::PRIVATE)
-}
+/// `run`'s propagation for every mount: `MS_REC | MS_PRIVATE`. systemd makes every mount
+/// shared, so without it the container's mounts (its /proc first) would propagate to the
+/// host — the book's worst bug.
+pub const PRIVATE: u32 = linux_raw_sys::general::MS_REC | linux_raw_sys::general::MS_PRIVATE;
 
-/// `mount(NULL, "/", NULL, flags, NULL)` for an OCI container's propagation (`MS_*`,
-/// slave or private, recursive: see oci::create).
+/// `mount(NULL, "/", NULL, flags, NULL)`: [`PRIVATE`], or an OCI container's propagation
+/// (`MS_*`, slave or private, always recursive: see oci::create).
 pub fn set_root_propagation(flags: u32) -> Result<(), Errno> {
     mount_change(c"/", MountPropagationFlags::from_bits_retain(flags))
 }

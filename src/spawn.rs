@@ -127,7 +127,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
-        root_propagation: cfg.oci().map_or(0, |o| o.root_propagation),
+        root_propagation: cfg.oci().map_or(crate::mount::PRIVATE, |o| o.root_propagation),
         early_command: cfg.oci().is_some_and(|o| o.root_hooks()),
         env: envs,
         path,

@@ -148,7 +148,8 @@ pub struct ChildPlan<'a> {
     pub early_command: bool,
     /// `create`: config.json's sysctls, checked (oci::sysctl).
     pub sysctls: &'a [crate::oci::linux::Sysctl<'a>],
-    /// `create`: config.json's propagation for every mount (oci::create); 0: private.
+    /// The propagation of every mount, set first: `mount::PRIVATE`, or config.json's
+    /// (oci::create).
     pub root_propagation: u32,
     /// `create` with a terminal: the console socket, connected (see oci::console).
     pub console: Option<RawFd>,
@@ -286,10 +287,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // The namespaces' own setup needs nothing from the parent: it runs while the parent
     // sends the command.
     check(Point::ChildPrivate)
-        .and_then(|()| match plan.root_propagation {
-            0 => crate::mount::make_private(),
-            f => crate::mount::set_root_propagation(f),
-        })
+        .and_then(|()| crate::mount::set_root_propagation(plan.root_propagation))
         .map_err(at(Step::MakePrivate))?;
     if cfg!(feature = "oci") && !plan.sysctls.is_empty() {
         // Through the host's /proc/sys while it is still there: each file acts on the

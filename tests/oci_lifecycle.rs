@@ -115,6 +115,13 @@ impl Case {
         self.shared.join(name)
     }
 
+    /// The container's memory limit as its cgroup holds it (v1 or v2 file), trimmed.
+    fn memory_limit(&self) -> Option<String> {
+        cgroup_file(&self.cgroup, "memory.limit_in_bytes")
+            .or_else(|| cgroup_file(&self.cgroup, "memory.max"))
+            .map(|s| s.trim().to_owned())
+    }
+
     fn log_error(&self) -> String {
         self.rt
             .last_error()
@@ -1120,8 +1127,7 @@ fn update_changes_limits() {
     c.write_config();
     c.create();
     c.ok(&["start", &c.id]);
-    let mem = || cgroup_file(&c.cgroup, "memory.limit_in_bytes").or_else(|| cgroup_file(&c.cgroup, "memory.max"));
-    assert_eq!(mem().unwrap().trim(), "67108864");
+    assert_eq!(c.memory_limit().unwrap(), "67108864");
     let swap = cgroup_file(&c.cgroup, "memory.memsw.limit_in_bytes").or_else(|| {
         cgroup_file(&c.cgroup, "memory.swap.max").map(|s| (s.trim().parse::<u64>().unwrap() + 67108864).to_string())
     });
@@ -1139,7 +1145,7 @@ fn update_changes_limits() {
     child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "update: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(mem().unwrap().trim(), "134217728");
+    assert_eq!(c.memory_limit().unwrap(), "134217728");
     assert_eq!(cgroup_file(&c.cgroup, "pids.max").unwrap().trim(), "50");
     match cgroup_file(&c.cgroup, "cpu.shares") {
         Some(shares) => {
@@ -1152,7 +1158,7 @@ fn update_changes_limits() {
     std::fs::write(&bad, r#"{"memory":{"limit":"lots"}}"#).unwrap();
     let e = c.fails(&["update", "--resources", bad.to_str().unwrap(), &c.id]);
     assert!(e.contains("memory.limit"), "{e:?}");
-    assert_eq!(mem().unwrap().trim(), "134217728");
+    assert_eq!(c.memory_limit().unwrap(), "134217728");
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }
@@ -1171,18 +1177,17 @@ fn update_of_a_limit_without_its_cgroup_fails_and_changes_nothing() {
     c.write_config();
     c.create();
     c.ok(&["start", &c.id]);
-    let mem = || cgroup_file(&c.cgroup, "memory.limit_in_bytes").or_else(|| cgroup_file(&c.cgroup, "memory.max"));
-    assert_eq!(mem().unwrap().trim(), "67108864");
+    assert_eq!(c.memory_limit().unwrap(), "67108864");
     assert!(cgroup_file(&c.cgroup, "pids.max").is_none(), "the container has a pids cgroup it was not given");
     let doc = c.dir.path().join("res.json");
     std::fs::write(&doc, r#"{"memory":{"limit":134217728},"pids":{"limit":50}}"#).unwrap();
     let e = c.fails(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
     assert!(e.contains("no pids cgroup") && e.contains("nothing was changed"), "{e:?}");
-    assert_eq!(mem().unwrap().trim(), "67108864", "the failed update changed the memory limit");
+    assert_eq!(c.memory_limit().unwrap(), "67108864", "the failed update changed the memory limit");
     // What it has, it still updates.
     std::fs::write(&doc, r#"{"memory":{"limit":134217728}}"#).unwrap();
     c.ok(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
-    assert_eq!(mem().unwrap().trim(), "134217728");
+    assert_eq!(c.memory_limit().unwrap(), "134217728");
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }

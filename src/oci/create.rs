@@ -276,7 +276,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroup_path,
         extra: RefCell::new([None, None]),
         sysctls: &lx.sysctl,
-        root_propagation: 0,
+        root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),
         bundle,
@@ -295,7 +295,6 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     for (i, m) in cfg.mounts.iter().enumerate() {
         mount(&mut mounts, i, m)?;
     }
-    d.root_propagation = root_propagation(cfg)?;
     let run = RunConfig {
         hostname: cfg.hostname.get(),
         workdir: Some(p.cwd.get()),
@@ -487,15 +486,21 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
 fn root_propagation(cfg: &Config<'_>) -> Result<u32> {
     use linux_raw_sys::general::{MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE};
     match cfg.linux.rootfs_propagation {
-        p if p & MS_SHARED != 0 => Err(Error::usage(
-            b"config.json: linux.rootfsPropagation: shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)",
-        )),
+        p if p & MS_SHARED != 0 => {
+            let mut e = Error::usage(b"config.json: linux.rootfsPropagation: ");
+            e.msg.push(SHARED_REFUSED);
+            Err(e)
+        }
         // (rprivate, which CRI puts on every bind, needs nothing of the root.)
         0 if cfg.mounts.iter().any(|m| m.propagation & MS_SLAVE != 0) => Ok(MS_REC | MS_SLAVE),
         0 => Ok(MS_REC | MS_PRIVATE),
         p => Ok(p | MS_REC),
     }
 }
+
+/// Why shared propagation (rootfsPropagation or a mount's) is refused.
+const SHARED_REFUSED: &[u8] =
+    b"shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)";
 
 /// The longest `linux.cgroupsPath` taken.
 const CGROUPS_PATH_MAX: usize = 1024;
@@ -611,7 +616,7 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
         (b"cgroup", b"/sys/fs/cgroup"),
     ];
     if m.propagation & linux_raw_sys::general::MS_SHARED != 0 {
-        return Err(bad_mount(i, b"options: ", b"shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)"));
+        return Err(bad_mount(i, b"options: ", SHARED_REFUSED));
     }
     if STANDARD.contains(&(ty, dst)) {
         return Ok(());
@@ -715,8 +720,6 @@ mod tests {
         String::from_utf8_lossy(e.line().as_bytes()).trim_end().to_owned()
     }
 
-    /// cgroupsPath: absolute from each hierarchy's root, its last component the cgroup's
-    /// name, the rest its parent; absent or `/` means `/ID`; the rest refused by name.
     /// linux.resources.memory: limit, swap (memory plus swap; -1 no limit; 0 unset) and
     /// the refused soft limit and memory nodes, each error naming its path.
     #[test]
@@ -757,6 +760,8 @@ mod tests {
         }
     }
 
+    /// cgroupsPath: absolute from each hierarchy's root, its last component the cgroup's
+    /// name, the rest its parent; absent or `/` means `/ID`; the rest refused by name.
     #[test]
     fn cgroups_path() {
         // JSON, and the parent and name it gives, or words of the error.

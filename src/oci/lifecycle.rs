@@ -322,12 +322,12 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     super::create::resources(&mut limits, &r, "resources: ")?;
     // Each cgroup's version and controllers, first: a limit none of them can take is
     // refused before anything changes, never dropped in silence.
-    let mut found = [(Version::V1, 0u8); store::MAX_CGROUPS];
+    let mut found: [Option<(OwnedFd, Version, u8)>; store::MAX_CGROUPS] = Default::default();
     let mut have = 0;
     for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter_mut()) {
         let Ok(fd) = fs::open_path(dir) else { continue };
         let mut text = [0u8; 256];
-        *slot = match fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
+        let (version, ctls) = match fs::read(fd.as_fd(), c"cgroup.controllers", &mut text) {
             Ok(list) => (Version::V2, ctl_mask(list)),
             Err(_) => {
                 let mut ctls = 0;
@@ -344,7 +344,8 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
                 (Version::V1, ctls)
             }
         };
-        have |= slot.1;
+        have |= ctls;
+        *slot = Some((fd, version, ctls));
     }
     let missing = crate::cgroup::needed(&limits) & !have;
     if let Some(c) = crate::cgroup::layout::CTLS.iter().find(|c| missing & c.bit() != 0) {
@@ -355,11 +356,11 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
         e.msg.push(c.name().as_bytes()).push(b" there); nothing was changed");
         return Err(e);
     }
-    for (dir, &(version, ctls)) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
+    for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
-        let (Ok(fd), Ok(parent)) = (fs::open_path(dir), fs::open_path(&dir[..slash])) else { continue };
+        let (Some((fd, version, ctls)), Ok(parent)) = (slot, fs::open_path(&dir[..slash])) else { continue };
         let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
-        crate::cgroup::knobs::write_limits(&t, version, ctls, false, &limits)?;
+        crate::cgroup::knobs::write_limits(&t, *version, *ctls, false, &limits)?;
     }
     Ok(())
 }

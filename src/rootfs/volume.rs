@@ -508,11 +508,11 @@ fn mount_each(
             mount_tmpfs(r, &target)?;
             continue;
         };
+        let add = bind_flags(r);
         if !sources.legacy {
             // Read-only before it is attached, for the whole tree, keeping every other
             // flag; the remount after is for kernels before 5.12.
             let mut remount = false;
-            let add = bind_flags(r);
             if add != 0 {
                 at.0 = READ_ONLY;
                 // MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC are MS_RDONLY, _NOSUID,
@@ -539,7 +539,7 @@ fn mount_each(
             continue;
         }
         mount(fd_path(src).as_cstr(), fd_path(&target).as_cstr(), c"none", MS_BIND | MS_REC, None)?;
-        if bind_flags(r) != 0 || r.propagation != 0 {
+        if add != 0 || r.propagation != 0 {
             // The target's descriptor names what the bind now covers: find the new mount
             // again, and check it is the source's root before changing it.
             at.0 = READ_ONLY;
@@ -547,8 +547,8 @@ fn mount_each(
             if fstat(&top)? != fstat(src)? {
                 return Err(Errno::BUSY);
             }
-            if bind_flags(r) != 0 {
-                remount_adding(fd_path(&top).as_cstr(), bind_flags(r))?;
+            if add != 0 {
+                remount_adding(fd_path(&top).as_cstr(), add)?;
             }
             at.0 = MOUNT;
             propagate(fd_path(&top).as_cstr(), r.propagation)?;
