@@ -56,7 +56,8 @@ pub struct Limits<'a> {
     pub cgroup_parent: Option<&'a CStr>,
     /// OCI `linux.cgroupsPath`: `name` is the cgroup's whole name (no `tinyctr-`
     /// prefix), below `cgroup_parent` from each hierarchy's root, and it is not locked
-    /// or held by a name lock (the state directory holds the ID).
+    /// or held by a name lock (the state directory holds the ID); it is made in every
+    /// hierarchy, whether or not a limit is written there.
     pub exact: bool,
 }
 

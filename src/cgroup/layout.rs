@@ -38,6 +38,8 @@ pub enum Ctl {
 }
 
 pub const CTLS: [Ctl; 4] = [Ctl::Memory, Ctl::Cpu, Ctl::Cpuset, Ctl::Pids];
+/// The bits of all of them.
+pub const ALL_CTLS: u8 = (1 << CTLS.len()) - 1;
 
 impl Ctl {
     pub fn name(self) -> &'static str {

@@ -7,7 +7,8 @@
 //! by a run that died (SIGKILL), and the next run removes it ("sweep"). Besides the
 //! hierarchies of the controllers asked for, nothing is created; with no controller
 //! asked for (`--name` or `--cgroup-parent` alone) the unified hierarchy, or else a v1
-//! one, gets the cgroup as the anchor of the name and the lock. On v2, clone3 starts the
+//! one, gets the cgroup as the anchor of the name and the lock. (An OCI `cgroupsPath` is
+//! the exception: that cgroup is made in every hierarchy, see `Plan::new`.) On v2, clone3 starts the
 //! child inside its cgroup (`CLONE_INTO_CGROUP`), and `cgroup.kill` empties it.
 //!
 //! tinyctr never writes a control file of a cgroup it did not create, with two v2
@@ -28,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Point};
 use crate::limits::Limits;
 use core::ffi::CStr;
-use layout::{Ctl, Found, Layout, Version, CTLS, MAX_HIERS, PATH};
+use layout::{Ctl, Found, Layout, Version, ALL_CTLS, CTLS, MAX_HIERS, PATH};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::CWD;
 use rustix::io::Errno;
@@ -133,7 +134,10 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
 /// `/proc/self/cgroup` and `/proc/self/mountinfo`. Refuses an impossible `--cpus` first.
 pub fn detect(layout: &mut Layout, limits: &Limits<'_>) -> Result<()> {
     check_cpus(limits)?;
-    layout.detect(needed(limits)).map_err(|(file, e)| {
+    // An OCI cgroupsPath gets every controller the unified hierarchy has (Plan::new).
+    let exact = cfg!(feature = "oci") && limits.exact;
+    let want = needed(limits) | if exact { ALL_CTLS } else { 0 };
+    layout.detect(want).map_err(|(file, e)| {
         Error::sys_hint("read", file.to_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
     })
 }
@@ -145,14 +149,50 @@ pub struct Plan<'a> {
     pub layout: &'a Layout,
     ctls: [u8; MAX_HIERS],
     used: [bool; MAX_HIERS],
-    /// The hierarchy that anchors the name and the lock when no controller is used.
+    /// The hierarchy joined with no controller to drive, skipped when not writable: the
+    /// anchor of the name and the lock when no controller is used, or a hybrid host's
+    /// unified one for an OCI cgroupsPath.
     anchor: Option<usize>,
+    /// The unified hierarchy's controllers an OCI cgroupsPath gets beyond its limits',
+    /// enabled where the kernel lets them be (a best effort, as runc's).
+    more_v2: u8,
 }
 
 impl<'a> Plan<'a> {
     /// The plan for the controllers `limits` needs.
     pub fn new(layout: &'a Layout, limits: &Limits<'_>) -> Result<Plan<'a>> {
-        Plan::for_ctls(layout, needed(limits))
+        let mut plan = Plan::for_ctls(layout, needed(limits))?;
+        // (Only the OCI front end sets `exact`: the default build has none of this.)
+        if cfg!(feature = "oci") && limits.exact {
+            plan.join_every_hierarchy();
+        }
+        Ok(plan)
+    }
+
+    /// An OCI `cgroupsPath` is the container's cgroup in every hierarchy, as runc makes
+    /// it, not only in those its own limits use: the limits that hold it are often its
+    /// parent's (Kubernetes' pod cgroup, `/kubepods/.../pod<uid>`, has the pod's memory
+    /// and pids limits; the container's cgroup below it may have none), and on v1 a
+    /// hierarchy the container is not put in leaves it in the caller's cgroup there,
+    /// outside those limits, and its usage counted as the shim's. (`update` can then
+    /// also set a limit that `create` had none of.) The unified hierarchy of a hybrid
+    /// host is joined too, when writable, as the anchor is. On v2 the one cgroup is made
+    /// anyway; there every controller the hierarchy has is enabled for it, so that its
+    /// usage is counted in its own files (containerd's metrics read `memory.stat` there)
+    /// and `update` finds each one. Those beyond its limits' are a best effort: a kernel
+    /// may refuse one (`cpu` with real-time tasks about), and runc ignores that too.
+    fn join_every_hierarchy(&mut self) {
+        for (i, h) in self.layout.hiers[..self.layout.n].iter().enumerate() {
+            if h.version == Version::V1 && h.mounted() {
+                self.used[i] = true;
+            }
+        }
+        if let Some(u) = self.layout.unified_mounted() {
+            self.more_v2 = self.layout.hiers[u].ctls & !self.ctls[u];
+            if !self.used[u] {
+                self.anchor = Some(u);
+            }
+        }
     }
 
     /// For `tinyctr check`: every controller the layout has.
@@ -196,7 +236,7 @@ impl<'a> Plan<'a> {
                     )
                 })?,
         };
-        Ok(Plan { layout, ctls, used, anchor })
+        Ok(Plan { layout, ctls, used, anchor, more_v2: 0 })
     }
 }
 
@@ -236,7 +276,8 @@ impl Cgroup {
         }
         self.memory = limits.memory;
         self.fake = layout.fake;
-        // The anchor is there only when no hierarchy is used: either way, in layout order.
+        // The anchor is there only when no hierarchy is used, or as an OCI cgroupsPath's
+        // unified one: either way, in layout order.
         for (i, (&used, &ctls)) in plan.used.iter().zip(&plan.ctls).enumerate().take(layout.n) {
             if !used && plan.anchor != Some(i) {
                 continue;
@@ -244,6 +285,9 @@ impl Cgroup {
             if let Err(e) = self.add(layout, i, ctls, &mut name, limits, pid, !used) {
                 let _ = self.destroy();
                 return Err(e);
+            }
+            if cfg!(feature = "oci") && plan.more_v2 != 0 && layout.unified == Some(i) && self.unified.is_some() {
+                enable_more(&layout.hiers[i], limits.cgroup_parent, plan.more_v2);
             }
         }
         Ok(())
@@ -539,6 +583,19 @@ impl Cgroup {
 impl Drop for Cgroup {
     fn drop(&mut self) {
         let _ = self.destroy();
+    }
+}
+
+/// Enables `ctls` for the cgroups below `cgroup_parent` of the unified hierarchy `h`, as
+/// many as the kernel lets: all at once, else one by one (`Plan::more_v2`).
+#[inline(never)]
+fn enable_more(h: &layout::Hier, cgroup_parent: Option<&CStr>, ctls: u8) {
+    let parent = parent_dir(h, cgroup_parent);
+    let at = |c| v2::enable(parent.as_bytes(), h.mount().len(), c);
+    if !matches!(at(ctls), Ok(None)) {
+        for c in CTLS.iter().filter(|c| ctls & c.bit() != 0) {
+            let _ = at(c.bit());
+        }
     }
 }
 

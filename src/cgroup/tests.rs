@@ -504,3 +504,50 @@ fn sweep_spares_a_stale_looking_parent_with_a_live_container_below() {
     sweep_after(&l, &limits(&[(LimitKey::PidsLimit, "5")]), 12);
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par")));
 }
+
+/// An OCI cgroupsPath (`exact`): the cgroup in every hierarchy, a limit there or not.
+#[cfg(feature = "oci")]
+fn exact(opts: &[(LimitKey, &str)]) -> Limits<'static> {
+    let mut l = limits(opts);
+    l.exact = true;
+    l.name = Some(c"c1");
+    l.cgroup_parent = Some(c"/pod");
+    l
+}
+
+#[cfg(feature = "oci")]
+#[test]
+fn an_oci_cgroups_path_is_made_in_every_hierarchy() {
+    let (t, l) = hybrid_tree(true);
+    for h in ["memory", "cpu", "cpuset", "pids", "unified"] {
+        // (A fake parent's files are copied into the new cgroup: these serve every one.)
+        let files = [("cgroup.procs", ""), ("pids.max", ""), ("cpuset.cpus", "0-3\n"), ("cpuset.mems", "0\n")];
+        t.dir(&format!("/sys/fs/cgroup/{h}/pod"), &files);
+    }
+    let cg = create_in(&l, &exact(&[(LimitKey::PidsLimit, "5")]), 9).must();
+    assert_eq!(t.read("/sys/fs/cgroup/pids/pod/c1/pids.max"), "5");
+    for h in ["memory", "cpu", "cpuset", "unified"] {
+        assert!(exists(&t.path(&format!("/sys/fs/cgroup/{h}/pod/c1"))), "no cgroup in {h}");
+    }
+    assert_eq!(t.read("/sys/fs/cgroup/cpuset/pod/c1/cpuset.cpus"), "0-3", "a v1 cpuset is filled from its parent");
+    drop(cg);
+    for h in ["memory", "cpu", "cpuset", "pids", "unified"] {
+        assert!(!exists(&t.path(&format!("/sys/fs/cgroup/{h}/pod/c1"))), "{h} left");
+        assert!(exists(&t.path(&format!("/sys/fs/cgroup/{h}/pod"))), "the existing parent in {h} removed");
+    }
+}
+
+#[cfg(feature = "oci")]
+#[test]
+fn an_oci_cgroups_path_on_v2_gets_every_controller() {
+    let (t, l) = v2_tree();
+    t.dir("/sys/fs/cgroup/pod", &v2_files());
+    let cg = create_in(&l, &exact(&[(LimitKey::PidsLimit, "5")]), 9).must();
+    assert_eq!(t.read("/sys/fs/cgroup/pod/c1/pids.max"), "5");
+    // pids first, for the limit; then the rest, as far as the kernel lets (a fake tree
+    // takes each write whole, so the last one stays).
+    assert_eq!(t.read("/sys/fs/cgroup/pod/cgroup.subtree_control"), "+memory +cpu +cpuset");
+    assert_eq!(t.read("/sys/fs/cgroup/cgroup.subtree_control"), "+memory +cpu +cpuset");
+    drop(cg);
+    assert!(!exists(&t.path("/sys/fs/cgroup/pod/c1")));
+}

@@ -47,6 +47,22 @@ check_match "*does not exist*" "$(oci state c1 2>&1)" "no state after delete"
 oci create --bundle /vm/bundle-sleep --pid-file /tmp/c2.pid c2 </dev/null >/tmp/c2.out 2>&1
 check_eq "0" "$?" "create c2 ($(cat /tmp/c2.out))"
 check "start c2" oci start c2
+# The cgroupsPath is the container's cgroup in every hierarchy, with a limit there or
+# not (its config sets only cpu shares): the limits of a pod cgroup above it hold it.
+# On v2, each controller is enabled for it, and update sets a limit create had none of.
+c2=$(cat /tmp/c2.pid)
+elsewhere=$(grep -E '^[0-9]+:([a-z_]+,)*(memory|pids|cpu|cpuset)(,[a-z_]+)*:' "/proc/$c2/cgroup" | grep -v ':/vmoci/c2$')
+check_eq "" "$elsewhere" "the v1 hierarchies the container is not in"
+if grep -q ' cgroup2 ' /proc/mounts; then
+	check_eq "0::/vmoci/c2" "$(grep '^0::' "/proc/$c2/cgroup")" "the container's v2 cgroup"
+fi
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	check_match "*memory*pids*" "$(cat /sys/fs/cgroup/vmoci/c2/cgroup.controllers)" "the controllers of the container's v2 cgroup"
+fi
+echo '{"pids":{"limit":50},"memory":{"limit":67108864}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
+check_eq "0" "$?" "update of limits create had none of ($(cat /tmp/upd.out))"
+pm=$(cat /sys/fs/cgroup/pids/vmoci/c2/pids.max /sys/fs/cgroup/vmoci/c2/pids.max 2>/dev/null)
+check_eq "50" "$pm" "pids.max after update"
 check "pause" oci pause c2
 check_match '*"status":"paused"*' "$(oci state c2)" "state after pause"
 if [ -d /sys/fs/cgroup/freezer ]; then
