@@ -638,19 +638,23 @@ fn ambient_capabilities_reach_a_non_root_program() {
     c.assert_gone();
 }
 
-/// A bind's `nosuid`, `nodev` and `noexec` are set on it (they were dropped), with `ro`,
-/// through each kernel path: mount_setattr, the remount of kernels before 5.12, and the
-/// legacy mount of kernels before 5.2 (debug builds can pretend: TINYCTR_DEBUG_KERNEL).
+/// A bind's `nosuid`, `nodev`, `noexec`, atime mode and `nosymfollow` are set on it
+/// (they were dropped), through each kernel path: mount_setattr, the remount of kernels
+/// before 5.12, and the legacy mount of kernels before 5.2 (debug builds can pretend:
+/// TINYCTR_DEBUG_KERNEL); a tmpfs's too (`strictatime`, `nodiratime` were dropped).
 #[test]
 fn a_binds_nosuid_nodev_noexec_are_set() {
     for (tag, kernel) in [("setattr", ""), ("remount", "5.11"), ("legacy", "5.1")] {
         if !kernel.is_empty() && std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
             continue;
         }
-        let prog = "grep ' /shared ' /proc/self/mounts > /shared/out.tmp; mv /shared/out.tmp /shared/out";
+        let prog = "grep -E ' /(shared|scratch) ' /proc/self/mounts > /shared/out.tmp; mv /shared/out.tmp /shared/out";
         let Some(mut c) = Case::new(&format!("bindfl{tag}"), &["sh", "-c", prog]) else { return };
-        let m = c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap();
-        m["options"] = json!(["rbind", "rw", "nosuid", "nodev", "noexec"]);
+        let mounts = c.config["mounts"].as_array_mut().unwrap();
+        let m = mounts.last_mut().unwrap();
+        m["options"] = json!(["rbind", "rw", "nosuid", "nodev", "noexec", "noatime", "nosymfollow"]);
+        mounts.push(json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "nodiratime", "mode=755"]}));
         c.write_config();
         let b = c.bundle.to_str().unwrap().to_owned();
         let p = c.path("init.pid");
@@ -666,11 +670,20 @@ fn a_binds_nosuid_nodev_noexec_are_set() {
         }
         assert!(st.success(), "{tag}: create failed ({st}): {:?}", c.file("stderr"));
         c.ok(&["start", &c.id]);
-        let line = c.wait_shared("out");
-        let opts: Vec<&str> = line.split_whitespace().nth(3).unwrap_or("").split(',').collect();
-        for want in ["rw", "nosuid", "nodev", "noexec"] {
-            assert!(opts.contains(&want), "{tag}: /shared is mounted {line:?}, without {want}");
+        let lines = c.wait_shared("out");
+        let opts = |at: &str| -> Vec<String> {
+            let line = lines.lines().find(|l| l.split_whitespace().nth(1) == Some(at));
+            let line = line.unwrap_or_else(|| panic!("{tag}: no {at} in {lines:?}"));
+            line.split_whitespace().nth(3).unwrap().split(',').map(str::to_owned).collect()
+        };
+        let shared = opts("/shared");
+        for want in ["rw", "nosuid", "nodev", "noexec", "noatime", "nosymfollow"] {
+            assert!(shared.iter().any(|o| o == want), "{tag}: /shared is mounted {shared:?}, without {want}");
         }
+        // strictatime is the absence of relatime and noatime.
+        let scratch = opts("/scratch");
+        assert!(scratch.iter().any(|o| o == "nodiratime"), "{tag}: /scratch is mounted {scratch:?}");
+        assert!(!scratch.iter().any(|o| o == "relatime" || o == "noatime"), "{tag}: /scratch is {scratch:?}");
         let pid: i32 = text.trim().parse().unwrap();
         assert_eq!(wait_exit(pid, WAIT), 0);
         c.ok(&["delete", &c.id]);

@@ -603,7 +603,8 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>,
 #[inline(never)]
 fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
     let m = *m;
-    use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
+    use crate::rootfs::volume::PER_MOUNT;
+    use linux_raw_sys::general::{MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT};
     let dst = m.destination.get().to_bytes();
     let ty = m.fstype.get().to_bytes();
     const STANDARD: [(&[u8], &[u8]); 7] = [
@@ -628,8 +629,10 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             source: m.source.get().to_bytes(),
             target: dst,
             read_only: m.flags & MS_RDONLY != 0,
-            // Set on the bind once made (it keeps what its source's mount has).
-            flags: m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC),
+            // Set on the bind once made (it keeps what its source's mount has). The
+            // filesystem's own flags (sync, dirsync, lazytime, ...) are the source's: a
+            // bind cannot change them, as with runc.
+            flags: m.flags & PER_MOUNT,
             size: 0,
             mode: None,
             propagation: m.propagation,
@@ -642,7 +645,7 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
                 source: b"",
                 target: dst,
                 read_only: m.flags & MS_RDONLY != 0,
-                flags: m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                flags: m.flags & !(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT),
                 size,
                 mode,
                 // A new tmpfs under the container's private or slave tree is private.

@@ -3,7 +3,9 @@
 //! point is created first when DIR lacks it.
 
 use core::ffi::CStr;
-use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, MS_STRICTATIME};
+use linux_raw_sys::general::{
+    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY, MS_REMOUNT, MS_STRICTATIME,
+};
 use rustix::fs::Mode;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
@@ -59,11 +61,16 @@ pub fn remount_read_only(path: &CStr) -> Result<(), Errno> {
     remount_adding(path, MS_RDONLY)
 }
 
-/// Remounts the bind at `path` with `add` (`MS_RDONLY`, `MS_NOSUID`, `MS_NODEV`,
-/// `MS_NOEXEC`) on top of the nosuid/nodev/noexec it has (a bind remount that leaves one
-/// out clears it, or fails where the source's mount locks it).
+/// Remounts the bind at `path` with `add` (`MS_RDONLY` and per-mount flags: nosuid,
+/// nodev, noexec, atime, nosymfollow) on top of the nosuid/nodev/noexec/nosymfollow it
+/// has (a bind remount that leaves one out clears it, or fails where the source's mount
+/// locks it).
 pub fn remount_adding(path: &CStr, add: u32) -> Result<(), Errno> {
-    let keep = rustix::fs::statfs(path)?.f_flags as u32 & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    let st = rustix::fs::statfs(path)?.f_flags as u32;
+    // ST_NOSYMFOLLOW (include/linux/statfs.h) is not MS_NOSYMFOLLOW's bit. The atime mode
+    // needs no keeping: a remount that names none keeps the mount's.
+    const ST_NOSYMFOLLOW: u32 = 0x2000;
+    let keep = st & (MS_NOSUID | MS_NODEV | MS_NOEXEC) | if st & ST_NOSYMFOLLOW != 0 { MS_NOSYMFOLLOW } else { 0 };
     mount(c"none", path, c"none", MS_BIND | MS_REMOUNT | add | keep, None)
 }
 

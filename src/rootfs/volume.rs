@@ -26,7 +26,9 @@
 
 use core::ffi::CStr;
 use linux_raw_sys::general::{
-    MOUNT_ATTR_RDONLY, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, PROC_SUPER_MAGIC,
+    MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME,
+    MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME, MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID,
+    MS_NOSYMFOLLOW, MS_RDONLY, MS_REC, MS_RELATIME, MS_STRICTATIME, PROC_SUPER_MAGIC,
 };
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags, CWD};
@@ -61,9 +63,9 @@ pub struct Req<'a> {
     /// Where it goes in the container, absolute.
     pub target: &'a [u8],
     pub read_only: bool,
-    /// `MS_NOSUID | MS_NODEV | MS_NOEXEC` as asked (a bind: added to its source's; only
-    /// OCI mounts ask); tmpfs only: the size in bytes (0: the kernel's default, half of
-    /// RAM) and the mode of its root (None: 1777).
+    /// The [`PER_MOUNT`] flags asked for (a bind: added to its source's; only OCI mounts
+    /// ask), and for a tmpfs any other `MS_*` flag of its own; tmpfs only: the size in
+    /// bytes (0: the kernel's default, half of RAM) and the mode of its root (None: 1777).
     pub flags: u32,
     pub size: u64,
     pub mode: Option<u32>,
@@ -71,6 +73,11 @@ pub struct Req<'a> {
     /// with `MS_REC`: an OCI mount's option); 0: as its source's (the namespace's).
     pub propagation: u32,
 }
+
+/// The flags a mount has of its own, not its filesystem's (those a bind remount or
+/// mount_setattr sets): nosuid, nodev, noexec, the atime mode, nodiratime, nosymfollow.
+pub const PER_MOUNT: u32 =
+    MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
 impl Req<'_> {
     const EMPTY: Req<'static> = Req {
@@ -515,11 +522,12 @@ fn mount_each(
             let mut remount = false;
             if add != 0 {
                 at.0 = READ_ONLY;
-                // MOUNT_ATTR_RDONLY, _NOSUID, _NODEV, _NOEXEC are MS_RDONLY, _NOSUID,
-                // _NODEV, _NOEXEC bit for bit (see bind_flags).
                 let set = match no_setattr {
                     true => Err(Errno::NOSYS),
-                    false => crate::sys::mountapi::set_tree_attr(src, add as u64),
+                    false => {
+                        let (set, clear) = setattr_of(add);
+                        crate::sys::mountapi::set_tree_attr(src, set, clear)
+                    }
                 };
                 match set {
                     Err(Errno::NOSYS) => (no_setattr, remount) = (true, true),
@@ -557,16 +565,43 @@ fn mount_each(
     Ok(())
 }
 
-/// What a bind adds to its source's mount flags: `ro`, and an OCI mount's nosuid, nodev,
-/// noexec (`MS_*` values, which are also the `MOUNT_ATTR_*` ones for these four).
+/// What a bind adds to its source's mount flags (`MS_*`): `ro`, and an OCI mount's
+/// [`PER_MOUNT`] ones.
 fn bind_flags(r: &Req<'_>) -> u32 {
+    (r.read_only as u32 * MS_RDONLY) | (r.flags & PER_MOUNT)
+}
+
+/// `MS_*` per-mount flags as mount_setattr's bits to set and to clear: ro, nosuid,
+/// nodev and noexec are the same bits; an atime mode replaces the mount's (the kernel
+/// wants the whole atime field cleared with it); relatime is the field's zero.
+fn setattr_of(ms: u32) -> (u64, u64) {
     const _: () = assert!(
         MOUNT_ATTR_RDONLY == MS_RDONLY
             && linux_raw_sys::general::MOUNT_ATTR_NOSUID == MS_NOSUID
             && linux_raw_sys::general::MOUNT_ATTR_NODEV == MS_NODEV
             && linux_raw_sys::general::MOUNT_ATTR_NOEXEC == MS_NOEXEC
     );
-    (r.read_only as u32 * MS_RDONLY) | (r.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    let mut set = ms & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    for (ms_bit, attr) in [(MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW), (MS_NODIRATIME, MOUNT_ATTR_NODIRATIME)] {
+        if ms & ms_bit != 0 {
+            set |= attr;
+        }
+    }
+    let atime = [
+        (MS_NOATIME, MOUNT_ATTR_NOATIME),
+        (MS_STRICTATIME, MOUNT_ATTR_STRICTATIME),
+        (MS_RELATIME, MOUNT_ATTR_RELATIME),
+    ]
+    .into_iter()
+    .find(|&(b, _)| ms & b != 0);
+    let clear = match atime {
+        Some((_, attr)) => {
+            set |= attr;
+            MOUNT_ATTR__ATIME
+        }
+        None => 0,
+    };
+    (set as u64, clear as u64)
 }
 
 /// Sets the propagation type `flags` (`MS_*`, 0: none asked) on the mount at `path`.

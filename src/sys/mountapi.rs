@@ -7,14 +7,15 @@ use linux_raw_sys::general::{mount_attr, AT_EMPTY_PATH, AT_RECURSIVE};
 use rustix::fd::{AsFd, AsRawFd};
 use rustix::io::Errno;
 
-/// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, {attr_set}, sizeof)`: sets the
-/// `MOUNT_ATTR_*` bits in `attr_set` on the mount `fd` refers to (an `open_tree` clone,
-/// attached or not) and on every mount below it, leaving all other flags as they are.
+/// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, {attr_set, attr_clr}, sizeof)`:
+/// clears the `MOUNT_ATTR_*` bits in `attr_clr` and sets those in `attr_set` on the mount
+/// `fd` refers to (an `open_tree` clone, attached or not) and on every mount below it,
+/// leaving all other flags as they are.
 /// ENOSYS before 5.12.
 /// <https://man7.org/linux/man-pages/man2/mount_setattr.2.html>
 #[inline(never)]
-pub fn set_tree_attr(fd: impl AsFd, attr_set: u64) -> Result<(), Errno> {
-    let attr = mount_attr { attr_set, attr_clr: 0, propagation: 0, userns_fd: 0 };
+pub fn set_tree_attr(fd: impl AsFd, attr_set: u64, attr_clr: u64) -> Result<(), Errno> {
+    let attr = mount_attr { attr_set, attr_clr, propagation: 0, userns_fd: 0 };
     // SAFETY: the path is a valid empty C string and `attr` a valid mount_attr whose size
     // we pass; both live across the call, which only reads them. The fd is borrowed.
     let ret = unsafe {
