@@ -2,6 +2,8 @@
 # Builds a one-layer OCI image of Debian's busybox-static, without a registry, for
 # `ctr images import`:
 #   tests/containerd/build-image.sh OUT_DIR [BUSYBOX]   -> OUT_DIR/busybox-oci.tar
+# (IMAGE_NAME, IMAGE_CMD and IMAGE_FILE change the name, the Cmd JSON array and the file
+# name: tests/cri/drive.py builds its pause image so.)
 # The layer is a rootfs with /bin/busybox, a symlink per applet, /etc/passwd and
 # /etc/group (root, and user 1000 for `--user 1000:1000`), /tmp and /root. The image
 # config sets PATH and Cmd ["sh"]; index.json names it docker.io/local/busybox:latest
@@ -10,7 +12,9 @@
 set -euo pipefail
 out=${1:?usage: build-image.sh OUT_DIR [BUSYBOX]}
 busybox=${2:-/bin/busybox}
-name=docker.io/local/busybox:latest
+name=${IMAGE_NAME:-docker.io/local/busybox:latest}
+cmd=${IMAGE_CMD:-'["sh"]'}
+file=${IMAGE_FILE:-busybox-oci.tar}
 [ -x "$busybox" ] || { echo "no $busybox (apt-get install busybox-static)" >&2; exit 1; }
 
 mkdir -p "$out"
@@ -51,7 +55,7 @@ diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 gzip -n -9 "$work/layer.tar"
 read -r layer layer_size < <(blob "$work/layer.tar.gz")
 
-printf '%s' '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff_id"'"]},"history":[{"created_by":"tests/containerd/build-image.sh"}]}' > "$work/config.json"
+printf '%s' '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'"$cmd"',"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff_id"'"]},"history":[{"created_by":"tests/containerd/build-image.sh"}]}' > "$work/config.json"
 read -r config config_size < <(blob "$work/config.json")
 
 printf '%s' '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$config"'","size":'"$config_size"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'"$layer"'","size":'"$layer_size"'}]}' > "$work/manifest.json"
@@ -60,5 +64,5 @@ read -r manifest manifest_size < <(blob "$work/manifest.json")
 printf '%s' '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$manifest"'","size":'"$manifest_size"',"annotations":{"io.containerd.image.name":"'"$name"'","org.opencontainers.image.ref.name":"latest"}}]}' > "$img/index.json"
 printf '%s' '{"imageLayoutVersion":"1.0.0"}' > "$img/oci-layout"
 
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$img" -cf "$out/busybox-oci.tar" oci-layout index.json blobs
-echo "$out/busybox-oci.tar: $name (manifest sha256:$manifest, layer $layer_size bytes)"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$img" -cf "$out/$file" oci-layout index.json blobs
+echo "$out/$file: $name (manifest sha256:$manifest, layer $layer_size bytes)"
