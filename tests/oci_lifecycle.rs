@@ -691,6 +691,58 @@ fn a_binds_nosuid_nodev_noexec_are_set() {
     }
 }
 
+/// `linux.devices` (Kubernetes' device plugins, a privileged container's host nodes):
+/// each node is made in the container's /dev with its type, numbers, mode and owner,
+/// directories included; one tinyctr made already (/dev/null) is replaced, as runc
+/// replaces it. A path outside
+/// /dev, and a device without numbers, are refused by name. (They were ignored.)
+#[test]
+fn linux_devices_are_made_in_dev() {
+    let prog = "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/dri/card9 /dev/myfifo /dev/null > /shared/out.tmp; \
+                mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("devnodes", &["sh", "-c", prog]) else { return };
+    c.config["linux"]["devices"] = json!([
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o660, "uid": 1000, "gid": 1000},
+        {"path": "/dev/dri/card9", "type": "c", "major": 226, "minor": 9},
+        {"path": "/dev/myfifo", "type": "p"},
+        {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600},
+    ]);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let out = c.wait_shared("out");
+    let want = "/dev/fuse character special file a:e5 660 1000:1000\n\
+                /dev/dri/card9 character special file e2:9 666 0:0\n\
+                /dev/myfifo fifo 0:0 666 0:0\n\
+                /dev/null character special file 1:3 600 0:0\n";
+    assert_eq!(out, want);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+    // runc makes a node anywhere in the rootfs (through the image's symlinks, with its
+    // own checks); tinyctr only in its /dev.
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    for (devices, words) in [
+        (json!([{"path": "/etc/evil", "type": "c", "major": 1, "minor": 3}]), "linux.devices[0].path"),
+        (json!([{"path": "/dev/../etc/x", "type": "c", "major": 1, "minor": 3}]), "linux.devices[0].path"),
+        (json!([{"path": "/dev/x", "type": "c", "major": 1}]), "major and minor"),
+        (json!([{"path": "/dev/x", "type": "x", "major": 1, "minor": 3}]), "linux.devices[0].type"),
+    ] {
+        c.config["linux"]["devices"] = devices;
+        c.write_config();
+        let st = c.create_as(&c.id, "init.pid");
+        assert!(!st.success(), "create accepted {}", c.config["linux"]["devices"]);
+        let e = c.log_error();
+        assert!(e.contains(words), "{e:?} does not name {words}");
+        assert!(
+            !c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(),
+            "the refused create left something"
+        );
+    }
+}
+
 /// A config.json without a mount namespace is refused: the init sets the root up in its
 /// own mount namespace, and without a new one it pivoted the caller's (the host's root,
 /// found in this session). The create runs inside `unshare --mount`, so that a

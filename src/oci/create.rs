@@ -19,7 +19,7 @@ use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags, CWD};
 
-use super::config::{Config, HookKind, Hooks, Mount, Process};
+use super::config::{Config, HookKind, Hooks, List, Mount, Process};
 use super::json::StrList;
 use super::linux::{Ns, Seccomp};
 use super::store::{self, Entry, Record};
@@ -56,6 +56,8 @@ pub struct Detached<'a> {
     /// `linux.seccomp` (`enabled` when config.json has one).
     profile: &'a Seccomp<'a>,
     devices: &'a [super::linux::DeviceRule],
+    /// Mknod of the nodes of `linux.devices` that `devices` would not let the init make.
+    mknod: List<super::linux::DeviceRule, { super::devices::MAX_MKNOD }>,
     /// The cgroupsPath (parent and name), where the v1 freezer and devices cgroups go.
     cgroup_path: &'a [u8],
     /// Those two, open until the init has joined them.
@@ -64,6 +66,8 @@ pub struct Detached<'a> {
     pub root_propagation: u32,
     /// `linux.sysctl`, checked: the init writes them.
     pub sysctls: &'a [super::linux::Sysctl<'a>],
+    /// `linux.devices`, checked: the init makes them in /dev.
+    pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     hooks: &'a Hooks<'a>,
     /// For the hooks' state: the ID, the bundle, the root, the annotations.
     id: &'a [u8],
@@ -149,11 +153,11 @@ impl Detached<'_> {
             let fd = super::freezer::prepare_v1(
                 b"devices",
                 self.cgroup_path,
-                &mut |dir, p| super::devices::write_v1(dir, p, rules),
+                &mut |dir, p| super::devices::write_v1(dir, p, rules, &self.mknod),
                 &mut |p| self.add_cgroup(p),
             )?;
             match (fd, unified) {
-                (None, Some(dir)) => super::devices::attach_v2(dir, rules)?,
+                (None, Some(dir)) => super::devices::attach_v2(dir, rules, &self.mknod)?,
                 (fd, _) => keep(fd, &mut n),
             }
         }
@@ -273,9 +277,11 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         cgroups: RefCell::new(Buf::new()),
         profile: &lx.seccomp,
         devices: &lx.resources.devices,
+        mknod: super::devices::mknod_rules(&lx.resources.devices, &lx.devices)?,
         cgroup_path,
         extra: RefCell::new([None, None]),
         sysctls: &lx.sysctl,
+        nodes: &lx.devices,
         root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),

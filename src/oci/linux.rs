@@ -14,12 +14,17 @@ use super::config::{abs_path, list, mount_option, too_many, List};
 use super::json::{self, Json, Str, StrList};
 use super::names;
 use crate::error::Result;
+use crate::rootfs::dev::Node;
+use rustix::fs::FileType;
 
 /// Lines of a uid or gid map (the kernel takes 340 since 4.15; one is the usual).
 pub const MAX_IDMAPS: usize = 32;
 /// `resources.devices` (containerd writes 10; a privileged container 1).
 pub const MAX_DEVICES: usize = 128;
 pub const MAX_SYSCTLS: usize = 64;
+/// `linux.devices` (containerd lists every node of the host's /dev for a privileged
+/// container: about a hundred on a small host).
+pub const MAX_NODES: usize = 256;
 /// `seccomp.syscalls` (docker's profile has about 30 entries; a profile that gives each
 /// syscall its own entry about 370).
 pub const MAX_RULES: usize = 512;
@@ -45,6 +50,8 @@ pub struct Linux<'a> {
     pub rootfs_propagation: u32,
     /// `enabled` when config.json has `linux.seccomp`.
     pub seccomp: Seccomp<'a>,
+    /// `linux.devices`: nodes the init makes below /dev.
+    pub devices: List<Node<'a>, MAX_NODES>,
 }
 
 /// Namespace types, in `names::NAMESPACES` order.
@@ -225,7 +232,7 @@ impl Seccomp<'_> {
 #[inline(never)]
 pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) {
     const NAMES: &str = "namespaces uidMappings gidMappings cgroupsPath resources maskedPaths readonlyPaths \
-sysctl rootfsPropagation seccomp";
+sysctl rootfsPropagation seccomp devices";
     let mut m = j.members(NAMES, 0);
     while let Some(i) = m.next(j) {
         match i {
@@ -283,8 +290,47 @@ sysctl rootfsPropagation seccomp";
                 }
                 l.rootfs_propagation = p;
             }
-            _ => seccomp(j, &mut l.seccomp),
+            9 => seccomp(j, &mut l.seccomp),
+            _ => list(j, &mut l.devices, node),
         }
+    }
+}
+
+/// One of `linux.devices`. Only nodes below /dev are made: that is where containerd
+/// and Kubernetes' device plugins put them, and /dev is tinyctr's own tmpfs, so no path
+/// of the image is written through.
+#[inline(never)]
+fn node<'a>(j: &mut Json<'a>, n: &mut Node<'a>) {
+    const KINDS: [FileType; 4] =
+        [FileType::CharacterDevice, FileType::CharacterDevice, FileType::BlockDevice, FileType::Fifo];
+    let (mut major, mut minor) = (None, None);
+    let mut m = j.members("type path major minor fileMode uid gid", 3);
+    while let Some(i) = m.next(j) {
+        match i {
+            0 => n.kind = KINDS[j.name("c u b p", "", "not a device type (c, u, b or p):") % 4],
+            1 => {
+                let p = j.cstr();
+                let b = p.to_bytes();
+                let inside =
+                    b.len() > 5 && b.starts_with(b"/dev/") && !b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..");
+                if !inside {
+                    return j
+                        .fail_val("is not below /dev/ (or has a . or .. component), where tinyctr makes nodes:", b);
+                }
+                n.path = p;
+            }
+            2 => major = Some(j.u32()),
+            3 => minor = Some(j.u32()),
+            // The permission bits (a writer that adds the type's S_IFMT bits means the same).
+            4 => n.mode = j.u32() & 0o7777,
+            5 => n.uid = j.u32(),
+            _ => n.gid = j.u32(),
+        }
+    }
+    match (major, minor) {
+        (Some(a), Some(b)) => n.dev = rustix::fs::makedev(a, b),
+        _ if n.kind == FileType::Fifo => {}
+        _ => j.fail("needs major and minor for a device"),
     }
 }
 

@@ -6,9 +6,13 @@
 //! tinyctr runs as real root (no user namespace), so CAP_MKNOD is there; whether a node
 //! may be *opened* is the devices cgroup's call, as for a bind.
 
-use rustix::fs::{FileType, Mode, CWD};
+use core::ffi::CStr;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 use super::{step, Failure};
+use crate::buf::Buf;
 use crate::words::cstrs;
 
 /// The same set as runc's default devices (`words::cstrs`), with the (major, minor) of
@@ -30,6 +34,72 @@ pub fn populate() -> Result<(), Failure> {
     }
     for (i, (target, link)) in cstrs(LINK_TARGETS).zip(cstrs(LINKS)).enumerate() {
         rustix::fs::symlink(target, link).map_err(|e| (step::LINK + i as u8, e))?;
+    }
+    Ok(())
+}
+
+/// A node an OCI config lists (`linux.devices`), made below the container's /dev.
+#[derive(Clone, Copy, Debug)]
+pub struct Node<'a> {
+    /// Absolute, below `/dev/`, no `.` or `..` component (checked by the parser).
+    pub path: &'a CStr,
+    /// A character or block device, or a FIFO.
+    pub kind: FileType,
+    pub dev: u64,
+    /// Permission bits (the umask is cleared while /dev is made).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Default for Node<'_> {
+    /// What an entry of `linux.devices` says when it leaves a field out: mode 0666, owned
+    /// by root.
+    fn default() -> Self {
+        Node { path: c"", kind: FileType::CharacterDevice, dev: 0, mode: 0o666, uid: 0, gid: 0 }
+    }
+}
+
+/// Makes each of `nodes` below /dev (the fresh tmpfs), with the directories they need.
+/// One that is there already (/dev/null and the like, made above; all of /dev is
+/// tinyctr's) is replaced, as runc lets the config's entry win. The walk never follows
+/// a symlink (/dev/fd is one, into /proc).
+pub fn make(nodes: &[Node<'_>]) -> Result<(), Failure> {
+    for n in nodes {
+        node(n).map_err(|e| (step::OCI_NODE, e))?;
+    }
+    Ok(())
+}
+
+fn node(n: &Node<'_>) -> Result<(), Errno> {
+    let dir_flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::RDONLY;
+    let mut dir: OwnedFd = rustix::fs::open(c"/dev", dir_flags, Mode::empty())?;
+    let rest = n.path.to_bytes().strip_prefix(b"/dev/").ok_or(Errno::INVAL)?;
+    let mut parts = rest.split(|&c| c == b'/').filter(|c| !c.is_empty()).peekable();
+    while let Some(part) = parts.next() {
+        let mut name: Buf<256> = Buf::from(part);
+        if name.overflowed() {
+            return Err(Errno::NAMETOOLONG);
+        }
+        if parts.peek().is_some() {
+            match rustix::fs::mkdirat(&dir, name.as_cstr(), Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+            dir = rustix::fs::openat(&dir, name.as_cstr(), dir_flags, Mode::empty())?;
+            continue;
+        }
+        let mode = Mode::from_raw_mode(n.mode & 0o7777);
+        let made = match rustix::fs::mknodat(&dir, name.as_cstr(), n.kind, mode, n.dev) {
+            Err(Errno::EXIST) => rustix::fs::unlinkat(&dir, name.as_cstr(), AtFlags::empty())
+                .and_then(|()| rustix::fs::mknodat(&dir, name.as_cstr(), n.kind, mode, n.dev)),
+            made => made,
+        };
+        made?;
+        if n.uid != 0 || n.gid != 0 {
+            let (uid, gid) = (rustix::fs::Uid::from_raw(n.uid), rustix::fs::Gid::from_raw(n.gid));
+            rustix::fs::chownat(dir.as_fd(), name.as_cstr(), Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
+        }
     }
     Ok(())
 }

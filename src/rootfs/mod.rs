@@ -23,7 +23,7 @@
 //! `DIR/dev -> /etc`) can only ever point back into DIR: nothing in the host's tree is
 //! mounted over or created by tinyctr.
 
-mod dev;
+pub mod dev;
 mod mask;
 mod mounts;
 pub use mounts::mkdir_if_missing;
@@ -49,6 +49,8 @@ pub(crate) mod step {
     pub const READ_ONLY_ROOT: u8 = 71;
     /// Opening and checking the null device the masks bind.
     pub const NULL: u8 = 72;
+    /// Making a node of an OCI config's `linux.devices`.
+    pub const OCI_NODE: u8 = 73;
     /// + index in `mounts::MOUNTS`: creating the mount point.
     pub const MKDIR: u8 = 80;
     /// + index in `mounts::MOUNTS`: the mount itself.
@@ -128,6 +130,9 @@ fn populate(
     let old_root = switch::into(root, sources.needs_old_root())?;
     mounts::mount_all()?;
     dev::populate()?;
+    if cfg!(feature = "oci") {
+        dev::make(plan.nodes)?;
+    }
     volume::mount_all(plan, sources, true)?;
     if old_root {
         switch::detach_old()?;
@@ -171,6 +176,9 @@ pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
     if step == step::NULL {
         return ("open the null device (char 1:3) to mask paths with", b"/dev/null");
     }
+    if cfg!(feature = "oci") && step == step::OCI_NODE {
+        return ("create a node of config.json's linux.devices in", b"/dev");
+    }
     if let Some(op) = words::nth(FIXED, step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
@@ -202,6 +210,9 @@ mod tests {
             step::NULL,
         ];
         let mut reportable: Vec<u8> = fixed.to_vec();
+        if cfg!(feature = "oci") {
+            reportable.push(step::OCI_NODE);
+        }
         for i in 0..mounts::MOUNTS.len() as u8 {
             reportable.push(step::MKDIR + i);
             reportable.push(step::MOUNT + i);

@@ -394,6 +394,8 @@ pub const LACKS_MOUNT_API: u8 = 4;
 #[derive(Clone, Copy)]
 pub struct MountPlan<'a> {
     pub list: &'a [Req<'a>],
+    /// An OCI config's `linux.devices`, made in /dev (`run` has none).
+    pub nodes: &'a [super::dev::Node<'a>],
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
 }
@@ -424,7 +426,8 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
         Some(layer) => overlay::check(layer)?,
         None => None,
     };
-    Ok((MountPlan { list: cfg.mounts.as_slice(), layer: cfg.layer, lacks }, layer_lock))
+    let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
+    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, layer: cfg.layer, lacks }, layer_lock))
 }
 
 /// Each bind's source, opened before the root switch (None for a tmpfs), and whether it

@@ -19,6 +19,7 @@ also on failure.
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -221,13 +222,76 @@ class Pod:
         for m in sorted(mounts, key=len, reverse=True):
             run("umount", "-l", m)
 
-    def pod_config(self, name):
+    def pod_config(self, name, privileged=False):
         ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+        sec = pb.LinuxSandboxSecurityContext(namespace_options=ns, privileged=privileged)
         return pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=f"uid-{name}", namespace="default"),
             hostname=name, log_directory=f"{self.d}/logs",
-            linux=pb.LinuxPodSandboxConfig(cgroup_parent=f"{self.top}/{name}",
-                                           security_context=pb.LinuxSandboxSecurityContext(namespace_options=ns)))
+            linux=pb.LinuxPodSandboxConfig(cgroup_parent=f"{self.top}/{name}", security_context=sec))
+
+
+def host_devices():
+    """The host's device nodes as containerd gives them to a privileged container:
+    {path: "c MAJOR:MINOR"} (outside /dev/pts, /dev/shm, /dev/mqueue; and without
+    /dev/console and /dev/ptmx, which containerd 1.6 leaves out: runc's /dev lacks them
+    as tinyctr's does)."""
+    out = {}
+    for root, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/dev/pts", "/dev/shm", "/dev/mqueue")]
+        for f in files:
+            path = os.path.join(root, f)
+            st = os.lstat(path)
+            kind = "c" if stat.S_ISCHR(st.st_mode) else "b" if stat.S_ISBLK(st.st_mode) else None
+            if kind and path not in ("/dev/console", "/dev/ptmx"):
+                out[path] = f"{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+    return out
+
+
+def privileged(p):
+    """A privileged pod: every capability of the host's bounding set, no seccomp, and
+    every device node of the host's /dev (containerd lists each in linux.devices; about a
+    hundred here)."""
+    pod = p.pod_config("privpod", privileged=True)
+    sid = p.rt.RunPodSandbox(pb.RunPodSandboxRequest(config=pod, runtime_handler="tinyctr"), timeout=60).pod_sandbox_id
+    p.sandboxes.append(sid)
+    ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+    cfg = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="priv"), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
+        command=["sleep", "1000"], log_path="priv.log",
+        linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(namespace_options=ns,
+                                                                                       privileged=True)))
+    cid = p.rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=sid, config=cfg, sandbox_config=pod),
+                               timeout=60).container_id
+    p.containers.append(cid)
+    p.rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
+    cs = p.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
+    check(cs.status.state == pb.CONTAINER_RUNNING, "a privileged container runs", cs.status)
+    cpid = json.loads(cs.info["info"])["pid"]
+    fields = dict(l.split(":\t", 1) for l in open(f"/proc/{cpid}/status").read().splitlines() if ":\t" in l)
+    ours = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+    check(fields["CapEff"] == ours["CapBnd"], "with every capability the host has", fields["CapEff"])
+    check(fields["Seccomp"].strip() == "0", "and no seccomp filter", fields["Seccomp"])
+    r = p.rt.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=20, cmd=[
+        "sh", "-c", "find /dev -path /dev/pts -prune -o -path /dev/shm -prune -o -path /dev/mqueue -prune -o "
+                    "\\( -type c -o -type b \\) -exec stat -c '%n %F %t:%T' {} +"]), timeout=60)
+    inside = {}
+    for line in r.stdout.decode().splitlines():
+        path, rest = line.split(" ", 1)
+        kind = "c" if "character" in rest else "b"
+        mm = rest.rsplit(" ", 1)[1].split(":")
+        inside[path] = f"{kind} {int(mm[0], 16)}:{int(mm[1], 16)}"
+    host = host_devices()
+    missing = {k: v for k, v in host.items() if inside.get(k) != v}
+    check(len(host) > 10 and not missing, f"the {len(host)} device nodes of the host's /dev are in its /dev", missing)
+    p.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
+    p.rt.RemoveContainer(pb.RemoveContainerRequest(container_id=cid), timeout=60)
+    p.containers.remove(cid)
+    p.rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid), timeout=60)
+    p.rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid), timeout=60)
+    p.sandboxes.remove(sid)
+    state = f"{p.d}/runc-root/k8s.io"
+    check(not os.listdir(state) if os.path.isdir(state) else True, "nothing of it is left")
 
 
 def scenario(p):
@@ -333,6 +397,7 @@ def main():
     try:
         p.start()
         scenario(p)
+        privileged(p)
     except Failed as e:
         print("FAIL:", e, flush=True)
         return 1
