@@ -1274,6 +1274,34 @@ fn the_cgroups_path_is_joined_in_every_hierarchy() {
     c.assert_gone();
 }
 
+/// A long cgroupsPath in every hierarchy: the state keeps each directory whole, so
+/// `delete` removes them all (seven of 400 bytes did not fit the 2 KiB the list had);
+/// and a last component longer than a file name is refused (it was cut to 79 bytes).
+#[test]
+fn a_long_cgroups_path_is_removed_whole() {
+    let Some(mut c) = Case::new("longcg", &["true"]) else { return };
+    let dir: String = std::iter::repeat_n("abcdefghij", 6).collect();
+    let deep: Vec<String> = (0..6).map(|i| format!("{dir}{i}")).collect();
+    c.cgroup = format!("{}/{}/{}", c.cgroup_parent, deep.join("/"), c.id);
+    c.config["linux"]["cgroupsPath"] = json!(c.cgroup);
+    c.write_config();
+    let pid = c.create();
+    assert!(cgroup_dirs(&c.cgroup).len() >= 2, "{:?}", cgroup_dirs(&c.cgroup));
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let name: String = std::iter::repeat_n("abcdefghij", 26).collect();
+    c.config["linux"]["cgroupsPath"] = json!(format!("{}/{name}", c.cgroup_parent));
+    c.write_config();
+    assert!(!c.create_as(&c.id, "init.pid").success(), "a 260-byte cgroup name was taken");
+    assert!(c.log_error().contains("ENAMETOOLONG"), "{}", c.log_error());
+    assert!(!c.rt.root.join(&c.id).exists(), "the refused create left its state");
+}
+
 /// CVE-2019-5736 on the OCI path: between create and start the container's init is
 /// tinyctr itself, waiting. It must run from the sealed in-memory copy (not the file on
 /// disk), which nobody can write to, not even the host's root; after start it is the

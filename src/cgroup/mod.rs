@@ -265,11 +265,15 @@ impl Cgroup {
     /// for [`Cgroup::sweep`].
     pub fn create(&mut self, plan: &Plan<'_>, limits: &Limits<'_>, pid: u32) -> Result<()> {
         let layout = plan.layout;
-        let mut name: Buf<80> = Buf::from(if limits.exact { b"" } else { fs::PREFIX });
+        // NAME_MAX and its NUL: an OCI cgroupsPath's last component can be that long.
+        let mut name: Buf<256> = Buf::from(if limits.exact { b"" } else { fs::PREFIX });
         match limits.name {
             Some(n) => name.push(n.to_bytes()),
             None => name.push_u64(pid as u64),
         };
+        if name.overflowed() {
+            return Err(Error::sys("create cgroup", limits.name.map_or(b"", |n| n.to_bytes()), Errno::NAMETOOLONG));
+        }
         // One run per name on the host, whatever hierarchies each one's limits use.
         if let Some(n) = limits.name.filter(|_| !limits.exact) {
             self.name_lock = crate::namelock::take(n.to_bytes()).map_err(|_| in_use(b"", limits.name))?;
@@ -348,7 +352,7 @@ impl Cgroup {
         layout: &Layout,
         i: usize,
         ctls: u8,
-        name: &mut Buf<80>,
+        name: &mut Buf<256>,
         limits: &Limits<'_>,
         pid: u32,
         optional: bool,

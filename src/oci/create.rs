@@ -52,7 +52,7 @@ pub struct Detached<'a> {
     /// Set by the parent once the child is ready: its host pid.
     pub pid: Cell<i32>,
     /// The container's cgroup directories, one per line.
-    cgroups: RefCell<Buf<2048>>,
+    cgroups: RefCell<Lines>,
     /// `linux.seccomp` (`enabled` when config.json has one).
     profile: &'a Seccomp<'a>,
     devices: &'a [super::linux::DeviceRule],
@@ -76,13 +76,47 @@ pub struct Detached<'a> {
     annotations: &'a [u8],
 }
 
+/// Lines of text in a mapping of their own, with room for every cgroup directory a
+/// container can have: those of the layout (at most `layout::PATH` bytes each) and the
+/// freezer and devices ones (4096), so that none is ever cut short (the state would then
+/// forget a cgroup `delete` must remove; a 2 KiB buffer could be filled by five long
+/// cgroupsPaths). Only the pages written are memory: one, for the usual few hundred
+/// bytes.
+pub struct Lines {
+    map: Mapping,
+    len: usize,
+}
+
+impl Lines {
+    const CAP: usize = crate::cgroup::layout::MAX_HIERS * (crate::cgroup::layout::PATH + 1) + 2 * (4096 + 1);
+
+    fn new() -> Result<Lines> {
+        let map = Mapping::new(Self::CAP).map_err(|e| Error::sys("map memory for", b"the cgroup list", e))?;
+        Ok(Lines { map, len: 0 })
+    }
+
+    /// Appends `line` and a newline (within CAP by construction; past it, nothing).
+    fn push(&mut self, line: &[u8]) {
+        let end = self.len + line.len() + 1;
+        if let Some(dst) = self.map.bytes().get_mut(self.len..end) {
+            dst[..line.len()].copy_from_slice(line);
+            dst[line.len()] = b'\n';
+            self.len = end;
+        }
+    }
+
+    fn as_bytes(&mut self) -> &[u8] {
+        &self.map.bytes()[..self.len]
+    }
+}
+
 impl Detached<'_> {
     pub fn joins(&self) -> &[(RawFd, u32)] {
         &self.joins[..self.njoins]
     }
 
     pub fn add_cgroup(&self, path: &[u8]) {
-        self.cgroups.borrow_mut().push(path).push(b"\n");
+        self.cgroups.borrow_mut().push(path);
     }
 
     /// The seccomp program config.json asks for, compiled into `out` (at least
@@ -251,10 +285,8 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
 
-    let mut argv_map = pointers(p.args)?;
-    let mut env_map = pointers(p.env)?;
-    let argv = array(&mut argv_map, p.args)?;
-    let env = array(&mut env_map, p.env)?;
+    let mut ptrs = pointers(p.args, p.env)?;
+    let (argv, env) = arrays(&mut ptrs, p.args, p.env)?;
 
     let mut parent: Buf<{ CGROUPS_PATH_MAX + 1 }> = Buf::new();
     let limits = limits(cfg, a.id, &mut parent)?;
@@ -274,7 +306,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         joins: [(-1, 0); MAX_JOINS],
         njoins: 0,
         pid: Cell::new(0),
-        cgroups: RefCell::new(Buf::new()),
+        cgroups: RefCell::new(Lines::new()?),
         profile: &lx.seccomp,
         devices: &lx.resources.devices,
         mknod: super::devices::mknod_rules(&lx.resources.devices, &lx.devices)?,
@@ -321,13 +353,13 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         Ok(s) => s,
         Err(e) => {
             // The limits' cgroups are gone already; the freezer and devices ones not.
-            super::lifecycle::remove_cgroups(d.cgroups.borrow().as_bytes());
+            super::lifecycle::remove_cgroups(d.cgroups.borrow_mut().as_bytes());
             return Err(e);
         }
     };
     debug_assert_eq!(status, 0);
     drop(d.extra.take());
-    let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow().as_bytes());
+    let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow_mut().as_bytes());
     drop(fifo);
     written
 }
@@ -425,19 +457,29 @@ fn unsupported(what: &str, tail: &[u8]) -> Error {
 }
 
 /// A mapping with one pointer slot per string of `list`, and the NULL.
-pub(super) fn pointers(list: StrList<'_>) -> Result<Mapping> {
-    Mapping::new((list.len() + 1) * core::mem::size_of::<usize>())
+pub(super) fn pointers(args: StrList<'_>, env: StrList<'_>) -> Result<Mapping> {
+    Mapping::new((args.len() + env.len() + 2) * core::mem::size_of::<usize>())
         .map_err(|e| Error::sys("map memory for", b"config.json", e))
 }
 
-pub(super) fn array<'a>(map: &'a mut Mapping, list: StrList<'a>) -> Result<PtrArray<'a>> {
-    let (slots, _) =
-        split_slots(map.bytes(), list.len() + 1).ok_or_else(|| Error::usage(b"config.json: too many strings"))?;
-    let mut a = PtrArray::new(slots);
-    for s in list.iter() {
+/// `args` and `env` as execve's pointer arrays, both in `map` (from [`pointers`]): one
+/// mapping, since each is a page of memory at least.
+pub(super) fn arrays<'a>(
+    map: &'a mut Mapping,
+    args: StrList<'a>,
+    env: StrList<'a>,
+) -> Result<(PtrArray<'a>, PtrArray<'a>)> {
+    let too_many = || Error::usage(b"config.json: too many strings");
+    let (argv, rest) = split_slots(map.bytes(), args.len() + 1).ok_or_else(too_many)?;
+    let (envp, _) = split_slots(rest, env.len() + 1).ok_or_else(too_many)?;
+    let (mut a, mut e) = (PtrArray::new(argv), PtrArray::new(envp));
+    for s in args.iter() {
         a.push(s);
     }
-    Ok(a)
+    for s in env.iter() {
+        e.push(s);
+    }
+    Ok((a, e))
 }
 
 /// Capabilities, user and rlimits as config.json says. The permitted set is what the

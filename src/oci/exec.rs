@@ -65,9 +65,8 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         None => &[],
     };
     conf.seccomp = !filter.is_empty();
-    let (mut argv_map, mut env_map) = (super::create::pointers(p.args)?, super::create::pointers(p.env)?);
-    let argv = super::create::array(&mut argv_map, p.args)?;
-    let env = super::create::array(&mut env_map, p.env)?;
+    let mut ptrs = super::create::pointers(p.args, p.env)?;
+    let (argv, env) = super::create::arrays(&mut ptrs, p.args, p.env)?;
     let path = crate::env::lookup(CArgs::from_array(&env), b"PATH").map_or(&b""[..], |e| &e.to_bytes()[5..]);
 
     // Every namespace file of the init, opened before anything changes.

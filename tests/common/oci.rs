@@ -168,6 +168,17 @@ pub fn remove_cgroup(path: &str, parent: Option<&str>) {
         }
     }
     if let Some(p) = parent {
+        // The directories between the parent and the cgroup, deepest first (a test's
+        // cgroupsPath may be several levels below its parent), then the parent.
+        let rel = path.strip_prefix(p).unwrap_or("").trim_matches('/');
+        let mut levels: Vec<&str> = rel.split('/').collect();
+        levels.pop();
+        while !levels.is_empty() {
+            for d in cgroup_dirs(&format!("{p}/{}", levels.join("/"))) {
+                let _ = std::fs::remove_dir(d);
+            }
+            levels.pop();
+        }
         for d in cgroup_dirs(p) {
             let _ = std::fs::remove_dir(d);
         }
