@@ -74,6 +74,11 @@ pub enum LimitKey {
 }
 
 impl<'a> Limits<'a> {
+    /// An OCI cgroupsPath, made in every hierarchy (`exact`; only the OCI build has it).
+    pub fn in_every_hierarchy(&self) -> bool {
+        cfg!(feature = "oci") && self.exact
+    }
+
     /// Parses and stores one option value; `opt` is the option as the user typed it, for
     /// the message: `tinyctr: --memory: '64x' is not a size (try 64m)`, status 125.
     pub fn set(&mut self, key: LimitKey, opt: &[u8], value: &'a CStr) -> Result<()> {

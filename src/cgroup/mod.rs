@@ -135,8 +135,7 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
 pub fn detect(layout: &mut Layout, limits: &Limits<'_>) -> Result<()> {
     check_cpus(limits)?;
     // An OCI cgroupsPath gets every controller the unified hierarchy has (Plan::new).
-    let exact = cfg!(feature = "oci") && limits.exact;
-    let want = needed(limits) | if exact { ALL_CTLS } else { 0 };
+    let want = needed(limits) | if limits.in_every_hierarchy() { ALL_CTLS } else { 0 };
     layout.detect(want).map_err(|(file, e)| {
         Error::sys_hint("read", file.to_bytes(), e, b"cgroup limits need /proc mounted (mount -t proc proc /proc)")
     })
@@ -162,8 +161,7 @@ impl<'a> Plan<'a> {
     /// The plan for the controllers `limits` needs.
     pub fn new(layout: &'a Layout, limits: &Limits<'_>) -> Result<Plan<'a>> {
         let mut plan = Plan::for_ctls(layout, needed(limits))?;
-        // (Only the OCI front end sets `exact`: the default build has none of this.)
-        if cfg!(feature = "oci") && limits.exact {
+        if limits.in_every_hierarchy() {
             plan.join_every_hierarchy();
         }
         Ok(plan)

@@ -569,7 +569,7 @@ fn limits<'a>(cfg: &Config<'a>, id: &'a CStr, parent: &'a mut Buf<{ CGROUPS_PATH
     if !bytes.is_empty() && !bytes.starts_with(b"/") {
         return Err(bad(b" is not absolute (the systemd form slice:prefix:name is not supported)"));
     }
-    if bytes.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || bytes.len() > CGROUPS_PATH_MAX {
+    if super::config::has_dot_component(bytes) || bytes.len() > CGROUPS_PATH_MAX {
         return Err(bad(b" has a . or .. component, or is too long"));
     }
     let trimmed = bytes.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);

@@ -352,8 +352,7 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
         let mut e = Error::usage(b"cannot update container \"");
         push_shown(&mut e.msg, id.to_bytes());
         e.msg.push(b"\": it has no ").push(c.name().as_bytes());
-        e.msg.push(b" cgroup to change (create puts a container in the cgroups of the limits its config.json sets: give linux.resources one for ");
-        e.msg.push(c.name().as_bytes()).push(b" there); nothing was changed");
+        e.msg.push(b" cgroup to change (this host has no hierarchy of that controller, or its kernel would not enable it there); nothing was changed");
         return Err(e);
     }
     for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {

@@ -10,7 +10,7 @@
 
 use core::ffi::CStr;
 
-use super::config::{abs_path, list, mount_option, too_many, List};
+use super::config::{abs_path, has_dot_component, list, mount_option, too_many, List};
 use super::json::{self, Json, Str, StrList};
 use super::names;
 use crate::error::Result;
@@ -260,7 +260,7 @@ sysctl rootfsPropagation seccomp devices";
             2 => list(j, &mut l.gid_mappings, idmap),
             3 => {
                 let p = j.cstr();
-                if p.to_bytes().split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
+                if has_dot_component(p.to_bytes()) {
                     return j.fail_val("has a . or .. component:", p.to_bytes());
                 }
                 l.cgroups_path = p.into();
@@ -311,8 +311,7 @@ fn node<'a>(j: &mut Json<'a>, n: &mut Node<'a>) {
             1 => {
                 let p = j.cstr();
                 let b = p.to_bytes();
-                let inside =
-                    b.len() > 5 && b.starts_with(b"/dev/") && !b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..");
+                let inside = b.len() > 5 && b.starts_with(b"/dev/") && !has_dot_component(b);
                 if !inside {
                     return j
                         .fail_val("is not below /dev/ (or has a . or .. component), where tinyctr makes nodes:", b);

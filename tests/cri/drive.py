@@ -96,6 +96,11 @@ def has_sys_resource():
     return int(bnd.split()[1], 16) >> 24 & 1 == 1
 
 
+def proc_status(pid):
+    """/proc/PID/status as {field: value}."""
+    return dict(l.split(":\t", 1) for l in open(f"/proc/{pid}/status").read().splitlines() if ":\t" in l)
+
+
 def hierarchies():
     """Every cgroup mount point: (fstype, mount point)."""
     out = []
@@ -222,6 +227,37 @@ class Pod:
         for m in sorted(mounts, key=len, reverse=True):
             run("umount", "-l", m)
 
+    def run_pod(self, config):
+        """RunPodSandbox with the tinyctr handler: the pod's ID (removed on the way out)."""
+        req = pb.RunPodSandboxRequest(config=config, runtime_handler="tinyctr")
+        sid = self.rt.RunPodSandbox(req, timeout=60).pod_sandbox_id
+        self.sandboxes.append(sid)
+        return sid
+
+    def start_container(self, sid, cfg, pod, what):
+        """CreateContainer and StartContainer, checked running: its ID and host pid."""
+        req = pb.CreateContainerRequest(pod_sandbox_id=sid, config=cfg, sandbox_config=pod)
+        cid = self.rt.CreateContainer(req, timeout=60).container_id
+        self.containers.append(cid)
+        check(bool(cid), f"CreateContainer: {what}")
+        self.rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
+        cs = self.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
+        check(cs.status.state == pb.CONTAINER_RUNNING, f"StartContainer: {what} runs", cs.status)
+        return cid, json.loads(cs.info["info"])["pid"]
+
+    def remove(self, sid, cid):
+        """RemoveContainer (stopped), then StopPodSandbox and RemovePodSandbox."""
+        self.rt.RemoveContainer(pb.RemoveContainerRequest(container_id=cid), timeout=60)
+        self.containers.remove(cid)
+        self.rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid), timeout=60)
+        self.rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid), timeout=60)
+        self.sandboxes.remove(sid)
+
+    def state_left(self):
+        """What is left in the runtime's state root for the k8s.io namespace."""
+        state = f"{self.d}/runc-root/k8s.io"
+        return os.listdir(state) if os.path.isdir(state) else []
+
     def pod_config(self, name, privileged=False):
         ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
         sec = pb.LinuxSandboxSecurityContext(namespace_options=ns, privileged=privileged)
@@ -253,23 +289,15 @@ def privileged(p):
     every device node of the host's /dev (containerd lists each in linux.devices; about a
     hundred here)."""
     pod = p.pod_config("privpod", privileged=True)
-    sid = p.rt.RunPodSandbox(pb.RunPodSandboxRequest(config=pod, runtime_handler="tinyctr"), timeout=60).pod_sandbox_id
-    p.sandboxes.append(sid)
+    sid = p.run_pod(pod)
     ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name="priv"), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
         command=["sleep", "1000"], log_path="priv.log",
         linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(namespace_options=ns,
                                                                                        privileged=True)))
-    cid = p.rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=sid, config=cfg, sandbox_config=pod),
-                               timeout=60).container_id
-    p.containers.append(cid)
-    p.rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
-    cs = p.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
-    check(cs.status.state == pb.CONTAINER_RUNNING, "a privileged container runs", cs.status)
-    cpid = json.loads(cs.info["info"])["pid"]
-    fields = dict(l.split(":\t", 1) for l in open(f"/proc/{cpid}/status").read().splitlines() if ":\t" in l)
-    ours = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+    cid, cpid = p.start_container(sid, cfg, pod, "a privileged container")
+    fields, ours = proc_status(cpid), proc_status("self")
     check(fields["CapEff"] == ours["CapBnd"], "with every capability the host has", fields["CapEff"])
     check(fields["Seccomp"].strip() == "0", "and no seccomp filter", fields["Seccomp"])
     r = p.rt.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=20, cmd=[
@@ -285,19 +313,13 @@ def privileged(p):
     missing = {k: v for k, v in host.items() if inside.get(k) != v}
     check(len(host) > 10 and not missing, f"the {len(host)} device nodes of the host's /dev are in its /dev", missing)
     p.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
-    p.rt.RemoveContainer(pb.RemoveContainerRequest(container_id=cid), timeout=60)
-    p.containers.remove(cid)
-    p.rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid), timeout=60)
-    p.rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid), timeout=60)
-    p.sandboxes.remove(sid)
-    state = f"{p.d}/runc-root/k8s.io"
-    check(not os.listdir(state) if os.path.isdir(state) else True, "nothing of it is left")
+    p.remove(sid, cid)
+    check(not p.state_left(), "nothing of it is left", p.state_left())
 
 
 def scenario(p):
     pod = p.pod_config("tinypod")
-    sid = p.rt.RunPodSandbox(pb.RunPodSandboxRequest(config=pod, runtime_handler="tinyctr"), timeout=60).pod_sandbox_id
-    p.sandboxes.append(sid)
+    sid = p.run_pod(pod)
     st = p.rt.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid, verbose=True), timeout=30)
     check(st.status.state == pb.SANDBOX_READY, "RunPodSandbox: the pod is ready", st.status)
     check(st.status.network.ip.startswith(SUBNET + "."), "the pod has its CNI address", st.status.network.ip)
@@ -316,14 +338,7 @@ def scenario(p):
         working_dir="/tmp", envs=[pb.KeyValue(key="GREETING", value="hello")], log_path="c1.log",
         mounts=[pb.Mount(container_path="/data", host_path=f"{p.d}/data", readonly=True)],
         linux=pb.LinuxContainerConfig(resources=lim, security_context=sec))
-    cid = p.rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=sid, config=cfg, sandbox_config=pod),
-                               timeout=60).container_id
-    p.containers.append(cid)
-    check(bool(cid), "CreateContainer")
-    p.rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
-    cs = p.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True), timeout=30)
-    check(cs.status.state == pb.CONTAINER_RUNNING, "StartContainer: running", cs.status)
-    cpid = json.loads(cs.info["info"])["pid"]
+    cid, cpid = p.start_container(sid, cfg, pod, "the container")
 
     for n in ("net", "ipc", "uts"):
         check(os.readlink(f"/proc/{cpid}/ns/{n}") == os.readlink(f"/proc/{spid}/ns/{n}"),
@@ -341,8 +356,7 @@ def scenario(p):
           "the memory limit is the spec's")
     quota = cgroup_file(cgroup, "cpu.cfs_quota_us") or (cgroup_file(cgroup, "cpu.max") or "").split(" ")[0]
     check(quota == "50000", "the CPU quota is the spec's", quota)
-    status = open(f"/proc/{cpid}/status").read()
-    fields = dict(l.split(":\t", 1) for l in status.splitlines() if ":\t" in l)
+    fields = proc_status(cpid)
     check(fields["Uid"].split()[0] == "1000", "it runs as the spec's user", fields["Uid"])
     check(fields["CapEff"].strip() == "0000000000000000", "a non-root user has no effective capability", fields["CapEff"])
     check(fields["Seccomp"].strip() == "2", "under containerd's default seccomp profile", fields["Seccomp"])
@@ -377,15 +391,9 @@ def scenario(p):
     cs = p.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid), timeout=30)
     check(cs.status.state == pb.CONTAINER_EXITED and cs.status.exit_code == 137,
           "StopContainer: sleep ignored SIGTERM as PID 1, the grace period ended it with SIGKILL", cs.status)
-    p.rt.RemoveContainer(pb.RemoveContainerRequest(container_id=cid), timeout=60)
-    p.containers.remove(cid)
-    p.rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid), timeout=60)
-    p.rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid), timeout=60)
-    p.sandboxes.remove(sid)
+    p.remove(sid, cid)
     check(not os.path.exists(f"/proc/{spid}") and not os.path.exists(f"/proc/{cpid}"), "no process of the pod is left")
-    state = f"{p.d}/runc-root/k8s.io"
-    check(not os.listdir(state) if os.path.isdir(state) else True, "no runtime state is left",
-          os.listdir(state) if os.path.isdir(state) else None)
+    check(not p.state_left(), "no runtime state is left", p.state_left())
     left = [h for h in hierarchies() for c in (cgroup, f"{p.top}/tinypod/{sid}")
             if os.path.isdir(os.path.join(h, c.lstrip("/")))]
     check(not left, "no container cgroup is left", left)
