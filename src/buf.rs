@@ -4,15 +4,20 @@
 //! Pushing past the capacity never writes out of bounds: the buffer remembers that it
 //! overflowed, and callers that build something the kernel will read (a path, a value)
 //! check [`Buf::overflowed`] and refuse, so nothing is ever truncated silently.
-
 //!
 //! The code is written once, for [`Text`] (the buffer behind a slice), and every `Buf<N>`
 //! dereferences to it: a method per capacity would be one more copy of it per size.
+//!
+//! The bytes past the content are never initialised: a new buffer costs no writes, so
+//! a 4 KiB path buffer on the stack touches (and makes resident) only the page its
+//! first bytes land on, and no code zeroes it. Only the first `len` bytes are ever read.
 
 use core::ffi::CStr;
+use core::mem::MaybeUninit;
 use core::ops::{Deref, DerefMut};
 
-/// The buffer whatever its capacity: `T` is `[u8; N]` in a [`Buf`], `[u8]` behind it.
+/// The buffer whatever its capacity: `T` is `[MaybeUninit<u8>; N]` in a [`Buf`], the
+/// slice behind it. Invariant: `data[..len]` is initialised.
 pub struct Bytes<T: ?Sized> {
     len: usize,
     overflow: bool,
@@ -20,10 +25,10 @@ pub struct Bytes<T: ?Sized> {
 }
 
 /// A buffer of `N` bytes (one of them kept for the NUL of [`Text::as_cstr`]).
-pub type Buf<const N: usize> = Bytes<[u8; N]>;
+pub type Buf<const N: usize> = Bytes<[MaybeUninit<u8>; N]>;
 
 /// Any `Buf<N>`, its capacity erased.
-pub type Text = Bytes<[u8]>;
+pub type Text = Bytes<[MaybeUninit<u8>]>;
 
 impl<const N: usize> Default for Buf<N> {
     fn default() -> Self {
@@ -33,7 +38,7 @@ impl<const N: usize> Default for Buf<N> {
 
 impl<const N: usize> Buf<N> {
     pub const fn new() -> Self {
-        Bytes { data: [0; N], len: 0, overflow: false }
+        Bytes { data: [MaybeUninit::uninit(); N], len: 0, overflow: false }
     }
 
     /// A buffer holding `s`.
@@ -62,7 +67,13 @@ impl Text {
         // Keep one byte for the NUL that `as_cstr` appends.
         let room = self.data.len().saturating_sub(1) - self.len;
         let n = s.len().min(room);
-        self.data[self.len..self.len + n].copy_from_slice(&s[..n]);
+        #[allow(unsafe_code)]
+        // SAFETY: `len + n <= data.len() - 1`, so the destination is inside `data`, and
+        // `s` (borrowed) cannot overlap a buffer borrowed mutably here. It initialises
+        // `data[len..len + n]`, which keeps the invariant.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), self.data.as_mut_ptr().add(self.len).cast::<u8>(), n)
+        };
         self.len += n;
         if n < s.len() {
             self.overflow = true;
@@ -88,7 +99,11 @@ impl Text {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.data[..self.len]
+        // SAFETY: `data[..len]` is initialised (the invariant) and `len <= data.len()`.
+        #[allow(unsafe_code)]
+        unsafe {
+            core::slice::from_raw_parts(self.data.as_ptr().cast::<u8>(), self.len)
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -119,8 +134,11 @@ impl Text {
     /// The content as a C string. Interior NULs cut it short, so callers that take user
     /// input check for them first (argv strings cannot contain any).
     pub fn as_cstr(&mut self) -> &CStr {
-        self.data[self.len] = 0;
-        match CStr::from_bytes_until_nul(&self.data[..=self.len]) {
+        self.data[self.len] = MaybeUninit::new(0);
+        // SAFETY: `data[..len]` is initialised and `data[len]` was just written.
+        #[allow(unsafe_code)]
+        let bytes = unsafe { core::slice::from_raw_parts(self.data.as_ptr().cast::<u8>(), self.len + 1) };
+        match CStr::from_bytes_until_nul(bytes) {
             Ok(c) => c,
             Err(_) => c"",
         }

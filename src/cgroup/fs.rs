@@ -350,6 +350,9 @@ pub fn sleep_us(us: u64) {
     let _ = rustix::thread::nanosleep(&t);
 }
 
+/// What [`mkdir_p`] runs for each directory it made: `(dir, parent, dir_path)`.
+pub type OnCreate<'a> = dyn FnMut(BorrowedFd<'_>, BorrowedFd<'_>, &[u8]) -> Result<(), Error> + 'a;
+
 /// `mkdir -p` of `path` below its first `from` bytes (which must exist), counting in
 /// `created` the trailing components it made, for removal in reverse even after a
 /// failure. `on_create(dir, parent, dir_path)` runs for each new directory (v1 cpuset
@@ -360,7 +363,8 @@ pub fn mkdir_p(
     from: usize,
     fake: bool,
     created: &mut u8,
-    mut on_create: impl FnMut(BorrowedFd<'_>, BorrowedFd<'_>, &[u8]) -> Result<(), Error>,
+    // `dyn`: one copy of this function for every caller (a generic one cost ~650 B each).
+    on_create: &mut OnCreate<'_>,
 ) -> Result<(), Error> {
     let mut end = from;
     while end < path.len() {

@@ -390,7 +390,7 @@ impl Cgroup {
             if shared {
                 let cpuset = h.version == Version::V1 && h.ctls & Ctl::Cpuset.bit() != 0;
                 let made = &mut self.dirs[d].created_parents;
-                fs::mkdir_p(parent.as_bytes(), h.mount().len(), self.fake, made, |d, p, path| match cpuset {
+                fs::mkdir_p(parent.as_bytes(), h.mount().len(), self.fake, made, &mut |d, p, path| match cpuset {
                     true => v1::init_cpuset(d, path, p, None),
                     false => Ok(()),
                 })?;

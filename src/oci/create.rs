@@ -29,6 +29,7 @@ use crate::confine::seccomp::SockFilter;
 use crate::confine::Confine;
 use crate::error::{push_shown, Error, Result};
 use crate::limits::{CpuQuota, Limits};
+use crate::rootfs::resolve::PATH_MAX;
 use crate::rootfs::volume::{Kind, Mounts, Req};
 use crate::sys::args::{split_slots, CArgs, PtrArray};
 use crate::sys::Mapping;
@@ -229,11 +230,14 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     rustix::process::chdir(a.bundle).map_err(|e| Error::sys("enter the bundle", a.bundle.to_bytes(), e))?;
     let mut doc = super::file::read_at(CWD, c"config.json")?;
     let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
-    let mut cwd = [0u8; 4096];
-    let bundle =
-        crate::sys::getcwd(&mut cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
+    // The bundle's path and the root's, in a mapping: two 4 KiB buffers in this frame
+    // would be probed (made resident) page by page; there, only what is written is.
+    let mut paths =
+        Mapping::new(2 * PATH_MAX).map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
+    let (cwd, root_room) = paths.bytes().split_at_mut(PATH_MAX);
+    let bundle = crate::sys::getcwd(cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
     let entry = Entry::create(root, a.id)?;
-    let made = make(&entry, &cfg, bundle, a, host_env);
+    let made = make(&entry, &cfg, bundle, root_room, a, host_env);
     if made.is_err() {
         let _ = entry.remove(root, a.id);
     }
@@ -241,7 +245,14 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
 }
 
 #[inline(never)]
-fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
+fn make(
+    entry: &Entry,
+    cfg: &Config<'_>,
+    bundle: &[u8],
+    root_room: &mut [u8],
+    a: &Args<'_>,
+    host_env: CArgs<'_>,
+) -> Result<()> {
     let Some(p) = cfg.process else { return Err(Error::usage(b"config.json: \"process\" is missing")) };
     let console = terminal(p.terminal, a.console_socket)?;
     let lx = &cfg.linux;
@@ -271,12 +282,7 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
         ));
     }
     let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
-    let mut rootfs: Buf<4096> = Buf::new();
-    if !root.to_bytes().starts_with(b"/") {
-        rootfs.push(bundle).push(b"/");
-    }
-    rootfs.push(root.to_bytes());
-    let rootfs: &CStr = rootfs.as_cstr();
+    let rootfs = root_path(root_room, bundle, root.get())?;
 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
@@ -362,6 +368,24 @@ fn make(entry: &Entry, cfg: &Config<'_>, bundle: &[u8], a: &Args<'_>, host_env: 
     let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow_mut().as_bytes());
     drop(fifo);
     written
+}
+
+/// The root's path, `root` or (relative) `bundle/root`, as a C string in `room`; one
+/// longer than the room is refused (it was cut short before: another directory).
+fn root_path<'r>(room: &'r mut [u8], bundle: &[u8], root: &CStr) -> Result<&'r CStr> {
+    let root = root.to_bytes_with_nul();
+    let dir = if root.starts_with(b"/") { &b""[..] } else { bundle };
+    let at = dir.len() + usize::from(!dir.is_empty());
+    let Some(end) = room.get_mut(..at + root.len()) else {
+        return Err(Error::sys("find the root", &root[..root.len() - 1], rustix::io::Errno::NAMETOOLONG));
+    };
+    end[..dir.len()].copy_from_slice(dir);
+    if at > dir.len() {
+        end[dir.len()] = b'/';
+    }
+    end[at..].copy_from_slice(root);
+    // Never empty: `root` ends with its NUL (and getcwd's path holds none).
+    Ok(CStr::from_bytes_until_nul(end).unwrap_or(c"/"))
 }
 
 /// Once the init waits: its OOM score, the state, config.json for the later hooks, the
@@ -769,6 +793,20 @@ mod tests {
 
     fn line(e: Error) -> String {
         String::from_utf8_lossy(e.line().as_bytes()).trim_end().to_owned()
+    }
+
+    /// root.path: absolute as it is, relative below the bundle; one that does not fit
+    /// is refused, never cut short (it was: the container got another directory).
+    #[test]
+    fn root_path_joins_or_refuses() {
+        let mut room = [0u8; 32];
+        let got = |room: &mut [u8], root: &CStr| root_path(room, b"/b/bundle", root).map(|c| c.to_bytes().to_vec());
+        assert_eq!(got(&mut room, c"rootfs").ok(), Some(b"/b/bundle/rootfs".to_vec()));
+        assert_eq!(got(&mut room, c"/abs/root").ok(), Some(b"/abs/root".to_vec()));
+        // 9 + 1 + 22 + NUL is 33 bytes: one too many.
+        let e = got(&mut room, c"rootfs-with-a-long-nam").map_err(line).unwrap_err();
+        assert!(e.contains("\"rootfs-with-a-long-nam\": ENAMETOOLONG"), "{e}");
+        assert_eq!(got(&mut room, c"rootfs-with-a-long-na").ok().map(|v| v.len()), Some(31));
     }
 
     /// linux.resources.memory: limit, swap (memory plus swap; -1 no limit; 0 unset) and

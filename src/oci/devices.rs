@@ -202,8 +202,13 @@ fn program(rules: &[DeviceRule], mknod: &[DeviceRule], out: &mut [u64; MAX]) -> 
 }
 
 /// v2: the program for `rules` (and `mknod`), loaded and attached to the cgroup at `dir`.
+///
+/// Out of line, the program in a mapping: 12 KiB of instructions in the caller's frame
+/// would be probed (made resident) page by page on every `create`, on every host.
+#[inline(never)]
 pub fn attach_v2(dir: &[u8], rules: &[DeviceRule], mknod: &[DeviceRule]) -> Result<()> {
-    let mut insns = [0u64; MAX];
+    let mut insns = crate::sys::MapBox::<[u64; MAX]>::zeroed()
+        .map_err(|e| Error::sys("map memory for the device program of", dir, e))?;
     let n = program(rules, mknod, &mut insns);
     let prog = match crate::sys::bpf::load_device_program(&insns[..n], &mut []) {
         Ok(p) => p,

@@ -57,7 +57,7 @@ pub fn prepare_v1(
         dir.push(b"/").push(c);
     }
     let mut made = 0;
-    fs::mkdir_p(dir.as_bytes(), from, false, &mut made, |_, _, _| Ok(()))?;
+    fs::mkdir_p(dir.as_bytes(), from, false, &mut made, &mut |_, _, _| Ok(()))?;
     out(dir.as_bytes());
     let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
     setup(d.as_fd(), dir.as_bytes())?;

@@ -240,6 +240,15 @@ impl<T> MapBox<T> {
     }
 }
 
+impl<const N: usize> MapBox<[u64; N]> {
+    /// `N` words of zeros, written by nobody: a fresh anonymous mapping reads as zeros,
+    /// and zero is a valid `u64`, so only the pages later written become resident.
+    pub fn zeroed() -> Result<MapBox<[u64; N]>, Errno> {
+        let map = Mapping::new(N * 8)?;
+        Ok(MapBox { map, _t: core::marker::PhantomData })
+    }
+}
+
 impl<T> core::ops::Deref for MapBox<T> {
     type Target = T;
     fn deref(&self) -> &T {
