@@ -1533,6 +1533,29 @@ fn device_allow_list_is_enforced_on_v1() {
     c.assert_gone();
 }
 
+/// A stopped container whose processes did not all end with its init (it has no PID
+/// namespace of its own, so a child outlives it) is still removed whole by `delete`:
+/// what is left is killed and every cgroup goes. (`delete` of a stopped container tries
+/// a plain rmdir of each cgroup first and takes the long way, thaw and kill, only when
+/// one is refused.)
+#[test]
+fn delete_kills_what_outlives_an_init_without_a_pid_namespace() {
+    let prog = "sleep 1000 & echo $! > /shared/child; exit 0";
+    let Some(mut c) = Case::new("leftover", &["sh", "-c", prog]) else { return };
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    let child: i32 =
+        std::fs::read_to_string(c.shared("child")).unwrap_or_default().trim().parse().expect("no child pid");
+    c.pids.borrow_mut().push(child);
+    assert!(alive(child), "the child did not outlive the init: {}", proc_status(child));
+    assert_eq!(c.rt.state(&c.id).unwrap()["status"], "stopped");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// `crun spec`'s allow-list is deny-all alone. The init joins its devices cgroup (v1)
 /// before it makes /dev, so this works only because the runtime-spec's default nodes are
 /// allowed after config.json's rules (as runc appends them): create succeeds, the init

@@ -271,34 +271,47 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
 /// tinyctr made for them (they carry its mark) once empty.
 #[inline(never)]
 pub fn destroy(rec: &Record<'_>) {
+    let alive = store::alive(rec);
+    // Stopped: every process of a container with its own PID namespace died with its
+    // init, so its cgroups are empty and each goes at its first rmdir. Only when one is
+    // still in use (no PID namespace of its own) is the rest done the long way.
+    let cgroups = &rec.cgroups[..rec.n_cgroups];
+    if !alive && cgroups.iter().all(|dir| remove_cgroup(dir, fs::Removal::IfEmpty)) {
+        return;
+    }
     // A frozen task dies of SIGKILL only once thawed (v1).
     let _ = super::freezer::set(rec, c"", false);
-    if store::alive(rec) {
+    if alive {
         sigkill(rec.pid);
     }
-    for dir in &rec.cgroups[..rec.n_cgroups] {
-        remove_cgroup(dir);
+    for dir in cgroups {
+        remove_cgroup(dir, fs::Removal::Kill);
     }
 }
 
 /// Removes each cgroup of `dirs` (one path per line) as [`destroy`] does.
 pub fn remove_cgroups(dirs: &[u8]) {
     for dir in dirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-        remove_cgroup(dir);
+        remove_cgroup(dir, fs::Removal::Kill);
     }
 }
 
-/// Kills what is left in the cgroup `dir`, removes it and the parents tinyctr made.
-fn remove_cgroup(dir: &[u8]) {
-    let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return };
+/// Removes the cgroup `dir` (killing what is left in it, or `how` gives up at once if
+/// anything is), then the parents tinyctr made for it; whether it is gone.
+fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
+    let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return true };
     let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
-    if let Ok(parent) = fs::open_path(&dir[..slash]) {
-        let _ = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, fs::Removal::Kill);
-    }
+    let gone = match fs::open_path(&dir[..slash]) {
+        Ok(parent) => fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, how).is_ok(),
+        Err(_) => how == fs::Removal::Kill,
+    };
     // Then the parents tinyctr made for it (they carry its mark; the hierarchy's root
     // never does).
-    let mut path: Buf<4096> = Buf::from(&dir[..slash]);
-    fs::remove_made_parents(&mut path, 0, 0, false);
+    if gone {
+        let mut path: Buf<4096> = Buf::from(&dir[..slash]);
+        fs::remove_made_parents(&mut path, 0, 0, false);
+    }
+    gone
 }
 
 /// `update --resources FILE ID` (`-`: stdin, as the shim passes it): new memory, cpu and
