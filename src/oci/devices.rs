@@ -101,15 +101,14 @@ pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], rules: &[DeviceRule], mknod: &
             }
         }
         let file = if r.allow { c"devices.allow" } else { c"devices.deny" };
-        let slot = &mut files[usize::from(r.allow)];
-        if slot.is_none() {
-            *slot = Some(
-                rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-                    .map_err(|e| fs::write_error(line.as_bytes(), path, file, e))?,
-            );
-        }
-        let written = slot.as_ref().map_or(Ok(()), |fd| crate::fdio::write_all(fd, line.as_bytes()));
-        written.map_err(|e| fs::write_error(line.as_bytes(), path, file, e))?;
+        let failed = |e| fs::write_error(line.as_bytes(), path, file, e);
+        let fd = match &mut files[usize::from(r.allow)] {
+            Some(fd) => fd,
+            slot => slot.insert(
+                rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(failed)?,
+            ),
+        };
+        crate::fdio::write_all(&*fd, line.as_bytes()).map_err(failed)?;
     }
     Ok(())
 }
