@@ -296,8 +296,9 @@ pub fn remove_cgroups(dirs: &[u8]) {
     }
 }
 
-/// Removes the cgroup `dir` (killing what is left in it, or `how` gives up at once if
-/// anything is), then the parents tinyctr made for it; whether it is gone.
+/// Removes the cgroup `dir` (with `Removal::Kill` after killing what is left in it;
+/// with `Removal::IfEmpty` only if nothing is), then the parents tinyctr made for it;
+/// whether it is gone.
 fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
     let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return true };
     let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
