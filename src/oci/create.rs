@@ -23,7 +23,7 @@ use super::config::{Config, HookKind, Hooks, List, Mount, Process};
 use super::json::StrList;
 use super::linux::{Ns, Seccomp};
 use super::store::{self, Entry, Record};
-use crate::buf::Buf;
+use crate::buf::{Buf, Text};
 use crate::cli::RunConfig;
 use crate::confine::seccomp::SockFilter;
 use crate::confine::Confine;
@@ -232,12 +232,12 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
     // The bundle's path and the root's, in a mapping: two 4 KiB buffers in this frame
     // would be probed (made resident) page by page; there, only what is written is.
-    let mut paths =
-        Mapping::new(2 * PATH_MAX).map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
-    let (cwd, root_room) = paths.bytes().split_at_mut(PATH_MAX);
+    let mut paths = crate::sys::MapBox::new(|| Paths { cwd: [0; PATH_MAX], root: Buf::new() })
+        .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
+    let Paths { cwd, root: root_buf } = &mut *paths;
     let bundle = crate::sys::getcwd(cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
     let entry = Entry::create(root, a.id)?;
-    let made = make(&entry, &cfg, bundle, root_room, a, host_env);
+    let made = make(&entry, &cfg, bundle, root_buf, a, host_env);
     if made.is_err() {
         let _ = entry.remove(root, a.id);
     }
@@ -249,7 +249,7 @@ fn make(
     entry: &Entry,
     cfg: &Config<'_>,
     bundle: &[u8],
-    root_room: &mut [u8],
+    root_buf: &mut Buf<PATH_MAX>,
     a: &Args<'_>,
     host_env: CArgs<'_>,
 ) -> Result<()> {
@@ -282,7 +282,7 @@ fn make(
         ));
     }
     let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
-    let rootfs = root_path(root_room, bundle, root.get())?;
+    let rootfs = root_path(root_buf, bundle, root.get())?;
 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
@@ -370,22 +370,23 @@ fn make(
     written
 }
 
-/// The root's path, `root` or (relative) `bundle/root`, as a C string in `room`; one
-/// longer than the room is refused (it was cut short before: another directory).
-fn root_path<'r>(room: &'r mut [u8], bundle: &[u8], root: &CStr) -> Result<&'r CStr> {
-    let root = root.to_bytes_with_nul();
-    let dir = if root.starts_with(b"/") { &b""[..] } else { bundle };
-    let at = dir.len() + usize::from(!dir.is_empty());
-    let Some(end) = room.get_mut(..at + root.len()) else {
-        return Err(Error::sys("find the root", &root[..root.len() - 1], rustix::io::Errno::NAMETOOLONG));
-    };
-    end[..dir.len()].copy_from_slice(dir);
-    if at > dir.len() {
-        end[dir.len()] = b'/';
+/// `create`'s two paths, in a mapping of their own (see there).
+struct Paths {
+    cwd: [u8; PATH_MAX],
+    root: Buf<PATH_MAX>,
+}
+
+/// The root's path, `root` or (relative) `bundle/root`, as a C string in `out`; one
+/// longer than `out` is refused (it was cut short before: another directory).
+fn root_path<'r>(out: &'r mut Text, bundle: &[u8], root: &CStr) -> Result<&'r CStr> {
+    if !root.to_bytes().starts_with(b"/") {
+        out.push(bundle).push(b"/");
     }
-    end[at..].copy_from_slice(root);
-    // Never empty: `root` ends with its NUL (and getcwd's path holds none).
-    Ok(CStr::from_bytes_until_nul(end).unwrap_or(c"/"))
+    out.push(root.to_bytes());
+    if out.overflowed() {
+        return Err(Error::sys("find the root", root.to_bytes(), rustix::io::Errno::NAMETOOLONG));
+    }
+    Ok(out.as_cstr())
 }
 
 /// Once the init waits: its OOM score, the state, config.json for the later hooks, the
@@ -799,14 +800,13 @@ mod tests {
     /// is refused, never cut short (it was: the container got another directory).
     #[test]
     fn root_path_joins_or_refuses() {
-        let mut room = [0u8; 32];
-        let got = |room: &mut [u8], root: &CStr| root_path(room, b"/b/bundle", root).map(|c| c.to_bytes().to_vec());
-        assert_eq!(got(&mut room, c"rootfs").ok(), Some(b"/b/bundle/rootfs".to_vec()));
-        assert_eq!(got(&mut room, c"/abs/root").ok(), Some(b"/abs/root".to_vec()));
+        let got = |root: &CStr| root_path(&mut Buf::<32>::new(), b"/b/bundle", root).map(|c| c.to_bytes().to_vec());
+        assert_eq!(got(c"rootfs").ok(), Some(b"/b/bundle/rootfs".to_vec()));
+        assert_eq!(got(c"/abs/root").ok(), Some(b"/abs/root".to_vec()));
         // 9 + 1 + 22 + NUL is 33 bytes: one too many.
-        let e = got(&mut room, c"rootfs-with-a-long-nam").map_err(line).unwrap_err();
+        let e = got(c"rootfs-with-a-long-nam").map_err(line).unwrap_err();
         assert!(e.contains("\"rootfs-with-a-long-nam\": ENAMETOOLONG"), "{e}");
-        assert_eq!(got(&mut room, c"rootfs-with-a-long-na").ok().map(|v| v.len()), Some(31));
+        assert_eq!(got(c"rootfs-with-a-long-na").ok().map(|v| v.len()), Some(31));
     }
 
     /// linux.resources.memory: limit, swap (memory plus swap; -1 no limit; 0 unset) and
