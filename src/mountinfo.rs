@@ -130,6 +130,8 @@ pub struct Mount<'a> {
     pub root: &'a [u8],
     /// Field 5: where it is mounted.
     pub mount_point: &'a [u8],
+    /// Field 3: `major:minor` of the filesystem (every mount of one has the same).
+    pub dev: &'a [u8],
     /// How many optional fields (`shared:N`, `master:N`, ...) preceded the ` - `.
     pub optional_fields: usize,
     pub fstype: &'a [u8],
@@ -145,7 +147,7 @@ pub fn parse_mount(line: &[u8]) -> Option<Mount<'_>> {
     let mut f = line.split(|&b| b == b' ');
     let _id = f.next()?;
     let _parent = f.next()?;
-    let _dev = f.next()?;
+    let dev = f.next()?;
     let root = f.next()?;
     let mount_point = f.next()?;
     let _mount_options = f.next()?;
@@ -163,7 +165,7 @@ pub fn parse_mount(line: &[u8]) -> Option<Mount<'_>> {
     if root.first() != Some(&b'/') || mount_point.first() != Some(&b'/') {
         return None;
     }
-    Some(Mount { root, mount_point, optional_fields, fstype, source, super_options })
+    Some(Mount { root, mount_point, dev, optional_fields, fstype, source, super_options })
 }
 
 /// Undoes the kernel's octal escaping of space, tab, newline and backslash (`\040`) into

@@ -113,9 +113,10 @@ pub fn status_for(step: u8, errno: Errno) -> u8 {
     }
 }
 
-/// The v1 cgroups the child may join: one per hierarchy of the limits, and `create`'s
-/// freezer and devices ones.
-pub const MAX_CGROUP_JOINS: usize = crate::cgroup::layout::MAX_HIERS + 2;
+/// The v1 cgroups the child may join: one per hierarchy of the limits, and those of
+/// `create`'s other hierarchies (crate::oci::hierarchies).
+pub const MAX_CGROUP_JOINS: usize =
+    crate::cgroup::layout::MAX_HIERS + if cfg!(feature = "oci") { crate::oci::hierarchies::MAX } else { 0 };
 
 /// Everything the child needs, prepared by the parent before clone.
 pub struct ChildPlan<'a> {

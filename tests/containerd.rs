@@ -595,6 +595,36 @@ fn case_missing_program(c: &Containerd, id: &str) {
     let _ = c.ctr(&["container", "rm", id]);
 }
 
+/// The container is in its cgroupsPath in every hierarchy, as runc puts it: the shim
+/// loads the container's cgroups from the init's /proc/PID/cgroup, so `ctr task metrics`
+/// (and the kubelet's stats) read what that names. On a v1 host with cpuacct or blkio in
+/// a hierarchy of their own (this one), a container left in the shim's cgroup there
+/// reported the host's CPU time since boot as its own.
+fn case_metrics(c: &Containerd, id: &str) {
+    let started = Instant::now();
+    let pid = c.detached(&[], id, &["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000"]);
+    let incg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let outside: Vec<&str> = incg
+        .lines()
+        .filter(|l| l.split(':').nth(1).is_some_and(|ctl| !ctl.is_empty()))
+        .filter(|l| !l.ends_with(&format!(":/{NS}/{id}")))
+        .collect();
+    assert!(outside.is_empty(), "init not in /{NS}/{id} in these hierarchies: {outside:?}");
+    let out = common::stdout(&c.ok(&["task", "metrics", id]));
+    let usage: Option<u64> = out
+        .lines()
+        .find_map(|l| l.strip_prefix("cpuacct.usage ").or_else(|| l.strip_prefix("cpu.usage_usec ")))
+        .and_then(|v| v.trim().parse().ok());
+    // Nanoseconds on v1 (cpuacct.usage), microseconds on v2: either way no more than two
+    // CPUs' worth of the container's lifetime.
+    let bound = started.elapsed().as_nanos() as u64 * 2;
+    assert!(usage.is_some_and(|u| u > 0 && u <= bound), "task metrics CPU usage {usage:?} (bound {bound}):\n{out}");
+    c.ok(&["task", "kill", "-a", "-s", "SIGKILL", id]);
+    c.wait_task(id, "STOPPED");
+    c.ok(&["task", "delete", id]);
+    c.ok(&["container", "rm", id]);
+}
+
 const CASES: &[(&str, Case)] = &[
     ("output_and_exit_code", case_output_and_exit_code),
     ("env", case_env),
@@ -611,6 +641,7 @@ const CASES: &[(&str, Case)] = &[
     ("bind_mounts", case_bind_mounts),
     ("seccomp", case_seccomp),
     ("missing_program", case_missing_program),
+    ("metrics", case_metrics),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {

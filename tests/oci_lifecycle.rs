@@ -1245,14 +1245,13 @@ fn the_cgroups_path_is_joined_in_every_hierarchy() {
     for line in ours.lines() {
         let (id_ctls, _) = line.rsplit_once(':').unwrap();
         let ctls = id_ctls.split_once(':').unwrap().1;
-        // The hierarchies of the limits tinyctr knows, and v2's one (the v1 freezer and
-        // devices ones are joined for pause and a devices list: tested with those); not
-        // net_cls, blkio, perf_event and the like.
+        // Every hierarchy mounted here, as runc joins them: the limits' ones, v2's, and
+        // cpuacct, blkio, freezer, devices, name=systemd and the like (a named one other
+        // than systemd's is nobody's business).
         let joined = match ctls {
             "" => hierarchies().iter().any(|h| h.join("cgroup.controllers").exists()),
-            _ => ctls.split(',').any(|c| {
-                ["memory", "cpu", "cpuset", "pids"].contains(&c) && Path::new("/sys/fs/cgroup").join(c).is_dir()
-            }),
+            _ if ctls.starts_with("name=") && ctls != "name=systemd" => false,
+            _ => v1_mounted(ctls),
         };
         if !joined {
             continue;
@@ -1272,6 +1271,18 @@ fn the_cgroups_path_is_joined_in_every_hierarchy() {
     assert_eq!(c.memory_limit().unwrap(), "67108864", "the update changed the memory limit it did not name");
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
+}
+
+/// Whether the v1 hierarchy of `ctls` (as /proc/self/cgroup names it) is mounted at
+/// its root here.
+fn v1_mounted(ctls: &str) -> bool {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    mi.lines().any(|l| {
+        let Some((pre, post)) = l.split_once(" - ") else { return false };
+        let post: Vec<&str> = post.split(' ').collect();
+        let root = pre.split(' ').nth(3);
+        post[0] == "cgroup" && root == Some("/") && ctls.split(',').all(|c| post[2].split(',').any(|o| o == c))
+    })
 }
 
 /// A long cgroupsPath in every hierarchy: the state keeps each directory whole, so

@@ -59,10 +59,10 @@ pub struct Detached<'a> {
     devices: &'a [super::linux::DeviceRule],
     /// Mknod of the nodes of `linux.devices` that `devices` would not let the init make.
     mknod: List<super::linux::DeviceRule, { super::devices::MAX_MKNOD }>,
-    /// The cgroupsPath (parent and name), where the v1 freezer and devices cgroups go.
+    /// The cgroupsPath (parent and name), where the other v1 hierarchies' cgroups go.
     cgroup_path: &'a [u8],
-    /// Those two, open until the init has joined them.
-    extra: RefCell<[Option<OwnedFd>; 2]>,
+    /// Those, open until the init has joined them.
+    extra: RefCell<[Option<OwnedFd>; super::hierarchies::MAX]>,
     /// `MS_*` propagation of every mount, set first in the new mount namespace.
     pub root_propagation: u32,
     /// `linux.sysctl`, checked: the init writes them.
@@ -79,7 +79,7 @@ pub struct Detached<'a> {
 
 /// Lines of text in a mapping of their own, with room for every cgroup directory a
 /// container can have: those of the layout (at most `layout::PATH` bytes each) and the
-/// freezer and devices ones (4096), so that none is ever cut short (the state would then
+/// other v1 hierarchies' (4096), so that none is ever cut short (the state would then
 /// forget a cgroup `delete` must remove; a 2 KiB buffer could be filled by five long
 /// cgroupsPaths). Only the pages written are memory: one, for the usual few hundred
 /// bytes.
@@ -89,7 +89,8 @@ pub struct Lines {
 }
 
 impl Lines {
-    const CAP: usize = crate::cgroup::layout::MAX_HIERS * (crate::cgroup::layout::PATH + 1) + 2 * (4096 + 1);
+    const CAP: usize =
+        crate::cgroup::layout::MAX_HIERS * (crate::cgroup::layout::PATH + 1) + super::hierarchies::MAX * (4096 + 1);
 
     fn new() -> Result<Lines> {
         let map = Mapping::new(Self::CAP).map_err(|e| Error::sys("map memory for", b"the cgroup list", e))?;
@@ -162,39 +163,38 @@ impl Detached<'_> {
     }
 
     /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if
-    /// any). `pause` needs a freezer: a v2 cgroup has one (cgroup.freeze); on v1 it is a
-    /// hierarchy of its own, made at the same path. The device allow-list (containerd
-    /// always sends one: deny all, then the usual nodes): the v1 devices hierarchy, with
-    /// its rules written, or else a device program on the v2 cgroup. The init joins the
-    /// v1 ones itself, first thing: their directories go into `out`; returns how many.
+    /// any): the container's cgroup in every other v1 hierarchy (cpuacct, blkio,
+    /// freezer, devices...: crate::oci::hierarchies). The device allow-list (containerd
+    /// always sends one: deny all, then the usual nodes) is written to the v1 devices
+    /// cgroup, or else attached to the v2 cgroup as a device program. The init joins
+    /// the v1 ones itself, first thing: their directories go into `out`; returns how
+    /// many.
     pub fn prepare_cgroups(&self, unified: Option<&[u8]>, out: &mut [RawFd]) -> Result<usize> {
         let mut extra = self.extra.borrow_mut();
+        let rules = self.devices;
         let mut n = 0;
-        let mut keep = |fd: Option<OwnedFd>, n: &mut usize| {
-            if let (Some(fd), Some(slot)) = (fd, out.get_mut(*n)) {
-                *slot = fd.as_raw_fd();
-                extra[*n] = Some(fd);
-                *n += 1;
-            }
-        };
-        if unified.is_none() {
-            let fd = super::freezer::prepare_v1(b"freezer", self.cgroup_path, &mut |_, _| Ok(()), &mut |p| {
-                self.add_cgroup(p)
-            })?;
-            keep(fd, &mut n);
-        }
-        if !self.devices.is_empty() {
-            let rules = self.devices;
-            let fd = super::freezer::prepare_v1(
-                b"devices",
+        let mut devices_v1 = false;
+        super::hierarchies::each(&mut |dir, options| {
+            let devices = crate::mountinfo::has_word(options, b"devices") && !rules.is_empty();
+            devices_v1 |= devices;
+            let fd = super::hierarchies::prepare(
+                dir,
                 self.cgroup_path,
-                &mut |dir, p| super::devices::write_v1(dir, p, rules, &self.mknod),
+                &mut |d, p| if devices { super::devices::write_v1(d, p, rules, &self.mknod) } else { Ok(()) },
                 &mut |p| self.add_cgroup(p),
             )?;
-            match (fd, unified) {
-                (None, Some(dir)) => super::devices::attach_v2(dir, rules, &self.mknod)?,
-                (fd, _) => keep(fd, &mut n),
-            }
+            // Room for every hierarchy `each` passes (MAX_CGROUP_JOINS counts them).
+            let (Some(slot), Some(keep)) = (out.get_mut(n), extra.get_mut(n)) else {
+                return Err(Error::usage(b"too many v1 cgroup hierarchies to join"));
+            };
+            *slot = fd.as_raw_fd();
+            *keep = Some(fd);
+            n += 1;
+            Ok(())
+        })?;
+        match unified {
+            Some(dir) if !devices_v1 && !rules.is_empty() => super::devices::attach_v2(dir, rules, &self.mknod)?,
+            _ => {}
         }
         Ok(n)
     }
@@ -317,7 +317,7 @@ fn make(
         devices: &lx.resources.devices,
         mknod: super::devices::mknod_rules(&lx.resources.devices, &lx.devices)?,
         cgroup_path,
-        extra: RefCell::new([None, None]),
+        extra: RefCell::new(Default::default()),
         sysctls: &lx.sysctl,
         nodes: &lx.devices,
         root_propagation: root_propagation(cfg)?,
@@ -358,7 +358,7 @@ fn make(
     let status = match crate::spawn::run_detached(&run, host_env) {
         Ok(s) => s,
         Err(e) => {
-            // The limits' cgroups are gone already; the freezer and devices ones not.
+            // The limits' cgroups are gone already; the other hierarchies' not.
             super::lifecycle::remove_cgroups(d.cgroups.borrow_mut().as_bytes());
             return Err(e);
         }
@@ -411,11 +411,11 @@ fn keep(
     };
     let mut rec =
         Record { pid, start, created: crate::sys::clock::realtime().0 as u64, bundle, rootfs, ..Default::default() };
-    for line in cgroups.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-        if let Some(slot) = rec.cgroups.get_mut(rec.n_cgroups) {
-            *slot = line;
-            rec.n_cgroups += 1;
-        }
+    // Never more lines than the record has room for: one per hierarchy joined, and
+    // MAX_CGROUPS counts every one create can join (a forgotten one would outlive delete).
+    for (slot, line) in rec.cgroups.iter_mut().zip(cgroups.split(|&c| c == b'\n').filter(|l| !l.is_empty())) {
+        *slot = line;
+        rec.n_cgroups += 1;
     }
     let written = oom
         .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))

@@ -1,68 +1,16 @@
-//! `pause` and `resume`: the cgroup freezer; and how `create` prepares a v1 hierarchy
-//! its limits did not put it in (the freezer, and the devices controller: devices.rs)
-//! for the init to join.
-//!
-//! The freezer: On the unified hierarchy every cgroup has
+//! `pause` and `resume`: the cgroup freezer. On the unified hierarchy every cgroup has
 //! `cgroup.freeze`; on v1 the freezer is a hierarchy of its own, which `create` joins
-//! as well (the limits alone would not put the container there), at the same
-//! cgroupsPath. A frozen container's status is `paused`.
+//! as it joins every hierarchy (crate::oci::hierarchies), at the same cgroupsPath. A
+//! hybrid host's container has both, and both are frozen. A frozen container's status
+//! is `paused`.
 
 use core::ffi::CStr;
 
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{Mode, OFlags, CWD};
+use rustix::fd::{AsFd, OwnedFd};
 
 use super::store::Record;
-use crate::buf::Buf;
 use crate::cgroup::fs;
 use crate::error::{Error, Result};
-
-/// The mount point of the v1 hierarchy of `controller`, from /proc/self/mountinfo.
-fn v1_mount(controller: &[u8], out: &mut Buf<4096>) -> bool {
-    let Ok(fd) = rustix::fs::open(c"/proc/self/mountinfo", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
-        return false;
-    };
-    let mut buf = [0u8; 1024];
-    let mut lines = crate::mountinfo::Lines::new(crate::mountinfo::FdSource(fd), &mut buf);
-    while let Ok(Some(line)) = lines.next_line() {
-        let Some(m) = crate::mountinfo::parse_mount(line) else { continue };
-        if m.fstype == b"cgroup" && crate::mountinfo::has_word(m.super_options, controller) && m.root == b"/" {
-            crate::mountinfo::unescape_each(m.mount_point, |b| {
-                out.push(&[b]);
-            });
-            return !out.overflowed();
-        }
-    }
-    false
-}
-
-/// `create`, before clone: makes the cgroup of the v1 hierarchy of `controller` at
-/// `path` (the cgroupsPath, from the hierarchy's root) with its parents (marked, as the
-/// other hierarchies' are), hands its directory to `out`, and has `setup` write the new
-/// cgroup's files; returns it open, for the init to join itself before anything else
-/// (cgroup::v1::join_self: a move by pid would wait for an RCU grace period). `None`,
-/// and nothing done, where that hierarchy is not mounted.
-pub fn prepare_v1(
-    controller: &[u8],
-    path: &[u8],
-    setup: &mut dyn FnMut(BorrowedFd<'_>, &[u8]) -> Result<()>,
-    out: &mut dyn FnMut(&[u8]),
-) -> Result<Option<OwnedFd>> {
-    let mut dir: Buf<4096> = Buf::new();
-    if !v1_mount(controller, &mut dir) {
-        return Ok(None);
-    }
-    let from = dir.len();
-    for c in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
-        dir.push(b"/").push(c);
-    }
-    let mut made = 0;
-    fs::mkdir_p(dir.as_bytes(), from, false, &mut made, &mut |_, _, _| Ok(()))?;
-    out(dir.as_bytes());
-    let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
-    setup(d.as_fd(), dir.as_bytes())?;
-    Ok(Some(d))
-}
 
 /// Of the container's cgroup directories (one per line), the one on the unified
 /// hierarchy (it has `cgroup.freeze`).

@@ -13,7 +13,9 @@
 //! - `spec.rs`: `tinyctr spec` and `tinyctr features`;
 //! - `store.rs`: the state directory;
 //! - `sysctl.rs`: `linux.sysctl`, checked and written by the init;
-//! - `hooks.rs`: config.json's hooks, at their points of the lifecycle.
+//! - `hooks.rs`: config.json's hooks, at their points of the lifecycle;
+//! - `hierarchies.rs`: the v1 cgroup hierarchies beyond the layout's, joined by `create`;
+//! - `freezer.rs`, `devices.rs`: `pause`/`resume`, and the device allow-list.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -33,6 +35,7 @@ pub mod emit;
 pub mod exec;
 pub mod file;
 pub mod freezer;
+pub mod hierarchies;
 pub mod hooks;
 pub mod json;
 pub mod lifecycle;

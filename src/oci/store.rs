@@ -31,8 +31,9 @@ pub const ANNOTATIONS: &CStr = c"annotations";
 /// A copy of config.json, kept when it has `startContainer`, `poststart` or `poststop`
 /// hooks (`start` and `delete` run them as they were at `create`).
 pub const CONFIG: &CStr = c"config.json";
-/// Hierarchies a record names a cgroup directory in.
-pub const MAX_CGROUPS: usize = 8;
+/// Hierarchies a record names a cgroup directory in: the layout's and the others
+/// (every one `create` can join).
+pub const MAX_CGROUPS: usize = crate::cgroup::layout::MAX_HIERS + super::hierarchies::MAX;
 
 /// What `create` recorded. Strings borrow the buffer the record was read into.
 #[derive(Default)]
@@ -275,22 +276,16 @@ mod tests {
 
     #[test]
     fn a_record_round_trips() {
+        let mut cgroups = [&b""[..]; MAX_CGROUPS];
+        cgroups[0] = b"/sys/fs/cgroup/memory/default/t1";
+        cgroups[1] = b"/sys/fs/cgroup/pids/default/t1";
         let rec = Record {
             pid: 4242,
             start: 123456,
             created: 1_764_637_200_123_456_789,
             bundle: b"/b/x",
             rootfs: b"/b/x/rootfs",
-            cgroups: [
-                b"/sys/fs/cgroup/memory/default/t1",
-                b"/sys/fs/cgroup/pids/default/t1",
-                b"",
-                b"",
-                b"",
-                b"",
-                b"",
-                b"",
-            ],
+            cgroups,
             n_cgroups: 2,
         };
         let dir = std::env::temp_dir().join(format!("tinyctr-store-{}", std::process::id()));

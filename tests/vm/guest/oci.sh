@@ -49,9 +49,10 @@ check_eq "0" "$?" "create c2 ($(cat /tmp/c2.out))"
 check "start c2" oci start c2
 # The cgroupsPath is the container's cgroup in every hierarchy, with a limit there or
 # not (its config sets only cpu shares): the limits of a pod cgroup above it hold it.
+# Every v1 one, as runc: blkio, perf_event, net_cls, name=systemd... (metrics read them).
 # On v2, each controller is enabled for it, and update sets a limit create had none of.
 c2=$(cat /tmp/c2.pid)
-elsewhere=$(grep -E '^[0-9]+:([a-z_]+,)*(memory|pids|cpu|cpuset)(,[a-z_]+)*:' "/proc/$c2/cgroup" | grep -v ':/vmoci/c2$')
+elsewhere=$(grep -v '^0::' "/proc/$c2/cgroup" | grep -v ':/vmoci/c2$')
 check_eq "" "$elsewhere" "the v1 hierarchies the container is not in"
 if grep -q ' cgroup2 ' /proc/mounts; then
 	check_eq "0::/vmoci/c2" "$(grep '^0::' "/proc/$c2/cgroup")" "the container's v2 cgroup"
