@@ -170,7 +170,7 @@ const MARK: &CStr = c"trusted.tinyctr";
 
 /// Marks a directory tinyctr just made. Best effort: cgroupfs has had trusted xattrs since
 /// Linux 3.15; without them, only the run that made a parent removes it.
-fn mark(dir: BorrowedFd<'_>) {
+pub fn mark(dir: BorrowedFd<'_>) {
     let _ = rustix::fs::fsetxattr(dir, MARK, b"1", rustix::fs::XattrFlags::empty());
 }
 

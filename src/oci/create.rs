@@ -430,7 +430,7 @@ fn keep(
         None => Ok(()),
     });
     if written.is_err() {
-        super::lifecycle::destroy(&rec);
+        super::lifecycle::destroy(&rec, false);
     }
     written
 }

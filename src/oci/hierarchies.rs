@@ -14,6 +14,7 @@ use core::ffi::CStr;
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 use crate::buf::Buf;
 use crate::cgroup::{fs, layout};
@@ -84,10 +85,11 @@ fn device(field: &[u8]) -> Option<u64> {
 }
 
 /// Makes the cgroup at `path` (the cgroupsPath, from the hierarchy's root) below the
-/// mount point `dir`, with its parents, hands its directory to `out` (for the state,
-/// before anything can fail after the mkdir), and has `setup` write the new cgroup's
-/// files; returns it open, for the init to join itself before anything else
-/// (cgroup::v1::join_self: a move by pid would wait for an RCU grace period).
+/// mount point `dir`, with its parents, and has `setup` write the new cgroup's files;
+/// returns it open, for the init to join itself before anything else
+/// (cgroup::v1::join_self: a move by pid would wait for an RCU grace period). The
+/// directory goes to `out` (the state's list) before anything is made: on any failure
+/// later, removing it removes what was made here too (the parents carry the mark).
 #[inline(never)]
 pub fn prepare(
     dir: &mut Dir,
@@ -100,12 +102,23 @@ pub fn prepare(
         dir.push(b"/").push(c);
     }
     if dir.overflowed() {
-        return Err(fs::path_error("create cgroup", path, rustix::io::Errno::NAMETOOLONG));
+        return Err(fs::path_error("create cgroup", path, Errno::NAMETOOLONG));
     }
-    let mut made = 0;
-    fs::mkdir_p(dir.as_bytes(), from, false, &mut made, &mut |_, _, _| Ok(()))?;
     out(dir.as_bytes());
+    // The parent usually exists (the hierarchy's root, a pod's cgroup): one mkdir.
+    let made = match rustix::fs::mkdirat(CWD, dir.as_cstr(), Mode::from_raw_mode(0o755)) {
+        Ok(()) => true,
+        Err(Errno::EXIST) => false,
+        Err(Errno::NOENT) => {
+            fs::mkdir_p(dir.as_bytes(), from, false, &mut 0, &mut |_, _, _| Ok(()))?;
+            false
+        }
+        Err(e) => return Err(fs::path_error("create cgroup", dir.as_bytes(), e)),
+    };
     let d = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open cgroup", dir.as_bytes(), e))?;
+    if made {
+        fs::mark(d.as_fd()); // as mkdir_p marks what it makes
+    }
     setup(d.as_fd(), dir.as_bytes())?;
     Ok(d)
 }

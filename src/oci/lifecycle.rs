@@ -259,7 +259,7 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
             e.msg.push(b"\" that is not stopped: ").push(status.as_bytes()).push(b" (use --force)");
             return Err(e);
         }
-        destroy(&rec);
+        destroy(&rec, status == "stopped");
         if let Err(e) = saved_hooks(&entry, &rec, id, HookKind::Poststop, "stopped") {
             super::hooks::warn(e);
         }
@@ -268,10 +268,12 @@ pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
 }
 
 /// Kills what is left of the container and removes its cgroups, with the parents
-/// tinyctr made for them (they carry its mark) once empty.
+/// tinyctr made for them (they carry its mark) once empty. `stopped`: the caller has
+/// just seen the init dead, which it stays (its pid, if reused, has another start
+/// time), so /proc need not be asked again.
 #[inline(never)]
-pub fn destroy(rec: &Record<'_>) {
-    let alive = store::alive(rec);
+pub fn destroy(rec: &Record<'_>, stopped: bool) {
+    let alive = !stopped && store::alive(rec);
     // Stopped: every process of a container with its own PID namespace died with its
     // init, so its cgroups are empty and each goes at its first rmdir. Only when one is
     // still in use (no PID namespace of its own) is the rest done the long way.
@@ -302,13 +304,12 @@ pub fn remove_cgroups(dirs: &[u8]) {
 fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
     let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return true };
     let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
-    let gone = match fs::open_path(&dir[..slash]) {
-        Ok(parent) => fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, how).is_ok(),
-        Err(_) => how == fs::Removal::Kill,
-    };
-    // Then the parents tinyctr made for it (they carry its mark; the hierarchy's root
-    // never does).
-    if gone {
+    let Ok(parent) = fs::open_path(&dir[..slash]) else { return how == fs::Removal::Kill };
+    let gone = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, how).is_ok();
+    // Then the parents tinyctr made for it: they carry its mark (the hierarchy's root
+    // never does), asked of the directory open already (usually the answer is no).
+    if gone && fs::marked(parent.as_fd()) {
+        drop(parent);
         let mut path: Buf<4096> = Buf::from(&dir[..slash]);
         fs::remove_made_parents(&mut path, 0, 0, false);
     }
