@@ -127,6 +127,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
+        apparmor: cfg.oci().map_or(&[][..], |o| o.apparmor),
         root_propagation: cfg.oci().map_or(crate::mount::PRIVATE, |o| o.root_propagation),
         early_command: cfg.oci().is_some_and(|o| o.root_hooks()),
         env: envs,
@@ -432,6 +433,14 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         Step::Join => ("join a namespace of", b"config.json", b""),
         Step::Console => ("set up the terminal", b"/dev/ptmx", b""),
         Step::Sysctl => crate::oci::sysctl::describe(errno),
+        Step::AppArmor => (
+            "apply the AppArmor profile",
+            cfg.oci().map_or(&b""[..], |o| o.apparmor.get(5..).unwrap_or(b"")),
+            match errno {
+                Errno::NOENT => b"it is not loaded (see /sys/kernel/security/apparmor/profiles)",
+                _ => b"",
+            },
+        ),
         Step::WorkdirOutside => {
             let mut e = Error::usage(b"working directory \"");
             crate::error::push_shown(&mut e.msg, cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"));

@@ -59,6 +59,7 @@ pub enum Step {
     Console = 15,
     CgroupJoin = 16,
     Sysctl = 17,
+    AppArmor = 18,
 }
 
 impl Step {
@@ -82,6 +83,7 @@ impl Step {
             Console,
             CgroupJoin,
             Sysctl,
+            AppArmor,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -149,6 +151,8 @@ pub struct ChildPlan<'a> {
     pub early_command: bool,
     /// `create`: config.json's sysctls, checked (oci::sysctl).
     pub sysctls: &'a [crate::oci::linux::Sysctl<'a>],
+    /// `create`: `exec PROFILE` for the AppArmor attribute (oci::lsm); empty: none.
+    pub apparmor: &'a [u8],
     /// The propagation of every mount, set first: `mount::PRIVATE`, or config.json's
     /// (oci::create).
     pub root_propagation: u32,
@@ -326,6 +330,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     }
     if let Some(sock) = plan.console.filter(|_| cfg!(feature = "oci")) {
         crate::oci::console::attach(sock).map_err(at(Step::Console))?;
+    }
+    // In the container's own /proc; the switch happens at the program's execve.
+    if cfg!(feature = "oci") && !plan.apparmor.is_empty() {
+        crate::oci::lsm::set_exec(plan.apparmor).map_err(at(Step::AppArmor))?;
     }
     // Only after the cgroups were joined, the cgroup namespace: it is rooted at the
     // container's own cgroup.

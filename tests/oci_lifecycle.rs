@@ -1739,3 +1739,59 @@ fn container_hooks_run_in_the_containers_namespaces() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// Whether this host's kernel runs AppArmor.
+fn apparmor_enabled() -> bool {
+    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled").is_ok_and(|s| s.starts_with('Y'))
+}
+
+/// `process.apparmorProfile` and `process.selinuxLabel` are never dropped (CRI puts an
+/// AppArmor profile into every container on a host that has AppArmor): a profile this
+/// host cannot apply fails create and exec by name, before anything is made (runc
+/// fails too); `unconfined` where AppArmor is off is what every process is; an SELinux
+/// label is refused. (The profile applied for real: tests/vm/guest/apparmor.sh, in a
+/// guest whose kernel has AppArmor.)
+#[test]
+fn lsm_settings_are_applied_or_refused() {
+    let Some(mut c) = Case::new("lsm", &["sleep", "1000"]) else { return };
+    let tinyctr = std::env::var("TINYCTR_OCI_RUNTIME").is_err();
+    let profile_words = if apparmor_enabled() { "it is not loaded" } else { "AppArmor is not enabled on this host" };
+    for (field, value, words) in [
+        ("apparmorProfile", "tinyctr-no-such-profile", profile_words),
+        ("selinuxLabel", "system_u:system_r:container_t:s0", "SELinux labels are not supported"),
+    ] {
+        c.config["process"][field] = json!(value);
+        c.write_config();
+        let st = c.create_as(&c.id, "refused.pid");
+        assert!(!st.success(), "{field} {value:?}: create succeeded");
+        if tinyctr {
+            let e = c.log_error();
+            assert!(e.contains(field) || e.contains("AppArmor profile"), "{field}: {e:?}");
+            assert!(e.contains(value) && e.contains(words), "{field}: {e:?}");
+        }
+        c.assert_gone();
+        c.config["process"].as_object_mut().unwrap().remove(field);
+    }
+    if !tinyctr {
+        return; // runc refuses `unconfined` too where AppArmor is off
+    }
+    if !apparmor_enabled() {
+        c.config["process"]["apparmorProfile"] = json!("unconfined");
+    }
+    c.write_config();
+    c.create();
+    c.ok(&["start", &c.id]);
+    // exec's process JSON: the same refusal, and nothing started.
+    let mut p = c.config["process"].clone();
+    p["args"] = json!(["true"]);
+    p["apparmorProfile"] = json!("tinyctr-no-such-profile");
+    let f = c.path("lsm.process.json");
+    std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+    let o = c.rt.run(&["exec", "--process", f.to_str().unwrap(), "--detach", &c.id]);
+    assert!(!o.status.success(), "exec with an unusable AppArmor profile succeeded");
+    let e = c.log_error();
+    assert!(e.contains("tinyctr-no-such-profile") && e.contains(profile_words), "exec: {e:?}");
+    assert_eq!(c.procs().len(), 1, "exec started something");
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+}

@@ -103,6 +103,10 @@ pub struct Process<'a> {
     pub no_new_privileges: bool,
     /// -1000..=1000.
     pub oom_score_adj: Option<i32>,
+    /// The AppArmor profile to run under (crate::oci::lsm).
+    pub apparmor_profile: Str<'a>,
+    /// An SELinux label: refused (crate::oci::lsm).
+    pub selinux_label: Str<'a>,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -251,7 +255,8 @@ pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process
 
 #[inline(never)]
 fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
-    const NAMES: &str = "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj";
+    const NAMES: &str =
+        "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj apparmorProfile selinuxLabel";
     let mut m = j.members(NAMES, 1 << 2 | 1 << 4);
     while let Some(i) = m.next(j) {
         match i {
@@ -285,7 +290,9 @@ fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
                 }
             }
             7 => p.no_new_privileges = j.bool(),
-            _ => p.oom_score_adj = Some(j.int(-1000, 1000) as i32),
+            8 => p.oom_score_adj = Some(j.int(-1000, 1000) as i32),
+            9 => p.apparmor_profile = j.str(),
+            _ => p.selinux_label = j.str(),
         }
     }
     if p.args.is_empty() || p.cwd.is_empty() {

@@ -67,6 +67,8 @@ pub struct Detached<'a> {
     pub root_propagation: u32,
     /// `linux.sysctl`, checked: the init writes them.
     pub sysctls: &'a [super::linux::Sysctl<'a>],
+    /// `exec PROFILE` for the init's AppArmor attribute (crate::oci::lsm); empty: none.
+    pub apparmor: &'a [u8],
     /// `linux.devices`, checked: the init makes them in /dev.
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     hooks: &'a Hooks<'a>,
@@ -259,6 +261,11 @@ fn make(
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
     super::sysctl::check(lx)?;
+    let mut transition = super::lsm::Transition::new();
+    let apparmor = match super::lsm::check(&p, "config.json: process.", &mut transition)? {
+        true => transition.as_bytes(),
+        false => &[],
+    };
     for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
         if lx.namespaces.has(ns) {
             return Err(unsupported(what, b" namespace"));
@@ -319,6 +326,7 @@ fn make(
         cgroup_path,
         extra: RefCell::new(Default::default()),
         sysctls: &lx.sysctl,
+        apparmor,
         nodes: &lx.devices,
         root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,

@@ -43,6 +43,7 @@ const STEP_CWD: u8 = 2;
 const STEP_EXEC: u8 = 3;
 const STEP_CGROUP: u8 = 4;
 const STEP_CONSOLE: u8 = 5;
+const STEP_APPARMOR: u8 = 6;
 
 #[inline(never)]
 pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
@@ -57,6 +58,11 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     }
     let mut doc = super::file::read_at(rustix::fs::CWD, a.process)?;
     let p = super::config::parse_process(doc.bytes(), "process.json")?;
+    let mut transition = super::lsm::Transition::new();
+    let apparmor = match super::lsm::check(&p, "process: ", &mut transition)? {
+        true => transition.as_bytes(),
+        false => &[],
+    };
     let console = super::create::terminal(p.terminal, a.console_socket)?;
     let mut conf = super::create::confine_process(&p, false);
     let mut filter_map = container_filter(&rec)?;
@@ -113,7 +119,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
             let cg: [RawFd; store::MAX_CGROUPS] =
                 core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
-            child(&err_tx, &cg, &raw, console, &p.cwd, &conf, filter, &argv, &env, path)
+            child(&err_tx, &cg, &raw, console, &p.cwd, apparmor, &conf, filter, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
@@ -123,7 +129,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     if let Ok(RECORD_LEN) = read_full(&err_rx, &mut r) {
         let _ = rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty());
         let (step, errno) = decode(&r);
-        return Err(describe(step, errno, &conf, argv.iter().next().map_or(b"", |c| c.to_bytes())));
+        return Err(describe(step, errno, &conf, argv.iter().next().map_or(b"", |c| c.to_bytes()), apparmor));
     }
     if let Some(f) = a.pid_file {
         super::create::write_pid(rustix::fs::CWD, f, pid)?;
@@ -179,6 +185,7 @@ fn child(
     joins: &[RawFd; 5],
     console: Option<RawFd>,
     cwd: &CStr,
+    apparmor: &[u8],
     conf: &crate::confine::Confine,
     filter: &[SockFilter],
     argv: &crate::sys::args::PtrArray<'_>,
@@ -214,6 +221,10 @@ fn child(
         if !crate::fds::workdir_inside_root() {
             return Err((STEP_CWD, Errno::XDEV));
         }
+        // In the container's /proc (its mount namespace is joined): at the execve below.
+        if !apparmor.is_empty() {
+            super::lsm::set_exec(apparmor).map_err(at(STEP_APPARMOR))?;
+        }
         crate::confine::apply(conf, filter)?;
         crate::trampoline::restore_signals().map_err(at(STEP_EXEC))?;
         let cmd = argv.iter().next().ok_or((STEP_EXEC, Errno::INVAL))?;
@@ -225,7 +236,7 @@ fn child(
     }
 }
 
-fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8]) -> Error {
+fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8], apparmor: &[u8]) -> Error {
     if let Some(e) = crate::confine::describe(step, errno, conf) {
         return e;
     }
@@ -234,6 +245,7 @@ fn describe(step: u8, errno: Errno, conf: &crate::confine::Confine, cmd: &[u8]) 
         STEP_CWD => Error::sys("change to working directory", b"", errno),
         STEP_CGROUP => Error::sys("move the process into", b"the container's cgroups", errno),
         STEP_CONSOLE => Error::sys("set up the terminal", b"/dev/ptmx", errno),
+        STEP_APPARMOR => Error::sys("apply the AppArmor profile", apparmor.get(5..).unwrap_or(b""), errno),
         _ => Error::sys("execute", cmd, errno),
     }
 }

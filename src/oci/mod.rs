@@ -14,6 +14,7 @@
 //! - `store.rs`: the state directory;
 //! - `sysctl.rs`: `linux.sysctl`, checked and written by the init;
 //! - `hooks.rs`: config.json's hooks, at their points of the lifecycle;
+//! - `lsm.rs`: the AppArmor profile a process asks for (and SELinux labels, refused);
 //! - `hierarchies.rs`: the v1 cgroup hierarchies beyond the layout's, joined by `create`;
 //! - `freezer.rs`, `devices.rs`: `pause`/`resume`, and the device allow-list.
 //!
@@ -40,6 +41,7 @@ pub mod hooks;
 pub mod json;
 pub mod lifecycle;
 pub mod linux;
+pub mod lsm;
 pub mod names;
 pub mod seccomp;
 pub mod spec;
