@@ -136,3 +136,7 @@ vm_test!(escape: bare, v2);
 // the users' real setting (bare initramfs, with a cgroup2 mounted), on v1 (devices and
 // freezer hierarchies) and v2 (a device program, cgroup.freeze).
 vm_test!(oci: bare, v1, v2);
+
+// An OCI process's AppArmor profile (process.apparmorProfile), applied for real: this
+// host's kernel has no AppArmor, Debian's guest kernel does.
+vm_test!(apparmor: bare);

@@ -12,7 +12,7 @@ fi
 cp "$TINYCTR_OCI_BIN" "$1/vm/tinyctr-oci"
 chmod 755 "$1/vm/tinyctr-oci"
 b=$1/vm/bundle
-mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared" "$1/vm/bundle-sleep"
+mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared" "$b/rootfs/etc" "$1/vm/bundle-sleep" "$1/vm/bundle-aa"
 cp "$BUSYBOX" "$b/rootfs/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
 	[ -e "$b/rootfs/bin/$applet" ] || ln -s busybox "$b/rootfs/bin/$applet"
@@ -34,5 +34,22 @@ c["root"] = {"path": "/vm/bundle/rootfs"}
 c["process"]["args"] = ["sleep", "1000"]
 c["linux"]["cgroupsPath"] = "/vmoci/c2"
 json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-sleep/"), "w"))
+# A third, whose process asks for the AppArmor profile of hooks/apparmor.profile
+# (guest/apparmor.sh), and a process file for exec with it.
+c["process"]["apparmorProfile"] = "tinyctr-test"
+c["process"]["args"] = ["sh", "-c", "cat /proc/self/attr/apparmor/current > /shared/aa; "
+                         "if cat /etc/hostname >/dev/null 2>&1; then echo read; else echo denied; fi >> /shared/aa"]
+c["linux"]["cgroupsPath"] = "/vmoci/aa"
+json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-aa/"), "w"))
+c["process"]["args"] = ["sh", "-c", "cat /proc/self/attr/apparmor/current > /shared/aa-exec"]
+json.dump(c["process"], open(sys.argv[2].replace("/bundle/config.json", "/aa-exec.json"), "w"))
 PY
+echo tinyctr-test >"$b/rootfs/etc/hostname"
+# The profile, compiled here: the guest has no apparmor_parser.
+if command -v apparmor_parser >/dev/null 2>&1; then
+	apparmor_parser -Q -S "$here/apparmor.profile" >"$1/vm/apparmor.bin" 2>/dev/null
+else
+	echo "oci.sh: no apparmor_parser (apt-get install apparmor): the apparmor guest will skip" >&2
+	case ${CI:-} in true | 1) exit 1 ;; esac
+fi
 mkdir -p "$1/vm/shared"
