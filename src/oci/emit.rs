@@ -177,7 +177,7 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 
 /// The features document (runtime-spec features.md), listing what tinyctr recognises:
 /// the same tables the config parser uses. No systemd cgroup driver (there may be no
-/// systemd), no AppArmor, SELinux or Intel RDT.
+/// systemd), no SELinux or Intel RDT; AppArmor profiles are applied (crate::oci::lsm).
 #[inline(never)]
 pub fn features(o: &mut Out<'_>) {
     // Every hook kind (hooks.rs).
@@ -189,7 +189,7 @@ pub fn features(o: &mut Out<'_>) {
     o.raw(b",\"seccomp\":{\"enabled\":true,\"actions\":").words(names::SECCOMP_ACTIONS, "SCMP_ACT_");
     o.raw(b",\"operators\":").words(names::SECCOMP_OPS, "SCMP_CMP_");
     o.raw(b",\"archs\":").words(names::SECCOMP_ARCHS, "SCMP_ARCH_");
-    o.raw(b"},\"apparmor\":{\"enabled\":false},\"selinux\":{\"enabled\":false},\"intelRdt\":{\"enabled\":false}}}\n");
+    o.raw(b"},\"apparmor\":{\"enabled\":true},\"selinux\":{\"enabled\":false},\"intelRdt\":{\"enabled\":false}}}\n");
 }
 
 #[cfg(test)]

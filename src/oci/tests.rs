@@ -215,6 +215,7 @@ fn cri_like() {
             ]
         );
         assert_eq!((p.oom_score_adj, p.no_new_privileges), (Some(-997), false));
+        assert_eq!((p.apparmor_profile.get(), p.selinux_label.get()), (c"cri-containerd.apparmor.d", c""));
 
         assert_eq!(c.mounts.len(), 9);
         let hosts = &c.mounts[3];
