@@ -217,7 +217,10 @@ fn launch(
         plan.cgroups_n = c.self_joins(&mut plan.cgroups);
     }
     if let Some(o) = cfg.oci() {
-        let unified = cgroup.as_ref().and_then(|(_, c)| c.unified_path());
+        let unified = cgroup.as_ref().and_then(|(p, c)| {
+            let u = p.layout.unified_mounted()?;
+            Some((c.unified_path()?, p.layout.hiers[u].mount().len()))
+        });
         plan.cgroups_n += o.prepare_cgroups(unified, &mut plan.cgroups[plan.cgroups_n..])?;
     }
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;

@@ -1269,6 +1269,20 @@ fn the_cgroups_path_is_joined_in_every_hierarchy() {
     let weight = cgroup_file(&c.cgroup, "cpu.shares").or_else(|| cgroup_file(&c.cgroup, "cpu.weight"));
     assert!(matches!(weight.as_deref().map(str::trim), Some("512" | "20")), "cpu: {weight:?}");
     assert_eq!(c.memory_limit().unwrap(), "67108864", "the update changed the memory limit it did not name");
+    // Huge page limits: on a v1 hugetlb hierarchy (joined, as every one) they are set;
+    // where hugetlb is v2 and create enabled it for none (this host: it would take the
+    // hierarchy's root), refused by name, and nothing of that update is applied.
+    std::fs::write(&doc, r#"{"pids":{"limit":60},"hugepageLimits":[{"pageSize":"2MB","limit":2097152}]}"#).unwrap();
+    let o = c.rt.run(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
+    let file = format!("{}/hugetlb.2MB.limit_in_bytes", c.cgroup);
+    if v1_mounted("hugetlb") && Path::new("/proc/sys/vm/nr_hugepages").exists() {
+        assert!(o.status.success(), "update with hugepageLimits: {:?}", c.rt.last_error());
+        assert_eq!(cgroup_file(&c.cgroup, "hugetlb.2MB.limit_in_bytes").unwrap().trim(), "2097152", "{file}");
+    } else if std::env::var("TINYCTR_OCI_RUNTIME").is_err() {
+        assert!(!o.status.success(), "update with hugepageLimits and no hugetlb cgroup succeeded");
+        assert!(c.log_error().contains("no hugetlb cgroup"), "{}", c.log_error());
+        assert_eq!(cgroup_file(&c.cgroup, "pids.max").unwrap().trim(), "50", "a refused update changed pids.max");
+    }
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }

@@ -450,7 +450,7 @@ impl Cgroup {
     #[inline(never)]
     fn enable_v2(&mut self, h: &layout::Hier, parent: &[u8], ctls: u8, pid: u32) -> Result<()> {
         for attempt in 0..2 {
-            let Some(len) = v2::enable(parent, h.mount().len(), ctls)? else { return Ok(()) };
+            let Some(len) = v2::enable(parent, h.mount().len(), ctls, b"")? else { return Ok(()) };
             let busy = parent.get(..len).unwrap_or(parent);
             if attempt > 0 || busy != h.own.as_bytes() || self.leaf.is_some() {
                 return Err(Error::sys_hint("enable controllers in", busy, Errno::BUSY, b"processes other than tinyctr are in this cgroup, and cgroup v2 lets a cgroup that holds processes give no controllers to its children: start tinyctr in a cgroup of its own, or pass --cgroup-parent"));
@@ -593,7 +593,7 @@ impl Drop for Cgroup {
 #[inline(never)]
 fn enable_more(h: &layout::Hier, cgroup_parent: Option<&CStr>, ctls: u8) {
     let parent = parent_dir(h, cgroup_parent);
-    let at = |c| v2::enable(parent.as_bytes(), h.mount().len(), c);
+    let at = |c| v2::enable(parent.as_bytes(), h.mount().len(), c, b"");
     if !matches!(at(ctls), Ok(None)) {
         for c in CTLS.iter().filter(|c| ctls & c.bit() != 0) {
             let _ = at(c.bit());

@@ -27,27 +27,32 @@ pub const CPUSET_CPUS: &CStr = c"cpuset.cpus";
 pub const CPUSET_CPUS_EFFECTIVE: &CStr = c"cpuset.cpus.effective";
 pub const PIDS_MAX: &CStr = c"pids.max";
 
-/// Enables the controllers in `need` in `cgroup.subtree_control` of every cgroup from
-/// `path[..from]` (the mount point) down to `path` itself, writing only where one is
-/// missing. `Ok(Some(len))`: the no-internal-process rule stopped it, the cgroup
-/// `path[..len]` holds processes (EBUSY).
+/// Enables the controllers in `need`, and `extra` (one controller's name, or empty:
+/// one tinyctr does not drive itself, such as hugetlb for an OCI config), in
+/// `cgroup.subtree_control` of every cgroup from `path[..from]` (the mount point) down
+/// to `path` itself, writing only where one is missing. `Ok(Some(len))`: the
+/// no-internal-process rule stopped it, the cgroup `path[..len]` holds processes (EBUSY).
 #[inline(never)]
-pub fn enable(path: &[u8], from: usize, need: u8) -> Result<Option<usize>> {
+pub fn enable(path: &[u8], from: usize, need: u8, extra: &[u8]) -> Result<Option<usize>> {
     let mut end = from;
     loop {
         let mut dir: Buf<PATH> = Buf::from(&path[..end]);
         let fd = fs::open_dir(CWD, dir.as_cstr()).map_err(|e| fs::path_error("open", dir.as_bytes(), e))?;
         let mut buf = [0u8; 256];
-        let have = fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf).map_or(0, ctl_mask);
+        let (have, extra_missing) = match fs::read(fd.as_fd(), SUBTREE_CONTROL, &mut buf) {
+            Ok(list) => (ctl_mask(list), !extra.is_empty() && !list.split(|&b| b == b' ').any(|w| w == extra)),
+            Err(_) => (0, !extra.is_empty()),
+        };
         let missing = need & !have;
-        if missing != 0 {
+        if missing != 0 || extra_missing {
             let mut v = Buf::<80>::new();
             for c in CTLS.iter().filter(|c| missing & c.bit() != 0) {
-                if !v.is_empty() {
-                    v.push(b" ");
-                }
-                v.push(b"+").push_str(c.name());
+                v.push(b"+").push_str(c.name()).push(b" ");
             }
+            if extra_missing {
+                v.push(b"+").push(extra);
+            }
+            let v: Buf<80> = Buf::from(v.as_bytes().trim_ascii_end());
             match fs::write(fd.as_fd(), SUBTREE_CONTROL, v.as_bytes()) {
                 Ok(()) => {}
                 Err(Errno::BUSY) => return Ok(Some(end)),

@@ -57,6 +57,7 @@ pub struct Detached<'a> {
     /// `linux.seccomp` (`enabled` when config.json has one).
     profile: &'a Seccomp<'a>,
     devices: &'a [super::linux::DeviceRule],
+    hugepages: &'a [super::linux::Hugepage<'a>],
     /// Mknod of the nodes of `linux.devices` that `devices` would not let the init make.
     mknod: List<super::linux::DeviceRule, { super::devices::MAX_MKNOD }>,
     /// The cgroupsPath (parent and name), where the other v1 hierarchies' cgroups go.
@@ -165,24 +166,31 @@ impl Detached<'_> {
     }
 
     /// Before clone, once the cgroups of the limits exist (`unified`: the v2 one, if
-    /// any): the container's cgroup in every other v1 hierarchy (cpuacct, blkio,
-    /// freezer, devices...: crate::oci::hierarchies). The device allow-list (containerd
-    /// always sends one: deny all, then the usual nodes) is written to the v1 devices
-    /// cgroup, or else attached to the v2 cgroup as a device program. The init joins
-    /// the v1 ones itself, first thing: their directories go into `out`; returns how
-    /// many.
-    pub fn prepare_cgroups(&self, unified: Option<&[u8]>, out: &mut [RawFd]) -> Result<usize> {
+    /// any, and the length of its hierarchy's mount point): the container's cgroup in
+    /// every other v1 hierarchy (cpuacct, blkio, freezer, devices, hugetlb...:
+    /// crate::oci::hierarchies). The device allow-list (containerd always sends one:
+    /// deny all, then the usual nodes) is written to the v1 devices cgroup, or else
+    /// attached to the v2 cgroup as a device program; the huge page limits to the v1
+    /// hugetlb cgroup, or else the v2 one. The init joins the v1 ones itself, first
+    /// thing: their directories go into `out`; returns how many.
+    pub fn prepare_cgroups(&self, unified: Option<(&[u8], usize)>, out: &mut [RawFd]) -> Result<usize> {
         let mut extra = self.extra.borrow_mut();
-        let rules = self.devices;
+        let (rules, pages) = (self.devices, self.hugepages);
         let mut n = 0;
-        let mut devices_v1 = false;
+        let (mut devices_v1, mut hugetlb_v1) = (false, false);
         super::hierarchies::each(&mut |dir, options| {
             let devices = crate::mountinfo::has_word(options, b"devices") && !rules.is_empty();
+            let hugetlb = crate::mountinfo::has_word(options, b"hugetlb") && !pages.is_empty();
             devices_v1 |= devices;
+            hugetlb_v1 |= hugetlb;
             let fd = super::hierarchies::prepare(
                 dir,
                 self.cgroup_path,
-                &mut |d, p| if devices { super::devices::write_v1(d, p, rules, &self.mknod) } else { Ok(()) },
+                &mut |d, p| match (devices, hugetlb) {
+                    (true, _) => super::devices::write_v1(d, p, rules, &self.mknod),
+                    (_, true) => super::hugetlb::write_v1(d, p, pages),
+                    _ => Ok(()),
+                },
                 &mut |p| self.add_cgroup(p),
             )?;
             // Room for every hierarchy `each` passes (MAX_CGROUP_JOINS counts them).
@@ -195,8 +203,17 @@ impl Detached<'_> {
             Ok(())
         })?;
         match unified {
-            Some(dir) if !devices_v1 && !rules.is_empty() => super::devices::attach_v2(dir, rules, &self.mknod)?,
+            Some((dir, _)) if !devices_v1 && !rules.is_empty() => super::devices::attach_v2(dir, rules, &self.mknod)?,
             _ => {}
+        }
+        match unified {
+            _ if hugetlb_v1 || pages.is_empty() => {}
+            Some((dir, from)) => super::hugetlb::write_v2(dir, from, pages)?,
+            None => {
+                return Err(Error::usage(
+                    b"config.json: linux.resources.hugepageLimits: this host has no hugetlb cgroup (no v1 hierarchy, no cgroup v2)",
+                ))
+            }
         }
         Ok(n)
     }
@@ -322,6 +339,7 @@ fn make(
         cgroups: RefCell::new(Lines::new()?),
         profile: &lx.seccomp,
         devices: &lx.resources.devices,
+        hugepages: &lx.resources.hugepages,
         mknod: super::devices::mknod_rules(&lx.resources.devices, &lx.devices)?,
         cgroup_path,
         extra: RefCell::new(Default::default()),

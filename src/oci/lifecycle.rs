@@ -370,11 +370,26 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
         e.msg.push(b" cgroup to change (this host has no hierarchy of that controller, or its kernel would not enable it there); nothing was changed");
         return Err(e);
     }
+    // The huge page limits: in the cgroup that has hugetlb's files.
+    let pages = &r.hugepages[..];
+    let hugetlb = found.iter().zip(&rec.cgroups[..rec.n_cgroups]).find_map(|(slot, dir)| {
+        let (fd, _, _) = slot.as_ref()?;
+        Some((fd.as_fd(), *dir, super::hugetlb::kind(fd.as_fd(), pages)?))
+    });
+    if hugetlb.is_none() && !pages.is_empty() {
+        let mut e = Error::usage(b"cannot update container \"");
+        push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": it has no hugetlb cgroup with that page size to change (create had no huge page limits, or the kernel has no such size); nothing was changed");
+        return Err(e);
+    }
     for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let (Some((fd, version, ctls)), Ok(parent)) = (slot, fs::open_path(&dir[..slash])) else { continue };
         let t = crate::cgroup::Target { fd: fd.as_fd(), path: dir, parent: parent.as_fd() };
         crate::cgroup::knobs::write_limits(&t, *version, *ctls, false, &limits)?;
+    }
+    if let Some((fd, dir, v1)) = hugetlb {
+        super::hugetlb::write_kind(fd, dir, pages, v1)?;
     }
     Ok(())
 }

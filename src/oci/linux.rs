@@ -123,6 +123,21 @@ pub struct Resources<'a> {
     pub pids_limit: Option<i64>,
     /// The device allowlist, in order (the last matching rule wins).
     pub devices: List<DeviceRule, MAX_DEVICES>,
+    /// `hugepageLimits`: the kubelet sends one for every page size the node has (limit 0
+    /// for those the pod did not ask for).
+    pub hugepages: List<Hugepage<'a>, MAX_HUGEPAGE_SIZES>,
+}
+
+/// Page sizes a config may limit (x86 has two, arm64 four).
+pub const MAX_HUGEPAGE_SIZES: usize = 8;
+
+/// One `hugepageLimits` entry.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Hugepage<'a> {
+    /// As the kernel names it in hugetlb's files: digits and KB, MB, GB, TB or PB.
+    pub page_size: Str<'a>,
+    /// Bytes.
+    pub limit: u64,
 }
 
 /// Bytes; -1 is unlimited.
@@ -358,7 +373,7 @@ pub fn parse_resources<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Resou
 
 #[inline(never)]
 fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
-    let mut m = j.members("memory cpu pids devices", 0);
+    let mut m = j.members("memory cpu pids devices hugepageLimits", 0);
     while let Some(i) = m.next(j) {
         match i {
             0 => {
@@ -390,7 +405,28 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
                     r.pids_limit = Some(j.int(i64::MIN, i64::MAX));
                 }
             }
-            _ => list(j, &mut r.devices, device),
+            3 => list(j, &mut r.devices, device),
+            _ => list(j, &mut r.hugepages, hugepage),
+        }
+    }
+}
+
+#[inline(never)]
+fn hugepage<'a>(j: &mut Json<'a>, h: &mut Hugepage<'a>) {
+    let mut m = j.members("pageSize limit", 3);
+    while let Some(i) = m.next(j) {
+        match i {
+            0 => {
+                let s = j.cstr();
+                let b = s.to_bytes();
+                let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let unit = &b[digits..];
+                if digits == 0 || b.len() > 16 || !matches!(unit, b"KB" | b"MB" | b"GB" | b"TB" | b"PB") {
+                    return j.fail_val("is not a page size (digits, then KB, MB, GB, TB or PB):", b);
+                }
+                h.page_size = s.into();
+            }
+            _ => h.limit = j.u64(),
         }
     }
 }

@@ -16,7 +16,8 @@
 //! - `hooks.rs`: config.json's hooks, at their points of the lifecycle;
 //! - `lsm.rs`: the AppArmor profile a process asks for (and SELinux labels, refused);
 //! - `hierarchies.rs`: the v1 cgroup hierarchies beyond the layout's, joined by `create`;
-//! - `freezer.rs`, `devices.rs`: `pause`/`resume`, and the device allow-list.
+//! - `freezer.rs`, `devices.rs`, `hugetlb.rs`: `pause`/`resume`, the device allow-list,
+//!   the huge page limits.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -38,6 +39,7 @@ pub mod file;
 pub mod freezer;
 pub mod hierarchies;
 pub mod hooks;
+pub mod hugetlb;
 pub mod json;
 pub mod lifecycle;
 pub mod linux;

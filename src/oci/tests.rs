@@ -433,6 +433,14 @@ fn bad_values_name_their_path() {
             "linux.resources.cpu.mems: is not a CPU list: a range goes from low to high (try 0-2,4) '2-1'",
         ),
         (l(r#""resources":{"pids":{}}"#), "linux.resources.pids: \"limit\" is required"),
+        (
+            l(r#""resources":{"hugepageLimits":[{"pageSize":"2M","limit":0}]}"#),
+            "linux.resources.hugepageLimits[0].pageSize: is not a page size (digits, then KB, MB, GB, TB or PB): '2M'",
+        ),
+        (
+            l(r#""resources":{"hugepageLimits":[{"pageSize":"2MB"}]}"#),
+            "linux.resources.hugepageLimits[0]: \"limit\" is required",
+        ),
         (l(r#""resources":{"devices":[{"access":"rwm"}]}"#), "linux.resources.devices[0]: \"allow\" is required"),
         (
             l(r#""resources":{"devices":[{"allow":true,"type":"x"}]}"#),

@@ -60,10 +60,19 @@ fi
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 	check_match "*memory*pids*" "$(cat /sys/fs/cgroup/vmoci/c2/cgroup.controllers)" "the controllers of the container's v2 cgroup"
 fi
-echo '{"pids":{"limit":50},"memory":{"limit":67108864}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
+# linux.resources.hugepageLimits: the v1 hugetlb hierarchy, or the v2 cgroup (hugetlb
+# enabled down to it), with the reservation limit beside it.
+hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.max 2>/dev/null)
+check_eq "4194304" "$hl" "the 2MB huge page limit"
+hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.rsvd.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.rsvd.max 2>/dev/null)
+check_eq "4194304" "$hl" "the 2MB huge page reservation limit"
+echo '{"pids":{"limit":50},"memory":{"limit":67108864},"hugepageLimits":[{"pageSize":"2MB","limit":8388608}]}' |
+	oci update --resources - c2 >/tmp/upd.out 2>&1
 check_eq "0" "$?" "update of limits create had none of ($(cat /tmp/upd.out))"
 pm=$(cat /sys/fs/cgroup/pids/vmoci/c2/pids.max /sys/fs/cgroup/vmoci/c2/pids.max 2>/dev/null)
 check_eq "50" "$pm" "pids.max after update"
+hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.max 2>/dev/null)
+check_eq "8388608" "$hl" "the 2MB huge page limit after update"
 check "pause" oci pause c2
 check_match '*"status":"paused"*' "$(oci state c2)" "state after pause"
 if [ -d /sys/fs/cgroup/freezer ]; then

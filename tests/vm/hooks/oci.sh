@@ -33,7 +33,10 @@ json.dump(c, open(sys.argv[2], "w"))
 c["root"] = {"path": "/vm/bundle/rootfs"}
 c["process"]["args"] = ["sleep", "1000"]
 c["linux"]["cgroupsPath"] = "/vmoci/c2"
+# As the kubelet sends them: a limit for every page size the node has.
+c["linux"]["resources"]["hugepageLimits"] = [{"pageSize": "2MB", "limit": 4194304}]
 json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-sleep/"), "w"))
+del c["linux"]["resources"]["hugepageLimits"]
 # A third, whose process asks for the AppArmor profile of hooks/apparmor.profile
 # (guest/apparmor.sh), and a process file for exec with it.
 c["process"]["apparmorProfile"] = "tinyctr-test"
