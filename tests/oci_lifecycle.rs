@@ -1809,3 +1809,74 @@ fn lsm_settings_are_applied_or_refused() {
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }
+
+/// The container's cgroup on the unified hierarchy, if this host has one.
+fn unified_dir(cgroup: &str) -> Option<PathBuf> {
+    cgroup_dirs(cgroup).into_iter().find(|d| d.join("cgroup.controllers").exists())
+}
+
+/// `linux.resources.unified` (the kubelet sends `memory.oom.group` on every cgroup v2
+/// node): each file written as given into the container's v2 cgroup, at create and at
+/// update; a file that cgroup lacks (memory is v1 on a hybrid host) fails create by
+/// name and leaves nothing; a key that is a path is refused by the parser. Without a
+/// unified hierarchy at all, refused. (runc refuses `unified` on a hybrid host such as
+/// this one outright, "cannot use unified on cgroup v1": there the test checks tinyctr
+/// only.)
+#[test]
+fn unified_cgroup_files_are_written_or_refused() {
+    let Some(mut c) = Case::new("unified", &["sleep", "1000"]) else { return };
+    let tinyctr = std::env::var("TINYCTR_OCI_RUNTIME").is_err();
+    let has_v2 = hierarchies().iter().any(|h| h.join("cgroup.controllers").exists());
+    let hybrid = has_v2 && hierarchies().iter().any(|h| !h.join("cgroup.controllers").exists());
+    if hybrid && !tinyctr {
+        return;
+    }
+    c.config["linux"]["resources"] = json!({"unified": {"cgroup.max.depth": "3"}});
+    c.write_config();
+    if !has_v2 {
+        assert!(!c.create_as(&c.id, "init.pid").success(), "unified on a host without cgroup v2");
+        if tinyctr {
+            assert!(c.log_error().contains("needs cgroup v2"), "{}", c.log_error());
+        }
+        c.assert_gone();
+        return;
+    }
+    c.create();
+    let dir = unified_dir(&c.cgroup).expect("the container's v2 cgroup");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap().trim().to_string();
+    assert_eq!(read("cgroup.max.depth"), "3");
+    let doc = c.path("res.json");
+    std::fs::write(&doc, r#"{"unified":{"cgroup.max.descendants":"7"}}"#).unwrap();
+    c.ok(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
+    assert_eq!(read("cgroup.max.descendants"), "7");
+    let memory_v2 = dir.join("memory.max").exists();
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+
+    // memory.oom.group: written where memory is on the unified hierarchy, else refused.
+    c.config["linux"]["resources"] = json!({"unified": {"memory.oom.group": "1"}});
+    c.write_config();
+    if memory_v2 {
+        c.create();
+        assert_eq!(
+            std::fs::read_to_string(unified_dir(&c.cgroup).unwrap().join("memory.oom.group")).unwrap().trim(),
+            "1"
+        );
+        c.ok(&["delete", "--force", &c.id]);
+    } else {
+        assert!(!c.create_as(&c.id, "oom.pid").success(), "memory.oom.group without memory on v2 succeeded");
+        if tinyctr {
+            let e = c.log_error();
+            assert!(e.contains("memory.oom.group") && e.contains("ENOENT"), "{e}");
+        }
+    }
+    c.assert_gone();
+
+    if tinyctr {
+        c.config["linux"]["resources"] = json!({"unified": {"../../cgroup.procs": "1"}});
+        c.write_config();
+        assert!(!c.create_as(&c.id, "bad.pid").success(), "a unified key that is a path was accepted");
+        assert!(c.log_error().contains("is not a cgroup v2 file name"), "{}", c.log_error());
+        c.assert_gone();
+    }
+}

@@ -58,6 +58,7 @@ pub struct Detached<'a> {
     profile: &'a Seccomp<'a>,
     devices: &'a [super::linux::DeviceRule],
     hugepages: &'a [super::linux::Hugepage<'a>],
+    unified: &'a [super::linux::CgroupFile<'a>],
     /// Mknod of the nodes of `linux.devices` that `devices` would not let the init make.
     mknod: List<super::linux::DeviceRule, { super::devices::MAX_MKNOD }>,
     /// The cgroupsPath (parent and name), where the other v1 hierarchies' cgroups go.
@@ -215,6 +216,7 @@ impl Detached<'_> {
                 ))
             }
         }
+        super::unified::write(unified.map(|(dir, _)| dir), self.unified, "config.json: linux.resources.")?;
         Ok(n)
     }
 }
@@ -340,6 +342,7 @@ fn make(
         profile: &lx.seccomp,
         devices: &lx.resources.devices,
         hugepages: &lx.resources.hugepages,
+        unified: &lx.resources.unified,
         mknod: super::devices::mknod_rules(&lx.resources.devices, &lx.devices)?,
         cgroup_path,
         extra: RefCell::new(Default::default()),

@@ -382,6 +382,17 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
         e.msg.push(b"\": it has no hugetlb cgroup with that page size to change (create had no huge page limits, or the kernel has no such size); nothing was changed");
         return Err(e);
     }
+    // `unified`: into the v2 cgroup.
+    let v2 = found.iter().zip(&rec.cgroups[..rec.n_cgroups]).find_map(|(slot, dir)| match slot {
+        Some((fd, Version::V2, _)) => Some((fd.as_fd(), *dir)),
+        _ => None,
+    });
+    if v2.is_none() && !r.unified.is_empty() {
+        let mut e = Error::usage(b"cannot update container \"");
+        push_shown(&mut e.msg, id.to_bytes());
+        e.msg.push(b"\": unified needs a cgroup v2 cgroup, and it has none; nothing was changed");
+        return Err(e);
+    }
     for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let (Some((fd, version, ctls)), Ok(parent)) = (slot, fs::open_path(&dir[..slash])) else { continue };
@@ -390,6 +401,9 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     }
     if let Some((fd, dir, v1)) = hugetlb {
         super::hugetlb::write_kind(fd, dir, pages, v1)?;
+    }
+    if let Some((fd, dir)) = v2 {
+        super::unified::write_at(fd, dir, &r.unified)?;
     }
     Ok(())
 }

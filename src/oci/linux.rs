@@ -126,6 +126,19 @@ pub struct Resources<'a> {
     /// `hugepageLimits`: the kubelet sends one for every page size the node has (limit 0
     /// for those the pod did not ask for).
     pub hugepages: List<Hugepage<'a>, MAX_HUGEPAGE_SIZES>,
+    /// `unified`: cgroup v2 files and their values, written as given (crate::oci::unified).
+    pub unified: List<CgroupFile<'a>, MAX_UNIFIED>,
+}
+
+/// `unified` entries at most.
+pub const MAX_UNIFIED: usize = 32;
+
+/// One `unified` entry: a file of the container's v2 cgroup (`memory.oom.group`) and
+/// what to write there.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct CgroupFile<'a> {
+    pub key: Str<'a>,
+    pub value: Str<'a>,
 }
 
 /// Page sizes a config may limit (x86 has two, arm64 four).
@@ -373,7 +386,7 @@ pub fn parse_resources<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Resou
 
 #[inline(never)]
 fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
-    let mut m = j.members("memory cpu pids devices hugepageLimits", 0);
+    let mut m = j.members("memory cpu pids devices hugepageLimits unified", 0);
     while let Some(i) = m.next(j) {
         match i {
             0 => {
@@ -406,9 +419,36 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
                 }
             }
             3 => list(j, &mut r.devices, device),
-            _ => list(j, &mut r.hugepages, hugepage),
+            4 => list(j, &mut r.hugepages, hugepage),
+            _ => {
+                r.unified.clear();
+                let mut m = j.members("", 0);
+                while m.next(j).is_some() {
+                    let key = j.key().unwrap_or(c"");
+                    let value = j.cstr();
+                    if !cgroup_file_name(key.to_bytes()) {
+                        return j.fail_val("is not a cgroup v2 file name (controller.file):", key.to_bytes());
+                    }
+                    if !r.unified.push(CgroupFile { key: key.into(), value: value.into() }) {
+                        return too_many(j, MAX_UNIFIED);
+                    }
+                }
+            }
         }
     }
+}
+
+/// A control file's name as cgroup v2 spells them: a controller (lower case letters
+/// and `_`), a dot, then letters, digits, `_` and dots. Never a path: no slash, no
+/// leading dot, so the file is always in the container's own cgroup.
+fn cgroup_file_name(key: &[u8]) -> bool {
+    let Some(dot) = key.iter().position(|&c| c == b'.') else { return false };
+    let (ctl, rest) = (&key[..dot], &key[dot + 1..]);
+    key.len() <= 64
+        && !ctl.is_empty()
+        && ctl.iter().all(|&c| c.is_ascii_lowercase() || c == b'_')
+        && !rest.is_empty()
+        && rest.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
 }
 
 #[inline(never)]

@@ -17,7 +17,7 @@
 //! - `lsm.rs`: the AppArmor profile a process asks for (and SELinux labels, refused);
 //! - `hierarchies.rs`: the v1 cgroup hierarchies beyond the layout's, joined by `create`;
 //! - `freezer.rs`, `devices.rs`, `hugetlb.rs`: `pause`/`resume`, the device allow-list,
-//!   the huge page limits.
+//!   the huge page limits; `unified.rs`: `linux.resources.unified`, cgroup v2 files as given.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -50,6 +50,7 @@ pub mod spec;
 pub mod store;
 pub mod syscalls;
 pub mod sysctl;
+pub mod unified;
 
 #[cfg(test)]
 mod tests;
