@@ -438,6 +438,10 @@ fn bad_values_name_their_path() {
             "linux.resources.hugepageLimits[0].pageSize: is not a page size (digits, then KB, MB, GB, TB or PB): '2M'",
         ),
         (
+            l(r#""resources":{"unified":{"../cgroup.procs":"1"}}"#),
+            "linux.resources.unified.../cgroup.procs: is not a cgroup v2 file name (controller.file): '../cgroup.procs'",
+        ),
+        (
             l(r#""resources":{"hugepageLimits":[{"pageSize":"2MB"}]}"#),
             "linux.resources.hugepageLimits[0]: \"limit\" is required",
         ),

@@ -73,6 +73,16 @@ pm=$(cat /sys/fs/cgroup/pids/vmoci/c2/pids.max /sys/fs/cgroup/vmoci/c2/pids.max 
 check_eq "50" "$pm" "pids.max after update"
 hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.max 2>/dev/null)
 check_eq "8388608" "$hl" "the 2MB huge page limit after update"
+# linux.resources.unified, as the kubelet sends it on a v2 node; refused without v2.
+echo '{"unified":{"memory.oom.group":"1"}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
+st=$?
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	check_eq "0" "$st" "update with unified ($(cat /tmp/upd.out))"
+	check_eq "1" "$(cat /sys/fs/cgroup/vmoci/c2/memory.oom.group 2>&1)" "memory.oom.group after update"
+else
+	check_eq "1" "$st" "update with unified on a v1 host fails"
+	check_match "*needs a cgroup v2*" "$(cat /tmp/upd.out)" "and says why"
+fi
 check "pause" oci pause c2
 check_match '*"status":"paused"*' "$(oci state c2)" "state after pause"
 if [ -d /sys/fs/cgroup/freezer ]; then
