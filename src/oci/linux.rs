@@ -260,7 +260,7 @@ impl Seccomp<'_> {
 #[inline(never)]
 pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) {
     const NAMES: &str = "namespaces uidMappings gidMappings cgroupsPath resources maskedPaths readonlyPaths \
-sysctl rootfsPropagation seccomp devices";
+sysctl rootfsPropagation seccomp devices mountLabel intelRdt personality";
     let mut m = j.members(NAMES, 0);
     while let Some(i) = m.next(j) {
         match i {
@@ -319,7 +319,37 @@ sysctl rootfsPropagation seccomp devices";
                 l.rootfs_propagation = p;
             }
             9 => seccomp(j, &mut l.seccomp),
-            _ => list(j, &mut l.devices, node),
+            10 => list(j, &mut l.devices, node),
+            // Settings tinyctr has no writer for: refused when they ask for anything,
+            // never dropped (the SELinux process label is refused in process: lsm.rs).
+            11 => {
+                let s = j.cstr().to_bytes();
+                if !s.is_empty() {
+                    return j.fail_val("SELinux mount labels are not supported (leave it out):", s);
+                }
+            }
+            12 => {
+                j.skip();
+                return j.fail("Intel RDT (resctrl) is not supported (leave it out)");
+            }
+            _ => {
+                let mut m = j.members("domain flags", 0);
+                while let Some(i) = m.next(j) {
+                    match i {
+                        0 => {
+                            let d = j.cstr().to_bytes();
+                            if d != b"LINUX" {
+                                return j.fail_val("is not supported (only LINUX, the default):", d);
+                            }
+                        }
+                        _ => {
+                            if !j.str_list(false).is_empty() {
+                                return j.fail("personality flags are not supported (leave them out)");
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -437,6 +437,9 @@ fn bad_values_name_their_path() {
             l(r#""resources":{"hugepageLimits":[{"pageSize":"2M","limit":0}]}"#),
             "linux.resources.hugepageLimits[0].pageSize: is not a page size (digits, then KB, MB, GB, TB or PB): '2M'",
         ),
+        (l(r#""mountLabel":"system_u:object_r:container_file_t:s0""#), "linux.mountLabel: SELinux mount labels are not supported (leave it out): 'system_u:object_r:container_file_t:s0'"),
+        (l(r#""intelRdt":{"closID":"guaranteed_group"}"#), "linux.intelRdt: Intel RDT (resctrl) is not supported (leave it out)"),
+        (l(r#""personality":{"domain":"LINUX32"}"#), "linux.personality.domain: is not supported (only LINUX, the default): 'LINUX32'"),
         (
             l(r#""resources":{"unified":{"../cgroup.procs":"1"}}"#),
             "linux.resources.unified.../cgroup.procs: is not a cgroup v2 file name (controller.file): '../cgroup.procs'",
