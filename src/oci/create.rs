@@ -187,10 +187,14 @@ impl Detached<'_> {
             let fd = super::hierarchies::prepare(
                 dir,
                 self.cgroup_path,
-                &mut |d, p| match (devices, hugetlb) {
-                    (true, _) => super::devices::write_v1(d, p, rules, &self.mknod),
-                    (_, true) => super::hugetlb::write_v1(d, p, pages),
-                    _ => Ok(()),
+                &mut |d, p| {
+                    if devices {
+                        super::devices::write_v1(d, p, rules, &self.mknod)?;
+                    }
+                    if hugetlb {
+                        super::hugetlb::write_v1(d, p, pages)?;
+                    }
+                    Ok(())
                 },
                 &mut |p| self.add_cgroup(p),
             )?;
