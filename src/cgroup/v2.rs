@@ -34,6 +34,8 @@ pub const PIDS_MAX: &CStr = c"pids.max";
 /// no-internal-process rule stopped it, the cgroup `path[..len]` holds processes (EBUSY).
 #[inline(never)]
 pub fn enable(path: &[u8], from: usize, need: u8, extra: &[u8]) -> Result<Option<usize>> {
+    // Only the OCI runtime names one: `run` drives its own controllers alone.
+    let extra = if cfg!(feature = "oci") { extra } else { b"" };
     let mut end = from;
     loop {
         let mut dir: Buf<PATH> = Buf::from(&path[..end]);
@@ -47,12 +49,17 @@ pub fn enable(path: &[u8], from: usize, need: u8, extra: &[u8]) -> Result<Option
         if missing != 0 || extra_missing {
             let mut v = Buf::<80>::new();
             for c in CTLS.iter().filter(|c| missing & c.bit() != 0) {
-                v.push(b"+").push_str(c.name()).push(b" ");
+                if !v.is_empty() {
+                    v.push(b" ");
+                }
+                v.push(b"+").push_str(c.name());
             }
             if extra_missing {
+                if !v.is_empty() {
+                    v.push(b" ");
+                }
                 v.push(b"+").push(extra);
             }
-            let v: Buf<80> = Buf::from(v.as_bytes().trim_ascii_end());
             match fs::write(fd.as_fd(), SUBTREE_CONTROL, v.as_bytes()) {
                 Ok(()) => {}
                 Err(Errno::BUSY) => return Ok(Some(end)),

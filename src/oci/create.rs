@@ -83,7 +83,7 @@ pub struct Detached<'a> {
 
 /// Lines of text in a mapping of their own, with room for every cgroup directory a
 /// container can have: those of the layout (at most `layout::PATH` bytes each) and the
-/// other v1 hierarchies' (4096), so that none is ever cut short (the state would then
+/// other v1 hierarchies' (as long), so that none is ever cut short (the state would then
 /// forget a cgroup `delete` must remove; a 2 KiB buffer could be filled by five long
 /// cgroupsPaths). Only the pages written are memory: one, for the usual few hundred
 /// bytes.
@@ -93,8 +93,7 @@ pub struct Lines {
 }
 
 impl Lines {
-    const CAP: usize =
-        crate::cgroup::layout::MAX_HIERS * (crate::cgroup::layout::PATH + 1) + super::hierarchies::MAX * (4096 + 1);
+    const CAP: usize = (crate::cgroup::layout::MAX_HIERS + super::hierarchies::MAX) * (crate::cgroup::layout::PATH + 1);
 
     fn new() -> Result<Lines> {
         let map = Mapping::new(Self::CAP).map_err(|e| Error::sys("map memory for", b"the cgroup list", e))?;
@@ -220,7 +219,9 @@ impl Detached<'_> {
                 ))
             }
         }
-        super::unified::write(unified.map(|(dir, _)| dir), self.unified, "config.json: linux.resources.")?;
+        if !self.unified.is_empty() {
+            super::unified::write(unified.map(|(dir, _)| dir), self.unified, "config.json: linux.resources.")?;
+        }
         Ok(n)
     }
 }

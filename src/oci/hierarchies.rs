@@ -26,8 +26,10 @@ use crate::mountinfo;
 /// business: runc leaves them too), with one to spare.
 pub const MAX: usize = 12;
 
-/// A directory of one of them: its mount point plus a cgroupsPath (at most 4 KiB).
-pub type Dir = Buf<4096>;
+/// A directory of one of them: its mount point plus the cgroupsPath. As long as the
+/// layout's (crate::cgroup::layout::PATH): a longer one failed there already, and past
+/// it [`prepare`] refuses it (ENAMETOOLONG); more would only be stack to fault in.
+pub type Dir = Buf<{ layout::PATH }>;
 
 /// Calls `each(dir, super_options)` once for every such hierarchy, with `dir` its mount
 /// point; a hierarchy mounted more than once is taken at its first mount that shows its

@@ -17,12 +17,14 @@ use crate::cgroup::fs;
 use crate::error::{Error, Result};
 
 /// v1: the limits, in the hugetlb cgroup `dir` (at `path`).
+#[inline(never)]
 pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], limits: &[Hugepage<'_>]) -> Result<()> {
     write(dir, path, limits, b".limit_in_bytes", b".rsvd.limit_in_bytes")
 }
 
 /// v2: enables hugetlb from the hierarchy's mount point (`path[..from]`) down to the
 /// container's parent, then writes the limits in the container's cgroup `path`.
+#[inline(never)]
 pub fn write_v2(path: &[u8], from: usize, limits: &[Hugepage<'_>]) -> Result<()> {
     let parent = &path[..path.iter().rposition(|&c| c == b'/').unwrap_or(0).max(from)];
     if let Some(len) = crate::cgroup::v2::enable(parent, from, 0, b"hugetlb")? {
