@@ -1880,3 +1880,80 @@ fn unified_cgroup_files_are_written_or_refused() {
         c.assert_gone();
     }
 }
+
+/// The resources `run` has no option for (docker's --memory-swappiness,
+/// --oom-kill-disable, --cpu-rt-period, the CFS burst, SCHED_IDLE, net_cls): each in
+/// the container's cgroup that has its file, at create and at update; one no cgroup of
+/// the container has a file for (cgroup v2 has no swappiness; this host mounts no
+/// net_cls) fails by its JSON path and leaves nothing; block I/O, RDMA, kernel memory
+/// and net_prio settings are refused, never dropped.
+#[test]
+fn cgroup_settings_beyond_runs_options_are_written_or_refused() {
+    let Some(mut c) = Case::new("controls", &["sleep", "1000"]) else { return };
+    let tinyctr = std::env::var("TINYCTR_OCI_RUNTIME").is_err();
+    let v1_memory = v1_mounted("memory");
+    let v1_cpu = v1_mounted("cpu");
+    // cpu.idle came with runc 1.2: Debian's runc 1.1 leaves it out.
+    let mut res = if tinyctr { json!({"cpu": {"idle": 1}}) } else { json!({"cpu": {}}) };
+    if v1_memory {
+        res["memory"] = json!({"swappiness": 30, "disableOOMKiller": true});
+    }
+    if v1_cpu {
+        res["cpu"]["realtimePeriod"] = json!(500000);
+    }
+    c.config["linux"]["resources"] = res;
+    c.write_config();
+    c.create();
+    let file = |f: &str| cgroup_file(&c.cgroup, f).map(|s| s.trim().to_string());
+    if tinyctr {
+        assert_eq!(file("cpu.idle").as_deref(), Some("1"), "cpu.idle");
+    }
+    if v1_memory {
+        assert_eq!(file("memory.swappiness").as_deref(), Some("30"));
+        assert!(file("memory.oom_control").unwrap().contains("oom_kill_disable 1"), "{:?}", file("memory.oom_control"));
+        // runc 1.1's update leaves swappiness alone.
+        let doc = c.path("res.json");
+        std::fs::write(&doc, r#"{"memory":{"swappiness":40}}"#).unwrap();
+        c.ok(&["update", "--resources", doc.to_str().unwrap(), &c.id]);
+        if tinyctr {
+            assert_eq!(file("memory.swappiness").as_deref(), Some("40"), "after update");
+        }
+    }
+    if v1_cpu {
+        assert_eq!(file("cpu.rt_period_us").as_deref(), Some("500000"));
+    }
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+
+    let refusals = [
+        (json!({"network": {"classID": 1048577}}), "network.classID: no cgroup of the container has net_cls.classid"),
+        (json!({"blockIO": {"weight": 500}}), "block I/O weights and limits are not supported"),
+        (json!({"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1}]}}), "block I/O"),
+        (json!({"rdma": {"mlx5_0": {"hcaHandles": 3}}}), "RDMA limits are not supported"),
+        (json!({"memory": {"kernel": 1048576}}), "kernel memory limits are not supported"),
+        (json!({"network": {"priorities": [{"name": "eth0", "priority": 5}]}}), "net_prio"),
+    ];
+    for (res, words) in refusals {
+        // net_cls where this host mounts it: written, not refused.
+        if res.pointer("/network/classID").is_some() && v1_mounted("net_cls") {
+            continue;
+        }
+        c.config["linux"]["resources"] = res.clone();
+        c.write_config();
+        let st = c.create_as(&c.id, "refused.pid");
+        if tinyctr {
+            assert!(!st.success(), "{res}: create succeeded");
+            assert!(c.log_error().contains(words), "{res}: {}", c.log_error());
+        } else if st.success() {
+            let _ = c.rt.run(&["delete", "--force", &c.id]);
+        }
+        c.assert_gone();
+    }
+    // Empty or zero values ask for nothing, and pass.
+    c.config["linux"]["resources"] =
+        json!({"blockIO": {"weight": 0, "weightDevice": []}, "rdma": {}, "network": {"priorities": []}});
+    c.write_config();
+    c.create();
+    c.ok(&["delete", "--force", &c.id]);
+    c.assert_gone();
+}

@@ -437,12 +437,6 @@ fn keep(
     cgroups: &[u8],
 ) -> Result<()> {
     let start = store::proc_stat(pid).map_or(0, |s| s.start);
-    // The OOM killer's preference (CRI sets it per pod), inherited by all the
-    // container's processes: set on the init while it waits.
-    let oom = match cfg.process.and_then(|p| p.oom_score_adj) {
-        Some(adj) => oom_score_adj(pid, adj),
-        None => Ok(()),
-    };
     let mut rec =
         Record { pid, start, created: crate::sys::clock::realtime().0 as u64, bundle, rootfs, ..Default::default() };
     // Never more lines than the record has room for: one per hierarchy joined, and
@@ -451,6 +445,15 @@ fn keep(
         *slot = line;
         rec.n_cgroups += 1;
     }
+    // The cgroup settings `run` has none of, in the cgroups the init is in now, before
+    // its program runs; then the OOM killer's preference (CRI sets it per pod),
+    // inherited by all the container's processes: set on the init while it waits.
+    let controls = &cfg.linux.resources.controls;
+    let oom = super::controls::write(&rec.cgroups[..rec.n_cgroups], controls, "config.json: linux.resources.")
+        .and_then(|()| match cfg.process.and_then(|p| p.oom_score_adj) {
+            Some(adj) => oom_score_adj(pid, adj),
+            None => Ok(()),
+        });
     let written = oom
         .and_then(|()| entry.write(&rec).map_err(|e| Error::sys("write the state of", a.id.to_bytes(), e)))
         .and_then(|()| keep_config(entry, cfg, a.id))

@@ -128,6 +128,9 @@ pub struct Resources<'a> {
     pub hugepages: List<Hugepage<'a>, MAX_HUGEPAGE_SIZES>,
     /// `unified`: cgroup v2 files and their values, written as given (crate::oci::unified).
     pub unified: List<CgroupFile<'a>, MAX_UNIFIED>,
+    /// The settings `run` has no option for (crate::oci::controls), in
+    /// [`super::controls::CONTROLS`] order; `None`: absent.
+    pub controls: [Option<u64>; super::controls::N],
 }
 
 /// `unified` entries at most.
@@ -416,29 +419,57 @@ pub fn parse_resources<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Resou
 
 #[inline(never)]
 fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
-    let mut m = j.members("memory cpu pids devices hugepageLimits unified", 0);
+    let mut m = j.members("memory cpu pids devices hugepageLimits unified network blockIO rdma", 0);
     while let Some(i) = m.next(j) {
         match i {
             0 => {
-                let mut m = j.members("limit reservation swap", 0);
+                let mut m = j.members(
+                    "limit reservation swap swappiness disableOOMKiller kernel kernelTCP useHierarchy checkBeforeUpdate",
+                    0,
+                );
                 while let Some(i) = m.next(j) {
-                    let v = Some(j.int(-1, i64::MAX));
+                    use super::controls::Control;
                     match i {
-                        0 => r.memory.limit = v,
-                        1 => r.memory.reservation = v,
-                        _ => r.memory.swap = v,
+                        0..=2 => {
+                            let v = Some(j.int(-1, i64::MAX));
+                            match i {
+                                0 => r.memory.limit = v,
+                                1 => r.memory.reservation = v,
+                                _ => r.memory.swap = v,
+                            }
+                        }
+                        3 => r.controls[Control::Swappiness as usize] = Some(j.uint(100)),
+                        4 => r.controls[Control::NoOomKill as usize] = j.bool().then_some(1),
+                        // Kernel memory has no limit of its own since Linux 5.4 (v1's
+                        // kmem.limit_in_bytes is gone in 6.x): a limit asked for is refused.
+                        5 | 6 => {
+                            if j.int(-1, i64::MAX) > 0 {
+                                return j.fail(
+                                    "kernel memory limits are not supported (the kernel dropped them; leave it out)",
+                                );
+                            }
+                        }
+                        // The kernel's defaults (hierarchical accounting; no pre-check).
+                        _ => {
+                            j.bool();
+                        }
                     }
                 }
             }
             1 => {
-                let mut m = j.members("shares quota period cpus mems", 0);
+                let mut m = j.members("shares quota period cpus mems realtimeRuntime realtimePeriod burst idle", 0);
                 while let Some(i) = m.next(j) {
+                    use super::controls::Control;
                     match i {
                         0 => r.cpu.shares = Some(j.u64()),
                         1 => r.cpu.quota = Some(j.int(-1, i64::MAX)),
                         2 => r.cpu.period = Some(j.u64()),
                         3 => r.cpu.cpus = cpu_list(j),
-                        _ => r.cpu.mems = cpu_list(j),
+                        4 => r.cpu.mems = cpu_list(j),
+                        5 => r.controls[Control::RtRuntime as usize] = Some(j.int(-1, i64::MAX) as u64),
+                        6 => r.controls[Control::RtPeriod as usize] = Some(j.u64()),
+                        7 => r.controls[Control::Burst as usize] = Some(j.u64()),
+                        _ => r.controls[Control::Idle as usize] = Some(j.uint(1)),
                     }
                 }
             }
@@ -450,7 +481,35 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
             }
             3 => list(j, &mut r.devices, device),
             4 => list(j, &mut r.hugepages, hugepage),
-            _ => {
+            6 => {
+                let mut m = j.members("classID priorities", 0);
+                while let Some(i) = m.next(j) {
+                    match i {
+                        0 => r.controls[super::controls::Control::ClassId as usize] = Some(j.uint(u32::MAX as u64)),
+                        _ => {
+                            if j.elements().next(j).is_some() {
+                                return j.fail("network priorities (net_prio) are not supported (leave them out)");
+                            }
+                        }
+                    }
+                }
+            }
+            // No writer for these: refused when they ask for anything, never dropped.
+            7 => {
+                const NAMES: &str = "weight leafWeight weightDevice throttleReadBpsDevice throttleWriteBpsDevice \
+throttleReadIOPSDevice throttleWriteIOPSDevice";
+                let mut m = j.members(NAMES, 0);
+                while let Some(i) = m.next(j) {
+                    let asks = match i {
+                        0 | 1 => j.u64() > 0,
+                        _ => j.elements().next(j).is_some(),
+                    };
+                    if asks {
+                        return j.fail("block I/O weights and limits are not supported (leave them out)");
+                    }
+                }
+            }
+            5 => {
                 r.unified.clear();
                 let mut m = j.members("", 0);
                 while m.next(j).is_some() {
@@ -462,6 +521,11 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
                     if !r.unified.push(CgroupFile { key: key.into(), value: value.into() }) {
                         return too_many(j, MAX_UNIFIED);
                     }
+                }
+            }
+            _ => {
+                if j.members("", 0).next(j).is_some() {
+                    return j.fail("RDMA limits are not supported (leave them out)");
                 }
             }
         }

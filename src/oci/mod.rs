@@ -17,7 +17,8 @@
 //! - `lsm.rs`: the AppArmor profile a process asks for (and SELinux labels, refused);
 //! - `hierarchies.rs`: the v1 cgroup hierarchies beyond the layout's, joined by `create`;
 //! - `freezer.rs`, `devices.rs`, `hugetlb.rs`: `pause`/`resume`, the device allow-list,
-//!   the huge page limits; `unified.rs`: `linux.resources.unified`, cgroup v2 files as given.
+//!   the huge page limits; `controls.rs`: swappiness, the OOM switch, real-time CPU,
+//!   burst, idle, net_cls; `unified.rs`: `linux.resources.unified`, cgroup v2 files as given.
 //!
 //! A lifecycle command reads a bundle as
 //! `let mut doc = file::read_at(bundle_fd, c"config.json")?;`
@@ -31,6 +32,7 @@
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod controls;
 pub mod create;
 pub mod devices;
 pub mod emit;

@@ -1,0 +1,85 @@
+//! The cgroup settings of `linux.resources` that `run` has no option for: memory
+//! swappiness and the OOM killer's switch, real-time CPU time, the CFS burst, the idle
+//! policy and the net_cls class (docker's `--memory-swappiness`, `--oom-kill-disable`,
+//! `--cpu-rt-runtime`..., through nerdctl or any client of containerd). Each goes to
+//! whichever of the container's cgroups has its file, v1 or v2; a setting none of them
+//! has a file for (cgroup v2 has no swappiness, no OOM switch, no real-time time and no
+//! net_cls) is refused by its JSON path before anything is written, never dropped.
+//! Written by `create` once the init is in its cgroups, before the program runs, and
+//! by `update`.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, OwnedFd};
+
+use crate::buf::Buf;
+use crate::cgroup::fs;
+use crate::error::{Error, Result};
+
+/// The settings, in `Resources::controls` order.
+#[derive(Clone, Copy)]
+pub enum Control {
+    Swappiness,
+    NoOomKill,
+    /// Before the runtime: the kernel checks a runtime against its period.
+    RtPeriod,
+    RtRuntime,
+    Burst,
+    Idle,
+    ClassId,
+}
+
+/// How many.
+pub const N: usize = 7;
+
+/// Each one's JSON path below `linux.resources`, its v1 file, and its v2 file (`""`:
+/// none). The CFS burst is in microseconds in both; v2 has it beside `cpu.max`.
+pub const CONTROLS: [(&str, &CStr, &CStr); N] = [
+    ("memory.swappiness", c"memory.swappiness", c""),
+    ("memory.disableOOMKiller", c"memory.oom_control", c""),
+    ("cpu.realtimePeriod", c"cpu.rt_period_us", c""),
+    ("cpu.realtimeRuntime", c"cpu.rt_runtime_us", c""),
+    ("cpu.burst", c"cpu.cfs_burst_us", c"cpu.max.burst"),
+    ("cpu.idle", c"cpu.idle", c"cpu.idle"),
+    ("network.classID", c"net_cls.classid", c""),
+];
+
+/// Writes every setting of `values` into the cgroup among `dirs` that has its file;
+/// refuses first, naming the setting (`at` the resources object), when one has no such
+/// cgroup.
+pub fn write(dirs: &[&[u8]], values: &[Option<u64>; N], at: &str) -> Result<()> {
+    if values.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let lines = || dirs.iter().copied();
+    let mut targets: [Option<(OwnedFd, &[u8], &CStr)>; N] = Default::default();
+    for (i, (slot, v)) in targets.iter_mut().zip(values).enumerate() {
+        if v.is_none() {
+            continue;
+        }
+        let (name, v1, v2) = CONTROLS[i];
+        *slot = lines().find_map(|dir| {
+            let d = fs::open_path(dir).ok()?;
+            let file = [v1, v2].into_iter().find(|f| !f.is_empty() && fs::exists(d.as_fd(), f))?;
+            Some((d, dir, file))
+        });
+        if slot.is_none() {
+            let mut e = Error::usage(at.as_bytes());
+            e.msg.push(name.as_bytes()).push(b": no cgroup of the container has ").push(v1.to_bytes());
+            e.msg.push(b" (cgroup v2, or this kernel, has no such setting: leave it out)");
+            return Err(e);
+        }
+    }
+    for (t, v) in targets.iter().zip(values) {
+        if let (Some((d, dir, file)), Some(v)) = (t, v) {
+            let mut value: Buf<24> = Buf::new();
+            // A real-time runtime of -1 is "no limit", as the kernel spells it.
+            match *v as i64 {
+                -1 => value.push(b"-1"),
+                _ => value.push_u64(*v),
+            };
+            fs::write_at(d.as_fd(), dir, file, value.as_bytes())?;
+        }
+    }
+    Ok(())
+}
