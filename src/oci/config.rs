@@ -210,7 +210,7 @@ pub fn parse_mapped<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<crate::s
 #[inline(never)]
 pub fn parse_into<'a>(buf: &'a mut [u8], doc: &'static str, c: &mut Config<'a>) -> Result<()> {
     json::read(buf, doc, |j| {
-        let mut m = j.members("ociVersion root hostname process mounts linux hooks annotations", 0);
+        let mut m = j.members("ociVersion root hostname process mounts linux hooks annotations domainname", 0);
         while let Some(i) = m.next(j) {
             match i {
                 0 => c.oci_version = j.str(),
@@ -237,7 +237,14 @@ pub fn parse_into<'a>(buf: &'a mut [u8], doc: &'static str, c: &mut Config<'a>) 
                         list(j, &mut c.hooks.kinds[i], hook);
                     }
                 }
-                _ => c.annotations = j.raw_object(),
+                7 => c.annotations = j.raw_object(),
+                // No writer for it (runtime-spec 1.1): refused when set, never dropped.
+                _ => {
+                    let d = j.cstr().to_bytes();
+                    if !d.is_empty() {
+                        return j.fail_val("setting the NIS domain name is not supported (leave it out):", d);
+                    }
+                }
             }
         }
     })
@@ -255,8 +262,8 @@ pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process
 
 #[inline(never)]
 fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
-    const NAMES: &str =
-        "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj apparmorProfile selinuxLabel";
+    const NAMES: &str = "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj apparmorProfile \
+selinuxLabel scheduler ioPriority execCPUAffinity";
     let mut m = j.members(NAMES, 1 << 2 | 1 << 4);
     while let Some(i) = m.next(j) {
         match i {
@@ -292,7 +299,12 @@ fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
             7 => p.no_new_privileges = j.bool(),
             8 => p.oom_score_adj = Some(j.int(-1000, 1000) as i32),
             9 => p.apparmor_profile = j.str(),
-            _ => p.selinux_label = j.str(),
+            10 => p.selinux_label = j.str(),
+            // Runtime-spec 1.1 and 1.2 settings tinyctr has no writer for: refused,
+            // never dropped (containerd 1.6 sets none of them).
+            11 => return j.fail("a scheduling policy (process.scheduler) is not supported (leave it out)"),
+            12 => return j.fail("an I/O priority (process.ioPriority) is not supported (leave it out)"),
+            _ => return j.fail("exec CPU affinity (process.execCPUAffinity) is not supported (leave it out)"),
         }
     }
     if p.args.is_empty() || p.cwd.is_empty() {
