@@ -126,6 +126,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         cgroups_n: 0,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
+        console_size: cfg.oci().and_then(|o| o.console_size),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
         apparmor: cfg.oci().map_or(&[][..], |o| o.apparmor),
         root_propagation: cfg.oci().map_or(crate::mount::PRIVATE, |o| o.root_propagation),

@@ -156,8 +156,10 @@ pub struct ChildPlan<'a> {
     /// The propagation of every mount, set first: `mount::PRIVATE`, or config.json's
     /// (oci::create).
     pub root_propagation: u32,
-    /// `create` with a terminal: the console socket, connected (see oci::console).
+    /// `create` with a terminal: the console socket, connected (see oci::console), and
+    /// the terminal's size (rows, columns), if config.json gives one.
     pub console: Option<RawFd>,
+    pub console_size: Option<(u16, u16)>,
     /// The container's environment, complete.
     pub env: PtrArray<'a>,
     /// Value of PATH in `env`, where COMMAND is looked up.
@@ -329,7 +331,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         check(Point::Loopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;
     }
     if let Some(sock) = plan.console.filter(|_| cfg!(feature = "oci")) {
-        crate::oci::console::attach(sock).map_err(at(Step::Console))?;
+        crate::oci::console::attach(sock, plan.console_size).map_err(at(Step::Console))?;
     }
     // In the container's own /proc; the switch happens at the program's execve.
     if cfg!(feature = "oci") && !plan.apparmor.is_empty() {

@@ -1116,14 +1116,17 @@ fn recv_console(listener: &std::os::unix::net::UnixListener) -> (std::fs::File, 
 
 /// `create --console-socket PATH` with process.terminal: the runtime connects to the
 /// shim's listener and sends the pty master; the program's stdin/stdout are the pty
-/// (`tty` prints /dev/pts/N), its output arrives on the master, and its status reaches
-/// the subreaper.
+/// (`tty` prints /dev/pts/N), of process.consoleSize's size (`ctr run -t` sets it from
+/// its terminal) from the start, its output arrives on the master, and its status
+/// reaches the subreaper.
 #[test]
 fn console_socket_passes_the_pty_master() {
-    let Some(mut c) = Case::new("console", &["sh", "-c", "tty; [ -t 0 ] && echo stdin-is-a-tty; exit 3"]) else {
+    let prog = "tty; [ -t 0 ] && echo stdin-is-a-tty; echo size $(stty size); exit 3";
+    let Some(mut c) = Case::new("console", &["sh", "-c", prog]) else {
         return;
     };
     c.config["process"]["terminal"] = json!(true);
+    c.config["process"]["consoleSize"] = json!({"height": 33, "width": 111});
     c.write_config();
     let sock = c.path("console.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
@@ -1174,6 +1177,7 @@ fn console_socket_passes_the_pty_master() {
     assert!(reader.is_finished(), "the pty master never saw EOF/EIO: a slave fd leaked outside the container");
     let out = reader.join().unwrap();
     assert!(out.contains("/dev/pts/") && out.contains("stdin-is-a-tty"), "output on the pty master: {out:?}");
+    assert!(out.contains("size 33 111"), "the terminal is not consoleSize's size: {out:?}");
     assert_eq!(c.file("stdout"), "", "with a terminal nothing goes to create's stdout");
     c.ok(&["delete", &c.id]);
     c.assert_gone();

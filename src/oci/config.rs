@@ -107,6 +107,8 @@ pub struct Process<'a> {
     pub apparmor_profile: Str<'a>,
     /// An SELinux label: refused (crate::oci::lsm).
     pub selinux_label: Str<'a>,
+    /// `consoleSize`: rows and columns of the terminal (crate::oci::console).
+    pub console_size: Option<(u16, u16)>,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -263,7 +265,7 @@ pub fn parse_process<'a>(buf: &'a mut [u8], doc: &'static str) -> Result<Process
 #[inline(never)]
 fn process<'a>(j: &mut Json<'a>, p: &mut Process<'a>) {
     const NAMES: &str = "terminal user args env cwd capabilities rlimits noNewPrivileges oomScoreAdj apparmorProfile \
-selinuxLabel scheduler ioPriority execCPUAffinity";
+selinuxLabel scheduler ioPriority execCPUAffinity consoleSize";
     let mut m = j.members(NAMES, 1 << 2 | 1 << 4);
     while let Some(i) = m.next(j) {
         match i {
@@ -304,7 +306,18 @@ selinuxLabel scheduler ioPriority execCPUAffinity";
             // never dropped (containerd 1.6 sets none of them).
             11 => return j.fail("a scheduling policy (process.scheduler) is not supported (leave it out)"),
             12 => return j.fail("an I/O priority (process.ioPriority) is not supported (leave it out)"),
-            _ => return j.fail("exec CPU affinity (process.execCPUAffinity) is not supported (leave it out)"),
+            13 => return j.fail("exec CPU affinity (process.execCPUAffinity) is not supported (leave it out)"),
+            _ => {
+                let (mut rows, mut cols) = (0, 0);
+                let mut m = j.members("height width", 3);
+                while let Some(i) = m.next(j) {
+                    match i {
+                        0 => rows = j.uint(u16::MAX as u64) as u16,
+                        _ => cols = j.uint(u16::MAX as u64) as u16,
+                    }
+                }
+                p.console_size = Some((rows, cols));
+            }
         }
     }
     if p.args.is_empty() || p.cwd.is_empty() {

@@ -24,10 +24,12 @@ pub fn connect(path: &CStr) -> Result<OwnedFd> {
     Ok(sock)
 }
 
-/// Child side, allocation-free: the pty, its master sent over `sock` (then closed),
-/// the slave as the controlling terminal and stdio. Runs in the container's mount
-/// namespace, so `/dev/ptmx` is its own devpts's.
-pub fn attach(sock: RawFd) -> core::result::Result<(), Errno> {
+/// Child side, allocation-free: the pty, sized as `size` says (rows, columns:
+/// `process.consoleSize`, which `ctr run -t` sets from its own terminal; the shim
+/// resizes it later, but the program may look first), its master sent over `sock`
+/// (then closed), the slave as the controlling terminal and stdio. Runs in the
+/// container's mount namespace, so `/dev/ptmx` is its own devpts's.
+pub fn attach(sock: RawFd, size: Option<(u16, u16)>) -> core::result::Result<(), Errno> {
     use rustix::pty::OpenptFlags;
     let master = rustix::fs::open(
         c"/dev/ptmx",
@@ -36,6 +38,9 @@ pub fn attach(sock: RawFd) -> core::result::Result<(), Errno> {
     )?;
     rustix::pty::unlockpt(&master)?;
     let slave = rustix::pty::ioctl_tiocgptpeer(&master, OpenptFlags::RDWR | OpenptFlags::NOCTTY)?;
+    if let Some((rows, cols)) = size {
+        crate::sys::set_window_size(master.as_fd(), rows, cols)?;
+    }
     // SAFETY: the parent connected this socket for the child; it is closed below.
     #[allow(unsafe_code)]
     let sock = unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(sock) };

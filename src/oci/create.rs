@@ -48,8 +48,9 @@ pub struct Detached<'a> {
     pub ns: u32,
     joins: [(RawFd, u32); MAX_JOINS],
     njoins: usize,
-    /// The console socket, connected, when the process has a terminal.
+    /// The console socket, connected, when the process has a terminal, and its size.
     pub console: Option<RawFd>,
+    pub console_size: Option<(u16, u16)>,
     /// Set by the parent once the child is ready: its host pid.
     pub pid: Cell<i32>,
     /// The container's cgroup directories, one per line.
@@ -339,6 +340,7 @@ fn make(
         env: CArgs::from_array(&env),
         fifo: fifo.as_raw_fd(),
         console: console.as_ref().map(|c| c.as_raw_fd()),
+        console_size: p.console_size,
         ns: lx.namespaces.new_flags() & !linux_raw_sys::general::CLONE_NEWCGROUP,
         joins: [(-1, 0); MAX_JOINS],
         njoins: 0,

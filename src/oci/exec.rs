@@ -119,7 +119,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
             let cg: [RawFd; store::MAX_CGROUPS] =
                 core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
-            child(&err_tx, &cg, &raw, console, &p.cwd, apparmor, &conf, filter, &argv, &env, path)
+            child(&err_tx, &cg, &raw, console, p.console_size, &p.cwd, apparmor, &conf, filter, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
@@ -184,6 +184,7 @@ fn child(
     cgroups: &[RawFd; store::MAX_CGROUPS],
     joins: &[RawFd; 5],
     console: Option<RawFd>,
+    console_size: Option<(u16, u16)>,
     cwd: &CStr,
     apparmor: &[u8],
     conf: &crate::confine::Confine,
@@ -214,7 +215,7 @@ fn child(
             rustix::thread::move_into_link_name_space(ns, None).map_err(at(STEP_JOIN))?;
         }
         if let Some(sock) = console {
-            super::console::attach(sock).map_err(at(STEP_CONSOLE))?;
+            super::console::attach(sock, console_size).map_err(at(STEP_CONSOLE))?;
         }
         crate::fds::close_all_but(&[err.as_raw_fd()]).map_err(at(STEP_JOIN))?;
         rustix::process::chdir(cwd).map_err(at(STEP_CWD))?;

@@ -150,6 +150,23 @@ pub fn fresh_loopback_up(sock: &OwnedFd) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `TIOCSWINSZ`: the terminal `fd`'s size, `rows` by `cols` (its pixel size left 0).
+pub fn set_window_size(fd: rustix::fd::BorrowedFd<'_>, rows: u16, cols: u16) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    // struct winsize: rows, columns, then the pixel width and height, four u16s.
+    let ws: [u16; 4] = [rows, cols, 0, 0];
+    // SAFETY: `ws` is a valid struct winsize, alive for the call; the kernel only reads it.
+    check(unsafe {
+        sc::syscall3(
+            sc::nr::IOCTL,
+            fd.as_raw_fd() as usize,
+            linux_raw_sys::ioctl::TIOCSWINSZ as usize,
+            ws.as_ptr() as usize,
+        )
+    })?;
+    Ok(())
+}
+
 /// `SIOCGSKNS` (<linux/sockios.h>, Linux 4.9): a descriptor of the network namespace
 /// `sock` belongs to, close-on-exec. Needs no /proc.
 pub fn socket_netns(sock: &OwnedFd) -> Result<OwnedFd, Errno> {
