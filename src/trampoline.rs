@@ -60,6 +60,7 @@ pub enum Step {
     CgroupJoin = 16,
     Sysctl = 17,
     AppArmor = 18,
+    Domainname = 19,
 }
 
 impl Step {
@@ -84,6 +85,7 @@ impl Step {
             CgroupJoin,
             Sysctl,
             AppArmor,
+            Domainname,
         ]
         .into_iter()
         .find(|s| *s as u8 == n)
@@ -153,6 +155,8 @@ pub struct ChildPlan<'a> {
     pub sysctls: &'a [crate::oci::linux::Sysctl<'a>],
     /// `create`: `exec PROFILE` for the AppArmor attribute (oci::lsm); empty: none.
     pub apparmor: &'a [u8],
+    /// `create`: config.json's `domainname`; empty: none.
+    pub domainname: &'a CStr,
     /// The propagation of every mount, set first: `mount::PRIVATE`, or config.json's
     /// (oci::create).
     pub root_propagation: u32,
@@ -326,6 +330,9 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         check(Point::ChildHostname)
             .and_then(|()| rustix::system::sethostname(plan.hostname.to_bytes()))
             .map_err(at(Step::Hostname))?;
+    }
+    if cfg!(feature = "oci") && !plan.domainname.is_empty() {
+        rustix::system::setdomainname(plan.domainname.to_bytes()).map_err(at(Step::Domainname))?;
     }
     if plan.loopback {
         check(Point::Loopback).and_then(|()| crate::net::loopback_up()).map_err(at(Step::Loopback))?;

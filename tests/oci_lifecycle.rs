@@ -1961,3 +1961,25 @@ fn cgroup_settings_beyond_runs_options_are_written_or_refused() {
     c.ok(&["delete", "--force", &c.id]);
     c.assert_gone();
 }
+
+/// `domainname` (runtime-spec 1.1) is set in the container's UTS namespace, and the
+/// host's stays as it was. (Debian's runc 1.1 predates the field: tinyctr only.)
+#[test]
+fn domainname_is_set_in_the_containers_uts_namespace() {
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap();
+    let Some(mut c) = Case::new("domain", &["sh", "-c", "cat /proc/sys/kernel/domainname > /shared/dn"]) else {
+        return;
+    };
+    c.config["domainname"] = json!("tinyctr.test");
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("dn").trim(), "tinyctr.test");
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap(), host, "the host's domain name changed");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

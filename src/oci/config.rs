@@ -71,6 +71,8 @@ pub struct Config<'a> {
     pub root: Option<Root<'a>>,
     /// `""`: absent (runc sets none then).
     pub hostname: Str<'a>,
+    /// The UTS namespace's NIS domain name (runtime-spec 1.1); `""`: left as it is.
+    pub domainname: Str<'a>,
     pub process: Option<Process<'a>>,
     /// In order.
     pub mounts: List<Mount<'a>, MAX_MOUNTS>,
@@ -240,13 +242,7 @@ pub fn parse_into<'a>(buf: &'a mut [u8], doc: &'static str, c: &mut Config<'a>) 
                     }
                 }
                 7 => c.annotations = j.raw_object(),
-                // No writer for it (runtime-spec 1.1): refused when set, never dropped.
-                _ => {
-                    let d = j.cstr().to_bytes();
-                    if !d.is_empty() {
-                        return j.fail_val("setting the NIS domain name is not supported (leave it out):", d);
-                    }
-                }
+                _ => c.domainname = j.str(),
             }
         }
     })

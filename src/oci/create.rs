@@ -70,6 +70,8 @@ pub struct Detached<'a> {
     pub root_propagation: u32,
     /// `linux.sysctl`, checked: the init writes them.
     pub sysctls: &'a [super::linux::Sysctl<'a>],
+    /// `domainname`: the init sets it in its UTS namespace; empty: left as it is.
+    pub domainname: &'a CStr,
     /// `exec PROFILE` for the init's AppArmor attribute (crate::oci::lsm); empty: none.
     pub apparmor: &'a [u8],
     /// `linux.devices`, checked: the init makes them in /dev.
@@ -301,9 +303,9 @@ fn make(
     }
     // sethostname acts on the init's UTS namespace: without one of the container's own
     // (new, or joined by path) it would rename the caller's machine.
-    if !cfg.hostname.is_empty() && !lx.namespaces.has(Ns::Uts) {
+    if !(cfg.hostname.is_empty() && cfg.domainname.is_empty()) && !lx.namespaces.has(Ns::Uts) {
         return Err(Error::usage(
-            b"config.json: hostname: set, but linux.namespaces has no \"uts\" namespace: it would rename the host (runc refuses it too)",
+            b"config.json: hostname or domainname: set, but linux.namespaces has no \"uts\" namespace: it would rename the host (runc refuses it too)",
         ));
     }
     // The root switch, the mounts and the masks happen in the init's mount namespace:
@@ -354,6 +356,7 @@ fn make(
         cgroup_path,
         extra: RefCell::new(Default::default()),
         sysctls: &lx.sysctl,
+        domainname: cfg.domainname.get(),
         apparmor,
         nodes: &lx.devices,
         root_propagation: root_propagation(cfg)?,

@@ -336,7 +336,7 @@ fn bad_values_name_their_path() {
         (r#"{"root":{"readonly":true}}"#.into(), "root: \"path\" is required"),
         (r#"{"root":{"path":"r","readonly":"yes"}}"#.into(), "root.readonly: not a boolean"),
         (r#"{"hostname":["a"]}"#.into(), "hostname: not a string"),
-        (r#"{"domainname":"corp"}"#.into(), "domainname: setting the NIS domain name is not supported (leave it out): 'corp'"),
+        (r#"{"domainname":1}"#.into(), "domainname: not a string"),
         (p(r#""scheduler":{"policy":"SCHED_FIFO"}"#), "process.scheduler: a scheduling policy (process.scheduler) is not supported (leave it out)"),
         (p(r#""ioPriority":{"class":"IOPRIO_CLASS_IDLE"}"#), "process.ioPriority: an I/O priority (process.ioPriority) is not supported (leave it out)"),
         (r#"{"process":{"cwd":"/"}}"#.into(), "process: \"args\" is required"),
