@@ -14,6 +14,20 @@ use crate::sys::args::CArgs;
 
 /// The commands, for main's dispatch.
 const COMMANDS: &str = "create start state kill delete ps exec features spec pause resume update";
+/// runc's commands tinyctr does not have (containerd asks for `checkpoint` and
+/// `restore` on `ctr task checkpoint`): said so by name, before their options are
+/// looked at, rather than "not an option".
+const NOT_HERE: &str = "checkpoint restore events list run";
+
+fn not_here(command: &[u8]) -> Error {
+    let mut e = Error::usage(b"'");
+    e.msg.push(command).push(b"' is a runc command tinyctr does not have");
+    if command == b"checkpoint" || command == b"restore" {
+        e.msg.push(b" (no checkpoint and restore: there is no CRIU here)");
+    }
+    e.msg.push(b"; its commands: create start state kill delete ps exec pause resume update features spec");
+    e
+}
 
 /// Options that take a value (`--name value` or `--name=value`), by index in
 /// [`Parsed::values`], and the switches, by bit in [`Parsed::flags`]. Matching names
@@ -93,6 +107,8 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
             // and never makes a session keyring. --systemd-cgroup: a cgroupsPath in the
             // systemd form is refused by name (there may be no systemd).
             p.flags |= 1 << f;
+        } else if crate::words::position(NOT_HERE, p.command).is_some() {
+            return Err(not_here(p.command));
         } else {
             return Err(bad(b, "is not an option tinyctr knows here"));
         }
@@ -190,6 +206,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         Some(10) => super::lifecycle::pause(root, id, false),
         Some(11) => super::lifecycle::update(root, id, p.values[RESOURCES].unwrap_or(c"-")),
         _ if p.command.is_empty() => Err(Error::usage(b"no command given after the global options")),
+        _ if crate::words::position(NOT_HERE, p.command).is_some() => Err(not_here(p.command)),
         _ => Err(crate::limits::bad_value(
             b"command line",
             p.command,
@@ -218,5 +235,16 @@ mod tests {
         assert!(oci(&["--root", "/r", "state", "x"]) && oci(&["--root=/r", "state", "x"]));
         assert!(oci(&["--log-format", "json", "kill", "x"]) && oci(&["create", "x"]) && oci(&["--systemd-cgroup"]));
         assert!(!oci(&["--rootfs", "/img", "sh"]) && !oci(&["--logx"]) && !oci(&["run", "sh"]) && !oci(&[]));
+    }
+
+    /// runc's commands tinyctr lacks are named as such, also with options of theirs.
+    #[test]
+    fn runc_commands_tinyctr_lacks_are_named() {
+        let words = ["tinyctr", "--root", "/r", "checkpoint", "--image-path", "/i", "c1"];
+        let owned: Vec<CString> = words.iter().map(|w| CString::new(*w).unwrap()).collect();
+        let ptrs: Vec<*const core::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        let e = parse(CArgs::from_test(&ptrs)).err().expect("parsed");
+        let msg = String::from_utf8_lossy(e.msg.as_bytes()).into_owned();
+        assert!(msg.starts_with("'checkpoint' is a runc command tinyctr does not have (no checkpoint"), "{msg}");
     }
 }
