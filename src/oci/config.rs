@@ -365,12 +365,18 @@ fn rlimit(j: &mut Json<'_>, r: &mut Rlimit) {
 
 #[inline(never)]
 fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
-    let mut ms = j.members("destination type source options", 1);
+    let mut ms = j.members("destination type source options uidMappings gidMappings", 1);
     while let Some(i) = ms.next(j) {
         match i {
             0 => m.destination = j.str(),
             1 => m.fstype = j.str(),
             2 => m.source = j.str(),
+            // Runtime-spec 1.1's idmapped mounts: no user namespaces here, so refused.
+            4 | 5 => {
+                if j.elements().next(j).is_some() {
+                    return j.fail("idmapped mounts are not supported (leave the mappings out)");
+                }
+            }
             _ => {
                 (m.flags, m.propagation) = (0, 0);
                 let mut s = j.strings(b',');

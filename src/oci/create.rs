@@ -738,6 +738,14 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
         return Ok(());
     }
     let bind = m.flags & MS_BIND != 0 || ty == b"bind";
+    // A bind takes no filesystem data: an option that is no flag tinyctr knows (a typo of
+    // `nosuid`, an `idmap`) would be dropped by the kernel, and the mount be other than
+    // asked.
+    if bind && !m.data.is_empty() {
+        let mut e = bad_mount(i, b"options: '", m.data.to_bytes());
+        e.msg.push(b"' is not a bind mount option tinyctr knows (leave it out)");
+        return Err(e);
+    }
     let req = match (bind, ty) {
         (true, _) => Req {
             kind: Kind::Bind,
@@ -963,6 +971,10 @@ mod tests {
                 "mounts[0].source: not an absolute path",
             ),
             (r#"{"mounts":[{"destination":"/x","type":"tmpfs","options":["huge=always"]}]}"#, "mounts[0].options"),
+            (
+                r#"{"mounts":[{"destination":"/x","type":"bind","source":"/y","options":["rbind","nosiud"]}]}"#,
+                "mounts[0].options: 'nosiud' is not a bind mount option tinyctr knows",
+            ),
         ] {
             config(json, |c| {
                 let mut m = Mounts::empty();

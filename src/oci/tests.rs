@@ -337,6 +337,10 @@ fn bad_values_name_their_path() {
         (r#"{"root":{"path":"r","readonly":"yes"}}"#.into(), "root.readonly: not a boolean"),
         (r#"{"hostname":["a"]}"#.into(), "hostname: not a string"),
         (r#"{"domainname":1}"#.into(), "domainname: not a string"),
+        (
+            r#"{"mounts":[{"destination":"/d","uidMappings":[{"containerID":0,"hostID":1000,"size":1}]}]}"#.into(),
+            "mounts[0].uidMappings[0]: idmapped mounts are not supported (leave the mappings out)",
+        ),
         (p(r#""scheduler":{"policy":"SCHED_FIFO"}"#), "process.scheduler: a scheduling policy (process.scheduler) is not supported (leave it out)"),
         (p(r#""ioPriority":{"class":"IOPRIO_CLASS_IDLE"}"#), "process.ioPriority: an I/O priority (process.ioPriority) is not supported (leave it out)"),
         (r#"{"process":{"cwd":"/"}}"#.into(), "process: \"args\" is required"),
