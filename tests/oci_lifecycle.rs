@@ -1983,3 +1983,37 @@ fn domainname_is_set_in_the_containers_uts_namespace() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// A process the container moved into a cgroup of its own below the container's (as
+/// systemd or a nested runtime inside it does) is still the container's: `ps` lists it
+/// and `kill --all` reaches it; delete removes the sub-cgroups too.
+#[test]
+fn ps_and_kill_all_reach_the_containers_sub_cgroups() {
+    let prog = wait_for_go(0);
+    let Some(c) = Case::new("subcg", &["sh", "-c", &prog]) else { return };
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let epid = c.exec("sub", &["sleep", "1000"]);
+    // The move, done from here as the container would do it: in every hierarchy.
+    for d in cgroup_dirs(&c.cgroup) {
+        let sub = d.join("inner");
+        std::fs::create_dir(&sub).unwrap();
+        // A new v1 cpuset takes no process before it has CPUs and memory nodes.
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            if let (Ok(v), true) = (std::fs::read_to_string(d.join(f)), d.join("tasks").exists()) {
+                std::fs::write(sub.join(f), v.trim()).unwrap();
+            }
+        }
+        std::fs::write(sub.join("cgroup.procs"), epid.to_string()).unwrap();
+    }
+    let out = c.ok(&["ps", "--format", "json", &c.id]);
+    let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps output {out:?}: {e}"));
+    assert!(v.contains(&(pid as i64)) && v.contains(&(epid as i64)), "ps {v:?} lacks init {pid} or {epid}");
+    c.ok(&["kill", "--all", &c.id, "9"]);
+    assert_eq!(wait_exit(epid, WAIT), 137, "the process in the sub-cgroup after kill --all");
+    assert_eq!(wait_exit(pid, WAIT), 137, "init after kill --all");
+    c.wait_status("stopped");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

@@ -247,6 +247,21 @@ fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
 /// Calls `f` with the name of each directory in `dir` (not `.` or `..`) until it returns
 /// true; true if it did. One listing of a fresh descriptor, so that a caller that changes
 /// `dir` and starts again never reads a listing from before the change.
+/// [`each_pid`] of `dir` and of every cgroup below it, depth-first to [`MAX_DEPTH`]: a
+/// container may make cgroups of its own (systemd or a nested runtime inside it), whose
+/// processes are still the container's (`ps`, `kill --all`).
+pub fn each_pid_below(dir: BorrowedFd<'_>, depth: usize, f: &mut dyn FnMut(rustix::process::Pid)) {
+    each_pid(dir, f);
+    if depth < MAX_DEPTH {
+        child_dirs(dir, &mut |name| {
+            if let Ok(d) = open_dir(dir, name) {
+                each_pid_below(d.as_fd(), depth + 1, f);
+            }
+            false
+        });
+    }
+}
+
 fn child_dirs(dir: BorrowedFd<'_>, f: &mut dyn FnMut(&CStr) -> bool) -> bool {
     let Ok(list) = open_dir(dir, c".") else { return false };
     let mut buf = [MaybeUninit::<u8>::uninit(); 1024];

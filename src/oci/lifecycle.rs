@@ -209,11 +209,12 @@ pub(super) fn pidfd(pid: i32) -> Option<OwnedFd> {
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
-/// Every pid in the container's first cgroup (they all hold the same processes).
+/// Every pid in the container's first cgroup and the cgroups below it (every hierarchy
+/// holds the same processes; a container's own sub-cgroups hold some of them).
 fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
     let Some(dir) = rec.cgroups[..rec.n_cgroups].first() else { return };
     if let Ok(d) = fs::open_path(dir) {
-        fs::each_pid(d.as_fd(), &mut |p| f(p.as_raw_nonzero().get()));
+        fs::each_pid_below(d.as_fd(), 0, &mut |p| f(p.as_raw_nonzero().get()));
     }
 }
 
