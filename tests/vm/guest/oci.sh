@@ -111,6 +111,14 @@ for _ in $(seq 100); do
 done
 check_match '*"status":"stopped"*' "$(oci state c2)" "state after kill"
 check "delete c2" oci delete c2
+# A huge page size the kernel does not have fails create after every hierarchy's cgroup
+# was made: all of them go again, and the error names the file.
+mkdir -p /tmp/bundle-hp
+sed 's/"pageSize": *"2MB"/"pageSize": "3MB"/' /vm/bundle-sleep/config.json >/tmp/bundle-hp/config.json
+oci create --bundle /tmp/bundle-hp --pid-file /tmp/hp.pid hp </dev/null >/tmp/hp.out 2>&1
+check_eq "1" "$?" "create with a 3MB huge page limit fails"
+check_match "*hugetlb.3MB*" "$(cat /tmp/hp.out)" "naming the file"
+check_match "*does not exist*" "$(oci state hp 2>&1)" "no state left"
 left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)
 check_eq "" "$left" "no cgroup left"
 check_eq "" "$(ls -A /tmp/oci-state 2>/dev/null)" "no state directory left"
