@@ -198,6 +198,13 @@ fn confinement() -> Option<&'static str> {
         }
     }
     print(b"\n");
+    // The OCI runtime applies config.json's AppArmor profile, or refuses it.
+    if cfg!(feature = "oci") {
+        print(match crate::oci::lsm::enabled() {
+            true => b"apparmor:   yes (config.json's profiles are applied)\n",
+            false => b"apparmor:   no (a config.json profile other than unconfined is refused)\n",
+        });
+    }
     fail
 }
 

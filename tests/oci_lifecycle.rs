@@ -1793,6 +1793,10 @@ fn lsm_settings_are_applied_or_refused() {
     if !tinyctr {
         return; // runc refuses `unconfined` too where AppArmor is off
     }
+    // `tinyctr check` says which of the two this host is.
+    let out = std::process::Command::new(&c.rt.bin).arg("check").output().unwrap();
+    let want = if apparmor_enabled() { "apparmor:   yes" } else { "apparmor:   no" };
+    assert!(String::from_utf8_lossy(&out.stdout).contains(want), "check: {:?}", String::from_utf8_lossy(&out.stdout));
     if !apparmor_enabled() {
         c.config["process"]["apparmorProfile"] = json!("unconfined");
     }

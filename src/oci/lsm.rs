@@ -64,7 +64,7 @@ pub fn check(p: &Process<'_>, at: &str, out: &mut Transition) -> Result<bool> {
 }
 
 /// Whether the kernel runs AppArmor (its module parameter says Y).
-fn enabled() -> bool {
+pub fn enabled() -> bool {
     let mut b = [0u8; 8];
     let fd = rustix::fs::open(
         c"/sys/module/apparmor/parameters/enabled",

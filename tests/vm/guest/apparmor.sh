@@ -16,6 +16,7 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t securityfs securityfs /sys/kernel/security
 check_eq "Y" "$(cat /sys/module/apparmor/parameters/enabled 2>&1)" "the guest kernel runs AppArmor"
 check "load the test profile" sh -c 'cat /vm/apparmor.bin > /sys/kernel/security/apparmor/.load'
+check "tinyctr check says AppArmor profiles are applied" sh -c "'$O' check | grep -q '^apparmor:   yes'"
 
 stopped() {
 	for _ in $(seq 100); do
