@@ -4,6 +4,9 @@
 //! itself, 126 not executable, 127 not found).
 
 use crate::buf::{Buf, Text};
+use core::cell::UnsafeCell;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicU16, Ordering};
 use rustix::io::Errno;
 
 /// tinyctr itself failed: bad option, setup error.
@@ -15,8 +18,95 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 
 pub struct Error {
     /// The message without the `tinyctr: ` prefix.
-    pub msg: Buf<640>,
+    pub msg: Msg,
     pub status: u8,
+}
+
+/// Capacity of a message.
+const MSG: usize = 640;
+/// Messages alive at once. In practice there are one or two: the error being returned,
+/// and one made during the cleanup it set off (plus the config scanner's while it
+/// reads); an error is a value with a scope, never collected, so more than a handful
+/// would be a bug, and past this many tinyctr says so and exits 125.
+const SLOTS: usize = 16;
+
+/// The messages' home: errors travel by value up many frames (`?`), and with 640 bytes
+/// inside, every one of those returns copied them and every frame that could hold one
+/// was that much bigger. A `Msg` is a handle to a slot here instead.
+struct Pool {
+    slots: UnsafeCell<[Buf<MSG>; SLOTS]>,
+    /// Bit `i`: slot `i` is owned by a live `Msg`. Atomic, though tinyctr itself has one
+    /// thread: the library's tests make errors from several.
+    used: AtomicU16,
+}
+
+// SAFETY: a slot is only ever reached through the one `Msg` whose bit claimed it
+// (compare-exchange, Acquire) until that `Msg` drops (Release): no two threads, and no
+// two handles, touch the same slot.
+#[allow(unsafe_code)]
+unsafe impl Sync for Pool {}
+
+// All zeros (empty buffers, nothing used): .bss, no bytes in the file, and no page
+// resident until an error is made.
+static POOL: Pool = Pool { slots: UnsafeCell::new([const { Buf::new() }; SLOTS]), used: AtomicU16::new(0) };
+
+/// An error's message text: a slot of the pool, owned by this handle alone and freed
+/// when it drops.
+pub struct Msg(u8);
+
+impl Msg {
+    #[inline(never)]
+    fn new() -> Msg {
+        let mut used = POOL.used.load(Ordering::Relaxed);
+        loop {
+            let free = (!used).trailing_zeros() as usize;
+            if free >= SLOTS {
+                let _ = rustix::io::write(crate::sys::std_fd(2), b"tinyctr: too many errors at once\n");
+                crate::sys::exit(EXIT_SETUP as i32)
+            }
+            match POOL.used.compare_exchange_weak(used, used | 1 << free, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => {
+                    let mut m = Msg(free as u8);
+                    m.clear();
+                    return m;
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn slot(i: u8) -> *mut Buf<MSG> {
+        // In bounds: `new` hands out slots below SLOTS only.
+        POOL.slots.get().cast::<Buf<MSG>>().wrapping_add(i as usize)
+    }
+}
+
+impl Deref for Msg {
+    type Target = Buf<MSG>;
+    fn deref(&self) -> &Buf<MSG> {
+        // SAFETY: slot `i` belongs to this `Msg` alone (its bit stays set until the
+        // drop), so no `&mut` to it exists while `&self` lives.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*Msg::slot(self.0)
+        }
+    }
+}
+
+impl DerefMut for Msg {
+    fn deref_mut(&mut self) -> &mut Buf<MSG> {
+        // SAFETY: as in deref; `&mut self` makes this the only reference.
+        #[allow(unsafe_code)]
+        unsafe {
+            &mut *Msg::slot(self.0)
+        }
+    }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        POOL.used.fetch_and(!(1 << self.0), Ordering::Release);
+    }
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
@@ -25,12 +115,14 @@ impl Error {
     /// A usage or validation error: `text` is the whole message.
     #[cold]
     pub fn usage(text: &[u8]) -> Error {
-        Error { msg: Buf::from(text), status: EXIT_SETUP }
+        let mut msg = Msg::new();
+        msg.push(text);
+        Error { msg, status: EXIT_SETUP }
     }
 
     /// `op "obj": ENAME (text)`.
     pub fn sys(op: &str, obj: &[u8], errno: Errno) -> Error {
-        let mut e = Error { msg: Buf::new(), status: EXIT_SETUP };
+        let mut e = Error { msg: Msg::new(), status: EXIT_SETUP };
         e.msg.push_str(op);
         if !obj.is_empty() {
             e.msg.push(b" \"");
@@ -250,6 +342,24 @@ mod tests {
             .inspect(|(name, text)| assert!(name[0] == b'E' && !text.is_empty()))
             .count();
         assert_eq!(n, 31);
+    }
+
+    /// Every slot can be alive at once, each message its own, and a dropped one's slot
+    /// serves the next error.
+    #[test]
+    fn messages_live_in_slots_of_their_own() {
+        for round in 0..3 {
+            // Two test threads may hold a few each: leave them room.
+            let held: std::vec::Vec<Error> =
+                (0..SLOTS - 4).map(|i| Error::usage(format!("error {round}.{i}").as_bytes())).collect();
+            for (i, e) in held.iter().enumerate() {
+                assert_eq!(e.msg.as_bytes(), format!("error {round}.{i}").as_bytes());
+            }
+        }
+        for _ in 0..1000 {
+            let e = Error::sys("open", b"/x", Errno::NOENT).hint(b"h");
+            assert!(e.msg.as_bytes().ends_with(b"; h"));
+        }
     }
 
     #[test]
