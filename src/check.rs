@@ -7,7 +7,7 @@
 //! otherwise, with the reason on the last line.
 
 use crate::buf::Buf;
-use crate::cgroup::layout::{Found, Layout, Version, CTLS};
+use crate::cgroup::layout::{Ctl, Found, Layout, Version, TRACKED};
 use crate::cgroup::{Cgroup, Plan};
 use crate::confine::{caps, Confine};
 use crate::error::push_errno;
@@ -75,7 +75,7 @@ pub fn run() -> u8 {
     print(b"cgroups:    ");
     print(layout.kind().as_bytes());
     print(b"\n");
-    for c in CTLS {
+    for c in TRACKED {
         print(b"  ");
         print(c.name().as_bytes());
         print(b"        ".get(c.name().len()..).unwrap_or(b""));
@@ -85,6 +85,8 @@ pub fn run() -> u8 {
                 print(if h.version == Version::V1 { b"v1  " } else { b"v2  " });
                 print(h.own.as_bytes());
             }
+            // The device list then goes to a cgroup2 no mount shows.
+            _ if c == Ctl::Devices => print(b"v2  none mounted: a cgroup2 attached nowhere (fsmount)"),
             Found::NotMounted(i) => {
                 print(b"v1, but no mount shows tinyctr's cgroup ");
                 print(layout.hiers[i].cgroup_path.as_bytes());
@@ -109,12 +111,17 @@ pub fn run() -> u8 {
         cpu_shares: Some(1024),
         cpus: Some(CpuQuota { quota: 64 * CPU_PERIOD_US, period: CPU_PERIOD_US }),
         pids: Some(4 * 1024 * 1024),
+        devices: layout.hosts(Ctl::Devices),
         ..Limits::default()
     };
     let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
     print(b"cgroup test: ");
     let mut cg = Cgroup::empty();
     let res = Plan::probe(&layout).and_then(|p| cg.create(&p, &limits, me)).and_then(|()| cg.destroy());
+    let res = match limits.devices {
+        false => res.and_then(|()| crate::cgroup::detached::Detached::create(me)?.destroy()),
+        true => res,
+    };
     match res {
         Ok(()) => print(b"created, limited and removed a cgroup\n"),
         Err(e) => {

@@ -405,6 +405,8 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         }
     }
     cfg.limits.validate()?;
+    // docker's device list, unless --privileged (which gets every device).
+    cfg.limits.devices = !cfg.confine.privileged;
     if cfg.read_only && cfg.rootfs.is_none() {
         return Err(Error::usage(b"--read-only: needs --rootfs DIR (it makes the container's own root read-only)"));
     }
@@ -536,7 +538,7 @@ Confinement (default: docker's capabilities, seccomp profile and masked paths):
   -u, --user USER[:GROUP] run as NAME or UID (the container's passwd and group)
   --group-add GROUP       a supplementary group (repeatable)
   --cap-add CAP, --cap-drop CAP   change the capabilities (repeatable; ALL)
-  --privileged            every capability, no seccomp, no masks
+  --privileged            every capability and device, no seccomp, no masks
   --security-opt OPT      no-new-privileges[=true|false] or seccomp=unconfined
   --ulimit NAME=SOFT[:HARD]  a resource limit (nofile, nproc, core...; -1: none)
 ";
@@ -609,7 +611,8 @@ mod tests {
             assert!(c.workdir.is_none() && !c.host_net && !c.init && c.rootfs.is_none());
             assert_eq!(words(c.command), ["/bin/sh"]);
             assert_eq!(c.env_count, 0);
-            assert!(!c.limits.wants_cgroup());
+            // The device list needs a cgroup; no limit is set.
+            assert!(c.limits.devices && c.limits.wants_cgroup() && c.limits.memory.is_none());
         });
     }
 

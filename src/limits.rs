@@ -59,6 +59,9 @@ pub struct Limits<'a> {
     /// or held by a name lock (the state directory holds the ID); it is made in every
     /// hierarchy, whether or not a limit is written there.
     pub exact: bool,
+    /// docker's device list (crate::cgroup::devices::DOCKER): every `run` container
+    /// but a `--privileged` one.
+    pub devices: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,10 +147,12 @@ impl<'a> Limits<'a> {
         }
     }
 
-    /// True when a cgroup must be created: any limit, or --name / --cgroup-parent given.
+    /// True when a cgroup must be created: any limit, the device list, or --name /
+    /// --cgroup-parent given.
     #[inline(never)]
     pub fn wants_cgroup(&self) -> bool {
-        self.memory.is_some()
+        self.devices
+            || self.memory.is_some()
             || self.memory_swap.is_some()
             || self.cpu_shares.is_some()
             || self.cpus.is_some()

@@ -11,7 +11,8 @@ use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
-use crate::cgroup::layout::Layout;
+use crate::cgroup::detached::Detached;
+use crate::cgroup::layout::{Ctl, Layout};
 use crate::cgroup::{Cgroup, Plan};
 use crate::cli::RunConfig;
 use crate::confine::seccomp::{self, SockFilter};
@@ -139,7 +140,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
     };
     match cfg.limits.wants_cgroup() {
         true => run_limited(cfg, plan, host_env),
-        false => launch(cfg, plan, None, host_env),
+        false => launch(cfg, plan, None, None, host_env),
     }
 }
 
@@ -151,12 +152,26 @@ fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) ->
     // v2 one, and it moves itself into the v1 ones before anything else (a move by pid
     // would wait for an RCU grace period: cgroup::v1::join_self).
     let mut layout = Layout::EMPTY;
-    crate::cgroup::detect(&mut layout, &cfg.limits)?;
-    let cg_plan = Plan::new(&layout, &cfg.limits)?;
+    let mut limits = cfg.limits;
+    let detected = crate::cgroup::detect(&mut layout, &limits);
+    let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    // The device list goes where a mounted hierarchy takes it, else into a cgroup no
+    // mount shows (a bare initramfs, a v1 host without the devices hierarchy).
+    let mut detached = None;
+    let hosted = detected.is_ok() && layout.hosts(Ctl::Devices) && !force_detached(host_env);
+    if limits.devices && !hosted {
+        limits.devices = false;
+        detached = Some(Detached::create(pid)?);
+    }
+    if !limits.wants_cgroup() {
+        return launch(cfg, plan, None, detached.as_ref(), host_env);
+    }
+    detected?;
+    let cg_plan = Plan::new(&layout, &limits)?;
     let mut cgroup = Cgroup::empty();
     let cg = &mut cgroup;
-    cg.create(&cg_plan, &cfg.limits, rustix::process::getpid().as_raw_nonzero().get() as u32)?;
-    let result = launch(cfg, plan, Some((&cg_plan, &*cg)), host_env);
+    cg.create(&cg_plan, &limits, pid)?;
+    let result = launch(cfg, plan, Some((&cg_plan, &*cg)), detached.as_ref(), host_env);
     // An OOM kill is worth a word when the container failed (an OOM-killed init exits
     // 137; a killed helper usually fails its caller). After a success it changed
     // nothing, and the read is spared.
@@ -192,6 +207,7 @@ fn launch(
     cfg: &RunConfig<'_>,
     mut plan: ChildPlan<'_>,
     cgroup: Option<(&Plan<'_>, &Cgroup)>,
+    devices: Option<&Detached>,
     host_env: CArgs<'_>,
 ) -> Result<u8> {
     let pipe = |flags| {
@@ -214,7 +230,9 @@ fn launch(
     if let Some(o) = cfg.oci() {
         ns = o.ns;
     }
-    let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).map(|fd| fd.as_raw_fd());
+    // (A detached cgroup is there only when no mounted unified hierarchy is: never both.)
+    let cgroup_fd = cgroup.as_ref().and_then(|(_, c)| c.clone_into_fd()).or_else(|| devices.and_then(|d| d.fd()));
+    let cgroup_fd = cgroup_fd.map(|fd| fd.as_raw_fd());
     if let Some((_, c)) = cgroup.as_ref() {
         plan.cgroups_n = c.self_joins(&mut plan.cgroups);
     }
@@ -249,6 +267,18 @@ fn launch(
             container.kill_and_reap();
             return Err(e);
         }
+    }
+    if let Some(d) = devices.filter(|_| !born_inside) {
+        if let Err(e) = d.attach(container.pid) {
+            container.kill_and_reap();
+            return Err(e);
+        }
+    }
+    // The device list, while the child mounts (Cgroup::write_devices).
+    let listed = cgroup.as_ref().map_or(Ok(()), |(_, cg)| cg.write_devices());
+    if let Err(e) = listed.and_then(|()| devices.map_or(Ok(()), |d| d.write_devices())) {
+        container.kill_and_reap();
+        return Err(e);
     }
     let parent_sets_lo = ns & netns != 0 && !plan.loopback;
     if let Some(pidfd) = container.pidfd.as_ref().filter(|_| parent_sets_lo) {
@@ -285,6 +315,9 @@ fn launch(
     // While the child execs: dead runs' leftovers next to our cgroups.
     if let (Some((p, cg)), None) = (cgroup.as_ref(), cfg.oci()) {
         cg.sweep(p, &cfg.limits);
+    }
+    if let Some(d) = devices {
+        d.sweep();
     }
 
     // No waiting for execve here: a successful one closes the error pipe, a failed step
@@ -347,6 +380,13 @@ fn clone_error(e: Errno) -> Error {
         _ => b"",
     };
     Error::sys_hint("clone into new namespaces", b"", e, hint)
+}
+
+/// Debug builds only: `TINYCTR_DEBUG_DETACHED=1` puts the device list into a detached
+/// cgroup2 even where a mounted hierarchy would take it, so that host tests reach that
+/// path too.
+fn force_detached(host_env: CArgs<'_>) -> bool {
+    cfg!(debug_assertions) && env::lookup(host_env, b"TINYCTR_DEBUG_DETACHED") == Some(c"TINYCTR_DEBUG_DETACHED=1")
 }
 
 /// Debug builds only: `TINYCTR_DEBUG_NO_CLONE3=1` takes the fallback path, so tests can

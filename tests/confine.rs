@@ -564,7 +564,7 @@ fn bad_input_is_125_with_one_line_naming_the_value() {
     } else {
         eprintln!("note: tinyctr holds every capability here; the missing-capability case is not checked");
     }
-    let cgroups_before = tinyctr_cgroups();
+    let cgroups_before = common::left_cgroups();
     let mounts_before = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let marker = format!("ran-{}", std::process::id());
     for (args, want) in &all {
@@ -576,7 +576,7 @@ fn bad_input_is_125_with_one_line_naming_the_value() {
         assert_eq!(stderr(&o), format!("tinyctr: {want}\n"), "{args:?}");
         assert_eq!(stdout(&o), "", "{args:?}");
     }
-    assert_eq!(tinyctr_cgroups(), cgroups_before, "a cgroup was left");
+    assert_eq!(common::left_cgroups(), cgroups_before, "a cgroup was left");
     assert_eq!(std::fs::read_to_string("/proc/self/mountinfo").unwrap(), mounts_before);
 }
 
@@ -637,4 +637,133 @@ fn sigkill_of_tinyctr_kills_a_non_root_container_too() {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// A loop device over a file holding a marker, detached again on drop: a host disk
+/// that tests can make and read without touching a real one.
+struct LoopDev {
+    dev: String,
+    file: PathBuf,
+}
+
+impl LoopDev {
+    fn new() -> LoopDev {
+        let file = std::env::temp_dir().join(format!("tinyctr-loop-{}", std::process::id()));
+        let mut data = b"HOST-DISK-MARKER".to_vec();
+        data.resize(1 << 20, 0);
+        std::fs::write(&file, data).unwrap();
+        let o = Command::new("losetup").args(["-f", "--show"]).arg(&file).output().expect("losetup (util-linux)");
+        assert!(o.status.success(), "losetup: {}", String::from_utf8_lossy(&o.stderr));
+        LoopDev { dev: String::from_utf8(o.stdout).unwrap().trim().to_owned(), file }
+    }
+
+    /// `major minor` of the device.
+    fn numbers(&self) -> (u32, u32) {
+        use std::os::unix::fs::MetadataExt;
+        let rdev = std::fs::metadata(&self.dev).unwrap().rdev();
+        (rustix::fs::major(rdev), rustix::fs::minor(rdev))
+    }
+}
+
+impl Drop for LoopDev {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// The escape a device list closes: a container's root holds CAP_MKNOD and
+/// CAP_DAC_OVERRIDE, so without one it reads (and could write) any host disk, through
+/// the host's /dev or a node it makes itself, with or without a rootfs. docker's list
+/// denies that and keeps the usual nodes; --privileged gets every device, as in docker.
+/// The v1 devices hierarchy takes the list on this host; the detached cgroup2 (a host
+/// with none mounted, a bare initramfs) is forced by a debug switch and holds as well.
+#[test]
+fn a_default_container_cannot_open_a_host_disk() {
+    if !can_run() {
+        return;
+    }
+    let disk = LoopDev::new();
+    let (major, minor) = disk.numbers();
+    let dev = &disk.dev;
+    let exploit = format!(
+        "for d in {dev} /tmp/disk; do \
+           if head -c 16 $d 2>/dev/null | grep -q MARKER; then echo read $d; else echo denied $d; fi; \
+         done"
+    );
+    let make = format!("mknod /tmp/disk b {major} {minor} && {exploit}; rm -f /tmp/disk");
+    let denied = format!("denied {dev}\ndenied /tmp/disk\n");
+    assert_eq!(sh(&[], &make), denied, "a default container");
+    assert_eq!(sh(&["--privileged"], &make), format!("read {dev}\nread /tmp/disk\n"), "--privileged");
+    // Dropping capabilities is no way around it, nor is the rootfs (the node made on the
+    // image's own filesystem).
+    let r = Rootfs::new("devices");
+    let in_root = format!(
+        "mknod /disk b {major} {minor} && (head -c 16 /disk | grep -q MARKER && echo read || echo denied); rm /disk"
+    );
+    assert_eq!(sh(&["-r", r.path()], &in_root), "denied\n", "with a rootfs");
+    assert_eq!(sh(&["-r", r.path(), "--privileged"], &in_root), "read\n", "with a rootfs, --privileged");
+    // The nodes docker lets a container use still work: read, written, made.
+    let usual = "head -c 4 /dev/zero | wc -c; head -c 4 /dev/urandom | wc -c; head -c 4 /dev/random | wc -c; \
+                 echo x > /dev/null && echo null; (echo x > /dev/full) 2>&1 | grep -c 'not permitted'; \
+                 mknod /tmp/n c 1 3 && echo x > /tmp/n && echo made; rm -f /tmp/n";
+    assert_eq!(sh(&[], usual), "4\n4\n4\nnull\n0\nmade\n");
+    // The same list from a cgroup2 no mount shows, as a bare initramfs gets it.
+    let o = Command::new(BIN)
+        .args(["run", "/bin/sh", "-c", &make])
+        .env("TINYCTR_DEBUG_DETACHED", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), denied, "the detached cgroup2: {}", stderr(&o));
+    let o = Command::new(BIN)
+        .args(["run", "/bin/sh", "-c", usual])
+        .env("TINYCTR_DEBUG_DETACHED", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "4\n4\n4\nnull\n0\nmade\n", "the detached cgroup2: {}", stderr(&o));
+    assert!(!tinyctr_cgroups().iter().any(|p| p.to_string_lossy().contains(&format!("-{}", std::process::id()))));
+}
+
+/// On a v1 host the container's devices cgroup holds docker's list exactly (the same
+/// set `docker run` shows in devices.list), and goes with the container.
+#[test]
+fn the_device_list_is_dockers() {
+    if !can_run() {
+        return;
+    }
+    let Some(devices) = ["/sys/fs/cgroup/devices"].into_iter().map(Path::new).find(|p| p.join("devices.list").exists())
+    else {
+        assert!(!in_ci(), "CI=true: this host (v1/hybrid) has a devices hierarchy");
+        eprintln!("skipped: no v1 devices hierarchy");
+        return;
+    };
+    let name = format!("devlist{}", std::process::id());
+    let script = format!("cat {}/tinyctr-{name}/devices.list", devices.display());
+    let mut got: Vec<String> = sh(&["--name", &name], &script).lines().map(str::to_owned).collect();
+    got.sort();
+    let mut want: Vec<String> = [
+        "c *:* m",
+        "b *:* m",
+        "c 1:3 rwm",
+        "c 1:5 rwm",
+        "c 1:7 rwm",
+        "c 1:8 rwm",
+        "c 1:9 rwm",
+        "c 5:0 rwm",
+        "c 5:1 rwm",
+        "c 5:2 rwm",
+        "c 10:200 rwm",
+        "c 136:* rwm",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(!devices.join(format!("tinyctr-{name}")).exists(), "the devices cgroup was left");
+    // --privileged makes none.
+    let o = run(&["--privileged", "--name", &name, "/bin/sh", "-c", &script]);
+    assert_ne!(o.status.code(), Some(0), "a devices cgroup for --privileged: {}", stdout(&o));
 }

@@ -71,6 +71,7 @@ pub fn write_limits(t: &Target<'_>, version: Version, ctls: u8, cpuset_here: boo
             fs::write_num(t.fd, t.path, v1::PIDS_MAX, n)?;
         }
     }
+    // The device list is written once the child exists (Cgroup::write_devices).
     Ok(())
 }
 

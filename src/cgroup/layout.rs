@@ -26,7 +26,7 @@ use rustix::io::Errno;
 /// Capacity of every cgroup path buffer. Longer paths are refused (ENAMETOOLONG).
 pub const PATH: usize = 512;
 /// Hierarchies tracked: one per controller we drive, plus the unified one.
-pub const MAX_HIERS: usize = 5;
+pub const MAX_HIERS: usize = 6;
 
 /// The controllers tinyctr drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,11 +35,18 @@ pub enum Ctl {
     Cpu,
     Cpuset,
     Pids,
+    /// Not a limit: the device list a `run` container gets (super::devices). On v2 it
+    /// is no controller to enable but a program any cgroup takes, so the unified
+    /// hierarchy always has it.
+    Devices,
 }
 
+/// The controllers of limits.
 pub const CTLS: [Ctl; 4] = [Ctl::Memory, Ctl::Cpu, Ctl::Cpuset, Ctl::Pids];
 /// The bits of all of them.
 pub const ALL_CTLS: u8 = (1 << CTLS.len()) - 1;
+/// Those a layout tracks: the limits' and the devices one.
+pub const TRACKED: [Ctl; 5] = [Ctl::Memory, Ctl::Cpu, Ctl::Cpuset, Ctl::Pids, Ctl::Devices];
 
 impl Ctl {
     pub fn name(self) -> &'static str {
@@ -48,6 +55,7 @@ impl Ctl {
             Ctl::Cpu => "cpu",
             Ctl::Cpuset => "cpuset",
             Ctl::Pids => "pids",
+            Ctl::Devices => "devices",
         }
     }
 
@@ -64,7 +72,7 @@ impl Ctl {
 pub fn ctl_mask(list: &[u8]) -> u8 {
     let mut m = 0;
     for w in list.split(|&b| b == b',' || b.is_ascii_whitespace()) {
-        for c in CTLS {
+        for c in TRACKED {
             if w == c.name().as_bytes() {
                 m |= c.bit();
             }
@@ -143,11 +151,33 @@ impl Layout {
         let cg = open(CG).map_err(|e| (CG, e))?;
         let mi = open(MI).map_err(|e| (MI, e))?;
         self.parse_into(FdSource(cg), FdSource(mi), b"").map_err(|e| (MI, e))?;
+        if want & Ctl::Devices.bit() == 0 {
+            self.forget_devices();
+        }
         let on_v1 = self.hiers[..self.n].iter().filter(|h| h.version == Version::V1).fold(0, |m, h| m | h.ctls);
-        if want & !on_v1 != 0 {
+        if want & !on_v1 & ALL_CTLS != 0 {
             self.read_unified_controllers();
         }
         Ok(())
+    }
+
+    /// A run that wants no device list (an OCI container, whose config.json's list
+    /// crate::oci writes itself, with the other v1 hierarchies): the devices hierarchy
+    /// is none of the layout's business.
+    fn forget_devices(&mut self) {
+        let dev = Ctl::Devices.bit();
+        let mut i = 0;
+        while i < self.n {
+            let h = &mut self.hiers[i];
+            h.ctls &= !dev;
+            if h.version == Version::V1 && h.ctls == 0 {
+                self.hiers[i..self.n].rotate_left(1);
+                self.n -= 1;
+                self.unified = self.unified.map(|u| if u > i { u - 1 } else { u });
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// The layout described by the two texts, with every mount point under `prefix`.
@@ -170,7 +200,7 @@ impl Layout {
                 continue;
             }
             let (version, ctls) = match (c.id, c.controllers) {
-                (b"0", b"") if l.unified.is_none() => (Version::V2, 0),
+                (b"0", b"") if l.unified.is_none() => (Version::V2, Ctl::Devices.bit()),
                 _ => match ctl_mask(c.controllers) {
                     0 => continue,
                     m => (Version::V1, m),
@@ -244,7 +274,7 @@ impl Layout {
         path.push(h.mount()).push(b"/cgroup.controllers");
         let mut buf = [0u8; 256];
         if let Ok(list) = super::fs::read(CWD, path.as_cstr(), &mut buf) {
-            h.ctls = ctl_mask(list);
+            h.ctls = ctl_mask(list) | Ctl::Devices.bit();
         }
     }
 
@@ -267,6 +297,11 @@ impl Layout {
             Some(i) if self.hiers[i].mounted() && self.hiers[i].ctls & ctl.bit() != 0 => Found::At(i),
             _ => Found::Absent,
         }
+    }
+
+    /// Whether a mounted hierarchy drives `ctl`.
+    pub fn hosts(&self, ctl: Ctl) -> bool {
+        matches!(self.find(ctl), Found::At(_))
     }
 
     /// The mounted unified hierarchy, if any.

@@ -17,6 +17,8 @@
 //! moving tinyctr itself into a leaf below its own cgroup. Neither happens on a host
 //! whose v2 hierarchy drives no controller tinyctr needs.
 
+pub mod detached;
+pub mod devices;
 pub mod fs;
 pub mod knobs;
 pub mod layout;
@@ -29,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Point};
 use crate::limits::Limits;
 use core::ffi::CStr;
-use layout::{Ctl, Found, Layout, Version, ALL_CTLS, CTLS, MAX_HIERS, PATH};
+use layout::{Ctl, Found, Layout, Version, ALL_CTLS, CTLS, MAX_HIERS, PATH, TRACKED};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::CWD;
 use rustix::io::Errno;
@@ -90,6 +92,8 @@ pub struct Cgroup {
     mem: Option<usize>,
     /// Index in `dirs` of the unified-hierarchy cgroup.
     unified: Option<usize>,
+    /// Index in `dirs` of the cgroup that gets the device list.
+    dev: Option<usize>,
     leaf: Option<Leaf>,
     /// `--name`: the name, held for the run (see [`crate::namelock`]).
     name_lock: Option<OwnedFd>,
@@ -126,6 +130,9 @@ pub fn needed(limits: &Limits<'_>) -> u8 {
     }
     if limits.pids.is_some() {
         m |= Ctl::Pids.bit();
+    }
+    if limits.devices {
+        m |= Ctl::Devices.bit();
     }
     m
 }
@@ -181,12 +188,13 @@ impl<'a> Plan<'a> {
     /// may refuse one (`cpu` with real-time tasks about), and runc ignores that too.
     fn join_every_hierarchy(&mut self) {
         for (i, h) in self.layout.hiers[..self.layout.n].iter().enumerate() {
-            if h.version == Version::V1 && h.mounted() {
+            // The devices hierarchy is crate::oci::hierarchies' (with config.json's list).
+            if h.version == Version::V1 && h.mounted() && h.ctls & ALL_CTLS != 0 {
                 self.used[i] = true;
             }
         }
         if let Some(u) = self.layout.unified_mounted() {
-            self.more_v2 = self.layout.hiers[u].ctls & !self.ctls[u];
+            self.more_v2 = self.layout.hiers[u].ctls & !self.ctls[u] & ALL_CTLS;
             if !self.used[u] {
                 self.anchor = Some(u);
             }
@@ -195,14 +203,14 @@ impl<'a> Plan<'a> {
 
     /// For `tinyctr check`: every controller the layout has.
     pub fn probe(layout: &'a Layout) -> Result<Plan<'a>> {
-        let all = CTLS.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
+        let all = TRACKED.iter().filter(|&&c| matches!(layout.find(c), Found::At(_))).fold(0, |m, c| m | c.bit());
         Plan::for_ctls(layout, all)
     }
 
     fn for_ctls(layout: &'a Layout, need: u8) -> Result<Plan<'a>> {
         let mut ctls = [0u8; MAX_HIERS];
         let mut used = [false; MAX_HIERS];
-        for c in CTLS.iter().copied().filter(|c| need & c.bit() != 0) {
+        for c in TRACKED.iter().copied().filter(|c| need & c.bit() != 0) {
             match layout.find(c) {
                 Found::At(i) => {
                     ctls[i] |= c.bit();
@@ -250,6 +258,7 @@ impl Cgroup {
             memory: None,
             mem: None,
             unified: None,
+            dev: None,
             leaf: None,
             name_lock: None,
             oom: None,
@@ -404,8 +413,8 @@ impl Cgroup {
                 Err(e) => return Err(fs::path_error("open cgroup", parent.as_bytes(), e)),
             };
             fs::lock(pfd.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", parent.as_bytes(), e))?;
-            if h.version == Version::V2 && ctls != 0 {
-                self.enable_v2(h, parent.as_bytes(), ctls, pid)?;
+            if h.version == Version::V2 && ctls & ALL_CTLS != 0 {
+                self.enable_v2(h, parent.as_bytes(), ctls & ALL_CTLS, pid)?;
             }
             let path = self.dirs[d].path.as_bytes();
             match fault::check(Point::CgroupCreate)
@@ -437,6 +446,9 @@ impl Cgroup {
         dir.parent = Some(pfd);
         if ctls & Ctl::Memory.bit() != 0 {
             self.mem = Some(d);
+        }
+        if ctls & Ctl::Devices.bit() != 0 {
+            self.dev = Some(d);
         }
         if h.version == Version::V2 {
             self.unified = Some(d);
@@ -499,6 +511,17 @@ impl Cgroup {
                 .map_err(|e| fs::write_error(val.as_bytes(), d.path.as_bytes(), c"cgroup.procs", e))?;
         }
         Ok(())
+    }
+
+    /// docker's device list, into the cgroup that takes it. Called once the child
+    /// exists and before it gets its command: it has joined the cgroup (or was born
+    /// inside) and is busy with its mounts on the other CPU meanwhile, so the writes (v1)
+    /// or the program's load (v2: ~0.1 ms of the verifier) cost no time of the run's.
+    /// Nothing before its execve opens a device node.
+    pub fn write_devices(&self) -> Result<()> {
+        let Some(d) = self.dev.map(|i| &self.dirs[i]) else { return Ok(()) };
+        let Some(fd) = d.fd.as_ref() else { return Ok(()) };
+        devices::docker_default(fd.as_fd(), d.path.as_bytes(), d.version == Version::V2)
     }
 
     /// True if the kernel OOM-killed a process in the container's cgroup.
@@ -571,6 +594,7 @@ impl Cgroup {
         self.n = 0;
         self.mem = None;
         self.unified = None;
+        self.dev = None;
         if let Some(mut leaf) = self.leaf.take() {
             // Leave the leaf for the hierarchy root (exempt from the no-internal-process
             // rule) so it can go too; where that is refused, the next run sweeps it.
@@ -652,6 +676,7 @@ fn option_of(c: Ctl) -> &'static str {
         Ctl::Cpu => "--cpus and --cpu-shares",
         Ctl::Cpuset => "--cpuset-cpus",
         Ctl::Pids => "--pids-limit",
+        Ctl::Devices => "the device list (docker's; none with --privileged)",
     }
 }
 

@@ -111,6 +111,10 @@ fn hybrid_tree(with_memsw: bool) -> (Tree, Layout) {
         )
         .dir("/sys/fs/cgroup/pids", &[("pids.max", ""), ("cgroup.procs", ""), ("tasks", "")])
         .dir(
+            "/sys/fs/cgroup/devices",
+            &[("devices.allow", ""), ("devices.deny", ""), ("cgroup.procs", ""), ("tasks", "")],
+        )
+        .dir(
             "/sys/fs/cgroup/unified",
             &[
                 ("cgroup.controllers", "hugetlb\n"),
@@ -550,4 +554,39 @@ fn an_oci_cgroups_path_on_v2_gets_every_controller() {
     assert_eq!(t.read("/sys/fs/cgroup/cgroup.subtree_control"), "+memory +cpu +cpuset");
     drop(cg);
     assert!(!exists(&t.path("/sys/fs/cgroup/pod/c1")));
+}
+
+/// `run`'s default: docker's device list in a cgroup of the devices hierarchy (v1 wins
+/// on a hybrid host), which the child joins itself; nothing in the unified one; with a
+/// limit too, one more cgroup; all removed.
+#[test]
+fn the_device_list_goes_to_the_v1_devices_hierarchy() {
+    let (t, l) = hybrid_tree(true);
+    let mut lim = limits(&[]);
+    lim.devices = true;
+    let mut cg = create_in(&l, &lim, 77).must();
+    let dev = "/sys/fs/cgroup/devices/tinyctr-77";
+    // Written once the child exists, not at create.
+    assert_eq!(t.read(&format!("{dev}/devices.deny")), "");
+    cg.write_devices().must();
+    // One write per rule, through one descriptor per file (a fake file keeps them all):
+    // deny all first, then the allow rules in docker's order.
+    assert_eq!(t.read(&format!("{dev}/devices.deny")), "a *:* rwm");
+    let allowed = "c *:* m|b *:* m|c 1:3 rwm|c 1:5 rwm|c 1:7 rwm|c 1:8 rwm|c 1:9 rwm|c 5:0 rwm|c 5:1 rwm|c 5:2 rwm|c 10:200 rwm|c 136:* rwm";
+    assert_eq!(t.read(&format!("{dev}/devices.allow")), allowed.replace('|', ""));
+    assert!(!exists(&t.path("/sys/fs/cgroup/unified/tinyctr-77")));
+    assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-77")));
+    assert!(cg.clone_into_fd().is_none());
+    let mut fds = [0; crate::cgroup::layout::MAX_HIERS];
+    assert_eq!(cg.self_joins(&mut fds), 1);
+    cg.destroy().must();
+    assert!(!exists(&t.path(dev)));
+    assert_eq!(t.read("/sys/fs/cgroup/devices/devices.deny"), "", "nothing written to tinyctr's own");
+
+    lim.pids = Some(5);
+    let mut cg = create_in(&l, &lim, 78).must();
+    assert_eq!(t.read("/sys/fs/cgroup/pids/tinyctr-78/pids.max"), "5");
+    assert_eq!(cg.self_joins(&mut fds), 2);
+    cg.destroy().must();
+    assert!(!exists(&t.path("/sys/fs/cgroup/devices/tinyctr-78")));
 }

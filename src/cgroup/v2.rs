@@ -8,7 +8,7 @@
 //! handles that EBUSY (see `Cgroup::create`).
 
 use super::fs::{self, write_error};
-use super::layout::{ctl_mask, CTLS, PATH};
+use super::layout::{ctl_mask, ALL_CTLS, CTLS, PATH};
 use crate::buf::Buf;
 use crate::error::Result;
 use core::ffi::CStr;
@@ -36,6 +36,8 @@ pub const PIDS_MAX: &CStr = c"pids.max";
 pub fn enable(path: &[u8], from: usize, need: u8, extra: &[u8]) -> Result<Option<usize>> {
     // Only the OCI runtime names one: `run` drives its own controllers alone.
     let extra = if cfg!(feature = "oci") { extra } else { b"" };
+    // The device program needs no controller (layout::Ctl::Devices).
+    let need = need & ALL_CTLS;
     let mut end = from;
     loop {
         let mut dir: Buf<PATH> = Buf::from(&path[..end]);

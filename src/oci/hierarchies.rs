@@ -55,7 +55,7 @@ pub fn each(each: &mut dyn FnMut(&mut Dir, &[u8]) -> Result<()>) -> Result<()> {
         let named = options.split(|&b| b == b',').any(|w| w.starts_with(b"name="));
         if m.fstype != b"cgroup"
             || m.root != b"/"
-            || layout::ctl_mask(options) != 0
+            || layout::ctl_mask(options) & layout::ALL_CTLS != 0
             || named && !mountinfo::has_word(options, b"name=systemd")
         {
             continue;

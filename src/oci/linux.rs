@@ -176,21 +176,7 @@ pub struct Cpu<'a> {
     pub mems: Str<'a>,
 }
 
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct DeviceRule {
-    pub allow: bool,
-    /// `a` (all), `b` or `c`.
-    pub kind: u8,
-    /// -1: any.
-    pub major: i64,
-    pub minor: i64,
-    /// [`READ`] | [`WRITE`] | [`MKNOD`]; all three when absent.
-    pub access: u8,
-}
-
-pub const READ: u8 = 1;
-pub const WRITE: u8 = 2;
-pub const MKNOD: u8 = 4;
+pub use crate::cgroup::devices::{DeviceRule, MKNOD, READ, WRITE};
 
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Sysctl<'a> {

@@ -56,6 +56,26 @@ if out=$("$T" run /bin/mount -t tmpfs none /tmp 2>&1); then
 else
 	check_match "*denied*" "$out" "mount is refused in a default container"
 fi
+# docker's device list: a node of a device outside it (/dev/kmsg, c 1:11, readable by
+# the guest's root) can be made but not opened; the usual nodes work; --privileged gets
+# every device. In bare, with nothing mounted, the list is in a cgroup2 no mount shows.
+kmsg() {
+	"$T" run "$@" /bin/sh -c 'mknod /tmp/k c 1 11 || exit 9; if head -n 1 /tmp/k >/dev/null 2>&1; then echo opened; else echo denied; fi; rm -f /tmp/k' 2>&1
+}
+check_eq denied "$(kmsg)" "default: a device outside docker's list is made but not opened"
+check_eq opened "$(kmsg --privileged)" "--privileged: every device"
+check_eq "4 4 ok" "$("$T" run /bin/sh -c 'echo $(head -c 4 /dev/urandom | wc -c) $(head -c 4 /dev/zero | wc -c) $(echo x >/dev/null && echo ok)' 2>&1)" \
+	"default: urandom, zero and null work"
+cg2=/tmp/vmcg2
+mkdir -p $cg2
+if grep -q ' cgroup2 ' /proc/mounts 2>/dev/null || mount -t cgroup2 none $cg2 2>/dev/null; then
+	left=$(find /sys/fs/cgroup $cg2 -name 'tinyctr-*' 2>/dev/null)
+	check_eq "" "$left" "no cgroup of tinyctr's is left"
+	umount $cg2 2>/dev/null
+else
+	fail "mount cgroup2 to look for leftovers"
+fi
+
 check "tinyctr check: confinement works" sh -c "'$T' check | grep -q '^confine:    yes'"
 
 check_eq "$before" "$(host_mounts)" "the guest's mount table is unchanged"

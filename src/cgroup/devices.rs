@@ -1,0 +1,292 @@
+//! The device cgroup: which device nodes a container may open or make. On v1 the
+//! devices controller takes rules as text (`devices.allow`, `devices.deny`); on v2 the
+//! same decisions are an eBPF program (`BPF_PROG_TYPE_CGROUP_DEVICE`) attached to the
+//! container's cgroup, which the kernel runs at each mknod and open of a device node
+//! (on a hybrid host too: the program of the unified hierarchy is asked first, then
+//! the v1 controller).
+//!
+//! `run` gives every container but a `--privileged` one [`DOCKER`], a default docker
+//! container's list; the OCI runtime gives config.json's (crate::oci::devices). The
+//! node itself is no protection: a container's root holds CAP_MKNOD (docker's default
+//! set has it) and can make a node of any host disk in a directory it can write, so
+//! only this list keeps it from opening one.
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::buf::Buf;
+use crate::cgroup::fs;
+use crate::error::{Error, Result};
+use crate::sys::bpf::insn;
+
+/// One rule: allow or deny `access` to devices of `kind`, `major:minor`.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// `a` (all), `b` or `c`.
+    pub kind: u8,
+    /// -1: any.
+    pub major: i64,
+    pub minor: i64,
+    /// [`READ`] | [`WRITE`] | [`MKNOD`]; all three when absent.
+    pub access: u8,
+}
+
+pub const READ: u8 = 1;
+pub const WRITE: u8 = 2;
+pub const MKNOD: u8 = 4;
+
+const RWM: u8 = READ | WRITE | MKNOD;
+
+const fn rule(allow: bool, kind: u8, major: i64, minor: i64, access: u8) -> DeviceRule {
+    DeviceRule { allow, kind, major, minor, access }
+}
+
+/// A default docker container's device list, as `docker run` on a v1 host shows it in
+/// `devices.list`: moby's spec (deny all; null, zero, urandom, random, tty, console)
+/// followed by runc's built-in rules (mknod of any node; null, random, full, tty, zero,
+/// urandom; the ptys and ptmx; tun). Everything else is denied: reading or writing a
+/// disk, /dev/mem, /dev/kmsg, /dev/fuse, /dev/kvm, a loop device.
+pub const DOCKER: [DeviceRule; 13] = [
+    rule(false, b'a', -1, -1, RWM),
+    rule(true, b'c', -1, -1, MKNOD),
+    rule(true, b'b', -1, -1, MKNOD),
+    rule(true, b'c', 1, 3, RWM),
+    rule(true, b'c', 1, 5, RWM),
+    rule(true, b'c', 1, 7, RWM),
+    rule(true, b'c', 1, 8, RWM),
+    rule(true, b'c', 1, 9, RWM),
+    rule(true, b'c', 5, 0, RWM),
+    rule(true, b'c', 5, 1, RWM),
+    rule(true, b'c', 5, 2, RWM),
+    rule(true, b'c', 10, 200, RWM),
+    rule(true, b'c', 136, -1, RWM),
+];
+
+/// v1: the rules of `lists`, in order, written to `devices.allow` or `devices.deny` of
+/// the cgroup open at `dir` (`path` for messages) as `TYPE MAJOR:MINOR ACCESS` (`a *:*
+/// rwm` for a deny-all rule). A child cgroup can be granted nothing its parent lacks:
+/// with `lenient`, an allow rule the kernel refuses for that (EPERM) is left out, the
+/// device staying denied as it is above.
+pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], lists: &[&[DeviceRule]], lenient: bool) -> Result<()> {
+    // devices.deny and devices.allow, each opened once: every write(2) to a control file
+    // is one rule, so the ~10 rules of a default container cost 2 opens, not 10.
+    let mut files: [Option<OwnedFd>; 2] = [None, None];
+    for r in lists.iter().flat_map(|l| l.iter()) {
+        let mut line: Buf<64> = Buf::new();
+        line.push(&[r.kind, b' ']);
+        for (i, n) in [r.major, r.minor].into_iter().enumerate() {
+            if i == 1 {
+                line.push(b":");
+            }
+            match n {
+                -1 => line.push(b"*"),
+                n => line.push_u64(n as u64),
+            };
+        }
+        line.push(b" ");
+        for (bit, c) in [(READ, b'r'), (WRITE, b'w'), (MKNOD, b'm')] {
+            if r.access & bit != 0 {
+                line.push(&[c]);
+            }
+        }
+        let file = if r.allow { c"devices.allow" } else { c"devices.deny" };
+        let failed = |e| fs::write_error(line.as_bytes(), path, file, e);
+        let fd = match &mut files[usize::from(r.allow)] {
+            Some(fd) => fd,
+            slot => slot.insert(
+                rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(failed)?,
+            ),
+        };
+        match crate::fdio::write_all(&*fd, line.as_bytes()) {
+            Err(Errno::PERM) if lenient && r.allow => {}
+            res => res.map_err(failed)?,
+        }
+    }
+    Ok(())
+}
+
+/// Instructions a program of `rules` rules takes at most: a prologue, ten per rule, an
+/// epilogue.
+pub const fn max_insns(rules: usize) -> usize {
+    8 + 10 * rules
+}
+
+/// The kernel's access bits (BPF_DEVCG_ACC_*) for r, w, m.
+fn bpf_access(a: u8) -> i32 {
+    (if a & MKNOD != 0 { 1 } else { 0 }) | (if a & READ != 0 { 2 } else { 0 }) | (if a & WRITE != 0 { 4 } else { 0 })
+}
+
+/// The v2 program for the rules of `lists`, into `out` (room for [`max_insns`] of their
+/// number); its length. As v1 reads the rules, the last one that matches decides: they
+/// are tried from the last, the first match returns, and a request no rule matches is
+/// allowed (a new v1 cgroup starts from `a *:* rwm`). An allow rule matches when it
+/// grants every access asked for, a deny rule when it takes away any.
+pub fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
+    const LDXW: u8 = 0x61;
+    const AND_K: u8 = 0x57;
+    const RSH_K: u8 = 0x77;
+    const MOV_K: u8 = 0xb7;
+    const MOV_X: u8 = 0xbf;
+    const JNE_K: u8 = 0x55;
+    const JEQ_K: u8 = 0x15;
+    const EXIT: u8 = 0x95;
+    // struct bpf_cgroup_dev_ctx { access_type = access << 16 | type; major; minor } in r1:
+    // r2 access, r3 type, r4 major, r5 minor.
+    let mut n = 0;
+    let mut emit = |out: &mut [u64], i: u64| {
+        out[n] = i;
+        n += 1;
+    };
+    for i in [
+        insn(LDXW, 2, 1, 0, 0),
+        insn(MOV_X, 3, 2, 0, 0),
+        insn(AND_K, 3, 0, 0, 0xffff),
+        insn(RSH_K, 2, 0, 0, 16),
+        insn(LDXW, 4, 1, 4, 0),
+        insn(LDXW, 5, 1, 8, 0),
+    ] {
+        emit(out, i);
+    }
+    for r in lists.iter().rev().flat_map(|l| l.iter().rev()) {
+        // The checks jump past the rule's block when it does not match: their offsets
+        // are filled in once its length is known.
+        let mut block = [0u64; 10];
+        let mut jumps = [0usize; 4];
+        let (mut len, mut nj) = (0, 0);
+        let mut check = |block: &mut [u64; 10], i: u64, jump: bool| {
+            if jump {
+                jumps[nj] = len;
+                nj += 1;
+            }
+            block[len] = i;
+            len += 1;
+        };
+        match r.kind {
+            b'b' => check(&mut block, insn(JNE_K, 3, 0, 0, 1), true),
+            b'c' => check(&mut block, insn(JNE_K, 3, 0, 0, 2), true),
+            _ => {}
+        }
+        if r.major >= 0 {
+            check(&mut block, insn(JNE_K, 4, 0, 0, r.major as i32), true);
+        }
+        if r.minor >= 0 {
+            check(&mut block, insn(JNE_K, 5, 0, 0, r.minor as i32), true);
+        }
+        let acc = bpf_access(r.access);
+        if acc != 7 {
+            check(&mut block, insn(MOV_X, 6, 2, 0, 0), false);
+            match r.allow {
+                true => {
+                    check(&mut block, insn(AND_K, 6, 0, 0, !acc & 7), false);
+                    check(&mut block, insn(JNE_K, 6, 0, 0, 0), true);
+                }
+                false => {
+                    check(&mut block, insn(AND_K, 6, 0, 0, acc), false);
+                    check(&mut block, insn(JEQ_K, 6, 0, 0, 0), true);
+                }
+            }
+        }
+        check(&mut block, insn(MOV_K, 0, 0, 0, r.allow as i32), false);
+        check(&mut block, insn(EXIT, 0, 0, 0, 0), false);
+        for &j in &jumps[..nj] {
+            // The offset field is bits 16..32: past the rest of the block.
+            block[j] |= ((len - j - 1) as u16 as u64) << 16;
+        }
+        for &i in &block[..len] {
+            emit(out, i);
+        }
+        // A rule that checks nothing (a deny of `a *:* rwm`) always decides: what would
+        // follow it could never run, and the verifier refuses unreachable instructions.
+        if nj == 0 {
+            return n;
+        }
+    }
+    emit(out, insn(MOV_K, 0, 0, 0, 1));
+    emit(out, insn(EXIT, 0, 0, 0, 0));
+    n
+}
+
+/// v2: loads the program `insns` and attaches it to the cgroup open at `cgroup` (`path`
+/// for messages). The cgroup holds it from then on, until it is removed.
+pub fn attach_program(cgroup: BorrowedFd<'_>, path: &[u8], insns: &[u64]) -> Result<()> {
+    let prog = match crate::sys::bpf::load_device_program(insns, &mut []) {
+        Ok(p) => p,
+        Err(e) => {
+            // Again with the verifier's log, whose first line says what it refused.
+            let mut log = [0u8; 1024];
+            let _ = crate::sys::bpf::load_device_program(insns, &mut log);
+            let end = log.iter().position(|&c| c == 0 || c == b'\n').unwrap_or(0);
+            let hint: &[u8] = if end > 0 { &log[..end] } else { b"the kernel needs CONFIG_CGROUP_BPF" };
+            return Err(Error::sys_hint("load the device program for", path, e, hint));
+        }
+    };
+    crate::sys::bpf::attach_device_program(cgroup, prog.as_fd())
+        .map_err(|e| Error::sys("attach the device program to", path, e))
+}
+
+/// [`DOCKER`] in the container's cgroup open at `dir`, of either version.
+#[inline(never)]
+pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool) -> Result<()> {
+    if !v2 {
+        return write_v1(dir, path, &[&DOCKER], true);
+    }
+    let mut insns = [0u64; max_insns(DOCKER.len())];
+    let n = program(&[&DOCKER], &mut insns);
+    attach_program(dir, path, &insns[..n])
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Runs the program on one request the way the kernel's interpreter would, for the
+    /// handful of opcodes `program` emits.
+    pub fn run(prog: &[u64], kind: u32, access: u32, major: u32, minor: u32) -> u64 {
+        let ctx = [access << 16 | kind, major, minor];
+        let mut r = [0u64; 11];
+        let mut pc = 0;
+        loop {
+            let i = prog[pc];
+            let (code, dst, src) = (i as u8, (i >> 8 & 0xf) as usize, (i >> 12 & 0xf) as usize);
+            let (off, imm) = ((i >> 16) as u16 as i16, (i >> 32) as u32 as i32);
+            pc += 1;
+            match code {
+                0x61 => r[dst] = ctx[(off / 4) as usize] as u64,
+                0xbf => r[dst] = r[src],
+                0x57 => r[dst] &= imm as u32 as u64,
+                0x77 => r[dst] >>= imm,
+                0xb7 => r[dst] = imm as u64,
+                0x55 if r[dst] != imm as u32 as u64 => pc += off as usize,
+                0x15 if r[dst] == imm as u32 as u64 => pc += off as usize,
+                0x55 | 0x15 => {}
+                0x95 => return r[0],
+                c => panic!("opcode {c:#x}"),
+            }
+        }
+    }
+
+    /// docker's list, as the program decides it: the usual nodes read and written, any
+    /// node made, nothing else opened.
+    #[test]
+    fn docker_list() {
+        let mut p = [0u64; max_insns(DOCKER.len())];
+        let n = program(&[&DOCKER], &mut p);
+        let p = &p[..n];
+        let (chr, blk) = (2, 1);
+        let (m, r, w) = (1, 2, 4);
+        for (major, minor) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (10, 200), (136, 9)] {
+            assert_eq!(run(p, chr, r | w, major, minor), 1, "c {major}:{minor} rw");
+            assert_eq!(run(p, chr, m, major, minor), 1, "c {major}:{minor} m");
+        }
+        for (major, minor) in [(1, 1), (1, 11), (10, 229), (10, 232), (4, 0)] {
+            assert_eq!(run(p, chr, r, major, minor), 0, "c {major}:{minor} r");
+            assert_eq!(run(p, chr, m, major, minor), 1, "c {major}:{minor} m: any node may be made");
+        }
+        assert_eq!(run(p, blk, r, 254, 0), 0, "a disk");
+        assert_eq!(run(p, blk, w, 7, 0), 0, "a loop device");
+        assert_eq!(run(p, blk, m, 254, 0), 1, "a disk's node may be made");
+        assert_eq!(run(p, blk, m | r, 254, 0), 0, "but not opened");
+    }
+}
