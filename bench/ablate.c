@@ -25,6 +25,11 @@
  *                /proc/self/fd/N over masked files, one ro tmpfs bound over masked
  *                directories, each read-only path bound onto itself and remounted ro)
  *   maskhide     only the masked paths of `masks`;  maskro: only its read-only paths
+ *   devices      docker's device list as tinyctr gives it on v1: a cgroup of the devices
+ *                hierarchy made before clone (and flock'ed), the child moving itself into
+ *                it first thing ("0" into tasks), the parent writing the 13 rules
+ *                (devices.deny, devices.allow) after clone, the cgroup removed after the
+ *                wait
  *   seccomp      child, last: load a seccomp filter of $ABLATE_SECCOMP_INSNS (default 400)
  *                instructions, with no_new_privs; every syscall walks $ABLATE_SECCOMP_PATH
  *                of them (default 12: the arch check and a binary search over ~400
@@ -206,6 +211,33 @@ static void load_seccomp(void)
 		die("load seccomp", "");
 }
 
+/* docker's device list (src/cgroup/devices.rs DOCKER), after a deny of everything. */
+static const char *const allow[] = { "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+				     "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 10:200 rwm", "c 136:* rwm" };
+static char dev_cg[256];
+static int dev_dir = -1, dev_tasks = -1;
+
+static void devices_make(void)
+{
+	snprintf(dev_cg, sizeof dev_cg, "/sys/fs/cgroup/devices/ablate-%d", (int)getpid());
+	if (mkdir(dev_cg, 0755) < 0 || (dev_dir = open(dev_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("make", dev_cg);
+	flock(dev_dir, LOCK_EX);
+	if ((dev_tasks = openat(dev_dir, "tasks", O_WRONLY | O_CLOEXEC)) < 0)
+		die("open tasks of", dev_cg);
+}
+
+static void devices_write(void)
+{
+	int d = openat(dev_dir, "devices.deny", O_WRONLY | O_CLOEXEC), a = openat(dev_dir, "devices.allow", O_WRONLY | O_CLOEXEC);
+	if (d < 0 || a < 0 || write(d, "a *:* rwm", 9) < 0)
+		die("write devices.deny of", dev_cg);
+	for (size_t k = 0; k < sizeof allow / sizeof allow[0]; k++)
+		if (write(a, allow[k], strlen(allow[k])) < 0)
+			die("write devices.allow of", dev_cg);
+	close(d), close(a);
+}
+
 static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGTERM, SIGCHLD, SIGWINCH };
 
 static void hook(enum where w, const char *cg)
@@ -219,6 +251,8 @@ static void hook(enum where w, const char *cg)
 			ep[0] = -1;
 		if (on("cgroupfiles"))
 			slurp("/proc/self/cgroup"), slurp("/proc/self/mountinfo");
+		if (on("devices"))
+			devices_make();
 		if (on("sigs")) {
 			sigset_t set;
 			sigemptyset(&set);
@@ -246,6 +280,8 @@ static void hook(enum where w, const char *cg)
 		}
 		break;
 	case CHILD:
+		if (dev_tasks >= 0 && write(dev_tasks, "0", 1) != 1)
+			die("join", dev_cg);
 		if (hs[0] >= 0) {
 			char path[64];
 			close(hs[1]);
@@ -292,6 +328,8 @@ static void hook(enum where w, const char *cg)
 			load_seccomp();
 		break;
 	case PARENT:
+		if (dev_dir >= 0)
+			devices_write();
 		if (hs[0] >= 0) {
 			close(hs[0]);
 			if (write(hs[1], "/bin/true", 10) < 0)
@@ -307,7 +345,9 @@ static void hook(enum where w, const char *cg)
 		}
 		break;
 	case REAPED:
-		if (on("post")) {
+		if (dev_dir >= 0 && rmdir(dev_cg) < 0)
+			die("rmdir", dev_cg);
+		if (on("post") && with_mem) {
 			snprintf(p, sizeof p, "%s/memory.oom_control", cg);
 			slurp(p), slurp(p);
 			snprintf(p, sizeof p, "%s/cgroup.procs", cg);

@@ -615,7 +615,7 @@ def section_profile(tools, args, fails):
 
 
 ABLATE_STEPS = ["cgroupfiles", "sigs", "pdeath", "cgroupns", "umountproc", "loup", "handshake", "errpipe",
-                "caps", "masks", "maskhide", "maskro", "seccomp",
+                "caps", "masks", "maskhide", "maskro", "seccomp", "devices",
                 "sweep", "memsw", "post"]
 CGROUP_ONLY = {"sweep", "memsw", "post"}
 NO_CGROUP_ONLY = {"handshake"}  # with -m the floor already waits for its parent once

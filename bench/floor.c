@@ -212,8 +212,7 @@ int main(int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid", "");
-	if (mem)
-		HOOK(REAPED, cg);
+	HOOK(REAPED, cg);
 	if (mem && rmdir(cg) < 0)
 		die("rmdir", cg);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

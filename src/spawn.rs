@@ -125,6 +125,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         detach: cfg.oci().map(|o| o.fifo),
         cgroups: [0; trampoline::MAX_CGROUP_JOINS],
         cgroups_n: 0,
+        devices_cgroup: None,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         console: cfg.oci().and_then(|o| o.console),
         console_size: cfg.oci().and_then(|o| o.console_size),
@@ -235,6 +236,7 @@ fn launch(
     let cgroup_fd = cgroup_fd.map(|fd| fd.as_raw_fd());
     if let Some((_, c)) = cgroup.as_ref() {
         plan.cgroups_n = c.self_joins(&mut plan.cgroups);
+        plan.devices_cgroup = c.late_join();
     }
     if let Some(o) = cfg.oci() {
         let unified = cgroup.as_ref().and_then(|(p, c)| {

@@ -146,6 +146,10 @@ pub struct ChildPlan<'a> {
     /// The v1 cgroups (their directories, open), joined first: see cgroup::v1::join_self.
     pub cgroups: [RawFd; MAX_CGROUP_JOINS],
     pub cgroups_n: usize,
+    /// The v1 devices cgroup (its directory, open), joined once the command is here:
+    /// the parent writes its rules one by one meanwhile, and a half-written list (deny
+    /// all, not yet the allows) would refuse the /dev nodes the child makes.
+    pub devices_cgroup: Option<RawFd>,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
     /// `create` with hooks that run before the root switch: wait for the command (the
@@ -279,11 +283,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // Into the v1 cgroups before anything is charged or counted (on v2, clone3 started
     // us inside ours).
     for &fd in &plan.cgroups[..plan.cgroups_n] {
-        // SAFETY: the parent's cgroup directories, open before clone and closed by
-        // close_all_but below; borrowed for the call only.
-        #[allow(unsafe_code)]
-        let dir = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
-        check(Point::CgroupAttach).and_then(|()| crate::cgroup::v1::join_self(dir)).map_err(at(Step::CgroupJoin))?;
+        join_cgroup(fd)?;
     }
     if plan.unshare != 0 {
         crate::sys::unshare(plan.unshare).map_err(at(Step::Unshare))?;
@@ -350,6 +350,9 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         Some(n) => n,
         None => receive_command(cmd_rx, plan.cmd_bytes)?,
     };
+    if let Some(fd) = plan.devices_cgroup {
+        join_cgroup(fd)?;
+    }
     // Nothing of tinyctr's or its caller's may reach the working directory or the
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
     let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];
@@ -394,6 +397,16 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
 /// death that comes after). The parent keeps its end of the command pipe open until the
 /// child has ended, so a hangup on ours can only mean it is gone — even when the
 /// whole command is already in the pipe, which a read alone would not tell.
+/// Moves this process into the v1 cgroup whose directory is open at `fd`.
+#[inline(never)]
+fn join_cgroup(fd: RawFd) -> Result<(), (u8, Errno)> {
+    // SAFETY: one of the parent's cgroup directories, open before clone and closed by
+    // close_all_but; borrowed for the call only.
+    #[allow(unsafe_code)]
+    let dir = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    check(Point::CgroupAttach).and_then(|()| crate::cgroup::v1::join_self(dir)).map_err(|e| (Step::CgroupJoin as u8, e))
+}
+
 fn parent_gone(cmd_rx: &OwnedFd) -> bool {
     use rustix::event::{poll, PollFd, PollFlags};
     let mut fds = [PollFd::new(cmd_rx, PollFlags::empty())];

@@ -66,10 +66,8 @@ pub const DOCKER: [DeviceRule; 13] = [
 
 /// v1: the rules of `lists`, in order, written to `devices.allow` or `devices.deny` of
 /// the cgroup open at `dir` (`path` for messages) as `TYPE MAJOR:MINOR ACCESS` (`a *:*
-/// rwm` for a deny-all rule). A child cgroup can be granted nothing its parent lacks:
-/// with `lenient`, an allow rule the kernel refuses for that (EPERM) is left out, the
-/// device staying denied as it is above.
-pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], lists: &[&[DeviceRule]], lenient: bool) -> Result<()> {
+/// rwm` for a deny-all rule).
+pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], lists: &[&[DeviceRule]]) -> Result<()> {
     // devices.deny and devices.allow, each opened once: every write(2) to a control file
     // is one rule, so the ~10 rules of a default container cost 2 opens, not 10.
     let mut files: [Option<OwnedFd>; 2] = [None, None];
@@ -99,10 +97,7 @@ pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], lists: &[&[DeviceRule]], lenie
                 rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(failed)?,
             ),
         };
-        match crate::fdio::write_all(&*fd, line.as_bytes()) {
-            Err(Errno::PERM) if lenient && r.allow => {}
-            res => res.map_err(failed)?,
-        }
+        crate::fdio::write_all(&*fd, line.as_bytes()).map_err(failed)?;
     }
     Ok(())
 }
@@ -114,7 +109,7 @@ pub const fn max_insns(rules: usize) -> usize {
 }
 
 /// The kernel's access bits (BPF_DEVCG_ACC_*) for r, w, m.
-fn bpf_access(a: u8) -> i32 {
+const fn bpf_access(a: u8) -> i32 {
     (if a & MKNOD != 0 { 1 } else { 0 }) | (if a & READ != 0 { 2 } else { 0 }) | (if a & WRITE != 0 { 4 } else { 0 })
 }
 
@@ -123,7 +118,10 @@ fn bpf_access(a: u8) -> i32 {
 /// are tried from the last, the first match returns, and a request no rule matches is
 /// allowed (a new v1 cgroup starts from `a *:* rwm`). An allow rule matches when it
 /// grants every access asked for, a deny rule when it takes away any.
-pub fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
+///
+/// A `const fn`: [`DOCKER`]'s program is made at compile time (`while` loops, no
+/// closures, for that).
+pub const fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
     const LDXW: u8 = 0x61;
     const AND_K: u8 = 0x57;
     const RSH_K: u8 = 0x77;
@@ -134,79 +132,120 @@ pub fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
     const EXIT: u8 = 0x95;
     // struct bpf_cgroup_dev_ctx { access_type = access << 16 | type; major; minor } in r1:
     // r2 access, r3 type, r4 major, r5 minor.
-    let mut n = 0;
-    let mut emit = |out: &mut [u64], i: u64| {
-        out[n] = i;
-        n += 1;
-    };
-    for i in [
+    let prologue = [
         insn(LDXW, 2, 1, 0, 0),
         insn(MOV_X, 3, 2, 0, 0),
         insn(AND_K, 3, 0, 0, 0xffff),
         insn(RSH_K, 2, 0, 0, 16),
         insn(LDXW, 4, 1, 4, 0),
         insn(LDXW, 5, 1, 8, 0),
-    ] {
-        emit(out, i);
+    ];
+    let mut n = 0;
+    while n < prologue.len() {
+        out[n] = prologue[n];
+        n += 1;
     }
-    for r in lists.iter().rev().flat_map(|l| l.iter().rev()) {
-        // The checks jump past the rule's block when it does not match: their offsets
-        // are filled in once its length is known.
-        let mut block = [0u64; 10];
-        let mut jumps = [0usize; 4];
-        let (mut len, mut nj) = (0, 0);
-        let mut check = |block: &mut [u64; 10], i: u64, jump: bool| {
-            if jump {
-                jumps[nj] = len;
-                nj += 1;
+    let mut l = lists.len();
+    while l > 0 {
+        l -= 1;
+        let list = lists[l];
+        let mut k = list.len();
+        while k > 0 {
+            k -= 1;
+            let r = &list[k];
+            // The checks (`jump`) skip the rest of the rule's block when it does not
+            // match: their offsets are filled in once its length is known.
+            let mut block = [0u64; 10];
+            let mut jump = [false; 10];
+            let mut len = 0;
+            if r.kind == b'b' || r.kind == b'c' {
+                block[len] = insn(JNE_K, 3, 0, 0, if r.kind == b'b' { 1 } else { 2 });
+                jump[len] = true;
+                len += 1;
             }
-            block[len] = i;
-            len += 1;
-        };
-        match r.kind {
-            b'b' => check(&mut block, insn(JNE_K, 3, 0, 0, 1), true),
-            b'c' => check(&mut block, insn(JNE_K, 3, 0, 0, 2), true),
-            _ => {}
-        }
-        if r.major >= 0 {
-            check(&mut block, insn(JNE_K, 4, 0, 0, r.major as i32), true);
-        }
-        if r.minor >= 0 {
-            check(&mut block, insn(JNE_K, 5, 0, 0, r.minor as i32), true);
-        }
-        let acc = bpf_access(r.access);
-        if acc != 7 {
-            check(&mut block, insn(MOV_X, 6, 2, 0, 0), false);
-            match r.allow {
-                true => {
-                    check(&mut block, insn(AND_K, 6, 0, 0, !acc & 7), false);
-                    check(&mut block, insn(JNE_K, 6, 0, 0, 0), true);
-                }
-                false => {
-                    check(&mut block, insn(AND_K, 6, 0, 0, acc), false);
-                    check(&mut block, insn(JEQ_K, 6, 0, 0, 0), true);
-                }
+            if r.major >= 0 {
+                block[len] = insn(JNE_K, 4, 0, 0, r.major as i32);
+                jump[len] = true;
+                len += 1;
             }
-        }
-        check(&mut block, insn(MOV_K, 0, 0, 0, r.allow as i32), false);
-        check(&mut block, insn(EXIT, 0, 0, 0, 0), false);
-        for &j in &jumps[..nj] {
-            // The offset field is bits 16..32: past the rest of the block.
-            block[j] |= ((len - j - 1) as u16 as u64) << 16;
-        }
-        for &i in &block[..len] {
-            emit(out, i);
-        }
-        // A rule that checks nothing (a deny of `a *:* rwm`) always decides: what would
-        // follow it could never run, and the verifier refuses unreachable instructions.
-        if nj == 0 {
-            return n;
+            if r.minor >= 0 {
+                block[len] = insn(JNE_K, 5, 0, 0, r.minor as i32);
+                jump[len] = true;
+                len += 1;
+            }
+            let acc = bpf_access(r.access);
+            if acc != 7 {
+                block[len] = insn(MOV_X, 6, 2, 0, 0);
+                len += 1;
+                block[len] = insn(AND_K, 6, 0, 0, if r.allow { !acc & 7 } else { acc });
+                len += 1;
+                block[len] = insn(if r.allow { JNE_K } else { JEQ_K }, 6, 0, 0, 0);
+                jump[len] = true;
+                len += 1;
+            }
+            block[len] = insn(MOV_K, 0, 0, 0, r.allow as i32);
+            block[len + 1] = insn(EXIT, 0, 0, 0, 0);
+            len += 2;
+            let mut checks = false;
+            let mut j = 0;
+            while j < len {
+                if jump[j] {
+                    // The offset field is bits 16..32: past the rest of the block.
+                    block[j] |= ((len - j - 1) as u16 as u64) << 16;
+                    checks = true;
+                }
+                out[n] = block[j];
+                n += 1;
+                j += 1;
+            }
+            // A rule that checks nothing (a deny of `a *:* rwm`) always decides: what
+            // would follow it could never run, and the verifier refuses unreachable
+            // instructions.
+            if !checks {
+                return n;
+            }
         }
     }
-    emit(out, insn(MOV_K, 0, 0, 0, 1));
-    emit(out, insn(EXIT, 0, 0, 0, 0));
-    n
+    out[n] = insn(MOV_K, 0, 0, 0, 1);
+    out[n + 1] = insn(EXIT, 0, 0, 0, 0);
+    n + 2
 }
+
+/// [`DOCKER`]'s program, made at compile time, and its length.
+const DOCKER_FULL: ([u64; max_insns(DOCKER.len())], usize) = {
+    let mut p = [0u64; max_insns(DOCKER.len())];
+    let n = program(&[&DOCKER], &mut p);
+    (p, n)
+};
+
+/// The same, just as long as it is (the room above is mostly zeros).
+const DOCKER_PROGRAM: [u64; DOCKER_FULL.1] = {
+    let mut p = [0u64; DOCKER_FULL.1];
+    let mut i = 0;
+    while i < p.len() {
+        p[i] = DOCKER_FULL.0[i];
+        i += 1;
+    }
+    p
+};
+
+/// [`DOCKER`] as v1 writes it, one rule a line (made in `write_v1`'s format; a unit
+/// test holds the two together).
+const DOCKER_V1: [&[u8]; 13] = [
+    b"a *:* rwm",
+    b"c *:* m",
+    b"b *:* m",
+    b"c 1:3 rwm",
+    b"c 1:5 rwm",
+    b"c 1:7 rwm",
+    b"c 1:8 rwm",
+    b"c 1:9 rwm",
+    b"c 5:0 rwm",
+    b"c 5:1 rwm",
+    b"c 5:2 rwm",
+    b"c 10:200 rwm",
+    b"c 136:* rwm",
+];
 
 /// v2: loads the program `insns` and attaches it to the cgroup open at `cgroup` (`path`
 /// for messages). The cgroup holds it from then on, until it is removed.
@@ -226,15 +265,34 @@ pub fn attach_program(cgroup: BorrowedFd<'_>, path: &[u8], insns: &[u64]) -> Res
         .map_err(|e| Error::sys("attach the device program to", path, e))
 }
 
-/// [`DOCKER`] in the container's cgroup open at `dir`, of either version.
+/// [`DOCKER`] in the container's cgroup open at `dir`, of either version. Its first
+/// rule is the deny of everything, the others allow.
 #[inline(never)]
 pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool) -> Result<()> {
-    if !v2 {
-        return write_v1(dir, path, &[&DOCKER], true);
+    if v2 {
+        return attach_program(dir, path, &DOCKER_PROGRAM);
     }
-    let mut insns = [0u64; max_insns(DOCKER.len())];
-    let n = program(&[&DOCKER], &mut insns);
-    attach_program(dir, path, &insns[..n])
+    let mut file = c"devices.deny";
+    let mut fd = None;
+    for line in DOCKER_V1 {
+        let failed = |e| fs::write_error(line, path, file, e);
+        let f = match fd.as_ref() {
+            Some(f) => f,
+            None => fd.insert(
+                rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(failed)?,
+            ),
+        };
+        // A rule the parent cgroup does not grant is EPERM: left out, the device stays
+        // denied as it is above.
+        match crate::fdio::write_all(f, line) {
+            Err(Errno::PERM) if file == c"devices.allow" => {}
+            res => res.map_err(failed)?,
+        }
+        if file == c"devices.deny" {
+            (file, fd) = (c"devices.allow", None);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -267,13 +325,41 @@ pub(crate) mod tests {
         }
     }
 
+    /// The compile-time forms of docker's list are the generic writers' output: the
+    /// program, and the v1 lines (both writers into files of a temporary directory).
+    #[test]
+    fn docker_list_made_at_compile_time_is_the_generic_one() {
+        let mut p = [0u64; max_insns(DOCKER.len())];
+        let n = program(&[&DOCKER], &mut p);
+        assert_eq!(&p[..n], &DOCKER_PROGRAM[..]);
+        let files = |name: &str| {
+            let d = std::env::temp_dir().join(format!("tinyctr-devlist-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&d).unwrap();
+            for f in ["devices.allow", "devices.deny"] {
+                std::fs::write(d.join(f), "").unwrap();
+            }
+            d
+        };
+        let (a, b) = (files("generic"), files("docker"));
+        for (d, generic) in [(&a, true), (&b, false)] {
+            let path = std::ffi::CString::new(d.to_str().unwrap()).unwrap();
+            let fd = rustix::fs::open(path.as_c_str(), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+            let res =
+                if generic { write_v1(fd.as_fd(), b"x", &[&DOCKER]) } else { docker_default(fd.as_fd(), b"x", false) };
+            assert!(res.is_ok());
+        }
+        for f in ["devices.allow", "devices.deny"] {
+            assert_eq!(std::fs::read_to_string(a.join(f)).unwrap(), std::fs::read_to_string(b.join(f)).unwrap(), "{f}");
+        }
+        assert_eq!(std::fs::read_to_string(b.join("devices.deny")).unwrap(), "a *:* rwm");
+        let _ = (std::fs::remove_dir_all(a), std::fs::remove_dir_all(b));
+    }
+
     /// docker's list, as the program decides it: the usual nodes read and written, any
     /// node made, nothing else opened.
     #[test]
     fn docker_list() {
-        let mut p = [0u64; max_insns(DOCKER.len())];
-        let n = program(&[&DOCKER], &mut p);
-        let p = &p[..n];
+        let p = &DOCKER_PROGRAM[..];
         let (chr, blk) = (2, 1);
         let (m, r, w) = (1, 2, 4);
         for (major, minor) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (10, 200), (136, 9)] {

@@ -487,13 +487,25 @@ impl Cgroup {
     pub fn self_joins(&self, out: &mut [i32]) -> usize {
         use rustix::fd::AsRawFd;
         let mut n = 0;
-        for d in self.dirs[..self.n].iter().filter(|d| d.version == Version::V1) {
+        let late = self.dev.filter(|&i| self.dirs[i].version == Version::V1);
+        for (i, d) in self.dirs[..self.n].iter().enumerate() {
+            if d.version != Version::V1 || Some(i) == late {
+                continue;
+            }
             if let Some(fd) = d.fd.as_ref() {
                 out[n] = fd.as_raw_fd();
                 n += 1;
             }
         }
         n
+    }
+
+    /// The v1 devices cgroup, which the child joins once its rules are written (see
+    /// [`Cgroup::write_devices`]): its directory's descriptor.
+    pub fn late_join(&self) -> Option<i32> {
+        use rustix::fd::AsRawFd;
+        let d = &self.dirs[self.dev?];
+        (d.version == Version::V1).then(|| d.fd.as_ref().map(|f| f.as_raw_fd())).flatten()
     }
 
     /// Places `pid` in the v2 cgroup when it was not born inside it (no clone3). The v1
@@ -514,10 +526,11 @@ impl Cgroup {
     }
 
     /// docker's device list, into the cgroup that takes it. Called once the child
-    /// exists and before it gets its command: it has joined the cgroup (or was born
-    /// inside) and is busy with its mounts on the other CPU meanwhile, so the writes (v1)
-    /// or the program's load (v2: ~0.1 ms of the verifier) cost no time of the run's.
-    /// Nothing before its execve opens a device node.
+    /// exists and before it gets its command: it is busy with its mounts on the other
+    /// CPU meanwhile, so the writes (v1) or the program's load (v2: ~0.1 ms of the
+    /// verifier) cost no time of the run's. A v2 program applies whole, at once, to a
+    /// child born inside; v1 rules apply one by one, so the child joins that cgroup only
+    /// once the command is here ([`Cgroup::late_join`]).
     pub fn write_devices(&self) -> Result<()> {
         let Some(d) = self.dev.map(|i| &self.dirs[i]) else { return Ok(()) };
         let Some(fd) = d.fd.as_ref() else { return Ok(()) };

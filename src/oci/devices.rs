@@ -75,7 +75,7 @@ pub fn mknod_rules(
 /// v1: each rule, then [`DEFAULTS`], then `mknod` ([`mknod_rules`]), in order, written to
 /// `devices.allow` or `devices.deny` (crate::cgroup::devices::write_v1).
 pub fn write_v1(dir: BorrowedFd<'_>, path: &[u8], rules: &[DeviceRule], mknod: &[DeviceRule]) -> Result<()> {
-    devices::write_v1(dir, path, &[rules, &DEFAULTS, mknod], false)
+    devices::write_v1(dir, path, &[rules, &DEFAULTS, mknod])
 }
 
 /// The most instructions a program takes.
