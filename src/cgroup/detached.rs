@@ -6,14 +6,19 @@
 //! with cgroups has the unified hierarchy, mounted or not, and a device program there
 //! decides for every process in the cgroup whatever the v1 controllers are doing.
 //!
-//! Made below tinyctr's own cgroup of the hierarchy (`/proc/self/cgroup`'s `0::` line,
-//! read through a detached procfs when /proc is not mounted either), locked and swept
-//! as the others are (crate::cgroup::fs).
+//! A new mount of cgroup2 made in the initial cgroup namespace sets the hierarchy's
+//! root options for the whole machine to its own (the kernel's
+//! apply_cgroup_root_flags): a plain one would clear systemd's `nsdelegate` and
+//! `memory_recursiveprot` wherever they are set, in a mount namespace we cannot see.
+//! So tinyctr first takes a cgroup namespace of its own (for its own process only; the
+//! container unshares another one anyway), where a mount changes nothing of the kind
+//! and is rooted at tinyctr's own cgroup: the container's is made right there, below
+//! it, locked and swept as the others are (crate::cgroup::fs), and no `/proc` is needed
+//! to find where that is.
 
 use core::ffi::CStr;
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::{fsconfig_create, fsmount, fsopen, FsMountFlags, FsOpenFlags, MountAttrFlags};
 
@@ -21,18 +26,17 @@ use super::fs;
 use super::layout::PATH;
 use crate::buf::Buf;
 use crate::error::{Error, Result};
-use crate::mountinfo;
 
 const HINT: &[u8] = b"no mounted cgroup hierarchy has the devices controller and cgroup2 cannot be reached \
     (CONFIG_CGROUPS, Linux 5.2); mount one (mount -t cgroup2 none /sys/fs/cgroup), or pass --privileged";
 
 pub struct Detached {
-    /// tinyctr's own cgroup, open in the detached mount.
+    /// tinyctr's own cgroup: the root of the detached mount.
     own: OwnedFd,
     /// The container's, open and locked; `None` once removed.
     fd: Option<OwnedFd>,
     name: Buf<40>,
-    /// `cgroup2:<own>/<name>`, for messages.
+    /// For messages.
     path: Buf<PATH>,
 }
 
@@ -43,55 +47,32 @@ fn detached_mount(fstype: &CStr) -> core::result::Result<OwnedFd, Errno> {
     fsmount(fs.as_fd(), FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty())
 }
 
-/// tinyctr's own cgroup of the unified hierarchy, from `/proc/self/cgroup`, or from a
-/// procfs of our own when none is mounted.
-fn own_path(out: &mut Buf<PATH>) -> core::result::Result<(), Errno> {
-    let file = match rustix::fs::open(c"/proc/self/cgroup", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
-        Ok(f) => f,
-        Err(_) => {
-            let proc = detached_mount(c"proc")?;
-            rustix::fs::openat(proc.as_fd(), c"self/cgroup", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?
-        }
-    };
-    let mut buf = [0u8; 1024];
-    let mut lines = mountinfo::Lines::new(mountinfo::FdSource(file), &mut buf);
-    while let Some(line) = lines.next_line()? {
-        if let Some(c) = mountinfo::parse_cgroup_line(line).filter(|c| c.id == b"0" && c.controllers.is_empty()) {
-            out.push(c.path);
-            // Outside our cgroup namespace: nothing of ours to nest below.
-            let outside = c.path.split(|&b| b == b'/').any(|p| p == b"..");
-            return if out.overflowed() || outside { Err(Errno::NOENT) } else { Ok(()) };
-        }
-    }
-    Err(Errno::NOENT)
-}
-
 impl Detached {
     /// Makes `tinyctr-<pid>` below tinyctr's own unified cgroup; the device list goes in
     /// once the child exists ([`Detached::write_devices`]).
     #[inline(never)]
     pub fn create(pid: u32) -> Result<Detached> {
         let failed = |what: &str, e| Error::sys_hint(what, b"cgroup2", e, HINT);
-        let root = detached_mount(c"cgroup2").map_err(|e| failed("mount", e))?;
-        let mut own_at: Buf<PATH> = Buf::new();
-        own_path(&mut own_at).map_err(|e| failed("find tinyctr's own cgroup of", e))?;
-        // Relative to the mount's root, which is the root of our cgroup namespace.
-        let rel = own_at.as_bytes().strip_prefix(b"/").unwrap_or(b"");
-        let mut rel: Buf<PATH> = Buf::from(if rel.is_empty() { &b"."[..] } else { rel });
-        let own = fs::open_dir(root.as_fd(), rel.as_cstr()).map_err(|e| failed("open tinyctr's own cgroup of", e))?;
+        crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP)
+            .map_err(|e| failed("take a cgroup namespace for", e))?;
+        // The mount's root is the namespace's: tinyctr's own cgroup.
+        // (fsmount's descriptor is an O_PATH one, which flock(2) refuses: the directory
+        // itself is opened through it.)
+        let own = detached_mount(c"cgroup2")
+            .and_then(|m| fs::open_dir(m.as_fd(), c"."))
+            .map_err(|e| failed("mount", e))?;
         let mut name: Buf<40> = Buf::from(fs::PREFIX);
         name.push_u64(pid as u64);
-        let mut path: Buf<PATH> = Buf::from(b"cgroup2:");
-        path.push(own_at.as_bytes()).push(if own_at.as_bytes() == b"/" { b"" } else { b"/" }).push(name.as_bytes());
-        fs::lock(own.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", own_at.as_bytes(), e))?;
+        let mut path: Buf<PATH> = Buf::from(b"cgroup2 (tinyctr's own cgroup)/");
+        path.push(name.as_bytes());
+        let own_at = b"cgroup2 (tinyctr's own cgroup)";
+        fs::lock(own.as_fd(), true).map_err(|e| fs::path_error("lock cgroup", own_at, e))?;
         let made = fs::make_locked(own.as_fd(), name.as_cstr(), false);
         let _ = fs::unlock(own.as_fd());
         let fd = made.map_err(|e| fs::path_error("create cgroup", path.as_bytes(), e))?;
-        let d = Detached { own, fd: Some(fd), name, path };
-        // `root` goes: the descriptors keep the mount alive, attached nowhere, until the
-        // last of them is closed.
-        drop(root);
-        Ok(d)
+        // The descriptors keep the mount alive, attached nowhere, until the last of them
+        // is closed.
+        Ok(Detached { own, fd: Some(fd), name, path })
     }
 
     /// For clone3's `CLONE_INTO_CGROUP`.
