@@ -20,6 +20,7 @@ use crate::env;
 use crate::error::{Error, Result};
 use crate::fault::{self, Point};
 use crate::fdio::{read_full, write_all};
+use crate::limits::Limits;
 use crate::supervise::{self, Container};
 use crate::sys::args::{split_filters, split_slots, split_u32s, CArgs, PtrArray};
 use crate::sys::signal;
@@ -171,7 +172,15 @@ fn run_limited(cfg: &RunConfig<'_>, plan: ChildPlan<'_>, host_env: CArgs<'_>) ->
     let cg_plan = Plan::new(&layout, &limits)?;
     let mut cgroup = Cgroup::empty();
     let cg = &mut cgroup;
-    cg.create(&cg_plan, &limits, pid)?;
+    // A cgroup for the device list alone that cannot be made (a read-only cgroupfs):
+    // say what it was for and what goes without it.
+    let only_devices = limits.devices && !Limits { devices: false, ..limits }.wants_cgroup();
+    cg.create(&cg_plan, &limits, pid).map_err(|mut e| {
+        if only_devices {
+            e.msg.push(b"; it is for docker's device list (--privileged goes without)");
+        }
+        e
+    })?;
     let result = launch(cfg, plan, Some((&cg_plan, &*cg)), detached.as_ref(), host_env);
     // An OOM kill is worth a word when the container failed (an OOM-killed init exits
     // 137; a killed helper usually fails its caller). After a success it changed

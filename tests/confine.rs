@@ -767,3 +767,35 @@ fn the_device_list_is_dockers() {
     let o = run(&["--privileged", "--name", &name, "/bin/sh", "-c", &script]);
     assert_ne!(o.status.code(), Some(0), "a devices cgroup for --privileged: {}", stdout(&o));
 }
+
+/// Where the device list's cgroup cannot be made (a read-only cgroupfs, as inside a
+/// container), the run is a 125 that says what the cgroup was for and what goes without
+/// it, never a run without the list; --privileged runs.
+#[test]
+fn a_device_list_that_cannot_be_made_is_a_clear_125() {
+    if !can_run() {
+        return;
+    }
+    let devices = Path::new("/sys/fs/cgroup/devices");
+    if !devices.join("devices.list").exists() {
+        assert!(!in_ci(), "CI=true: this host (v1/hybrid) has a devices hierarchy");
+        eprintln!("skipped: no v1 devices hierarchy");
+        return;
+    }
+    // In a mount namespace of the test's own: the host's cgroupfs stays writable.
+    let script = format!(
+        "mount -o remount,bind,ro {d} && {BIN} run /bin/true; echo \"status $?\"; {BIN} run --privileged /bin/true; echo \"status $?\"",
+        d = devices.display()
+    );
+    let o = Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    assert_eq!(stdout(&o), "status 125\nstatus 0\n", "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("tinyctr: create cgroup \"/sys/fs/cgroup/devices/tinyctr-")
+            && err.ends_with(
+                ": EROFS (Read-only file system); it is for docker's device list (--privileged goes without)\n"
+            )
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}

@@ -58,9 +58,8 @@ impl Detached {
         // The mount's root is the namespace's: tinyctr's own cgroup.
         // (fsmount's descriptor is an O_PATH one, which flock(2) refuses: the directory
         // itself is opened through it.)
-        let own = detached_mount(c"cgroup2")
-            .and_then(|m| fs::open_dir(m.as_fd(), c"."))
-            .map_err(|e| failed("mount", e))?;
+        let own =
+            detached_mount(c"cgroup2").and_then(|m| fs::open_dir(m.as_fd(), c".")).map_err(|e| failed("mount", e))?;
         let mut name: Buf<40> = Buf::from(fs::PREFIX);
         name.push_u64(pid as u64);
         let mut path: Buf<PATH> = Buf::from(b"cgroup2 (tinyctr's own cgroup)/");

@@ -270,7 +270,10 @@ pub fn attach_program(cgroup: BorrowedFd<'_>, path: &[u8], insns: &[u64]) -> Res
 #[inline(never)]
 pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool) -> Result<()> {
     if v2 {
-        return attach_program(dir, path, &DOCKER_PROGRAM);
+        return attach_program(dir, path, &DOCKER_PROGRAM).map_err(|mut e| {
+            e.msg.push(b" (docker's device list: --privileged goes without)");
+            e
+        });
     }
     let mut file = c"devices.deny";
     let mut fd = None;
