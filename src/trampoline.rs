@@ -393,10 +393,6 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     })
 }
 
-/// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a
-/// death that comes after). The parent keeps its end of the command pipe open until the
-/// child has ended, so a hangup on ours can only mean it is gone — even when the
-/// whole command is already in the pipe, which a read alone would not tell.
 /// Moves this process into the v1 cgroup whose directory is open at `fd`.
 #[inline(never)]
 fn join_cgroup(fd: RawFd) -> Result<(), (u8, Errno)> {
@@ -407,6 +403,10 @@ fn join_cgroup(fd: RawFd) -> Result<(), (u8, Errno)> {
     check(Point::CgroupAttach).and_then(|()| crate::cgroup::v1::join_self(dir)).map_err(|e| (Step::CgroupJoin as u8, e))
 }
 
+/// True when the parent died before PDEATHSIG was armed (the kernel sends it only for a
+/// death that comes after). The parent keeps its end of the command pipe open until the
+/// child has ended, so a hangup on ours can only mean it is gone — even when the
+/// whole command is already in the pipe, which a read alone would not tell.
 fn parent_gone(cmd_rx: &OwnedFd) -> bool {
     use rustix::event::{poll, PollFd, PollFlags};
     let mut fds = [PollFd::new(cmd_rx, PollFlags::empty())];

@@ -88,10 +88,7 @@ impl Detached {
     /// Places `pid` in it (a child not born inside: no clone3).
     pub fn attach(&self, pid: i32) -> Result<()> {
         let Some(fd) = self.fd.as_ref() else { return Ok(()) };
-        let mut val = Buf::<24>::new();
-        val.push_i64(pid as i64);
-        fs::write(fd.as_fd(), c"cgroup.procs", val.as_bytes())
-            .map_err(|e| fs::write_error(val.as_bytes(), self.path.as_bytes(), c"cgroup.procs", e))
+        fs::write_num(fd.as_fd(), self.path.as_bytes(), c"cgroup.procs", pid as u64)
     }
 
     /// Removes the cgroups dead runs left next to ours (see [`fs::sweep`]).
