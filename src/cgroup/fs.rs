@@ -202,10 +202,16 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
             }
             Err(Errno::EXIST) => {
                 let old = open_dir(parent, name)?;
+                // Free: a dead run's. Its removal takes the lock itself (on a
+                // descriptor of its own, which ours would block), and the parent's lock
+                // we hold keeps anyone from taking it meanwhile.
                 match lock(old.as_fd(), false) {
                     Err(Errno::WOULDBLOCK) => return Err(Errno::EXIST),
                     Err(e) => return Err(e),
-                    Ok(()) => remove_tree(parent, name, fake, 0, Removal::IfEmpty)?,
+                    Ok(()) => {
+                        drop(old);
+                        remove_tree(parent, name, fake, 0, Removal::IfEmpty)?
+                    }
                 }
             }
             Err(e) => return Err(e),
@@ -215,8 +221,9 @@ pub fn make_locked(parent: BorrowedFd<'_>, name: &CStr, fake: bool) -> Result<Ow
 }
 
 /// Removes every `tinyctr-*` cgroup below `parent` whose lock is free (a dead run's),
-/// with the empty cgroups below it. The caller holds `parent` locked. Best effort: what
-/// cannot be removed now is left for the next run.
+/// with the empty cgroups below it whose locks are free too: a live container below one
+/// (a --cgroup-parent named tinyctr-*) keeps it, and what leads to it, alive. The caller
+/// holds `parent` locked. Best effort: what cannot be removed now is left for the next run.
 #[inline(never)]
 pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
     // `parent` was just opened and never read: list it from the start, no second open.
@@ -224,24 +231,10 @@ pub fn sweep(parent: BorrowedFd<'_>, fake: bool) {
     let mut entries = RawDir::new(parent, &mut buf);
     while let Some(Ok(entry)) = entries.next() {
         let name = entry.file_name();
-        if !name.to_bytes().starts_with(PREFIX) {
-            continue;
-        }
-        let Ok(fd) = open_dir(parent, name) else { continue };
-        // A live container below it (a --cgroup-parent named tinyctr-*) keeps it alive.
-        if lock(fd.as_fd(), false).is_ok() && !any_locked(fd.as_fd(), 0) {
+        if name.to_bytes().starts_with(PREFIX) {
             let _ = remove_tree(parent, name, fake, 0, Removal::IfEmpty);
         }
     }
-}
-
-/// True if a cgroup below `dir` is locked, i.e. holds a running container.
-fn any_locked(dir: BorrowedFd<'_>, depth: usize) -> bool {
-    depth < MAX_DEPTH
-        && child_dirs(dir, &mut |n| {
-            let Ok(child) = open_dir(dir, n) else { return false };
-            lock(child.as_fd(), false) == Err(Errno::WOULDBLOCK) || any_locked(child.as_fd(), depth + 1)
-        })
 }
 
 /// Calls `f` with the name of each directory in `dir` (not `.` or `..`) until it returns
@@ -283,7 +276,8 @@ const MAX_DEPTH: usize = 8;
 pub enum Removal {
     /// Our own container's: kill them, and wait for them to go.
     Kill,
-    /// A dead run's, found by a sweep: give up at once.
+    /// A dead run's, found by a sweep: give up at once, and at any cgroup whose lock is
+    /// held (a running container's, or a parent a run is making one below).
     IfEmpty,
 }
 
@@ -292,6 +286,23 @@ pub enum Removal {
 /// a moment to leave a cgroup after SIGKILL (rmdir answers EBUSY until then), so this
 /// retries with growing pauses, about 3 s in all, before giving up.
 pub fn remove_tree(parent: BorrowedFd<'_>, name: &CStr, fake: bool, depth: usize, how: Removal) -> Result<(), Errno> {
+    // A dead run's cgroup goes only under its own lock, held until it is gone. A running
+    // container holds its cgroup's; a run making one holds the parent's from mkdir until
+    // its new cgroup is locked: so nothing live is below, nor appears while this removes
+    // it. (A look for locks beforehand, then the removal, raced with such a run: its new,
+    // still empty cgroup went, seen in CI as ENOENT writing its device list.)
+    let _held = match how {
+        Removal::Kill => None,
+        Removal::IfEmpty => match open_dir(parent, name) {
+            Ok(d) => match lock(d.as_fd(), false) {
+                Ok(()) => Some(d),
+                Err(Errno::WOULDBLOCK) => return Err(Errno::BUSY),
+                Err(e) => return Err(e),
+            },
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(e),
+        },
+    };
     // The common case first: the container's init has exited and with it every process
     // of its PID namespace, and it made no cgroups of its own. One rmdir, nothing to list
     // or kill (this saves a dozen syscalls on every run).

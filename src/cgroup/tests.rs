@@ -509,6 +509,33 @@ fn sweep_spares_a_stale_looking_parent_with_a_live_container_below() {
     assert!(!exists(&t.path("/sys/fs/cgroup/pids/tinyctr-par")));
 }
 
+#[test]
+fn a_dead_runs_tree_is_removed_only_where_no_lock_is_held() {
+    // A stale-looking `--cgroup-parent /tinyctr-par/sub` (nobody's lock on either) where
+    // a run has just made its cgroup, still empty, and locked it: the removal a sweep
+    // does never takes it (it once did, when a look for locks came first and the
+    // removal after: the run made its cgroup in between).
+    let t = Tree::new();
+    t.dir("/cg/tinyctr-par/sub/tinyctr-new", &[("cgroup.procs", "")]);
+    t.dir("/cg/tinyctr-par/dead", &[("cgroup.procs", "")]);
+    let at = |rel: &str| fs::open_dir(CWD, CString::new(t.path(rel).to_str().unwrap()).unwrap().as_c_str()).unwrap();
+    let new = at("/cg/tinyctr-par/sub/tinyctr-new");
+    fs::lock(new.as_fd(), false).unwrap();
+    let root = at("/cg");
+    assert!(fs::remove_tree(root.as_fd(), c"tinyctr-par", true, 0, fs::Removal::IfEmpty).is_err());
+    assert!(exists(&t.path("/cg/tinyctr-par/sub/tinyctr-new")), "a live run's cgroup was removed");
+    // A parent a run holds (it is making its cgroup below) is spared as well.
+    drop(new);
+    let sub = at("/cg/tinyctr-par/sub");
+    fs::lock(sub.as_fd(), false).unwrap();
+    fs::sweep(root.as_fd(), true);
+    assert!(exists(&t.path("/cg/tinyctr-par/sub/tinyctr-new")), "removed below a held parent");
+    // Once nothing is held, the whole dead tree goes.
+    drop(sub);
+    fs::sweep(at("/cg").as_fd(), true);
+    assert!(!exists(&t.path("/cg/tinyctr-par")));
+}
+
 /// An OCI cgroupsPath (`exact`): the cgroup in every hierarchy, a limit there or not.
 #[cfg(feature = "oci")]
 fn exact(opts: &[(LimitKey, &str)]) -> Limits<'static> {
