@@ -12,6 +12,11 @@
 //!     instead of separately page-aligned ones.
 //!   * `-z norelro` (-3 KiB of page padding): musl applies PT_GNU_RELRO only in its
 //!     dynamic linker, so in a static non-PIE binary it protects nothing anyway.
+//!   * `-z common-page-size=64`: the writable segment's file offset follows the code's
+//!     end instead of the next 4 KiB boundary (ld aligns it to save a page of memory
+//!     only when it fits in fewer "common" pages; with 64 it never pads). It is still
+//!     mapped at its own page. Without it the file grew by up to 4 KiB of zeros the
+//!     moment the code crossed a page boundary (99,568 B for 95 KB of content once).
 //!   * no build-id note.
 //!
 //! Test builds keep everything: `cargo test` needs unwind tables for its panic=unwind.
@@ -28,6 +33,7 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
         println!("cargo:rustc-link-arg-bins=-Wl,-z,noseparate-code");
         println!("cargo:rustc-link-arg-bins=-Wl,-z,norelro");
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,common-page-size=64");
         println!("cargo:rustc-link-arg-bins=-Wl,--build-id=none");
     }
     println!("cargo:rerun-if-changed=build.rs");

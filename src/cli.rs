@@ -13,7 +13,7 @@ use crate::confine::{self, Asked};
 use crate::error::{push_shown, Error, Result};
 use crate::limits::{LimitKey, Limits};
 use crate::rootfs::overlay::Layer;
-use crate::rootfs::volume::{Mounts, Syntax};
+use crate::rootfs::volume::{Mounts, Req, Syntax};
 use crate::sys::args::CArgs;
 
 pub const DEFAULT_HOSTNAME: &CStr = c"tinyctr";
@@ -48,6 +48,8 @@ pub struct RunConfig<'a> {
     pub layer: Option<Layer<'a>>,
     /// Capabilities, user, rlimits, seccomp and masks as the options asked.
     pub confine: Asked<'a>,
+    /// The rules of `--device` and `--device-cgroup-rule`, in order.
+    pub devices: crate::device::Rules,
     /// How many `-e` options were given; their values are walked again by [`env_options`].
     pub env_count: usize,
     /// The option part of argv (between `run` and COMMAND), kept for [`env_options`].
@@ -87,6 +89,8 @@ enum Opt {
     Overlay,
     OverlayDir,
     Confine(confine::Key),
+    /// `--device` (false) or `--device-cgroup-rule` (true).
+    Device(bool),
     Help,
 }
 
@@ -103,8 +107,9 @@ impl Opt {
 /// string instead of a `&str` per name: 16 bytes of pointer each).
 const LONG: &str = "hostname env workdir net network init interactive tty rootfs read-only volume mount \
 tmpfs overlay overlay-dir memory memory-swap cpu-shares cpus cpuset-cpus pids-limit \
-name cgroup-parent cap-add cap-drop privileged security-opt user group-add ulimit help";
-const LONG_OPTS: [Opt; 31] = [
+name cgroup-parent cap-add cap-drop privileged security-opt user group-add ulimit device \
+device-cgroup-rule help";
+const LONG_OPTS: [Opt; 33] = [
     Opt::Hostname,
     Opt::Env,
     Opt::Workdir,
@@ -135,6 +140,8 @@ const LONG_OPTS: [Opt; 31] = [
     Opt::Confine(confine::Key::User),
     Opt::Confine(confine::Key::GroupAdd),
     Opt::Confine(confine::Key::Ulimit),
+    Opt::Device(false),
+    Opt::Device(true),
     Opt::Help,
 ];
 
@@ -287,7 +294,7 @@ fn opt_error(spelled: &[u8], what: &[u8]) -> Error {
     e
 }
 
-fn value_error(spelled: &[u8], value: &CStr, what: &[u8]) -> Error {
+pub(crate) fn value_error(spelled: &[u8], value: &CStr, what: &[u8]) -> Error {
     let mut e = Error::usage(spelled);
     e.msg.push(b": '");
     push_shown(&mut e.msg, value.to_bytes());
@@ -342,11 +349,13 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
         mounts: Mounts::empty(),
         layer: None,
         confine: Asked::default(),
+        devices: crate::device::Rules::new(),
         env_count: 0,
         options: args,
         command: CArgs::empty(),
         oci: None,
     };
+    let mut renamed = false;
     let mut opts = Options::new(args);
     while let Some(occ) = opts.next() {
         let occ = occ?;
@@ -402,6 +411,18 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
                 cfg.limits.set(key, spelled, value)?;
             }
             Opt::Confine(key) => cfg.confine.set(key, spelled, value)?,
+            Opt::Device(rule) => {
+                // The node, bound into the container's /dev (without --rootfs, onto itself
+                // in the host's: it is there already).
+                if let Some((host, ctr)) = cfg.devices.add(spelled, value, rule)? {
+                    renamed |= host != ctr;
+                    if !cfg.mounts.push(Req { source: host, target: ctr, ..Req::EMPTY }) {
+                        let mut e = Error::usage(spelled);
+                        e.msg.push(crate::rootfs::volume::TOO_MANY);
+                        return Err(e);
+                    }
+                }
+            }
         }
     }
     cfg.limits.validate()?;
@@ -409,6 +430,11 @@ fn parse_run(args: CArgs<'_>) -> Result<Command<'_>> {
     cfg.limits.devices = !cfg.confine.privileged;
     if cfg.read_only && cfg.rootfs.is_none() {
         return Err(Error::usage(b"--read-only: needs --rootfs DIR (it makes the container's own root read-only)"));
+    }
+    if cfg.rootfs.is_none() && renamed {
+        return Err(Error::usage(
+            b"--device: HOST:CONTAINER needs --rootfs DIR (without, the container sees the host's /dev)",
+        ));
     }
     if cfg.layer.is_some() && cfg.rootfs.is_none() {
         return Err(Error::usage(b"--overlay: needs --rootfs DIR (the writable layer goes over DIR)"));
@@ -430,16 +456,20 @@ pub fn env_key(entry: &[u8]) -> &[u8] {
 
 /// Calls `f` with the value of each `-e`/`--env` option, in order. Only valid on the
 /// options of a `RunConfig` that parsed successfully.
-pub fn env_options<'a>(options: CArgs<'a>, f: impl FnMut(&'a CStr)) {
-    values_of(options, Opt::Env, f)
+pub fn env_options<'a>(options: CArgs<'a>, mut f: impl FnMut(&'a CStr)) {
+    values_of(options, &mut |o, v| {
+        if o == Opt::Env {
+            f(v)
+        }
+    })
 }
 
 /// Fills `out` with the `--group-add` values, in order; returns how many (the parser
 /// allows no more than `out` holds, `confine::user::MAX_GROUPS`).
 pub fn group_adds<'a: 'o, 'o>(options: CArgs<'a>, out: &mut [&'o CStr]) -> usize {
     let mut n = 0;
-    values_of(options, Opt::Confine(confine::Key::GroupAdd), |v| {
-        if let Some(slot) = out.get_mut(n) {
+    values_of(options, &mut |o, v| {
+        if let (Opt::Confine(confine::Key::GroupAdd), Some(slot)) = (o, out.get_mut(n)) {
             *slot = v;
             n += 1;
         }
@@ -447,13 +477,13 @@ pub fn group_adds<'a: 'o, 'o>(options: CArgs<'a>, out: &mut [&'o CStr]) -> usize
     n
 }
 
-fn values_of<'a>(options: CArgs<'a>, which: Opt, mut f: impl FnMut(&'a CStr)) {
+/// Calls `f` with each option that has a value, and the value, in order.
+#[inline(never)]
+fn values_of<'a>(options: CArgs<'a>, f: &mut dyn FnMut(Opt, &'a CStr)) {
     let mut opts = Options::new(options);
     while let Some(Ok(occ)) = opts.next() {
-        if occ.opt == which {
-            if let Some(v) = occ.value {
-                f(v);
-            }
+        if let Some(v) = occ.value {
+            f(occ.opt, v);
         }
     }
 }
@@ -541,6 +571,8 @@ Confinement (default: docker's capabilities, seccomp profile and masked paths):
   --privileged            every capability and device, no seccomp, no masks
   --security-opt OPT      no-new-privileges[=true|false] or seccomp=unconfined
   --ulimit NAME=SOFT[:HARD]  a resource limit (nofile, nproc, core...; -1: none)
+  --device HOST[:DST][:rwm]  a host device (its node at DST in /dev: --rootfs)
+  --device-cgroup-rule RULE  allow devices (c 10:232 rwm; b 8:* r)
 ";
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod cgroup;
 pub mod check;
 pub mod cli;
 pub mod confine;
+pub mod device;
 pub mod env;
 pub mod error;
 pub mod exec;

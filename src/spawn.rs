@@ -285,9 +285,11 @@ fn launch(
             return Err(e);
         }
     }
-    // The device list, while the child mounts (Cgroup::write_devices).
-    let listed = cgroup.as_ref().map_or(Ok(()), |(_, cg)| cg.write_devices());
-    if let Err(e) = listed.and_then(|()| devices.map_or(Ok(()), |d| d.write_devices())) {
+    // The device list, while the child mounts (Cgroup::write_devices), with the rules of
+    // --device and --device-cgroup-rule.
+    let rules = cfg.devices.as_slice();
+    let listed = cgroup.as_ref().map_or(Ok(()), |(_, cg)| cg.write_devices(rules));
+    if let Err(e) = listed.and_then(|()| devices.map_or(Ok(()), |d| d.write_devices(rules))) {
         container.kill_and_reap();
         return Err(e);
     }

@@ -726,6 +726,97 @@ fn a_default_container_cannot_open_a_host_disk() {
     assert!(!tinyctr_cgroups().iter().any(|p| p.to_string_lossy().contains(&format!("-{}", std::process::id()))));
 }
 
+/// docker's `--device` and `--device-cgroup-rule`: a host device the list denies is
+/// usable when asked for, with the access asked for and no more; with --rootfs its node
+/// is there, at the path asked for. Through the v1 list and through a v2 program (the
+/// detached cgroup2, forced), which then holds rules made at run time.
+#[test]
+fn device_options_let_a_container_use_a_host_device() {
+    if !can_run() {
+        return;
+    }
+    let disk = LoopDev::new();
+    let (major, minor) = disk.numbers();
+    let dev = disk.dev.as_str();
+    let probe = |path: &str| {
+        format!(
+            "if head -c 16 {path} 2>/dev/null | grep -q MARKER; then echo read; else echo denied; fi; \
+             if (printf HOST-DISK-MARKER > {path}) 2>/dev/null; then echo written; else echo unwritten; fi"
+        )
+    };
+    for detached in [false, true] {
+        let what = if detached { "detached cgroup2" } else { "v1 devices" };
+        let go = |args: &[&str], script: &str| {
+            let mut a = vec!["run"];
+            a.extend(args);
+            a.extend(["/bin/sh", "-c", script]);
+            let mut c = Command::new(BIN);
+            c.args(&a).stdin(Stdio::null());
+            if detached {
+                c.env("TINYCTR_DEBUG_DETACHED", "1");
+            }
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{what} {a:?}: {}", stderr(&o));
+            stdout(&o)
+        };
+        assert_eq!(go(&[], &probe(dev)), "denied\nunwritten\n", "{what}: no option");
+        let device = format!("--device={dev}");
+        assert_eq!(go(&[&device], &probe(dev)), "read\nwritten\n", "{what}: --device");
+        let read_only = format!("--device={dev}:r");
+        assert_eq!(go(&[&read_only], &probe(dev)), "read\nunwritten\n", "{what}: --device :r");
+        // A rule alone: for a node the container makes itself.
+        let rule = format!("b {major}:{minor} r");
+        let made = format!("mknod /tmp/d b {major} {minor} && {{ {}; }}; rm -f /tmp/d", probe("/tmp/d"));
+        assert_eq!(go(&["--device-cgroup-rule", &rule], &made), "read\nunwritten\n", "{what}: a rule");
+        assert_eq!(go(&["--device-cgroup-rule", "b *:* rw"], &made), "read\nwritten\n", "{what}: b *:*");
+        assert_eq!(go(&["--device-cgroup-rule", "c *:* rw"], &made), "denied\nunwritten\n", "{what}: c *:*");
+        assert_eq!(go(&["--device-cgroup-rule", "a *:* rwm"], &made), "read\nwritten\n", "{what}: a *:* rwm");
+        // Other devices stay denied, the usual ones usable.
+        let other = format!("{}; echo x > /dev/null && echo null", probe("/dev/kmsg"));
+        assert_eq!(go(&[&device], &other), "denied\nunwritten\nnull\n", "{what}: others");
+    }
+    // With a rootfs the node is the host's, bound where asked (directories made).
+    let r = Rootfs::new("device");
+    let renamed = format!("--device={dev}:/dev/disks/xvda:rw");
+    let script = format!("stat -c '%F %t:%T' /dev/disks/xvda; {}", probe("/dev/disks/xvda"));
+    let want = format!("block special file {major:x}:{minor:x}\nread\nwritten\n");
+    assert_eq!(sh(&["-r", r.path(), &renamed], &script), want);
+    assert!(!r.dir.join("dev/disks").exists(), "the node went into the rootfs directory");
+    // --privileged: every device, the node still made.
+    assert_eq!(sh(&["-r", r.path(), "--privileged", &renamed], &probe("/dev/disks/xvda")), "read\nwritten\n");
+}
+
+/// Bad `--device` and `--device-cgroup-rule` values: a 125 naming the value before
+/// anything is made.
+#[test]
+fn bad_device_options_are_125_and_leave_nothing() {
+    if !can_run() {
+        return;
+    }
+    let before = common::left_cgroups();
+    let seventeen: Vec<String> = (0..17).map(|_| "--device-cgroup-rule=c 1:3 r".to_owned()).collect();
+    let seventeen: Vec<&str> = seventeen.iter().map(String::as_str).collect();
+    let cases: [(&[&str], &str); 9] = [
+        (&["--device", "/dev/tinyctr-none"], "tinyctr: use the --device node \"/dev/tinyctr-none\": ENOENT (No such file or directory)\n"),
+        (&["--device", "/dev/pts"], "tinyctr: use the --device node \"/dev/pts\": ENODEV (No such device); not a device node (name each of a directory)\n"),
+        (&["--device", "/dev/null:/null"], "tinyctr: --device: '/dev/null:/null' is not HOST[:CONTAINER][:PERMS] (CONTAINER below /dev/; PERMS of r, w, m)\n"),
+        (&["--device", "/dev/null:/dev/../x"], "tinyctr: --device: '/dev/null:/dev/../x' is not HOST[:CONTAINER][:PERMS] (CONTAINER below /dev/; PERMS of r, w, m)\n"),
+        (&["--device", "/dev/null:rx"], "tinyctr: --device: '/dev/null:rx' is not HOST[:CONTAINER][:PERMS] (CONTAINER below /dev/; PERMS of r, w, m)\n"),
+        (&["--device", "/dev/null:/dev/n"], "tinyctr: --device: HOST:CONTAINER needs --rootfs DIR (without, the container sees the host's /dev)\n"),
+        (&["--device-cgroup-rule", "a 1:3 r"], "tinyctr: --device-cgroup-rule: 'a 1:3 r' is not TYPE MAJOR:MINOR ACCESS (e.g. 'c 10:232 rwm')\n"),
+        (&["--device-cgroup-rule=c 1:3"], "tinyctr: --device-cgroup-rule: 'c 1:3' is not TYPE MAJOR:MINOR ACCESS (e.g. 'c 10:232 rwm')\n"),
+        (&seventeen, "tinyctr: --device-cgroup-rule: 'c 1:3 r' is one too many (16 at most)\n"),
+    ];
+    for (args, want) in cases {
+        let mut a = args.to_vec();
+        a.push("/bin/true");
+        let o = run(&a);
+        assert_eq!(o.status.code(), Some(125), "{args:?}");
+        assert_eq!(stderr(&o), want, "{args:?}");
+    }
+    assert_eq!(common::left_cgroups(), before);
+}
+
 /// On a v1 host the container's devices cgroup holds docker's list exactly (the same
 /// set `docker run` shows in devices.list), and goes with the container.
 #[test]

@@ -80,9 +80,9 @@ impl Detached {
     }
 
     /// docker's device list, as `Cgroup::write_devices`.
-    pub fn write_devices(&self) -> Result<()> {
+    pub fn write_devices(&self, extra: &[crate::device::Line]) -> Result<()> {
         let Some(fd) = self.fd.as_ref() else { return Ok(()) };
-        super::devices::docker_default(fd.as_fd(), self.path.as_bytes(), true)
+        super::devices::docker_default(fd.as_fd(), self.path.as_bytes(), true, extra)
     }
 
     /// Places `pid` in it (a child not born inside: no clone3).

@@ -113,36 +113,37 @@ const fn bpf_access(a: u8) -> i32 {
     (if a & MKNOD != 0 { 1 } else { 0 }) | (if a & READ != 0 { 2 } else { 0 }) | (if a & WRITE != 0 { 4 } else { 0 })
 }
 
+const LDXW: u8 = 0x61;
+const AND_K: u8 = 0x57;
+const RSH_K: u8 = 0x77;
+const MOV_K: u8 = 0xb7;
+const MOV_X: u8 = 0xbf;
+const JNE_K: u8 = 0x55;
+const JEQ_K: u8 = 0x15;
+const EXIT: u8 = 0x95;
+
+/// Every program's start: struct bpf_cgroup_dev_ctx { access_type = access << 16 | type;
+/// major; minor } in r1, split into r2 access, r3 type, r4 major, r5 minor.
+const PROLOGUE: [u64; 6] = [
+    insn(LDXW, 2, 1, 0, 0),
+    insn(MOV_X, 3, 2, 0, 0),
+    insn(AND_K, 3, 0, 0, 0xffff),
+    insn(RSH_K, 2, 0, 0, 16),
+    insn(LDXW, 4, 1, 4, 0),
+    insn(LDXW, 5, 1, 8, 0),
+];
+
 /// The v2 program for the rules of `lists`, into `out` (room for [`max_insns`] of their
 /// number); its length. As v1 reads the rules, the last one that matches decides: they
 /// are tried from the last, the first match returns, and a request no rule matches is
-/// allowed (a new v1 cgroup starts from `a *:* rwm`). An allow rule matches when it
-/// grants every access asked for, a deny rule when it takes away any.
+/// allowed (a new v1 cgroup starts from `a *:* rwm`).
 ///
 /// A `const fn`: [`DOCKER`]'s program is made at compile time (`while` loops, no
 /// closures, for that).
 pub const fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
-    const LDXW: u8 = 0x61;
-    const AND_K: u8 = 0x57;
-    const RSH_K: u8 = 0x77;
-    const MOV_K: u8 = 0xb7;
-    const MOV_X: u8 = 0xbf;
-    const JNE_K: u8 = 0x55;
-    const JEQ_K: u8 = 0x15;
-    const EXIT: u8 = 0x95;
-    // struct bpf_cgroup_dev_ctx { access_type = access << 16 | type; major; minor } in r1:
-    // r2 access, r3 type, r4 major, r5 minor.
-    let prologue = [
-        insn(LDXW, 2, 1, 0, 0),
-        insn(MOV_X, 3, 2, 0, 0),
-        insn(AND_K, 3, 0, 0, 0xffff),
-        insn(RSH_K, 2, 0, 0, 16),
-        insn(LDXW, 4, 1, 4, 0),
-        insn(LDXW, 5, 1, 8, 0),
-    ];
     let mut n = 0;
-    while n < prologue.len() {
-        out[n] = prologue[n];
+    while n < PROLOGUE.len() {
+        out[n] = PROLOGUE[n];
         n += 1;
     }
     let mut l = lists.len();
@@ -152,52 +153,8 @@ pub const fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
         let mut k = list.len();
         while k > 0 {
             k -= 1;
-            let r = &list[k];
-            // The checks (`jump`) skip the rest of the rule's block when it does not
-            // match: their offsets are filled in once its length is known.
-            let mut block = [0u64; 10];
-            let mut jump = [false; 10];
-            let mut len = 0;
-            if r.kind == b'b' || r.kind == b'c' {
-                block[len] = insn(JNE_K, 3, 0, 0, if r.kind == b'b' { 1 } else { 2 });
-                jump[len] = true;
-                len += 1;
-            }
-            if r.major >= 0 {
-                block[len] = insn(JNE_K, 4, 0, 0, r.major as i32);
-                jump[len] = true;
-                len += 1;
-            }
-            if r.minor >= 0 {
-                block[len] = insn(JNE_K, 5, 0, 0, r.minor as i32);
-                jump[len] = true;
-                len += 1;
-            }
-            let acc = bpf_access(r.access);
-            if acc != 7 {
-                block[len] = insn(MOV_X, 6, 2, 0, 0);
-                len += 1;
-                block[len] = insn(AND_K, 6, 0, 0, if r.allow { !acc & 7 } else { acc });
-                len += 1;
-                block[len] = insn(if r.allow { JNE_K } else { JEQ_K }, 6, 0, 0, 0);
-                jump[len] = true;
-                len += 1;
-            }
-            block[len] = insn(MOV_K, 0, 0, 0, r.allow as i32);
-            block[len + 1] = insn(EXIT, 0, 0, 0, 0);
-            len += 2;
-            let mut checks = false;
-            let mut j = 0;
-            while j < len {
-                if jump[j] {
-                    // The offset field is bits 16..32: past the rest of the block.
-                    block[j] |= ((len - j - 1) as u16 as u64) << 16;
-                    checks = true;
-                }
-                out[n] = block[j];
-                n += 1;
-                j += 1;
-            }
+            let checks;
+            (n, checks) = block(&list[k], out, n);
             // A rule that checks nothing (a deny of `a *:* rwm`) always decides: what
             // would follow it could never run, and the verifier refuses unreachable
             // instructions.
@@ -209,6 +166,67 @@ pub const fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
     out[n] = insn(MOV_K, 0, 0, 0, 1);
     out[n + 1] = insn(EXIT, 0, 0, 0, 0);
     n + 2
+}
+
+/// Rule `r`'s instructions into `out` from `n`: checks of the request that skip the rest
+/// when it does not match, then `return allow`. An allow rule matches when it grants
+/// every access asked for, a deny rule when it takes away any. The new `n`, and whether
+/// the block checks anything.
+pub const fn block(r: &DeviceRule, out: &mut [u64], mut n: usize) -> (usize, bool) {
+    let typed = r.kind == b'b' || r.kind == b'c';
+    let acc = bpf_access(r.access);
+    let checks = typed as usize + (r.major >= 0) as usize + (r.minor >= 0) as usize + 3 * (acc != 7) as usize;
+    // Each check jumps past the block: `end - at - 1`, an offset from the next one.
+    let end = n + checks + 2;
+    if typed {
+        out[n] = insn(JNE_K, 3, 0, (end - n - 1) as i16, if r.kind == b'b' { 1 } else { 2 });
+        n += 1;
+    }
+    if r.major >= 0 {
+        out[n] = insn(JNE_K, 4, 0, (end - n - 1) as i16, r.major as i32);
+        n += 1;
+    }
+    if r.minor >= 0 {
+        out[n] = insn(JNE_K, 5, 0, (end - n - 1) as i16, r.minor as i32);
+        n += 1;
+    }
+    if acc != 7 {
+        out[n] = insn(MOV_X, 6, 2, 0, 0);
+        out[n + 1] = insn(AND_K, 6, 0, 0, if r.allow { !acc & 7 } else { acc });
+        out[n + 2] = insn(if r.allow { JNE_K } else { JEQ_K }, 6, 0, (end - n - 3) as i16, 0);
+        n += 3;
+    }
+    out[n] = insn(MOV_K, 0, 0, 0, r.allow as i32);
+    out[n + 1] = insn(EXIT, 0, 0, 0, 0);
+    (n + 2, checks > 0)
+}
+
+/// An allow rule's block as [`block`] makes it, but always 8 instructions long: a field
+/// the rule does not check (`*`, type `a`) is compared with itself (`JNE_X r, r` never
+/// jumps), and all access asked for is granted when the rule grants rwm (the mask of
+/// what it does not grant is 0). Simpler code than [`block`]'s for the rules of
+/// --device and --device-cgroup-rule, which are made at run time.
+fn allow_block(r: &DeviceRule) -> [u64; 8] {
+    const JNE_X: u8 = 0x5d;
+    let check = |reg: u8, v: i64, at: i16| match v {
+        -1 => insn(JNE_X, reg, reg, 0, 0),
+        v => insn(JNE_K, reg, 0, 7 - at, v as i32),
+    };
+    let kind = match r.kind {
+        b'b' => 1,
+        b'c' => 2,
+        _ => -1,
+    };
+    [
+        check(3, kind, 0),
+        check(4, r.major, 1),
+        check(5, r.minor, 2),
+        insn(MOV_X, 6, 2, 0, 0),
+        insn(AND_K, 6, 0, 0, !bpf_access(r.access) & 7),
+        insn(JNE_K, 6, 0, 2, 0),
+        insn(MOV_K, 0, 0, 0, 1),
+        insn(EXIT, 0, 0, 0, 0),
+    ]
 }
 
 /// [`DOCKER`]'s program, made at compile time, and its length.
@@ -230,22 +248,9 @@ const DOCKER_PROGRAM: [u64; DOCKER_FULL.1] = {
 };
 
 /// [`DOCKER`] as v1 writes it, one rule a line (made in `write_v1`'s format; a unit
-/// test holds the two together).
-const DOCKER_V1: [&[u8]; 13] = [
-    b"a *:* rwm",
-    b"c *:* m",
-    b"b *:* m",
-    b"c 1:3 rwm",
-    b"c 1:5 rwm",
-    b"c 1:7 rwm",
-    b"c 1:8 rwm",
-    b"c 1:9 rwm",
-    b"c 5:0 rwm",
-    b"c 5:1 rwm",
-    b"c 5:2 rwm",
-    b"c 10:200 rwm",
-    b"c 136:* rwm",
-];
+/// test holds the two together). One string: a table of slices would be 16 bytes a line.
+const DOCKER_V1: &[u8] = b"a *:* rwm\nc *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\n\
+c 5:0 rwm\nc 5:1 rwm\nc 5:2 rwm\nc 10:200 rwm\nc 136:* rwm";
 
 /// v2: loads the program `insns` and attaches it to the cgroup open at `cgroup` (`path`
 /// for messages). The cgroup holds it from then on, until it is removed.
@@ -265,19 +270,50 @@ pub fn attach_program(cgroup: BorrowedFd<'_>, path: &[u8], insns: &[u64]) -> Res
         .map_err(|e| Error::sys("attach the device program to", path, e))
 }
 
-/// [`DOCKER`] in the container's cgroup open at `dir`, of either version. Its first
-/// rule is the deny of everything, the others allow.
+/// Room for docker's program with the most extra rules.
+const WITH_EXTRA: usize = DOCKER_PROGRAM.len() - 2 + 8 * (crate::device::MAX + 1);
+
+/// Docker's program with `extra` rules, into `p`; its length. The extra rules only allow:
+/// they go before docker's last rule, the deny of everything (its last two
+/// instructions: `return 0`), in blocks of 8 ([`allow_block`]).
+#[inline]
+fn docker_program_with(extra: &[crate::device::Line], p: &mut [u64; WITH_EXTRA]) -> usize {
+    const D: usize = DOCKER_PROGRAM.len() - 2;
+    let (head, tail) = p.split_at_mut(D);
+    head.copy_from_slice(&DOCKER_PROGRAM[..D]);
+    let mut n = D + 2;
+    // (chunks_exact_mut, not as_chunks_mut: 40 bytes smaller here.)
+    #[allow(clippy::chunks_exact_to_as_chunks)]
+    let mut blocks = tail.chunks_exact_mut(8);
+    // (The rules first: zip takes from its first iterator first, and a block slot taken
+    // for no rule would be lost.)
+    for (r, slot) in extra.iter().filter_map(|l| crate::device::parse_rule(l.as_bytes())).zip(blocks.by_ref()) {
+        slot.copy_from_slice(&allow_block(&r));
+        n += 8;
+    }
+    if let Some(last) = blocks.next() {
+        last[..2].copy_from_slice(&DOCKER_PROGRAM[D..]);
+    }
+    n
+}
+
+/// [`DOCKER`] in the container's cgroup open at `dir`, of either version, then `extra`
+/// (--device and --device-cgroup-rule: allow rules, as v1 lines). [`DOCKER`]'s first rule
+/// is the deny of everything, the others allow.
 #[inline(never)]
-pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool) -> Result<()> {
+pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool, extra: &[crate::device::Line]) -> Result<()> {
     if v2 {
-        return attach_program(dir, path, &DOCKER_PROGRAM).map_err(|mut e| {
+        let mut p = [0u64; WITH_EXTRA];
+        let n = docker_program_with(extra, &mut p);
+        return attach_program(dir, path, &p[..n]).map_err(|mut e| {
             e.msg.push(b" (docker's device list: --privileged goes without)");
             e
         });
     }
     let mut file = c"devices.deny";
     let mut fd = None;
-    for line in DOCKER_V1 {
+    let docker = DOCKER_V1.split(|&c| c == b'\n');
+    for (i, line) in docker.chain(extra.iter().map(|l| l.as_bytes())).enumerate() {
         let failed = |e| fs::write_error(line, path, file, e);
         let f = match fd.as_ref() {
             Some(f) => f,
@@ -285,10 +321,11 @@ pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool) -> Result<()> 
                 rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(failed)?,
             ),
         };
-        // A rule the parent cgroup does not grant is EPERM: left out, the device stays
-        // denied as it is above.
+        // A rule of docker's the parent cgroup does not grant is EPERM: left out, the
+        // device stays denied as it is above. The user's own rules are no such best
+        // effort.
         match crate::fdio::write_all(f, line) {
-            Err(Errno::PERM) if file == c"devices.allow" => {}
+            Err(Errno::PERM) if file == c"devices.allow" && i < DOCKER.len() => {}
             res => res.map_err(failed)?,
         }
         if file == c"devices.deny" {
@@ -321,7 +358,8 @@ pub(crate) mod tests {
                 0xb7 => r[dst] = imm as u64,
                 0x55 if r[dst] != imm as u32 as u64 => pc += off as usize,
                 0x15 if r[dst] == imm as u32 as u64 => pc += off as usize,
-                0x55 | 0x15 => {}
+                0x5d if r[dst] != r[src] => pc += off as usize,
+                0x55 | 0x15 | 0x5d => {}
                 0x95 => return r[0],
                 c => panic!("opcode {c:#x}"),
             }
@@ -347,8 +385,11 @@ pub(crate) mod tests {
         for (d, generic) in [(&a, true), (&b, false)] {
             let path = std::ffi::CString::new(d.to_str().unwrap()).unwrap();
             let fd = rustix::fs::open(path.as_c_str(), OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
-            let res =
-                if generic { write_v1(fd.as_fd(), b"x", &[&DOCKER]) } else { docker_default(fd.as_fd(), b"x", false) };
+            let res = if generic {
+                write_v1(fd.as_fd(), b"x", &[&DOCKER])
+            } else {
+                docker_default(fd.as_fd(), b"x", false, &[])
+            };
             assert!(res.is_ok());
         }
         for f in ["devices.allow", "devices.deny"] {
@@ -356,6 +397,37 @@ pub(crate) mod tests {
         }
         assert_eq!(std::fs::read_to_string(b.join("devices.deny")).unwrap(), "a *:* rwm");
         let _ = (std::fs::remove_dir_all(a), std::fs::remove_dir_all(b));
+    }
+
+    /// The rules of --device and --device-cgroup-rule on top of docker's program: what
+    /// they allow is allowed, the rest decided as before.
+    #[test]
+    fn extra_rules_widen_dockers_program() {
+        let line = |s: &str| crate::device::Line::from(s.as_bytes());
+        let (chr, blk) = (2, 1);
+        let (m, r, w) = (1, 2, 4);
+        let mut p = [0u64; WITH_EXTRA];
+        let n = docker_program_with(&[line("c 10:232 rw"), line("b 7:* r")], &mut p);
+        let p = &p[..n];
+        assert_eq!(run(p, chr, r | w, 10, 232), 1, "kvm");
+        assert_eq!(run(p, chr, m, 10, 232), 1, "kvm's node may be made (docker's mknod rule)");
+        assert_eq!(run(p, blk, r, 7, 3), 1, "a loop device read");
+        assert_eq!(run(p, blk, w, 7, 3), 0, "but not written");
+        assert_eq!(run(p, chr, r, 10, 229), 0, "fuse: not asked for");
+        assert_eq!(run(p, blk, r, 8, 0), 0, "a disk");
+        assert_eq!(run(p, chr, r | w, 1, 3), 1, "null");
+        let mut all = [0u64; WITH_EXTRA];
+        let n = docker_program_with(&[line("a *:* rwm")], &mut all);
+        assert_eq!(run(&all[..n], blk, r | w, 8, 0), 1, "a *:* rwm allows everything");
+        let mut none = [0u64; WITH_EXTRA];
+        let n = docker_program_with(&[], &mut none);
+        assert_eq!(&none[..n], &DOCKER_PROGRAM[..], "no extra rule: docker's program as it is");
+        // The 16 the options allow fit.
+        let many: Vec<_> = (0..crate::device::MAX).map(|i| line(&format!("c 200:{i} r"))).collect();
+        let mut p = [0u64; WITH_EXTRA];
+        let n = docker_program_with(&many, &mut p);
+        assert_eq!(run(&p[..n], chr, r, 200, 15), 1);
+        assert_eq!(run(&p[..n], chr, r, 200, 16), 0);
     }
 
     /// docker's list, as the program decides it: the usual nodes read and written, any

@@ -531,10 +531,11 @@ impl Cgroup {
     /// verifier) cost no time of the run's. A v2 program applies whole, at once, to a
     /// child born inside; v1 rules apply one by one, so the child joins that cgroup only
     /// once the command is here ([`Cgroup::late_join`]).
-    pub fn write_devices(&self) -> Result<()> {
+    /// `extra`: the rules of --device and --device-cgroup-rule, after docker's.
+    pub fn write_devices(&self, extra: &[crate::device::Line]) -> Result<()> {
         let Some(d) = self.dev.map(|i| &self.dirs[i]) else { return Ok(()) };
         let Some(fd) = d.fd.as_ref() else { return Ok(()) };
-        devices::docker_default(fd.as_fd(), d.path.as_bytes(), d.version == Version::V2)
+        devices::docker_default(fd.as_fd(), d.path.as_bytes(), d.version == Version::V2, extra)
     }
 
     /// True if the kernel OOM-killed a process in the container's cgroup.

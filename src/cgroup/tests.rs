@@ -595,7 +595,7 @@ fn the_device_list_goes_to_the_v1_devices_hierarchy() {
     let dev = "/sys/fs/cgroup/devices/tinyctr-77";
     // Written once the child exists, not at create.
     assert_eq!(t.read(&format!("{dev}/devices.deny")), "");
-    cg.write_devices().must();
+    cg.write_devices(&[]).must();
     // One write per rule, through one descriptor per file (a fake file keeps them all):
     // deny all first, then the allow rules in docker's order.
     assert_eq!(t.read(&format!("{dev}/devices.deny")), "a *:* rwm");

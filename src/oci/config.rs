@@ -49,11 +49,7 @@ pub(super) fn too_many(j: &mut Json<'_>, n: usize) {
     j.fail_num("one too many: tinyctr takes at most", n as u64)
 }
 
-/// Whether `path` has a `.` or `..` component (a cgroupsPath or a device path that
-/// could name something else than it spells).
-pub(super) fn has_dot_component(path: &[u8]) -> bool {
-    path.split(|&c| c == b'/').any(|c| c == b"." || c == b"..")
-}
+pub(super) use crate::rootfs::dev::has_dot_component;
 
 /// A string that must be an absolute path, or empty (as good as absent).
 pub(super) fn abs_path<'a>(j: &mut Json<'a>) -> Str<'a> {

@@ -379,6 +379,7 @@ fn make(
         mount(&mut mounts, i, m)?;
     }
     let run = RunConfig {
+        devices: crate::device::Rules::new(),
         hostname: cfg.hostname.get(),
         workdir: Some(p.cwd.get()),
         host_net: !lx.namespaces.has(Ns::Network),

@@ -358,8 +358,7 @@ fn node<'a>(j: &mut Json<'a>, n: &mut Node<'a>) {
             1 => {
                 let p = j.cstr();
                 let b = p.to_bytes();
-                let inside = b.len() > 5 && b.starts_with(b"/dev/") && !has_dot_component(b);
-                if !inside {
+                if !crate::rootfs::dev::below_dev(b) {
                     return j
                         .fail_val("is not below /dev/ (or has a . or .. component), where tinyctr makes nodes:", b);
                 }

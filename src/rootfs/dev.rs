@@ -41,7 +41,8 @@ pub fn populate() -> Result<(), Failure> {
 /// A node an OCI config lists (`linux.devices`), made below the container's /dev.
 #[derive(Clone, Copy, Debug)]
 pub struct Node<'a> {
-    /// Absolute, below `/dev/`, no `.` or `..` component (checked by the parser).
+    /// Absolute, below `/dev/`, no `.` or `..` component ([`below_dev`], checked by the
+    /// parser).
     pub path: &'a CStr,
     /// A character or block device, or a FIFO.
     pub kind: FileType,
@@ -58,6 +59,17 @@ impl Default for Node<'_> {
     fn default() -> Self {
         Node { path: c"", kind: FileType::CharacterDevice, dev: 0, mode: 0o666, uid: 0, gid: 0 }
     }
+}
+
+/// Whether `path` names something below /dev/ with no `.` or `..` component: where
+/// tinyctr makes nodes (/dev is its own tmpfs, so no path of the image is written through).
+pub fn below_dev(path: &[u8]) -> bool {
+    path.len() > 5 && path.starts_with(b"/dev/") && !has_dot_component(path)
+}
+
+/// Whether a component of `path` is `.` or `..`.
+pub fn has_dot_component(path: &[u8]) -> bool {
+    path.split(|&c| c == b'/').any(|c| c == b"." || c == b"..")
 }
 
 /// Makes each of `nodes` below /dev (the fresh tmpfs), with the directories they need.

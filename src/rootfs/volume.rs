@@ -80,7 +80,7 @@ pub const PER_MOUNT: u32 =
     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
 impl Req<'_> {
-    const EMPTY: Req<'static> = Req {
+    pub const EMPTY: Req<'static> = Req {
         kind: Kind::Bind,
         source: b"",
         target: b"",
@@ -100,6 +100,9 @@ pub enum Syntax {
     Mount = 2,
     Tmpfs = 4,
 }
+
+/// What an option that adds a mount says beyond [`MAX`].
+pub const TOO_MANY: &[u8] = b": more than 16 mounts (-v, --mount, --tmpfs and --device together)";
 
 /// The mounts of one run, in the order given.
 pub struct Mounts<'a> {
@@ -132,7 +135,7 @@ impl<'a> Mounts<'a> {
         let v = value.to_bytes();
         let mut e = Error::usage(spelled);
         let Some(slot) = self.reqs.get_mut(self.len) else {
-            e.msg.push(b": more than 16 mounts (-v, --mount and --tmpfs together)");
+            e.msg.push(TOO_MANY);
             return Err(e);
         };
         let Bad(part, why) = match parse(syntax, v) {
@@ -852,12 +855,13 @@ mod tests {
             assert!(m.add(Syntax::Tmpfs, b"--tmpfs", c"/t").is_ok());
         }
         let Err(e) = m.add(Syntax::Tmpfs, b"--tmpfs", c"/t") else { panic!("a 17th mount") };
-        assert_eq!(e.msg.as_bytes(), b"--tmpfs: more than 16 mounts (-v, --mount and --tmpfs together)");
+        assert_eq!(e.msg.as_bytes(), b"--tmpfs: more than 16 mounts (-v, --mount, --tmpfs and --device together)");
         assert_eq!(m.as_slice().len(), MAX);
     }
 
     fn config<'a>(mounts: Mounts<'a>, rootfs: Option<&'a CStr>, layer: Option<Layer<'a>>) -> RunConfig<'a> {
         RunConfig {
+            devices: crate::device::Rules::new(),
             hostname: c"h",
             workdir: None,
             host_net: false,
