@@ -1,5 +1,7 @@
 //! The hand-written command-line parser: argv in, a plain `Command` out, before any
-//! system call. Nothing is copied: every string in the result points into argv.
+//! system call but the stat(2) of each `--device` node (crate::device). Nothing is
+//! copied, every string in the result points into argv, but the device rules (the
+//! devices cgroup's text, made from the node's numbers).
 //!
 //! Grammar: `tinyctr run [OPTIONS] COMMAND [ARG...]`. Options come before COMMAND; `--`
 //! ends them; everything after COMMAND belongs to COMMAND. Long options take their value

@@ -306,7 +306,11 @@ fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
     let Some(slash) = dir.iter().rposition(|&c| c == b'/') else { return true };
     let mut name: Buf<256> = Buf::from(&dir[slash + 1..]);
     let Ok(parent) = fs::open_path(&dir[..slash]) else { return how == fs::Removal::Kill };
-    let gone = fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, how).is_ok();
+    // A stopped container's own cgroup first goes by a plain rmdir: no other run's lock
+    // can be on it, so the one a sweep's removal takes (fs::remove_tree) is not needed.
+    let plain = how == fs::Removal::IfEmpty
+        && rustix::fs::unlinkat(parent.as_fd(), name.as_cstr(), rustix::fs::AtFlags::REMOVEDIR).is_ok();
+    let gone = plain || fs::remove_tree(parent.as_fd(), name.as_cstr(), false, 0, how).is_ok();
     // Then the parents tinyctr made for it: they carry its mark (the hierarchy's root
     // never does), asked of the directory open already (usually the answer is no).
     if gone && fs::marked(parent.as_fd()) {
