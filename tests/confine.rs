@@ -648,7 +648,10 @@ struct LoopDev {
 
 impl LoopDev {
     fn new() -> LoopDev {
-        let file = std::env::temp_dir().join(format!("tinyctr-loop-{}", std::process::id()));
+        // One file per device: tests of this binary make theirs at the same time.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let file = std::env::temp_dir().join(format!("tinyctr-loop-{}-{n}", std::process::id()));
         let mut data = b"HOST-DISK-MARKER".to_vec();
         data.resize(1 << 20, 0);
         std::fs::write(&file, data).unwrap();
