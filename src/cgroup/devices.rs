@@ -172,7 +172,7 @@ pub const fn program(lists: &[&[DeviceRule]], out: &mut [u64]) -> usize {
 /// when it does not match, then `return allow`. An allow rule matches when it grants
 /// every access asked for, a deny rule when it takes away any. The new `n`, and whether
 /// the block checks anything.
-pub const fn block(r: &DeviceRule, out: &mut [u64], mut n: usize) -> (usize, bool) {
+const fn block(r: &DeviceRule, out: &mut [u64], mut n: usize) -> (usize, bool) {
     let typed = r.kind == b'b' || r.kind == b'c';
     let acc = bpf_access(r.access);
     let checks = typed as usize + (r.major >= 0) as usize + (r.minor >= 0) as usize + 3 * (acc != 7) as usize;
