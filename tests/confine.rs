@@ -51,6 +51,15 @@ fn sh(args: &[&str], script: &str) -> String {
     stdout(&o)
 }
 
+/// `tinyctr run ARGS /bin/sh -c SCRIPT` with the device list in a cgroup2 no mount
+/// shows, as a bare initramfs gets it (a debug build's switch forces it here).
+fn sh_detached(args: &[&str], script: &str) -> Output {
+    let mut a = vec!["run"];
+    a.extend(args);
+    a.extend(["/bin/sh", "-c", script]);
+    Command::new(BIN).args(&a).env("TINYCTR_DEBUG_DETACHED", "1").stdin(Stdio::null()).output().unwrap()
+}
+
 /// The `Cap*:` and `NoNewPrivs:` values of a status text, in /proc's order.
 fn caps_of(status: &str) -> Vec<String> {
     let want = ["CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:"];
@@ -712,19 +721,9 @@ fn a_default_container_cannot_open_a_host_disk() {
                  mknod /tmp/n c 1 3 && echo x > /tmp/n && echo made; rm -f /tmp/n";
     assert_eq!(sh(&[], usual), "4\n4\n4\nnull\n0\nmade\n");
     // The same list from a cgroup2 no mount shows, as a bare initramfs gets it.
-    let o = Command::new(BIN)
-        .args(["run", "/bin/sh", "-c", &make])
-        .env("TINYCTR_DEBUG_DETACHED", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = sh_detached(&[], &make);
     assert_eq!(stdout(&o), denied, "the detached cgroup2: {}", stderr(&o));
-    let o = Command::new(BIN)
-        .args(["run", "/bin/sh", "-c", usual])
-        .env("TINYCTR_DEBUG_DETACHED", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = sh_detached(&[], usual);
     assert_eq!(stdout(&o), "4\n4\n4\nnull\n0\nmade\n", "the detached cgroup2: {}", stderr(&o));
     assert!(!tinyctr_cgroups().iter().any(|p| p.to_string_lossy().contains(&format!("-{}", std::process::id()))));
 }
@@ -749,18 +748,13 @@ fn device_options_let_a_container_use_a_host_device() {
     };
     for detached in [false, true] {
         let what = if detached { "detached cgroup2" } else { "v1 devices" };
-        let go = |args: &[&str], script: &str| {
-            let mut a = vec!["run"];
-            a.extend(args);
-            a.extend(["/bin/sh", "-c", script]);
-            let mut c = Command::new(BIN);
-            c.args(&a).stdin(Stdio::null());
-            if detached {
-                c.env("TINYCTR_DEBUG_DETACHED", "1");
+        let go = |args: &[&str], script: &str| match detached {
+            false => sh(args, script),
+            true => {
+                let o = sh_detached(args, script);
+                assert!(o.status.success(), "{what} {args:?}: {}", stderr(&o));
+                stdout(&o)
             }
-            let o = c.output().unwrap();
-            assert!(o.status.success(), "{what} {a:?}: {}", stderr(&o));
-            stdout(&o)
         };
         assert_eq!(go(&[], &probe(dev)), "denied\nunwritten\n", "{what}: no option");
         let device = format!("--device={dev}");

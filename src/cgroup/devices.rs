@@ -303,9 +303,17 @@ fn docker_program_with(extra: &[crate::device::Line], p: &mut [u64; WITH_EXTRA])
 #[inline(never)]
 pub fn docker_default(dir: BorrowedFd<'_>, path: &[u8], v2: bool, extra: &[crate::device::Line]) -> Result<()> {
     if v2 {
-        let mut p = [0u64; WITH_EXTRA];
-        let n = docker_program_with(extra, &mut p);
-        return attach_program(dir, path, &p[..n]).map_err(|mut e| {
+        // Without extra rules, docker's program as made at compile time: no copy.
+        let mut p;
+        let prog = match extra.is_empty() {
+            true => &DOCKER_PROGRAM[..],
+            false => {
+                p = [0u64; WITH_EXTRA];
+                let n = docker_program_with(extra, &mut p);
+                &p[..n]
+            }
+        };
+        return attach_program(dir, path, prog).map_err(|mut e| {
             e.msg.push(b" (docker's device list: --privileged goes without)");
             e
         });
