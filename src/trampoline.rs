@@ -295,6 +295,13 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
         rustix::thread::move_into_link_name_space(ns, None).map_err(at(Step::Join))?;
     }
+    // The container's /sys/fs/cgroup (an OCI config's `cgroup` mount) is mounted in its
+    // own cgroup namespace (see rootfs::cgroupfs): made here, once every cgroup is
+    // joined (create joins them all above), and not again below.
+    let cgroupns_made = cfg!(feature = "oci") && plan.mounts.cgroupfs.is_some() && plan.devices_cgroup.is_none();
+    if cgroupns_made {
+        unshare_cgroupns()?;
+    }
     // The namespaces' own setup needs nothing from the parent: it runs while the parent
     // sends the command.
     check(Point::ChildPrivate)
@@ -357,9 +364,9 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
     let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];
     check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
-    check(Point::ChildCgroupNs)
-        .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
-        .map_err(at(Step::CgroupNs))?;
+    if !cgroupns_made {
+        unshare_cgroupns()?;
+    }
     let workdir = match (plan.workdir, plan.rootfs) {
         (Some(w), _) => Some(w),
         (None, Some(_)) => Some(c"/"),
@@ -391,6 +398,14 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         filter: plan.filter,
         detach: plan.detach,
     })
+}
+
+/// A cgroup namespace of the container's own, rooted at the cgroups it is in now.
+#[inline(always)]
+fn unshare_cgroupns() -> Result<(), (u8, Errno)> {
+    check(Point::ChildCgroupNs)
+        .and_then(|()| crate::sys::unshare(linux_raw_sys::general::CLONE_NEWCGROUP))
+        .map_err(|e| (Step::CgroupNs as u8, e))
 }
 
 /// Moves this process into the v1 cgroup whose directory is open at `fd`.

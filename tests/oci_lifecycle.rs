@@ -1291,6 +1291,145 @@ fn the_cgroups_path_is_joined_in_every_hierarchy() {
     c.assert_gone();
 }
 
+/// config.json's `cgroup` mount at /sys/fs/cgroup (runc spec, docker and CRI put it
+/// there; it was dropped: the container saw an empty directory, and a JVM or Go program
+/// the host's memory and CPUs): each hierarchy this host mounts at its root is there,
+/// read-only as asked, showing the container's own cgroup (the limits it was given; the
+/// mount's root a prefix of the container's /proc/self/cgroup path, which is how the JVM
+/// pairs them); writable without `ro`; absent when config.json has no such mount; an
+/// option of another kind refused by name.
+#[test]
+fn the_cgroup_mount_shows_the_containers_own_cgroups() {
+    let prog = "cat /proc/self/mountinfo > /shared/mi; cat /proc/self/cgroup > /shared/cg; \
+        cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max > /shared/mem 2>/dev/null; \
+        cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max > /shared/pids 2>/dev/null; \
+        for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -e $f ] && echo 5 2>>/shared/err > $f; done; \
+        touch /sys/fs/cgroup/x 2>>/shared/err; echo done > /shared/done";
+    let cgroup_mount = |options: &[&str]| json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": options});
+    let run = |tag: &str, mount: Option<Value>| -> Option<(String, String, String, String, String)> {
+        let mut c = Case::new(tag, &["sh", "-c", prog])?;
+        c.config["linux"]["resources"] = json!({"memory": {"limit": 67108864}, "pids": {"limit": 77}});
+        if let Some(m) = mount {
+            c.config["mounts"].as_array_mut().unwrap().push(m);
+        }
+        c.write_config();
+        let pid = c.create();
+        c.ok(&["start", &c.id]);
+        c.wait_shared("done");
+        assert_eq!(wait_exit(pid, WAIT), 0, "{tag}: stderr {:?}", c.file("stderr"));
+        let read = |n: &str| std::fs::read_to_string(c.shared(n)).unwrap_or_default();
+        let got = (read("mi"), read("cg"), read("mem"), read("pids"), read("err"));
+        c.ok(&["delete", &c.id]);
+        c.assert_gone();
+        Some(got)
+    };
+    // (fstype, mount point, root, per-mount options, super options) of the cgroup mounts.
+    fn cgroup_mounts(mi: &str) -> Vec<(String, String, String, String, String)> {
+        mi.lines()
+            .filter_map(|l| {
+                let (pre, post) = l.split_once(" - ")?;
+                let pre: Vec<&str> = pre.split(' ').collect();
+                let post: Vec<&str> = post.split(' ').collect();
+                (post[0] == "cgroup" || post[0] == "cgroup2").then(|| {
+                    let s = |x: &str| x.to_owned();
+                    (s(post[0]), s(pre[4]), s(pre[3]), s(pre[5]), s(post.get(2).copied().unwrap_or("")))
+                })
+            })
+            .collect()
+    }
+    let ro = ["nosuid", "noexec", "nodev", "relatime", "ro"];
+    let Some((mi, cg, mem, pids, err)) = run("cgfsro", Some(cgroup_mount(&ro))) else { return };
+    let inside = cgroup_mounts(&mi);
+    // What the host has: v1 hierarchies at their root (named ones only name=systemd),
+    // and cgroup2.
+    let host: Vec<_> = cgroup_mounts(&std::fs::read_to_string("/proc/self/mountinfo").unwrap())
+        .into_iter()
+        .filter(|(fs, _, root, _, sup)| {
+            root == "/" && (fs == "cgroup2" || !sup.contains("name=") || sup.contains("name=systemd"))
+        })
+        .collect();
+    let v1 = host.iter().any(|h| h.0 == "cgroup");
+    for (fs, at, _, _, sup) in &host {
+        let name = at.rsplit('/').next().unwrap();
+        if fs == "cgroup2" && v1 && std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+            continue; // runc leaves a hybrid host's cgroup2 out
+        }
+        let want = match (fs.as_str(), v1) {
+            ("cgroup2", false) => "/sys/fs/cgroup".to_owned(),
+            _ => format!("/sys/fs/cgroup/{name}"),
+        };
+        let ctls = |s: &str| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .split(',')
+                .filter(|w| !["rw", "ro", "xattr"].contains(w) && !w.starts_with("release_agent="))
+                .map(str::to_owned)
+                .collect();
+            v.sort();
+            v
+        };
+        let found = inside.iter().find(|m| m.1 == want && &m.0 == fs);
+        let m = found.unwrap_or_else(|| panic!("no {fs} at {want} in the container:\n{mi}"));
+        assert_eq!(ctls(&m.4), ctls(sup), "{want}: another hierarchy than the host's {at}");
+        assert!(m.3.split(',').next() == Some("ro"), "{want} is mounted {}, not read-only", m.3);
+        // The JVM's pairing: the container's cgroup of that hierarchy, as
+        // /proc/self/cgroup shows it inside, is below the mount's root.
+        let line = cg.lines().find(|l| {
+            let (id_ctls, _) = l.rsplit_once(':').unwrap();
+            let c = id_ctls.split_once(':').unwrap().1;
+            if fs == "cgroup2" {
+                c.is_empty()
+            } else {
+                ctls(c) == ctls(sup)
+            }
+        });
+        let path = line
+            .unwrap_or_else(|| panic!("no line for {at} in the container's /proc/self/cgroup:\n{cg}"))
+            .rsplit_once(':')
+            .unwrap()
+            .1;
+        assert!(
+            path.starts_with(m.2.as_str()),
+            "{want}: root {} is not a prefix of the container's cgroup {path}",
+            m.2
+        );
+    }
+    assert!(!inside.is_empty() && inside.iter().all(|m| m.1.starts_with("/sys/fs/cgroup")), "{inside:?}");
+    // Through the mounts, the container's own limits.
+    assert_eq!(mem.split_whitespace().next(), Some("67108864"), "memory limit read inside: {mem:?}");
+    assert_eq!(pids.split_whitespace().next(), Some("77"), "pids limit read inside: {pids:?}");
+    // The limit file, and (tinyctr: runc leaves its tmpfs writable) a new file.
+    let refused = if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() { 1 } else { 2 };
+    assert_eq!(err.matches("Read-only file system").count(), refused, "writes inside: {err:?}");
+
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_err() {
+        // Without `ro`, read-write (a privileged pod's). (runc leaves its tmpfs rw and
+        // binds; the per-mount flag is what is checked.)
+        let Some((mi, ..)) = run("cgfsrw", Some(cgroup_mount(&["nosuid", "noexec", "nodev"]))) else { return };
+        let rw = cgroup_mounts(&mi);
+        assert!(!rw.is_empty() && rw.iter().all(|m| m.3.starts_with("rw,")), "{rw:?}");
+    }
+    // No such mount in config.json (ctr run's spec): none.
+    let Some((mi, ..)) = run("cgfsnone", None) else { return };
+    assert!(cgroup_mounts(&mi).is_empty(), "a cgroup mount config.json did not ask for:\n{mi}");
+
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return;
+    }
+    let Some(mut c) = Case::new("cgfsbad", &["true"]) else { return };
+    let mounts = c.config["mounts"].as_array_mut().unwrap();
+    mounts.push(cgroup_mount(&["ro", "memory"]));
+    let i = mounts.len() - 1;
+    c.write_config();
+    let st = c.create_as(&c.id, "init.pid");
+    assert!(!st.success(), "a cgroup mount with data options was accepted");
+    let e = c.log_error();
+    assert!(e.contains(&format!("mounts[{i}]")) && e.contains("'memory' is not a cgroup mount option"), "{e}");
+    assert!(
+        !c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(),
+        "a refused create left state or cgroups"
+    );
+}
+
 /// Whether the v1 hierarchy of `ctls` (as /proc/self/cgroup names it) is mounted at
 /// its root here.
 fn v1_mounted(ctls: &str) -> bool {

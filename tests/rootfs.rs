@@ -101,6 +101,7 @@ fn the_old_root_is_absent_from_mountinfo() {
         "/dev",
         "/dev/pts",
         "/dev/shm",
+        "/dev/mqueue",
         "/sys/firmware",
         "/proc/acpi",
         "/proc/asound",

@@ -76,6 +76,8 @@ pub struct Detached<'a> {
     pub apparmor: &'a [u8],
     /// `linux.devices`, checked: the init makes them in /dev.
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
+    /// The `cgroup` mount at /sys/fs/cgroup, if config.json has one.
+    pub cgroupfs: Option<crate::rootfs::cgroupfs::Table>,
     hooks: &'a Hooks<'a>,
     /// For the hooks' state: the ID, the bundle, the root, the annotations.
     id: &'a [u8],
@@ -359,6 +361,7 @@ fn make(
         domainname: cfg.domainname.get(),
         apparmor,
         nodes: &lx.devices,
+        cgroupfs: cgroupfs(cfg)?,
         root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),
@@ -408,6 +411,21 @@ fn make(
     let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow_mut().as_bytes());
     drop(fifo);
     written
+}
+
+/// The container's /sys/fs/cgroup (crate::rootfs::cgroupfs), when config.json mounts
+/// `cgroup` there: with its per-mount flags (`ro`, `nosuid`...); an option of another
+/// kind is refused by name, as for a bind.
+fn cgroupfs(cfg: &Config<'_>) -> Result<Option<crate::rootfs::cgroupfs::Table>> {
+    let at = |m: &&Mount<'_>| m.fstype.get() == c"cgroup" && m.destination.get() == c"/sys/fs/cgroup";
+    let Some((i, m)) = cfg.mounts.iter().enumerate().find(|(_, m)| at(m)) else { return Ok(None) };
+    if !m.data.is_empty() {
+        let mut e = bad_mount(i, b"options: '", m.data.to_bytes());
+        e.msg.push(b"' is not a cgroup mount option tinyctr knows (leave it out)");
+        return Err(e);
+    }
+    let flags = m.flags & (crate::rootfs::volume::PER_MOUNT | linux_raw_sys::general::MS_RDONLY);
+    crate::rootfs::cgroupfs::plan(flags).map(Some)
 }
 
 /// `create`'s two paths, in a mapping of their own (see there).

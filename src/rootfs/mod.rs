@@ -23,6 +23,7 @@
 //! `DIR/dev -> /etc`) can only ever point back into DIR: nothing in the host's tree is
 //! mounted over or created by tinyctr.
 
+pub mod cgroupfs;
 pub mod dev;
 mod mask;
 mod mounts;
@@ -51,6 +52,8 @@ pub(crate) mod step {
     pub const NULL: u8 = 72;
     /// Making a node of an OCI config's `linux.devices`.
     pub const OCI_NODE: u8 = 73;
+    /// Mounting the container's /sys/fs/cgroup (`cgroupfs`, an OCI config's `cgroup`).
+    pub const CGROUPFS: u8 = 74;
     /// + index in `mounts::MOUNTS`: creating the mount point.
     pub const MKDIR: u8 = 80;
     /// + index in `mounts::MOUNTS`: the mount itself.
@@ -129,6 +132,11 @@ fn populate(
     };
     let old_root = switch::into(root, sources.needs_old_root())?;
     mounts::mount_all()?;
+    if cfg!(feature = "oci") {
+        if let Some(t) = plan.cgroupfs {
+            cgroupfs::mount_all(t)?;
+        }
+    }
     dev::populate()?;
     if cfg!(feature = "oci") {
         dev::make(plan.nodes)?;
@@ -179,6 +187,9 @@ pub fn describe(step: u8) -> (&'static str, &'static [u8]) {
     if cfg!(feature = "oci") && step == step::OCI_NODE {
         return ("create a node of config.json's linux.devices in", b"/dev");
     }
+    if cfg!(feature = "oci") && step == step::CGROUPFS {
+        return ("mount the container's cgroup filesystems at", b"/sys/fs/cgroup");
+    }
     if let Some(op) = words::nth(FIXED, step.wrapping_sub(step::BIND) as usize) {
         return (op, b"");
     }
@@ -212,6 +223,7 @@ mod tests {
         let mut reportable: Vec<u8> = fixed.to_vec();
         if cfg!(feature = "oci") {
             reportable.push(step::OCI_NODE);
+            reportable.push(step::CGROUPFS);
         }
         for i in 0..mounts::MOUNTS.len() as u8 {
             reportable.push(step::MKDIR + i);

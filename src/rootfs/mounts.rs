@@ -1,6 +1,6 @@
 //! The filesystems mounted inside the new root: proc, a read-only sysfs, and the tmpfs,
-//! devpts and shm instances that make up /dev. One table, mounted in order; the mount
-//! point is created first when DIR lacks it.
+//! devpts, shm and mqueue instances that make up /dev. One table, mounted in order; the
+//! mount point is created first when DIR lacks it.
 
 use core::ffi::CStr;
 use linux_raw_sys::general::{
@@ -21,7 +21,7 @@ pub struct Mount {
 }
 
 /// What runc mounts by default, in mount order (/dev before the mounts inside it).
-pub static MOUNTS: [Mount; 5] = [
+pub static MOUNTS: [Mount; 6] = [
     Mount { target: c"/proc", fstype: c"proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: None },
     // A new sysfs instance shows the container's own network namespace; mounting it
     // needs CAP_SYS_ADMIN over that namespace, which a root-run tinyctr has.
@@ -42,6 +42,9 @@ pub static MOUNTS: [Mount; 5] = [
         flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
         data: Some(c"mode=1777,size=65536k"),
     },
+    // The IPC namespace's POSIX message queues (docker and containerd mount it): an
+    // mqueue mount shows those of the namespace of the process that makes it, ours.
+    Mount { target: c"/dev/mqueue", fstype: c"mqueue", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: None },
 ];
 
 /// Mounts every entry of [`MOUNTS`], creating missing mount points.

@@ -399,6 +399,8 @@ pub struct MountPlan<'a> {
     pub list: &'a [Req<'a>],
     /// An OCI config's `linux.devices`, made in /dev (`run` has none).
     pub nodes: &'a [super::dev::Node<'a>],
+    /// An OCI config's `cgroup` mount at /sys/fs/cgroup (`run` has none).
+    pub cgroupfs: Option<&'a super::cgroupfs::Table>,
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
 }
@@ -430,7 +432,8 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
         None => None,
     };
     let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
-    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, layer: cfg.layer, lacks }, layer_lock))
+    let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs.as_ref()) } else { None };
+    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, layer: cfg.layer, lacks }, layer_lock))
 }
 
 /// Each bind's source, opened before the root switch (None for a tmpfs), and whether it

@@ -386,6 +386,13 @@ def scenario(p):
     p.rt.UpdateContainerResources(pb.UpdateContainerResourcesRequest(container_id=cid, linux=upd), timeout=30)
     mem = cgroup_file(cgroup, "memory.limit_in_bytes") or cgroup_file(cgroup, "memory.max")
     check(mem == "134217728", "UpdateContainerResources changes the memory limit", mem)
+    # What a JVM or Go program in the pod reads to size itself: CRI's /sys/fs/cgroup mount
+    # shows the container's own cgroup, read-only.
+    r = exec_sync(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null;"
+                   " grep -c ' /sys/fs/cgroup[/ ].* ro,' /proc/self/mountinfo"])
+    out = r.stdout.decode().split()
+    check(r.exit_code == 0 and out[:1] == ["134217728"] and int(out[-1]) >= 1,
+          "inside, /sys/fs/cgroup shows the container's memory limit, read-only", (r.exit_code, r.stdout, r.stderr))
 
     p.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=2), timeout=60)
     cs = p.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid), timeout=30)

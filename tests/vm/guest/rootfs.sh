@@ -39,7 +39,7 @@ fi
 # Mount table: one /, and only what tinyctr mounted inside.
 mi=$(in_root 'cat /proc/self/mountinfo')
 check_eq 1 "$(echo "$mi" | awk '$5 == "/"' | wc -l)" "one root in the container's mountinfo"
-stray=$(echo "$mi" | awk '{ print $5 }' | grep -vxE '/|/proc|/sys|/dev|/dev/pts|/dev/shm|/sys/firmware|/proc/(acpi|asound|kcore|keys|latency_stats|timer_list|timer_stats|sched_debug|scsi|interrupts|bus|fs|irq|sys|sysrq-trigger)|/sys/devices/virtual/powercap' | tr '\n' ' ')
+stray=$(echo "$mi" | awk '{ print $5 }' | grep -vxE '/|/proc|/sys|/dev|/dev/pts|/dev/shm|/dev/mqueue|/sys/firmware|/proc/(acpi|asound|kcore|keys|latency_stats|timer_list|timer_stats|sched_debug|scsi|interrupts|bus|fs|irq|sys|sysrq-trigger)|/sys/devices/virtual/powercap' | tr '\n' ' ')
 check_eq "" "$stray" "no initramfs mount in the container's mountinfo"
 check_eq 1 "$(echo "$mi" | awk '$5 == "/proc"' | wc -l)" "one /proc, the container's"
 

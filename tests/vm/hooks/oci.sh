@@ -23,10 +23,14 @@ c = json.load(open(sys.argv[1]))
 c["root"] = {"path": "rootfs"}
 c["process"]["args"] = ["sh", "-c", "echo hello from $(hostname) pid $$ > /shared/out; id -u >> /shared/out; "
                          "mknod /tmp/fuse c 10 229 2>/dev/null && echo made > /shared/fuse || echo refused > /shared/fuse; "
-                         "mknod /tmp/null c 1 3 && echo made > /shared/null; exit 7"]
+                         "mknod /tmp/null c 1 3 && echo made > /shared/null; "
+                         "grep ' /sys/fs/cgroup' /proc/self/mountinfo | cut -d' ' -f4-6 > /shared/cgroupfs; exit 7"]
 c["process"]["env"] = ["PATH=/bin"]
 c["linux"]["cgroupsPath"] = "/vmoci/c1"
 c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/vm/shared", "options": ["rbind", "rw"]})
+# As runc spec, docker and CRI write it (ctr run does not).
+c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                    "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]})
 json.dump(c, open(sys.argv[2], "w"))
 # A second bundle on the same rootfs (its guest path), whose program waits: for pause
 # and resume.
