@@ -35,9 +35,10 @@ const LINK: u8 = b'l';
 /// Where the container's cgroups are mounted.
 const DIR: &CStr = c"/sys/fs/cgroup";
 
-/// Room for the steps: 12 v1 hierarchies (oci::hierarchies::MAX) plus the limits' four
-/// and cgroup2, with their paths and options, and the links of co-mounted ones.
-pub type Steps = Buf<2048>;
+/// Room for the steps: about 60 bytes a hierarchy (its directory and options), 30 a link
+/// of a co-mounted one; a host with the kernel's 14 v1 controllers, each alone, and
+/// name=systemd and cgroup2 needs about 960.
+pub type Steps = Buf<1024>;
 
 /// What [`mount_all`] does, prepared by [`plan`].
 pub struct Table {
@@ -52,15 +53,22 @@ pub struct Table {
 /// hierarchy counts when mounted at its root, once (the first such mount), named ones
 /// only `name=systemd`: the hierarchies `create` puts the container in
 /// (oci::hierarchies). A host with more than fit is refused.
+#[inline(never)]
 pub fn plan(flags: u32) -> crate::error::Result<Table> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(MI, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| crate::error::Error::sys("read", MI.to_bytes(), e))?;
+    plan_from(crate::mountinfo::FdSource(fd), flags)
+}
+
+const MI: &CStr = c"/proc/self/mountinfo";
+
+/// [`plan`] from mountinfo as `src` gives it.
+fn plan_from(src: impl crate::mountinfo::Source, flags: u32) -> crate::error::Result<Table> {
     use crate::error::Error;
     use crate::mountinfo;
-    use rustix::fs::{Mode, OFlags};
-    const MI: &CStr = c"/proc/self/mountinfo";
-    let fd = rustix::fs::open(MI, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("read", MI.to_bytes(), e))?;
     let mut buf = [0u8; 1024];
-    let mut lines = mountinfo::Lines::new(mountinfo::FdSource(fd), &mut buf);
+    let mut lines = mountinfo::Lines::new(src, &mut buf);
     let mut t = Table { flags, tmpfs: false, steps: Steps::new() };
     let mut seen: Buf<256> = Buf::new();
     // The unified hierarchy's mount point name, if the host mounts it.
@@ -179,4 +187,81 @@ pub fn mount_all(t: &Table) -> Result<(), Failure> {
 fn cstr(b: &[u8]) -> Option<(&CStr, &[u8])> {
     let s = CStr::from_bytes_until_nul(b).ok()?;
     Some((s, &b[s.to_bytes_with_nul().len()..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steps as text, one per line: `1 TARGET DATA`, `2 TARGET`, `l LINK TO`.
+    fn steps(mountinfo: &str) -> Result<(bool, String), String> {
+        let t = plan_from(crate::mountinfo::SliceSource { data: mountinfo.as_bytes(), chunk: 7 }, MS_RDONLY)
+            .map_err(|e| String::from_utf8_lossy(e.line().as_bytes()).into_owned())?;
+        assert_eq!(t.flags, MS_RDONLY);
+        let mut out = String::new();
+        let mut rest = t.steps.as_bytes();
+        while let Some((&kind, tail)) = rest.split_first() {
+            let (a, tail) = cstr(tail).unwrap();
+            out.push_str(&format!("{} {}", kind as char, a.to_str().unwrap()));
+            rest = tail;
+            if kind != V2 {
+                let (b, tail) = cstr(rest).unwrap();
+                out.push_str(&format!(" {}", b.to_str().unwrap()));
+                rest = tail;
+            }
+            out.push('\n');
+        }
+        Ok((t.tmpfs, out))
+    }
+
+    const TMPFS: &str = "25 1 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n";
+
+    #[test]
+    fn a_hybrid_host_gets_a_tmpfs_of_its_hierarchies() {
+        let mi = [
+            TMPFS,
+            "26 25 0:23 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate\n",
+            "27 25 0:24 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,xattr,release_agent=/lib/systemd/systemd-cgroups-agent,name=systemd\n",
+            "28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw shared:12 - cgroup cgroup rw,cpu,cpuacct\n",
+            "29 25 0:26 / /sys/fs/cgroup/memory rw shared:13 - cgroup cgroup rw,memory\n",
+            // The same hierarchy again (a bind elsewhere), a nested container's view (not
+            // its root), and a named hierarchy nobody joins: none is mounted.
+            "30 1 0:26 / /mnt/memory rw - cgroup cgroup rw,memory\n",
+            "31 1 0:27 /x /mnt/pids rw - cgroup cgroup rw,pids\n",
+            "32 1 0:28 / /mnt/foo rw - cgroup cgroup rw,name=foo\n",
+            "33 1 8:1 / /home rw - ext4 /dev/sda1 rw\n",
+        ]
+        .concat();
+        let want = "1 /sys/fs/cgroup/systemd xattr,name=systemd\n\
+                    1 /sys/fs/cgroup/cpu,cpuacct cpu,cpuacct\n\
+                    l /sys/fs/cgroup/cpu cpu,cpuacct\n\
+                    l /sys/fs/cgroup/cpuacct cpu,cpuacct\n\
+                    1 /sys/fs/cgroup/memory memory\n\
+                    2 /sys/fs/cgroup/unified\n";
+        assert_eq!(steps(&mi), Ok((true, want.to_owned())));
+    }
+
+    #[test]
+    fn cgroup2_alone_or_nothing_mounted_is_cgroup2_itself() {
+        let v2 = "26 1 0:23 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(steps(v2), Ok((false, "2 /sys/fs/cgroup\n".to_owned())));
+        // A bare initramfs: the container's cgroup is in a cgroup2 hierarchy no mount shows.
+        let bare = "1 0 0:2 / / rw - rootfs rootfs rw\n";
+        assert_eq!(steps(bare), Ok((false, "2 /sys/fs/cgroup\n".to_owned())));
+        assert_eq!(steps(""), Ok((false, "2 /sys/fs/cgroup\n".to_owned())));
+    }
+
+    #[test]
+    fn more_hierarchies_than_fit_are_refused() {
+        let mut mi = String::from(TMPFS);
+        for i in 0..40 {
+            mi.push_str(&format!(
+                "{} 25 0:{} / /sys/fs/cgroup/net_cls,net_prio{i} rw - cgroup cgroup rw,net_cls,net_prio\n",
+                30 + i,
+                30 + i
+            ));
+        }
+        let e = steps(&mi).unwrap_err();
+        assert!(e.contains("more cgroup hierarchies are mounted here than tinyctr mounts"), "{e}");
+    }
 }
