@@ -1340,6 +1340,8 @@ fn the_cgroup_mount_shows_the_containers_own_cgroups() {
     let ro = ["nosuid", "noexec", "nodev", "relatime", "ro"];
     let Some((mi, cg, mem, pids, err)) = run("cgfsro", Some(cgroup_mount(&ro))) else { return };
     let inside = cgroup_mounts(&mi);
+    let sys = mi.lines().find(|l| l.split(' ').nth(4) == Some("/sys")).unwrap_or_default();
+    assert!(sys.split(' ').nth(5).is_some_and(|o| o.starts_with("ro,")), "/sys with ro: {sys}");
     // What the host has: v1 hierarchies at their root (named ones only name=systemd),
     // and cgroup2.
     let host: Vec<_> = cgroup_mounts(&std::fs::read_to_string("/proc/self/mountinfo").unwrap())
@@ -1402,11 +1404,29 @@ fn the_cgroup_mount_shows_the_containers_own_cgroups() {
     assert_eq!(err.matches("Read-only file system").count(), refused, "writes inside: {err:?}");
 
     if std::env::var("TINYCTR_OCI_RUNTIME").is_err() {
-        // Without `ro`, read-write (a privileged pod's). (runc leaves its tmpfs rw and
-        // binds; the per-mount flag is what is checked.)
-        let Some((mi, ..)) = run("cgfsrw", Some(cgroup_mount(&["nosuid", "noexec", "nodev"]))) else { return };
+        // Without `ro`, read-write: a privileged pod's, whose sysfs CRI mounts without
+        // `ro` too (kube-proxy writes /sys/module). (It was read-only whatever the config
+        // said.) The per-mount flag is what is checked.
+        let sysfs = json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "rw"]});
+        let Some(mut c) = Case::new("cgfsrw", &["sh", "-c", "cat /proc/self/mountinfo > /shared/mi"]) else { return };
+        for m in c.config["mounts"].as_array_mut().unwrap().iter_mut().filter(|m| m["destination"] == "/sys") {
+            *m = sysfs.clone();
+        }
+        c.config["mounts"].as_array_mut().unwrap().push(cgroup_mount(&["nosuid", "noexec", "nodev"]));
+        c.write_config();
+        let pid = c.create();
+        c.ok(&["start", &c.id]);
+        assert_eq!(wait_exit(pid, WAIT), 0, "cgfsrw: stderr {:?}", c.file("stderr"));
+        let mi = c.wait_shared("mi");
+        c.ok(&["delete", &c.id]);
+        c.assert_gone();
         let rw = cgroup_mounts(&mi);
         assert!(!rw.is_empty() && rw.iter().all(|m| m.3.starts_with("rw,")), "{rw:?}");
+        let sys = mi.lines().find(|l| l.split(' ').nth(4) == Some("/sys")).unwrap_or_default();
+        assert!(
+            sys.split(' ').nth(5).is_some_and(|o| o.starts_with("rw,")) && sys.contains(" - sysfs sysfs rw"),
+            "/sys: {sys}"
+        );
     }
     // No such mount in config.json (ctr run's spec): none.
     let Some((mi, ..)) = run("cgfsnone", None) else { return };

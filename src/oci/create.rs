@@ -78,6 +78,8 @@ pub struct Detached<'a> {
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     /// The `cgroup` mount at /sys/fs/cgroup, if config.json has one.
     pub cgroupfs: Option<crate::rootfs::cgroupfs::Table>,
+    /// config.json's sysfs at /sys is read-write (CRI's for a privileged pod).
+    pub sysfs_rw: bool,
     hooks: &'a Hooks<'a>,
     /// For the hooks' state: the ID, the bundle, the root, the annotations.
     id: &'a [u8],
@@ -362,6 +364,11 @@ fn make(
         apparmor,
         nodes: &lx.devices,
         cgroupfs: cgroupfs(cfg)?,
+        sysfs_rw: cfg.mounts.iter().any(|m| {
+            m.fstype.get() == c"sysfs"
+                && m.destination.get() == c"/sys"
+                && m.flags & linux_raw_sys::general::MS_RDONLY == 0
+        }),
         root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),

@@ -133,6 +133,12 @@ fn populate(
     let old_root = switch::into(root, sources.needs_old_root())?;
     mounts::mount_all()?;
     if cfg!(feature = "oci") {
+        if plan.sysfs_rw {
+            // MOUNTS makes it read-only, as docker and runc by default.
+            use linux_raw_sys::general::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REMOUNT};
+            mounts::mount(c"sysfs", c"/sys", c"sysfs", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+                .map_err(|e| (step::MOUNT + 1, e))?;
+        }
         if let Some(t) = plan.cgroupfs {
             cgroupfs::mount_all(t)?;
         }

@@ -401,6 +401,8 @@ pub struct MountPlan<'a> {
     pub nodes: &'a [super::dev::Node<'a>],
     /// An OCI config's `cgroup` mount at /sys/fs/cgroup (`run` has none).
     pub cgroupfs: Option<&'a super::cgroupfs::Table>,
+    /// An OCI config's sysfs without `ro`: /sys stays writable.
+    pub sysfs_rw: bool,
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
 }
@@ -433,7 +435,8 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
     };
     let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
     let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs.as_ref()) } else { None };
-    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, layer: cfg.layer, lacks }, layer_lock))
+    let sysfs_rw = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.sysfs_rw);
+    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, sysfs_rw, layer: cfg.layer, lacks }, layer_lock))
 }
 
 /// Each bind's source, opened before the root switch (None for a tmpfs), and whether it
