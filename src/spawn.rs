@@ -254,6 +254,23 @@ fn launch(
         });
         plan.cgroups_n += o.prepare_cgroups(unified, &mut plan.cgroups[plan.cgroups_n..])?;
     }
+    // The device list, with the rules of --device and --device-cgroup-rule: written while
+    // the child mounts (Cgroup::write_devices), except for an OCI user namespace. Its
+    // init joins every cgroup before it turns into the namespace's root (which may not
+    // write the host's cgroup.procs), the devices one too, so its list is complete first.
+    let rules = cfg.devices.as_slice();
+    let write_list = || {
+        let listed = cgroup.as_ref().map_or(Ok(()), |(_, cg)| cg.write_devices(rules));
+        listed.and_then(|()| devices.map_or(Ok(()), |d| d.write_devices(rules)))
+    };
+    let userns = cfg!(feature = "oci") && plan.mounts.userns;
+    if userns {
+        write_list()?;
+        if let Some(fd) = plan.devices_cgroup.take() {
+            plan.cgroups[plan.cgroups_n] = fd;
+            plan.cgroups_n += 1;
+        }
+    }
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
     // A network namespace the child unshares itself (the fallback) it also sets up; one
@@ -273,6 +290,15 @@ fn launch(
     drop(cmd_rx);
     drop(err_tx);
 
+    // The init waits for its uid and gid maps: one byte on the command pipe says they
+    // are written (EPIPE: it died, and its record says why).
+    if let Some(o) = cfg.oci().filter(|_| userns) {
+        if let Err(e) = o.map_ids(container.pid) {
+            container.kill_and_reap();
+            return Err(e);
+        }
+        let _ = write_all(&cmd_tx, &[1]);
+    }
     if let Some((_, cg)) = cgroup.as_ref() {
         if let Err(e) = cg.attach(container.pid, born_inside) {
             container.kill_and_reap();
@@ -285,11 +311,7 @@ fn launch(
             return Err(e);
         }
     }
-    // The device list, while the child mounts (Cgroup::write_devices), with the rules of
-    // --device and --device-cgroup-rule.
-    let rules = cfg.devices.as_slice();
-    let listed = cgroup.as_ref().map_or(Ok(()), |(_, cg)| cg.write_devices(rules));
-    if let Err(e) = listed.and_then(|()| devices.map_or(Ok(()), |d| d.write_devices(rules))) {
+    if let Err(e) = if userns { Ok(()) } else { write_list() } {
         container.kill_and_reap();
         return Err(e);
     }
@@ -379,8 +401,11 @@ fn clone_namespaces(ns: u32, cgroup_fd: Option<i32>, host_env: CArgs<'_>) -> Res
             Err(e) => return Err(clone_error(e)),
         }
     }
-    match clone_fork(CLONE_NEWPID as u64) {
-        Ok(f) => Ok((f, ns & !CLONE_NEWPID, false)),
+    // A user namespace comes with the PID one, so that it owns it (the child unshares
+    // the rest from inside it).
+    let first = CLONE_NEWPID | if cfg!(feature = "oci") { ns & linux_raw_sys::general::CLONE_NEWUSER } else { 0 };
+    match clone_fork(first as u64) {
+        Ok(f) => Ok((f, ns & !first, false)),
         Err(e) => Err(clone_error(e)),
     }
 }
@@ -478,6 +503,12 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         Step::Hostname => ("set hostname", cfg.hostname.to_bytes(), b""),
         Step::Domainname => ("set the domain name", cfg.oci().map_or(&b""[..], |o| o.domainname.to_bytes()), b""),
         Step::Loopback => ("bring up", b"lo", b""),
+        #[cfg(feature = "oci")]
+        Step::UserNs => (
+            "become root (uid and gid 0) of the container's user namespace",
+            b"",
+            b"linux.uidMappings and gidMappings must map id 0",
+        ),
         Step::Workdir => ("change to working directory", cfg.workdir.map(CStr::to_bytes).unwrap_or(b"/"), b""),
         Step::InitFork => ("start the command under --init", b"", b""),
         Step::Fds => ("close inherited descriptors", b"", b""),

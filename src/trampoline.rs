@@ -13,7 +13,8 @@
 //!    tell).
 //! 2. Join the v1 cgroups (cgroup::v1::join_self: a thread moving itself is 300 times
 //!    cheaper than a move by pid after a quiet moment); clone3 started us in the v2 one.
-//! 3. In the fallback path only, unshare the namespaces clone could not create.
+//! 3. In the fallback path only, unshare the namespaces clone could not create. In an OCI
+//!    user namespace, wait for the id maps and become its root (`become_root`).
 //! 4. Mounts (private `/`, then /proc or the whole --rootfs), hostname, and in the fallback
 //!    path loopback: the namespaces' own setup.
 //! 5. Block on the command pipe: the parent sends COMMAND once the limits are written and
@@ -61,11 +62,17 @@ pub enum Step {
     Sysctl = 17,
     AppArmor = 18,
     Domainname = 19,
+    #[cfg(feature = "oci")]
+    UserNs = 20,
 }
 
 impl Step {
     pub fn from_u8(n: u8) -> Option<Step> {
         use Step::*;
+        #[cfg(feature = "oci")]
+        if n == UserNs as u8 {
+            return Some(UserNs);
+        }
         [
             Unshare,
             CgroupNs,
@@ -295,6 +302,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
         rustix::thread::move_into_link_name_space(ns, None).map_err(at(Step::Join))?;
     }
+    #[cfg(feature = "oci")]
+    if plan.mounts.userns {
+        become_root(cmd_rx)?;
+    }
     // The container's /sys/fs/cgroup (an OCI config's `cgroup` mount) is mounted in its
     // own cgroup namespace (see rootfs::cgroupfs): made here, once every cgroup is
     // joined (create joins them all above), and not again below.
@@ -398,6 +409,24 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
         filter: plan.filter,
         detach: plan.detach,
     })
+}
+
+/// In a new user namespace (an OCI config's), once every cgroup is joined: waits for the
+/// parent's uid and gid maps (one byte on the command pipe says they are written), then
+/// becomes the namespace's root, as runc's init does, so that what the init makes from
+/// here on belongs to the container's root, not to an id the namespace has no name for.
+/// Its capabilities in the namespace stay whole: the kernel drops them only when root
+/// *of this namespace* changes to another id.
+#[cfg(feature = "oci")]
+fn become_root(cmd_rx: &OwnedFd) -> Result<(), (u8, Errno)> {
+    let at = |e: Errno| (Step::UserNs as u8, e);
+    let mut token = [0u8; 1];
+    if read_full(cmd_rx, &mut token).map_err(at)? < 1 {
+        crate::sys::exit(EXIT_SETUP as i32);
+    }
+    let (uid, gid) = (rustix::process::Uid::ROOT, rustix::process::Gid::ROOT);
+    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(at)?;
+    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(at)
 }
 
 /// A cgroup namespace of the container's own, rooted at the cgroups it is in now.

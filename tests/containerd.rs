@@ -549,6 +549,30 @@ fn case_with_ns(c: &Containerd, id: &str) {
     c.ok(&["container", "rm", &other]);
 }
 
+/// `--uidmap 0:100000:65536 --gidmap 0:100000:65536`: a user namespace (ctr chowns a
+/// copy of the image's snapshot to the mapped ids). The task is root of its namespace and
+/// host uid 100000 outside; what it makes is the container root's; `task exec` joins
+/// the namespace; and the usual cleanup check follows.
+fn case_userns(c: &Containerd, id: &str) {
+    let maps = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"];
+    let pid = c.detached(&maps, id, &["sleep", "1000"]);
+    let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/{f}")).unwrap_or_default();
+    assert_eq!(read("uid_map").split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert_eq!(read("gid_map").split_whitespace().collect::<Vec<_>>(), ["0", "100000", "65536"]);
+    assert!(read("status").lines().any(|l| l.starts_with("Uid:\t100000\t")), "{}", read("status"));
+    assert_ne!(ns(&pid.to_string(), "user"), ns("self", "user"));
+    let script = "id -u; touch /tmp/made && stat -c %u /tmp/made; cat /proc/self/uid_map; readlink /proc/self/ns/user";
+    let o = c.ok(&["task", "exec", "--exec-id", "u1", id, "sh", "-c", script]);
+    let out = common::stdout(&o);
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words[..5], ["0", "0", "0", "100000", "65536"], "exec in the user namespace: {out:?}");
+    assert_eq!(words.get(5).copied(), Some(ns(&pid.to_string(), "user").as_str()), "exec's user namespace");
+    c.ok(&["task", "kill", "-a", "-s", "SIGKILL", id]);
+    c.wait_task(id, "STOPPED");
+    c.ok(&["task", "delete", id]);
+    c.ok(&["container", "rm", id]);
+}
+
 /// `--mount type=bind,src=...,dst=...,options=rbind:ro` (destination absent from the
 /// image: the runtime makes it) is read-only; `rbind:rw` writes reach the host.
 fn case_bind_mounts(c: &Containerd, id: &str) {
@@ -642,6 +666,7 @@ const CASES: &[(&str, Case)] = &[
     ("seccomp", case_seccomp),
     ("missing_program", case_missing_program),
     ("metrics", case_metrics),
+    ("userns", case_userns),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {

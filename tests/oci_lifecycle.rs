@@ -2180,3 +2180,128 @@ fn ps_and_kill_all_reach_the_containers_sub_cgroups() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// A user namespace (`linux.namespaces` "user" with uid and gid maps, what `ctr run
+/// --uidmap` writes): the init's maps are config.json's, it is root of its namespace
+/// with the config's capabilities there and none over the host (a host root's file in
+/// the image stays unwritable, and what it makes belongs to the mapped host id), proc,
+/// sysfs, /dev (the host's nodes, bound: mknod is refused there) and the cgroup mount
+/// work, and `exec` joins that namespace as a mapped non-root user. Then bad configs:
+/// each refused before anything is made, with the reason in --log.
+#[test]
+fn a_user_namespace_maps_the_containers_ids() {
+    use std::os::unix::fs::MetadataExt;
+    const HOST: u32 = 100000;
+    let prog = "id -u > /shared/uid; id -g > /shared/gid; grep CapEff /proc/self/status > /shared/caps; \
+        echo x > /dev/null && echo ok > /shared/null; \
+        (echo x > /etc/host-owned) 2>/shared/denied; echo mine > /shared/made; \
+        cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max > /shared/mem 2>/dev/null; \
+        grep -c . /proc/self/mountinfo > /shared/mounts; echo started > /shared/started; \
+        while [ ! -e /shared/go ]; do sleep 0.02; done";
+    let Some(mut c) = Case::new("userns", &["sh", "-c", prog]) else { return };
+    let map = json!([{"containerID": 0, "hostID": HOST, "size": 65536}]);
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    c.config["linux"]["uidMappings"] = map.clone();
+    c.config["linux"]["gidMappings"] = map.clone();
+    c.config["linux"]["resources"] = json!({"memory": {"limit": 67108864}});
+    c.config["mounts"].as_array_mut().unwrap().push(
+        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]}),
+    );
+    c.write_config();
+    // The image belongs to the mapped root (as containerd's remapped snapshot does),
+    // but for one file of the host's root.
+    let rootfs = c.bundle.join("rootfs");
+    let chown = std::process::Command::new("chown")
+        .args(["-R", &format!("{HOST}:{HOST}")])
+        .arg(&rootfs)
+        .arg(&c.shared)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    std::fs::write(rootfs.join("etc/host-owned"), "host\n").unwrap();
+
+    let pid = c.create();
+    let map_of = |p: i32, f: &str| std::fs::read_to_string(format!("/proc/{p}/{f}")).unwrap();
+    let words = |s: String| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(words(map_of(pid, "uid_map")), ["0", "100000", "65536"]);
+    assert_eq!(words(map_of(pid, "gid_map")), ["0", "100000", "65536"]);
+    assert_ne!(ns(&pid.to_string(), "user"), ns("self", "user"), "the init is in the host's user namespace");
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let read = |n: &str| std::fs::read_to_string(c.shared(n)).unwrap_or_default();
+    assert_eq!((read("uid").trim(), read("gid").trim()), ("0", "0"), "not root of its namespace");
+    // ctr-run.json's capabilities: docker's default set.
+    assert_eq!(read("caps").trim(), "CapEff:\t00000000a80425fb");
+    assert_eq!(read("null"), "ok\n", "/dev/null is not usable");
+    assert!(read("denied").contains("Permission denied"), "the host root's file was writable: {:?}", read("denied"));
+    assert_eq!(std::fs::read_to_string(rootfs.join("etc/host-owned")).unwrap(), "host\n");
+    let made = std::fs::metadata(c.shared("made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (HOST, HOST), "what the container's root makes is not the mapped id's");
+    assert_eq!(read("mem").trim(), "67108864", "the cgroup mount does not show the container's limit");
+    let status = |p: i32| std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
+    assert!(status(pid).lines().any(|l| l.starts_with("Uid:\t100000\t")), "{}", status(pid));
+
+    // exec as a mapped non-root user: in the same user namespace, host uid HOST + 1000.
+    c.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    let epid = c.exec("e1", &["sh", "-c", "id -u; cat /proc/self/uid_map; sleep 5"]);
+    assert!(wait_until(WAIT, || c.file("exec.out").lines().count() >= 2), "exec's output: {:?}", c.file("exec.out"));
+    assert_eq!(words(c.file("exec.out")), ["1000", "0", "100000", "65536"]);
+    assert_eq!(ns(&epid.to_string(), "user"), ns(&pid.to_string(), "user"), "exec did not join the user namespace");
+    assert!(status(epid).lines().any(|l| l.starts_with("Uid:\t101000\t")), "{}", status(epid));
+    kill9(epid);
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return; // the messages below are tinyctr's
+    }
+    let good = c.config.clone();
+    type Change<'a> = &'a dyn Fn(&mut Value);
+    let bad: [(&str, Change, &str); 5] = [
+        (
+            "maps without the namespace",
+            &|v| v["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "user"),
+            "has no \"user\" namespace",
+        ),
+        ("no gid map", &|v| v["linux"]["gidMappings"] = json!([]), "needs both"),
+        (
+            "joined by path",
+            &|v| {
+                for n in v["linux"]["namespaces"].as_array_mut().unwrap() {
+                    if n["type"] == "user" {
+                        n["path"] = json!("/proc/1/ns/user");
+                    }
+                }
+            },
+            "joining a user namespace by path",
+        ),
+        (
+            "with a joined network namespace",
+            &|v| {
+                let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
+                ns.retain(|n| n["type"] != "network");
+                ns.push(json!({"type": "network", "path": "/proc/self/ns/net"}));
+            },
+            "together with a new user namespace",
+        ),
+        (
+            "no container id 0",
+            &|v| v["linux"]["uidMappings"] = json!([{"containerID": 1, "hostID": HOST, "size": 100}]),
+            "must map id 0",
+        ),
+    ];
+    for (what, change, want) in bad {
+        c.config = good.clone();
+        change(&mut c.config);
+        c.write_config();
+        let st = c.create_as(&c.id, "bad.pid");
+        assert!(!st.success(), "create with {what} succeeded");
+        let e = c.log_error();
+        assert!(e.contains(want), "{what}: {e:?} lacks {want:?}");
+        assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "{what}: something left");
+        assert!(c.rt.state(&c.id).is_none(), "{what}: state succeeds");
+    }
+}

@@ -21,7 +21,7 @@ use rustix::fs::{Mode, OFlags, CWD};
 
 use super::config::{Config, HookKind, Hooks, List, Mount, Process};
 use super::json::StrList;
-use super::linux::{Ns, Seccomp};
+use super::linux::{IdMap, Ns, Seccomp};
 use super::store::{self, Entry, Record};
 use crate::buf::{Buf, Text};
 use crate::cli::RunConfig;
@@ -80,6 +80,9 @@ pub struct Detached<'a> {
     pub cgroupfs: Option<crate::rootfs::cgroupfs::Table>,
     /// config.json's sysfs at /sys is read-write (CRI's for a privileged pod).
     pub sysfs_rw: bool,
+    /// A new user namespace: its uid and gid maps (both non-empty), which the parent
+    /// writes once the init exists ([`Detached::map_ids`]).
+    idmaps: Option<(&'a [IdMap], &'a [IdMap])>,
     hooks: &'a Hooks<'a>,
     /// For the hooks' state: the ID, the bundle, the root, the annotations.
     id: &'a [u8],
@@ -125,6 +128,39 @@ impl Lines {
 impl Detached<'_> {
     pub fn joins(&self) -> &[(RawFd, u32)] {
         &self.joins[..self.njoins]
+    }
+
+    /// The init is made in a user namespace of its own.
+    pub fn userns(&self) -> bool {
+        self.idmaps.is_some()
+    }
+
+    /// Writes the init's uid and gid maps, from the host's user namespace: the init
+    /// waits for them (trampoline) before anything it makes could be owned by an id the
+    /// namespace has no name for. Each map goes in one write, as the kernel takes it.
+    /// `setgroups` is left `allow`: tinyctr is the host's root, and the init sets the
+    /// process's own groups (or none) as any container's.
+    pub fn map_ids(&self, pid: i32) -> Result<()> {
+        let Some((uids, gids)) = self.idmaps else { return Ok(()) };
+        for (name, map) in [(&b"/uid_map"[..], uids), (b"/gid_map", gids)] {
+            let mut path: Buf<40> = Buf::from(b"/proc/");
+            path.push_u64(pid as u64).push(name);
+            let mut text: Buf<{ super::linux::MAX_IDMAPS * 33 }> = Buf::new();
+            for m in map {
+                text.push_u64(m.container as u64).push(b" ").push_u64(m.host as u64).push(b" ");
+                text.push_u64(m.size as u64).push(b"\n");
+            }
+            rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+                .and_then(|fd| crate::fdio::write_all(fd.as_fd(), text.as_bytes()))
+                .map_err(|e| {
+                    let hint: &[u8] = match e {
+                        rustix::io::Errno::INVAL => b"overlapping ranges, or more than the kernel's 340 lines",
+                        _ => b"",
+                    };
+                    Error::sys_hint("write the user namespace's map", path.as_bytes(), e, hint)
+                })?;
+        }
+        Ok(())
     }
 
     pub fn add_cgroup(&self, path: &[u8]) {
@@ -297,11 +333,10 @@ fn make(
         true => transition.as_bytes(),
         false => &[],
     };
-    for (ns, what) in [(Ns::User, "user"), (Ns::Time, "time")] {
-        if lx.namespaces.has(ns) {
-            return Err(unsupported(what, b" namespace"));
-        }
+    if lx.namespaces.has(Ns::Time) {
+        return Err(unsupported("time", b" namespace"));
     }
+    let idmaps = user_namespace(lx)?;
     if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
         return Err(Error::usage(b"config.json: linux.namespaces: joining a pid or mount namespace is not supported"));
     }
@@ -364,6 +399,7 @@ fn make(
         apparmor,
         nodes: &lx.devices,
         cgroupfs: cgroupfs(cfg)?,
+        idmaps,
         sysfs_rw: cfg.mounts.iter().any(|m| {
             m.fstype.get() == c"sysfs"
                 && m.destination.get() == c"/sys"
@@ -418,6 +454,39 @@ fn make(
     let written = keep(entry, cfg, bundle, rootfs.to_bytes(), a, d.pid.get(), d.cgroups.borrow_mut().as_bytes());
     drop(fifo);
     written
+}
+
+/// A new user namespace's maps, when `linux.namespaces` lists one; what tinyctr cannot
+/// do with one is refused by name. The init is cloned into it with the container's
+/// other new namespaces (so they are its own: the init may mount proc, sysfs and the
+/// cgroups there), which is why a namespace joined by path cannot go with it: the init
+/// has no privilege over the host's namespaces once it is in its own.
+fn user_namespace<'a>(lx: &'a super::linux::Linux<'a>) -> Result<Option<(&'a [IdMap], &'a [IdMap])>> {
+    let refuse = |what: &[u8]| {
+        let mut e = Error::usage(b"config.json: linux.");
+        e.msg.push(what);
+        Err(e)
+    };
+    let (uids, gids) = (&lx.uid_mappings[..], &lx.gid_mappings[..]);
+    if !lx.namespaces.has(Ns::User) {
+        return match uids.is_empty() && gids.is_empty() {
+            true => Ok(None),
+            false => refuse(b"uidMappings or gidMappings: set, but linux.namespaces has no \"user\" namespace (runc refuses it too)"),
+        };
+    }
+    if lx.namespaces.path(Ns::User).is_some() {
+        return refuse(b"namespaces: joining a user namespace by path is not supported");
+    }
+    if uids.is_empty() || gids.is_empty() {
+        return refuse(b"uidMappings and gidMappings: a new user namespace needs both (runc refuses it too)");
+    }
+    if lx.namespaces.joins().next().is_some() {
+        return refuse(b"namespaces: a namespace joined by path together with a new user namespace is not supported (the init has no privilege over the host's namespaces in its own)");
+    }
+    if !lx.devices.is_empty() {
+        return refuse(b"devices: nodes cannot be made in a user namespace (mknod needs the host's CAP_MKNOD; binding the host's is not supported yet)");
+    }
+    Ok(Some((uids, gids)))
 }
 
 /// The container's /sys/fs/cgroup (crate::rootfs::cgroupfs), when config.json mounts

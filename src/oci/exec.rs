@@ -34,7 +34,8 @@ pub struct Args<'a> {
 }
 
 /// The namespaces the child joins, in this order (the mount namespace last: the others'
-/// files were opened before, but its own root and cwd change with it).
+/// files were opened before, but its own root and cwd change with it), after the user
+/// namespace when the container has one.
 const JOIN: [&CStr; 5] = [c"ipc", c"uts", c"net", c"cgroup", c"mnt"];
 
 /// Child steps (their errnos travel in the trampoline's record).
@@ -78,9 +79,22 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     // Every namespace file of the init, opened before anything changes.
     let ns = |name: &CStr| open_ns(rec.pid, name);
     let pid_ns = ns(c"pid")?;
-    let mut joins: [Option<OwnedFd>; 5] = Default::default();
-    for (slot, name) in joins.iter_mut().zip(JOIN) {
+    let mut joins: [Option<OwnedFd>; 6] = Default::default();
+    for (slot, name) in joins[1..].iter_mut().zip(JOIN) {
         *slot = Some(ns(name)?);
+    }
+    // A container in a user namespace of its own: that one first (then tinyctr's child
+    // has every privilege over the others, and none over the host). One cannot join
+    // the namespace one is in (EINVAL): a container without its own is left out.
+    let user = ns(c"user")?;
+    let same = |a: &OwnedFd, b: &OwnedFd| {
+        let (a, b) = (rustix::fs::fstat(a), rustix::fs::fstat(b));
+        matches!((a, b), (Ok(a), Ok(b)) if a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+    };
+    let own = rustix::fs::open(c"/proc/self/ns/user", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open the namespace", b"/proc/self/ns/user", e))?;
+    if !same(&user, &own) {
+        joins[0] = Some(user);
     }
     rustix::thread::move_into_link_name_space(pid_ns.as_fd(), None)
         .map_err(|e| Error::sys("join the PID namespace of", a.id.to_bytes(), e))?;
@@ -115,7 +129,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let pid = match forked.map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
         Forked::Child => {
             drop(err_rx);
-            let raw: [RawFd; 5] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
+            let raw: [RawFd; 6] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let cg: [RawFd; store::MAX_CGROUPS] =
                 core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
@@ -182,7 +196,7 @@ fn container_filter(rec: &store::Record<'_>) -> Result<Option<(Mapping, usize)>>
 fn child(
     err: &OwnedFd,
     cgroups: &[RawFd; store::MAX_CGROUPS],
-    joins: &[RawFd; 5],
+    joins: &[RawFd; 6],
     console: Option<RawFd>,
     console_size: Option<(u16, u16)>,
     cwd: &CStr,
@@ -208,7 +222,7 @@ fn child(
             }
             .map_err(at(STEP_CGROUP))?;
         }
-        for &fd in joins {
+        for &fd in joins.iter().filter(|&&fd| fd >= 0) {
             // SAFETY: opened by the parent before the fork; borrowed for the call only.
             #[allow(unsafe_code)]
             let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };

@@ -3,8 +3,9 @@
 //!
 //! The nodes are made with mknod(2) rather than bind-mounted from the host's /dev: after
 //! the root switch the host's /dev is out of reach, and an initramfs may have none.
-//! tinyctr runs as real root (no user namespace), so CAP_MKNOD is there; whether a node
-//! may be *opened* is the devices cgroup's call, as for a bind.
+//! tinyctr runs as real root, so CAP_MKNOD is there (in an OCI config's user namespace it
+//! is not: [`clone_host`]); whether a node may be *opened* is the devices cgroup's call,
+//! as for a bind.
 
 use core::ffi::CStr;
 use rustix::fd::{AsFd, OwnedFd};
@@ -25,6 +26,24 @@ pub const LINKS: &[u8] = b"/dev/ptmx\0/dev/fd\0/dev/stdin\0/dev/stdout\0/dev/std
 /// What each of [`LINKS`] points to.
 pub const LINK_TARGETS: &[u8] = b"pts/ptmx\0/proc/self/fd\0/proc/self/fd/0\0/proc/self/fd/1\0/proc/self/fd/2\0";
 
+/// The host's [`NODES`], each a detached bind of its own (open_tree), for a container in
+/// a user namespace (an OCI config's): there mknod of a device is refused (it takes
+/// CAP_MKNOD in the host's namespace), so it gets the host's nodes themselves, bound, as
+/// runc gives them. Made before the root switch, while the host's /dev is in reach.
+#[cfg(feature = "oci")]
+pub type HostNodes = [Option<OwnedFd>; 6];
+
+#[cfg(feature = "oci")]
+pub fn clone_host() -> Result<HostNodes, Failure> {
+    use rustix::mount::OpenTreeFlags;
+    let mut out: HostNodes = Default::default();
+    for (i, (slot, path)) in out.iter_mut().zip(cstrs(NODES)).enumerate() {
+        let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+        *slot = Some(rustix::mount::open_tree(CWD, path, flags).map_err(|e| (step::NODE + i as u8, e))?);
+    }
+    Ok(out)
+}
+
 /// Creates [`NODES`] (mode 0666: the caller cleared the umask) and [`LINKS`].
 pub fn populate() -> Result<(), Failure> {
     for (i, (path, &(major, minor))) in cstrs(NODES).zip(&NUMBERS).enumerate() {
@@ -32,6 +51,23 @@ pub fn populate() -> Result<(), Failure> {
         rustix::fs::mknodat(CWD, path, FileType::CharacterDevice, Mode::from_raw_mode(0o666), dev)
             .map_err(|e| (step::NODE + i as u8, e))?;
     }
+    links()
+}
+
+/// [`populate`] in a user namespace: `host`'s nodes bound over empty files.
+#[cfg(feature = "oci")]
+pub fn populate_bound(host: &HostNodes) -> Result<(), Failure> {
+    use rustix::mount::MoveMountFlags;
+    for (i, (path, tree)) in cstrs(NODES).zip(host).enumerate() {
+        let tree = tree.as_ref().ok_or((step::NODE + i as u8, Errno::BADF))?;
+        rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::from_raw_mode(0o666), 0)
+            .and_then(|()| rustix::mount::move_mount(tree, c"", CWD, path, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH))
+            .map_err(|e| (step::NODE + i as u8, e))?;
+    }
+    links()
+}
+
+fn links() -> Result<(), Failure> {
     for (i, (target, link)) in cstrs(LINK_TARGETS).zip(cstrs(LINKS)).enumerate() {
         rustix::fs::symlink(target, link).map_err(|e| (step::LINK + i as u8, e))?;
     }

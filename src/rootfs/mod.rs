@@ -130,7 +130,13 @@ fn populate(
         Some(layer) => overlay::mount(root, layer, plan.lacks(volume::LACKS_MOUNT_API)).map(|()| c".")?,
         None => root,
     };
-    let old_root = switch::into(root, sources.needs_old_root())?;
+    #[cfg(feature = "oci")]
+    let host_nodes = if plan.userns { Some(dev::clone_host()?) } else { None };
+    // In a user namespace the kernel mounts a proc or sysfs only where one is already
+    // fully visible in the mount namespace (mount_too_revealing): the old root's stay
+    // attached until those are mounted.
+    let keep_old = sources.needs_old_root() || cfg!(feature = "oci") && plan.userns;
+    let old_root = switch::into(root, keep_old)?;
     mounts::mount_all()?;
     if cfg!(feature = "oci") {
         if plan.sysfs_rw {
@@ -143,6 +149,12 @@ fn populate(
             cgroupfs::mount_all(t)?;
         }
     }
+    #[cfg(feature = "oci")]
+    match host_nodes.as_ref() {
+        Some(host) => dev::populate_bound(host)?,
+        None => dev::populate()?,
+    }
+    #[cfg(not(feature = "oci"))]
     dev::populate()?;
     if cfg!(feature = "oci") {
         dev::make(plan.nodes)?;

@@ -403,6 +403,9 @@ pub struct MountPlan<'a> {
     pub cgroupfs: Option<&'a super::cgroupfs::Table>,
     /// An OCI config's sysfs without `ro`: /sys stays writable.
     pub sysfs_rw: bool,
+    /// An OCI config's new user namespace: /dev's nodes are the host's, bound
+    /// (`dev::populate`), and the init waits for its id maps (trampoline).
+    pub userns: bool,
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
 }
@@ -436,7 +439,9 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
     let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
     let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs.as_ref()) } else { None };
     let sysfs_rw = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.sysfs_rw);
-    Ok((MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, sysfs_rw, layer: cfg.layer, lacks }, layer_lock))
+    let userns = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.userns());
+    let plan = MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, sysfs_rw, userns, layer: cfg.layer, lacks };
+    Ok((plan, layer_lock))
 }
 
 /// Each bind's source, opened before the root switch (None for a tmpfs), and whether it
