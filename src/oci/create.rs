@@ -140,6 +140,7 @@ impl Detached<'_> {
     /// namespace has no name for. Each map goes in one write, as the kernel takes it.
     /// `setgroups` is left `allow`: tinyctr is the host's root, and the init sets the
     /// process's own groups (or none) as any container's.
+    #[inline(never)]
     pub fn map_ids(&self, pid: i32) -> Result<()> {
         let Some((uids, gids)) = self.idmaps else { return Ok(()) };
         for (name, map) in [(&b"/uid_map"[..], uids), (b"/gid_map", gids)] {
@@ -147,18 +148,13 @@ impl Detached<'_> {
             path.push_u64(pid as u64).push(name);
             let mut text: Buf<{ super::linux::MAX_IDMAPS * 33 }> = Buf::new();
             for m in map {
-                text.push_u64(m.container as u64).push(b" ").push_u64(m.host as u64).push(b" ");
-                text.push_u64(m.size as u64).push(b"\n");
+                for (n, sep) in [(m.container, b" "), (m.host, b" "), (m.size, b"\n")] {
+                    text.push_u64(n as u64).push(sep);
+                }
             }
             rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
                 .and_then(|fd| crate::fdio::write_all(fd.as_fd(), text.as_bytes()))
-                .map_err(|e| {
-                    let hint: &[u8] = match e {
-                        rustix::io::Errno::INVAL => b"overlapping ranges, or more than the kernel's 340 lines",
-                        _ => b"",
-                    };
-                    Error::sys_hint("write the user namespace's map", path.as_bytes(), e, hint)
-                })?;
+                .map_err(|e| Error::sys("write the user namespace's map", path.as_bytes(), e))?;
         }
         Ok(())
     }
@@ -413,6 +409,9 @@ fn make(
         annotations: cfg.annotations,
     };
     for (path, flag) in lx.namespaces.joins() {
+        if d.idmaps.is_some() {
+            return Err(Error::usage(b"config.json: linux.namespaces: a namespace joined by path together with a new user namespace is not supported (the init has no privilege over the host's namespaces in its own)"));
+        }
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the namespace", path.to_bytes(), e))?;
         d.joins[d.njoins] = (fd.as_raw_fd(), flag);
@@ -479,9 +478,6 @@ fn user_namespace<'a>(lx: &'a super::linux::Linux<'a>) -> Result<Option<(&'a [Id
     }
     if uids.is_empty() || gids.is_empty() {
         return refuse(b"uidMappings and gidMappings: a new user namespace needs both (runc refuses it too)");
-    }
-    if lx.namespaces.joins().next().is_some() {
-        return refuse(b"namespaces: a namespace joined by path together with a new user namespace is not supported (the init has no privilege over the host's namespaces in its own)");
     }
     if !lx.devices.is_empty() {
         return refuse(b"devices: nodes cannot be made in a user namespace (mknod needs the host's CAP_MKNOD; binding the host's is not supported yet)");

@@ -4,7 +4,7 @@
 //! The nodes are made with mknod(2) rather than bind-mounted from the host's /dev: after
 //! the root switch the host's /dev is out of reach, and an initramfs may have none.
 //! tinyctr runs as real root, so CAP_MKNOD is there (in an OCI config's user namespace it
-//! is not: [`clone_host`]); whether a node may be *opened* is the devices cgroup's call,
+//! is not: [`populate_bound`]); whether a node may be *opened* is the devices cgroup's call,
 //! as for a bind.
 
 use core::ffi::CStr;
@@ -26,24 +26,6 @@ pub const LINKS: &[u8] = b"/dev/ptmx\0/dev/fd\0/dev/stdin\0/dev/stdout\0/dev/std
 /// What each of [`LINKS`] points to.
 pub const LINK_TARGETS: &[u8] = b"pts/ptmx\0/proc/self/fd\0/proc/self/fd/0\0/proc/self/fd/1\0/proc/self/fd/2\0";
 
-/// The host's [`NODES`], each a detached bind of its own (open_tree), for a container in
-/// a user namespace (an OCI config's): there mknod of a device is refused (it takes
-/// CAP_MKNOD in the host's namespace), so it gets the host's nodes themselves, bound, as
-/// runc gives them. Made before the root switch, while the host's /dev is in reach.
-#[cfg(feature = "oci")]
-pub type HostNodes = [Option<OwnedFd>; 6];
-
-#[cfg(feature = "oci")]
-pub fn clone_host() -> Result<HostNodes, Failure> {
-    use rustix::mount::OpenTreeFlags;
-    let mut out: HostNodes = Default::default();
-    for (i, (slot, path)) in out.iter_mut().zip(cstrs(NODES)).enumerate() {
-        let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
-        *slot = Some(rustix::mount::open_tree(CWD, path, flags).map_err(|e| (step::NODE + i as u8, e))?);
-    }
-    Ok(out)
-}
-
 /// Creates [`NODES`] (mode 0666: the caller cleared the umask) and [`LINKS`].
 pub fn populate() -> Result<(), Failure> {
     for (i, (path, &(major, minor))) in cstrs(NODES).zip(&NUMBERS).enumerate() {
@@ -54,14 +36,22 @@ pub fn populate() -> Result<(), Failure> {
     links()
 }
 
-/// [`populate`] in a user namespace: `host`'s nodes bound over empty files.
+/// [`populate`] for a container in a user namespace (an OCI config's), where mknod of a
+/// device is refused (it takes CAP_MKNOD in the host's namespace): the host's own nodes,
+/// bound over empty files, as runc gives them. `host` is the host's root (opened before
+/// the root switch, whose old root is still attached then): each node is cloned from
+/// there (open_tree) and attached (move_mount).
 #[cfg(feature = "oci")]
-pub fn populate_bound(host: &HostNodes) -> Result<(), Failure> {
-    use rustix::mount::MoveMountFlags;
-    for (i, (path, tree)) in cstrs(NODES).zip(host).enumerate() {
-        let tree = tree.as_ref().ok_or((step::NODE + i as u8, Errno::BADF))?;
-        rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::from_raw_mode(0o666), 0)
-            .and_then(|()| rustix::mount::move_mount(tree, c"", CWD, path, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH))
+#[inline(never)]
+pub fn populate_bound(host: rustix::fd::BorrowedFd<'_>) -> Result<(), Failure> {
+    use rustix::mount::{MoveMountFlags, OpenTreeFlags};
+    for (i, path) in cstrs(NODES).enumerate() {
+        let rel = CStr::from_bytes_with_nul(&path.to_bytes_with_nul()[1..]).unwrap_or(c"");
+        rustix::mount::open_tree(host, rel, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC)
+            .and_then(|tree| {
+                rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::from_raw_mode(0o666), 0)?;
+                rustix::mount::move_mount(&tree, c"", CWD, path, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
+            })
             .map_err(|e| (step::NODE + i as u8, e))?;
     }
     links()

@@ -131,10 +131,16 @@ fn populate(
         None => root,
     };
     #[cfg(feature = "oci")]
-    let host_nodes = if plan.userns { Some(dev::clone_host()?) } else { None };
+    let host_root = match plan.userns {
+        true => Some(
+            rustix::fs::open(c"/", rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
+                .map_err(|e| (step::NODE, e))?,
+        ),
+        false => None,
+    };
     // In a user namespace the kernel mounts a proc or sysfs only where one is already
     // fully visible in the mount namespace (mount_too_revealing): the old root's stay
-    // attached until those are mounted.
+    // attached until those are mounted (and /dev's nodes are bound from it).
     let keep_old = sources.needs_old_root() || cfg!(feature = "oci") && plan.userns;
     let old_root = switch::into(root, keep_old)?;
     mounts::mount_all()?;
@@ -150,8 +156,8 @@ fn populate(
         }
     }
     #[cfg(feature = "oci")]
-    match host_nodes.as_ref() {
-        Some(host) => dev::populate_bound(host)?,
+    match host_root.as_ref() {
+        Some(host) => dev::populate_bound(rustix::fd::AsFd::as_fd(host))?,
         None => dev::populate()?,
     }
     #[cfg(not(feature = "oci"))]
