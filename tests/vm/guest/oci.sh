@@ -123,6 +123,22 @@ oci create --bundle /tmp/bundle-hp --pid-file /tmp/hp.pid hp </dev/null >/tmp/hp
 check_eq "1" "$?" "create with a 3MB huge page limit fails"
 check_match "*hugetlb.3MB*" "$(cat /tmp/hp.out)" "naming the file"
 check_match "*does not exist*" "$(oci state hp 2>&1)" "no state left"
+# A user namespace: the mapped root on a rootfs it owns; the init is uid 0 inside and
+# 100000 outside, /dev/null (the guest's, bound) works, what it makes is 100000's.
+cp -a /vm/bundle/rootfs /tmp/userns-rootfs
+mkdir -p /tmp/userns-shared
+chown -R 100000:100000 /tmp/userns-rootfs /tmp/userns-shared
+oci create --bundle /vm/bundle-userns --pid-file /tmp/un.pid un </dev/null >/tmp/un.out 2>&1
+check_eq "0" "$?" "create in a user namespace ($(cat /tmp/un.out))"
+check_match "*100000*65536*" "$(cat /proc/$(cat /tmp/un.pid)/uid_map 2>&1)" "the init's uid map"
+check "start un" oci start un
+for _ in $(seq 100); do
+	oci state un 2>/dev/null | grep -q '"status":"stopped"' && break
+	sleep 0.05
+done
+check_match "0*0*100000*65536*null-ok" "$(cat /tmp/userns-shared/out 2>&1)" "root of its user namespace, /dev/null usable"
+check_eq "100000" "$(stat -c %u /tmp/userns-shared/made 2>&1)" "what it made belongs to the mapped id"
+check "delete un" oci delete un
 left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)
 check_eq "" "$left" "no cgroup left"
 check_eq "" "$(ls -A /tmp/oci-state 2>/dev/null)" "no state directory left"

@@ -12,7 +12,7 @@ fi
 cp "$TINYCTR_OCI_BIN" "$1/vm/tinyctr-oci"
 chmod 755 "$1/vm/tinyctr-oci"
 b=$1/vm/bundle
-mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared" "$b/rootfs/etc" "$1/vm/bundle-sleep" "$1/vm/bundle-aa"
+mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/shared" "$b/rootfs/etc" "$1/vm/bundle-sleep" "$1/vm/bundle-aa" "$1/vm/bundle-userns"
 cp "$BUSYBOX" "$b/rootfs/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
 	[ -e "$b/rootfs/bin/$applet" ] || ln -s busybox "$b/rootfs/bin/$applet"
@@ -50,6 +50,20 @@ c["linux"]["cgroupsPath"] = "/vmoci/aa"
 json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-aa/"), "w"))
 c["process"]["args"] = ["sh", "-c", "cat /proc/self/attr/apparmor/current > /shared/aa-exec"]
 json.dump(c["process"], open(sys.argv[2].replace("/bundle/config.json", "/aa-exec.json"), "w"))
+# A fourth, in a user namespace (what `ctr run --uidmap` writes), on a copy of the rootfs
+# the guest gives to the mapped root (guest/oci.sh), with a /shared that root owns.
+del c["process"]["apparmorProfile"]
+m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = m
+c["linux"]["gidMappings"] = m
+c["linux"]["cgroupsPath"] = "/vmoci/un"
+c["root"] = {"path": "/tmp/userns-rootfs"}
+c["mounts"] = [x for x in c["mounts"] if x["destination"] != "/shared"]
+c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/tmp/userns-shared", "options": ["rbind", "rw"]})
+c["process"]["args"] = ["sh", "-c", "id -u > /shared/out; cat /proc/self/uid_map >> /shared/out; "
+                         "echo x > /dev/null && echo null-ok >> /shared/out; touch /shared/made"]
+json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-userns/"), "w"))
 PY
 echo tinyctr-test >"$b/rootfs/etc/hostname"
 # The profile, compiled here: the guest has no apparmor_parser.
