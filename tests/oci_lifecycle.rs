@@ -2196,7 +2196,7 @@ fn a_user_namespace_maps_the_containers_ids() {
         echo x > /dev/null && echo ok > /shared/null; \
         (echo x > /etc/host-owned) 2>/shared/denied; echo mine > /shared/made; \
         cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max > /shared/mem 2>/dev/null; \
-        grep -c . /proc/self/mountinfo > /shared/mounts; echo started > /shared/started; \
+        ulimit -Hn > /shared/nofile; echo started > /shared/started; \
         while [ ! -e /shared/go ]; do sleep 0.02; done";
     let Some(mut c) = Case::new("userns", &["sh", "-c", prog]) else { return };
     let map = json!([{"containerID": 0, "hostID": HOST, "size": 65536}]);
@@ -2207,6 +2207,11 @@ fn a_user_namespace_maps_the_containers_ids() {
     c.config["mounts"].as_array_mut().unwrap().push(
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]}),
     );
+    // process.rlimits reach the init (tinyctr sets them from the host too: a hard limit
+    // above its own, which the init could not raise in its namespace, is checked in the
+    // VM guest, since this host's bounding set lacks CAP_SYS_RESOURCE).
+    let nofile = 1000;
+    c.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": 512}]);
     c.write_config();
     // The image belongs to the mapped root (as containerd's remapped snapshot does),
     // but for one file of the host's root.
@@ -2239,6 +2244,7 @@ fn a_user_namespace_maps_the_containers_ids() {
     let made = std::fs::metadata(c.shared("made")).unwrap();
     assert_eq!((made.uid(), made.gid()), (HOST, HOST), "what the container's root makes is not the mapped id's");
     assert_eq!(read("mem").trim(), "67108864", "the cgroup mount does not show the container's limit");
+    assert_eq!(read("nofile").trim(), nofile.to_string(), "process.rlimits' hard limit");
     let status = |p: i32| std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
     assert!(status(pid).lines().any(|l| l.starts_with("Uid:\t100000\t")), "{}", status(pid));
 

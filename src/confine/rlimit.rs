@@ -62,13 +62,28 @@ impl Rlimits {
     /// Child side (allocation-free): sets every limit asked for, in resource order. On
     /// failure, the resource number and the errno.
     pub fn apply(&self) -> core::result::Result<(), (u8, rustix::io::Errno)> {
+        self.each(|res, lim| rustix::process::setrlimit(res, lim))
+    }
+
+    /// The same, from outside, for process `pid`: an OCI init in a user namespace of its
+    /// own, whose setrlimit could not raise a hard limit (that takes CAP_SYS_RESOURCE in
+    /// the host's namespace); its own [`Rlimits::apply`] then sets the same values.
+    pub fn apply_to(&self, pid: i32) -> core::result::Result<(), (u8, rustix::io::Errno)> {
+        let pid = rustix::process::Pid::from_raw(pid);
+        self.each(|res, lim| rustix::process::prlimit(pid, res, lim).map(drop))
+    }
+
+    fn each(
+        &self,
+        mut set: impl FnMut(Resource, rustix::process::Rlimit) -> rustix::io::Result<()>,
+    ) -> core::result::Result<(), (u8, rustix::io::Errno)> {
         for (i, res) in RESOURCES.iter().enumerate() {
             if self.set & (1 << i) == 0 {
                 continue;
             }
             let v = |x: u64| if x == UNLIMITED { None } else { Some(x) };
             let lim = rustix::process::Rlimit { current: v(self.soft[i]), maximum: v(self.hard[i]) };
-            rustix::process::setrlimit(*res, lim).map_err(|e| (i as u8, e))?;
+            set(*res, lim).map_err(|e| (i as u8, e))?;
         }
         Ok(())
     }

@@ -139,7 +139,8 @@ impl Detached<'_> {
     /// waits for them (trampoline) before anything it makes could be owned by an id the
     /// namespace has no name for. Each map goes in one write, as the kernel takes it.
     /// `setgroups` is left `allow`: tinyctr is the host's root, and the init sets the
-    /// process's own groups (or none) as any container's.
+    /// process's own groups (or none) as any container's. Then process.rlimits, from
+    /// here (see `Rlimits::apply_to`).
     #[inline(never)]
     pub fn map_ids(&self, pid: i32) -> Result<()> {
         let Some((uids, gids)) = self.idmaps else { return Ok(()) };
@@ -156,7 +157,9 @@ impl Detached<'_> {
                 .and_then(|fd| crate::fdio::write_all(fd.as_fd(), text.as_bytes()))
                 .map_err(|e| Error::sys("write the user namespace's map", path.as_bytes(), e))?;
         }
-        Ok(())
+        self.confine.rlimits.apply_to(pid).map_err(|(i, e)| {
+            Error::sys("set the resource limit of the init in its user namespace", crate::confine::rlimit::name(i), e)
+        })
     }
 
     pub fn add_cgroup(&self, path: &[u8]) {

@@ -138,6 +138,7 @@ for _ in $(seq 100); do
 done
 check_match "0*0*100000*65536*null-ok" "$(cat /tmp/userns-shared/out 2>&1)" "root of its user namespace, /dev/null usable"
 check_eq "100000" "$(stat -c %u /tmp/userns-shared/made 2>&1)" "what it made belongs to the mapped id"
+check_eq "8192" "$(cat /tmp/userns-shared/nofile 2>&1)" "a hard limit above the runtime's own, set from the host"
 check "delete un" oci delete un
 left=$(find /sys/fs/cgroup -type d -path '*vmoci*' 2>/dev/null)
 check_eq "" "$left" "no cgroup left"

@@ -62,7 +62,9 @@ c["root"] = {"path": "/tmp/userns-rootfs"}
 c["mounts"] = [x for x in c["mounts"] if x["destination"] != "/shared"]
 c["mounts"].append({"destination": "/shared", "type": "bind", "source": "/tmp/userns-shared", "options": ["rbind", "rw"]})
 c["process"]["args"] = ["sh", "-c", "id -u > /shared/out; cat /proc/self/uid_map >> /shared/out; "
-                         "echo x > /dev/null && echo null-ok >> /shared/out; touch /shared/made"]
+                         "echo x > /dev/null && echo null-ok >> /shared/out; touch /shared/made; ulimit -Hn > /shared/nofile"]
+# A hard limit above the guest's (4096): only the host's root may raise it, from outside.
+c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": 8192, "soft": 1024}]
 json.dump(c, open(sys.argv[2].replace("/bundle/", "/bundle-userns/"), "w"))
 PY
 echo tinyctr-test >"$b/rootfs/etc/hostname"
