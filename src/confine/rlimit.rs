@@ -62,7 +62,7 @@ impl Rlimits {
     /// Child side (allocation-free): sets every limit asked for, in resource order. On
     /// failure, the resource number and the errno.
     pub fn apply(&self) -> core::result::Result<(), (u8, rustix::io::Errno)> {
-        self.each(|res, lim| rustix::process::setrlimit(res, lim))
+        self.each(rustix::process::setrlimit)
     }
 
     /// The same, from outside, for process `pid`: an OCI init in a user namespace of its
