@@ -2266,7 +2266,7 @@ fn a_user_namespace_maps_the_containers_ids() {
     }
     let good = c.config.clone();
     type Change<'a> = &'a dyn Fn(&mut Value);
-    let bad: [(&str, Change, &str); 5] = [
+    let bad: [(&str, Change, &str); 6] = [
         (
             "maps without the namespace",
             &|v| v["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "user"),
@@ -2292,6 +2292,16 @@ fn a_user_namespace_maps_the_containers_ids() {
                 ns.push(json!({"type": "network", "path": "/proc/self/ns/net"}));
             },
             "together with a new user namespace",
+        ),
+        (
+            "overlapping ranges",
+            &|v| {
+                v["linux"]["uidMappings"] = json!([
+                    {"containerID": 0, "hostID": HOST, "size": 100},
+                    {"containerID": 50, "hostID": HOST + 500, "size": 100}
+                ])
+            },
+            "ranges that overlap",
         ),
         (
             "no container id 0",

@@ -155,7 +155,11 @@ impl Detached<'_> {
             }
             rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
                 .and_then(|fd| crate::fdio::write_all(fd.as_fd(), text.as_bytes()))
-                .map_err(|e| Error::sys("write the user namespace's map", path.as_bytes(), e))?;
+                .map_err(|e| {
+                    let hint: &[u8] =
+                        if e == rustix::io::Errno::INVAL { b"ranges that overlap, or over 340" } else { b"" };
+                    Error::sys_hint("write the user namespace's map", path.as_bytes(), e, hint)
+                })?;
         }
         self.confine.rlimits.apply_to(pid).map_err(|(i, e)| {
             Error::sys("set the resource limit of the init in its user namespace", crate::confine::rlimit::name(i), e)
