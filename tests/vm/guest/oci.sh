@@ -8,6 +8,14 @@ if [ ! -x "$O" ]; then
 	vm_finish
 fi
 oci() { "$O" --root /tmp/oci-state --log /tmp/oci.log --log-format json "$@"; }
+# Until the state of container $1 says stopped (5 s at most): its init is no child of
+# this shell (its parent, create, is gone), so no wait(1).
+wait_stopped() {
+	for _ in $(seq 100); do
+		oci state "$1" 2>/dev/null | grep -q '"status":"stopped"' && return
+		sleep 0.05
+	done
+}
 # An agent in a microVM mounts /proc and a cgroup hierarchy before it runs containers
 # (the runtime finds the init through /proc, and a container gets a cgroup): the bare
 # layout's first instant has neither.
@@ -26,12 +34,7 @@ check_match '*"status":"created"*' "$(oci state c1)" "state after create"
 check "the init waits (pid $pid)" kill -0 "$pid"
 check_eq "" "$(cat /vm/shared/out 2>/dev/null)" "the program has not run before start"
 check "start" oci start c1
-# The init is this shell's child no more (its parent, create, is gone): wait for the
-# state to say stopped.
-for _ in $(seq 100); do
-	oci state c1 2>/dev/null | grep -q '"status":"stopped"' && break
-	sleep 0.05
-done
+wait_stopped c1
 check_match '*"status":"stopped"*' "$(oci state c1)" "state after the program ended"
 check_match "hello from * pid 1*" "$(head -n 1 /vm/shared/out)" "the program ran as PID 1 of its own namespaces"
 check_eq "0" "$(sed -n 2p /vm/shared/out)" "as root"
@@ -109,10 +112,7 @@ fi
 check "resume" oci resume c2
 check_match '*"status":"running"*' "$(oci state c2)" "state after resume"
 check "kill" oci kill c2 KILL
-for _ in $(seq 100); do
-	oci state c2 2>/dev/null | grep -q '"status":"stopped"' && break
-	sleep 0.05
-done
+wait_stopped c2
 check_match '*"status":"stopped"*' "$(oci state c2)" "state after kill"
 check "delete c2" oci delete c2
 # A huge page size the kernel does not have fails create after every hierarchy's cgroup
@@ -132,10 +132,7 @@ oci create --bundle /vm/bundle-userns --pid-file /tmp/un.pid un </dev/null >/tmp
 check_eq "0" "$?" "create in a user namespace ($(cat /tmp/un.out))"
 check_match "*100000*65536*" "$(cat /proc/$(cat /tmp/un.pid)/uid_map 2>&1)" "the init's uid map"
 check "start un" oci start un
-for _ in $(seq 100); do
-	oci state un 2>/dev/null | grep -q '"status":"stopped"' && break
-	sleep 0.05
-done
+wait_stopped un
 check_match "0*0*100000*65536*null-ok" "$(cat /tmp/userns-shared/out 2>&1)" "root of its user namespace, /dev/null usable"
 check_eq "100000" "$(stat -c %u /tmp/userns-shared/made 2>&1)" "what it made belongs to the mapped id"
 check_eq "8192" "$(cat /tmp/userns-shared/nofile 2>&1)" "a hard limit above the runtime's own, set from the host"
