@@ -552,7 +552,7 @@ fn case_with_ns(c: &Containerd, id: &str) {
 /// `--uidmap 0:100000:65536 --gidmap 0:100000:65536`: a user namespace (ctr chowns a
 /// copy of the image's snapshot to the mapped ids). The task is root of its namespace and
 /// host uid 100000 outside; what it makes is the container root's; `task exec` joins
-/// the namespace; and the usual cleanup check follows.
+/// the namespace, with and without a terminal; and the usual cleanup check follows.
 fn case_userns(c: &Containerd, id: &str) {
     let maps = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"];
     let pid = c.detached(&maps, id, &["sleep", "1000"]);
@@ -567,6 +567,10 @@ fn case_userns(c: &Containerd, id: &str) {
     let words: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(words[..5], ["0", "0", "0", "100000", "65536"], "exec in the user namespace: {out:?}");
     assert_eq!(words.get(5).copied(), Some(ns(&pid.to_string(), "user").as_str()), "exec's user namespace");
+    // A terminal: the pty is the container's devpts's, whose gid=5 is the namespace's.
+    let (code, out) = c.under_pty(&["task", "exec", "-t", "--exec-id", "u2", id, "sh", "-c", "tty; id -u"]);
+    assert_eq!(code, Some(0), "task exec -t in the user namespace: {out:?}");
+    assert!(out.contains("/dev/pts/") && out.contains('0'), "task exec -t printed {out:?}");
     c.ok(&["task", "kill", "-a", "-s", "SIGKILL", id]);
     c.wait_task(id, "STOPPED");
     c.ok(&["task", "delete", id]);
