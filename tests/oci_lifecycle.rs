@@ -884,24 +884,75 @@ fn an_rslave_bind_sees_what_the_host_mounts_later() {
     c.assert_gone();
 }
 
-/// Shared propagation (mountPropagation Bidirectional) would let the container's mounts
-/// reach the host: refused by name, for the root and for a mount, and nothing is left.
+/// mountPropagation Bidirectional as CRI writes it (a CSI driver's): `rootfsPropagation`
+/// rshared and a bind with `rshared` of a shared host directory. A mount the container
+/// makes below the bind reaches the host, and nothing else does: not its root, proc,
+/// /dev or masks, and no host mount is lost when the old root is detached (its mounts
+/// are peers of the host's; unmounting them unmounts the host's unless they are made
+/// slaves first). In a mount namespace of the test's own whose mounts are all shared,
+/// as a systemd host's are, so that a regression unmounts only there.
 #[test]
-fn shared_propagation_is_refused() {
-    let Some(mut c) = Case::new("rshared", &["true"]) else { return };
-    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
-        return; // runc honours it
-    }
+fn an_rshared_bind_takes_the_containers_mounts_to_the_host() {
+    let prog =
+        "mkdir -p /shared/inner && mount -t tmpfs tm /shared/inner && echo hi > /shared/inner/f && touch /shared/done";
+    let Some(mut c) = Case::new("rshared", &["sh", "-c", prog]) else { return };
     c.config["linux"]["rootfsPropagation"] = json!("rshared");
+    let m = c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap();
+    assert_eq!(m["destination"], "/shared");
+    m["options"] = json!(["rbind", "rw", "rshared"]);
+    for set in ["bounding", "effective", "permitted"] {
+        c.config["process"]["capabilities"][set].as_array_mut().unwrap().push(json!("CAP_SYS_ADMIN"));
+    }
     c.write_config();
-    assert!(!c.create_as(&c.id, "a.pid").success(), "rootfsPropagation rshared accepted");
-    assert!(c.log_error().contains("linux.rootfsPropagation: shared or rshared"), "{}", c.log_error());
-    c.config["linux"].as_object_mut().unwrap().remove("rootfsPropagation");
-    c.config["mounts"].as_array_mut().unwrap().last_mut().unwrap()["options"] = json!(["rbind", "rshared"]);
-    c.write_config();
-    assert!(!c.create_as(&c.id, "b.pid").success(), "a mount with rshared accepted");
-    assert!(c.log_error().contains("shared or rshared"), "{}", c.log_error());
-    assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "a refused create left something");
+    let cmd = |args: &[&str]| {
+        let c = c.rt.command(args);
+        let mut words = vec![c.get_program().to_str().unwrap().to_owned()];
+        words.extend(c.get_args().map(|a| a.to_str().unwrap().to_owned()));
+        words.join(" ")
+    };
+    let (b, p, d, out) = (c.bundle.display(), c.path("init.pid"), c.shared.display(), c.path("sandbox"));
+    std::fs::create_dir(&out).unwrap();
+    let out = out.display();
+    let script = format!(
+        "mount --bind {d} {d} && mount --make-shared {d} || exit 9\n\
+         awk '{{print $5}}' /proc/self/mountinfo | sort > {out}/before\n\
+         {create} </dev/null >{out}/create 2>&1 || exit 10\n\
+         {start} || exit 11\n\
+         for i in $(seq 250); do [ -e {d}/done ] && break; sleep 0.02; done\n\
+         cat {pid_file} > {out}/pid; cat {d}/inner/f > {out}/f 2>&1\n\
+         {delete} --force {id}\n\
+         awk '{{print $5}}' /proc/self/mountinfo | sort > {out}/after\n\
+         umount {d}/inner; umount {d}\n",
+        create = cmd(&["create", "--bundle", &b.to_string(), "--pid-file", p.to_str().unwrap(), &c.id]),
+        start = cmd(&["start", &c.id]),
+        delete = cmd(&["delete"]),
+        id = c.id,
+        pid_file = p.display(),
+    );
+    let st = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "shared", "sh", "-c", &script])
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    if let Ok(pid) = c.file("sandbox/pid").trim().parse::<i32>() {
+        watch(pid);
+        c.pids.borrow_mut().push(pid);
+        assert_eq!(wait_exit(pid, WAIT), 0);
+    }
+    assert!(st.success(), "the sandbox's script: {st}; create said {:?}", c.file("sandbox/create"));
+    assert_eq!(c.file("sandbox/f"), "hi\n", "the container's mount did not reach the host");
+    // Every host mount is still there, and what is new is the container's mount, once
+    // per host mount that shows the directory: the source's bind and, since a bind
+    // of a shared mount is its peer, the mount it was made from (`/` here), as with runc.
+    let (before, after) = (c.file("sandbox/before"), c.file("sandbox/after"));
+    let mut new: Vec<&str> = after.lines().collect();
+    for m in before.lines() {
+        let i = new.iter().position(|&n| n == m).unwrap_or_else(|| panic!("the host lost its mount {m}"));
+        new.remove(i);
+    }
+    let inner = format!("{d}/inner");
+    assert!(!new.is_empty() && new.iter().all(|&n| n == inner), "new host mounts: {new:?}");
     c.assert_gone();
 }
 

@@ -695,25 +695,20 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
 /// reading): `linux.rootfsPropagation`, always recursive (a plain `slave` would leave the
 /// mounts below `/` shared with the host's, and the container's mounts would reach it);
 /// without it, slave where a mount asks for slave propagation (a bind's `rslave` needs
-/// its source still a slave of the host's), private otherwise. Shared is refused.
+/// its source still a slave of the host's), private otherwise. Shared (CRI's for a pod
+/// with a Bidirectional mount, a CSI driver's) keeps the copies of the host's mounts in
+/// their peer groups, so a bind of a shared host directory is a peer of it and what the
+/// container mounts inside reaches the host; the root itself is made private all the
+/// same (rootfs::switch), so nothing else the container mounts does.
 fn root_propagation(cfg: &Config<'_>) -> Result<u32> {
-    use linux_raw_sys::general::{MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE};
+    use linux_raw_sys::general::{MS_PRIVATE, MS_REC, MS_SLAVE};
     match cfg.linux.rootfs_propagation {
-        p if p & MS_SHARED != 0 => {
-            let mut e = Error::usage(b"config.json: linux.rootfsPropagation: ");
-            e.msg.push(SHARED_REFUSED);
-            Err(e)
-        }
         // (rprivate, which CRI puts on every bind, needs nothing of the root.)
         0 if cfg.mounts.iter().any(|m| m.propagation & MS_SLAVE != 0) => Ok(MS_REC | MS_SLAVE),
         0 => Ok(MS_REC | MS_PRIVATE),
         p => Ok(p | MS_REC),
     }
 }
-
-/// Why shared propagation (rootfsPropagation or a mount's) is refused.
-const SHARED_REFUSED: &[u8] =
-    b"shared or rshared: tinyctr keeps the container's mounts from reaching the host (slave or private propagation only)";
 
 /// The longest `linux.cgroupsPath` taken.
 const CGROUPS_PATH_MAX: usize = 1024;
@@ -829,9 +824,6 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
         (b"mqueue", b"/dev/mqueue"),
         (b"cgroup", b"/sys/fs/cgroup"),
     ];
-    if m.propagation & linux_raw_sys::general::MS_SHARED != 0 {
-        return Err(bad_mount(i, b"options: ", SHARED_REFUSED));
-    }
     if STANDARD.contains(&(ty, dst)) {
         return Ok(());
     }

@@ -142,7 +142,7 @@ fn populate(
     // fully visible in the mount namespace (mount_too_revealing): the old root's stay
     // attached until those are mounted (and /dev's nodes are bound from it).
     let keep_old = sources.needs_old_root() || cfg!(feature = "oci") && plan.userns;
-    let old_root = switch::into(root, keep_old)?;
+    let old_root = switch::into(root, keep_old, plan.shared)?;
     mounts::mount_all()?;
     if cfg!(feature = "oci") {
         if plan.sysfs_rw {
@@ -167,7 +167,7 @@ fn populate(
     }
     volume::mount_all(plan, sources, true)?;
     if old_root {
-        switch::detach_old()?;
+        switch::detach_old(plan.shared)?;
     }
     if masks {
         mask::apply()?;

@@ -21,21 +21,24 @@
 use core::ffi::CStr;
 use rustix::fs::CWD;
 use rustix::io::Errno;
-use rustix::mount::{MoveMountFlags, OpenTreeFlags, UnmountFlags};
+use rustix::mount::{MountPropagationFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags};
 
 use super::{step, Failure};
 
 /// Makes `root` the calling process's `/` and working directory. `keep_old`: leave the
 /// old root attached (volumes before Linux 5.2 bind from it); the answer says whether
 /// there is one for [`detach_old`] to take away later.
-pub fn into(root: &CStr, keep_old: bool) -> Result<bool, Failure> {
+pub fn into(root: &CStr, keep_old: bool, shared: bool) -> Result<bool, Failure> {
+    if cfg!(feature = "oci") && shared {
+        private_parent(root).map_err(|e| (step::BIND, e))?;
+    }
     bind_and_enter(root)?;
     let old = match rustix::process::pivot_root(c".", c".") {
         // The old root is now mounted on top of the new one, at "."; detaching it
         // takes the host's whole tree out of this namespace's view.
         Ok(()) if keep_old => true,
         Ok(()) => {
-            detach_old()?;
+            detach_old(shared)?;
             false
         }
         Err(Errno::INVAL) if root_is_initramfs() => {
@@ -53,8 +56,41 @@ pub fn into(root: &CStr, keep_old: bool) -> Result<bool, Failure> {
 
 /// Detaches the old root stacked on the new one after pivot_root (the working directory
 /// is the new root; an unmount of "." takes the topmost mount there).
-pub fn detach_old() -> Result<(), Failure> {
+/// With shared propagation (an OCI config's) the old root's mounts are still peers of
+/// the host's: an unmount of them would unmount the host's too (runc's "bork the
+/// machine"), so they turn slaves first.
+pub fn detach_old(shared: bool) -> Result<(), Failure> {
+    if cfg!(feature = "oci") && shared {
+        rustix::mount::mount_change(c".", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
+            .map_err(|e| (step::DETACH_OLD, e))?;
+    }
     rustix::mount::unmount(c".", UnmountFlags::DETACH).map_err(|e| (step::DETACH_OLD, e))
+}
+
+/// With shared propagation: the mount that holds `root` (the nearest ancestor that is a
+/// mount's root) made private, not recursively, as runc does. Else the bind of `root`
+/// would join that mount's peer group: the host would get it, and every mount the
+/// container makes inside it; and pivot_root refuses a new root or parent that is shared.
+#[cfg(feature = "oci")]
+fn private_parent(root: &CStr) -> Result<(), Errno> {
+    let mut path = [0u8; crate::rootfs::resolve::PATH_MAX];
+    let bytes = root.to_bytes();
+    let mut len = bytes.len().min(path.len() - 1);
+    path[..len].copy_from_slice(&bytes[..len]);
+    loop {
+        path[len] = 0;
+        let at = CStr::from_bytes_until_nul(&path).map_err(|_| Errno::INVAL)?;
+        match rustix::mount::mount_change(at, MountPropagationFlags::PRIVATE) {
+            // Not a mount's root: its parent directory.
+            Err(Errno::INVAL) if len > 1 => len = path[..len].iter().rposition(|&c| c == b'/').unwrap_or(0).max(1),
+            r => return r,
+        }
+    }
+}
+
+#[cfg(not(feature = "oci"))]
+fn private_parent(_: &CStr) -> Result<(), Errno> {
+    Ok(())
 }
 
 /// Binds `root` onto itself (recursively, so mounts under DIR come along) and makes the

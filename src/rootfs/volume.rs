@@ -406,6 +406,9 @@ pub struct MountPlan<'a> {
     /// An OCI config's new user namespace: /dev's nodes are the host's, bound
     /// (`dev::populate`), and the init waits for its id maps (trampoline).
     pub userns: bool,
+    /// An OCI config's shared root propagation: the root and the old one are kept from
+    /// the host's peer groups (`switch`).
+    pub shared: bool,
     pub layer: Option<Layer<'a>>,
     pub lacks: u8,
 }
@@ -440,7 +443,10 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
     let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs.as_ref()) } else { None };
     let sysfs_rw = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.sysfs_rw);
     let userns = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.userns());
-    let plan = MountPlan { list: cfg.mounts.as_slice(), nodes, cgroupfs, sysfs_rw, userns, layer: cfg.layer, lacks };
+    let shared =
+        cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.root_propagation & linux_raw_sys::general::MS_SHARED != 0);
+    let list = cfg.mounts.as_slice();
+    let plan = MountPlan { list, nodes, cgroupfs, sysfs_rw, userns, shared, layer: cfg.layer, lacks };
     Ok((plan, layer_lock))
 }
 
