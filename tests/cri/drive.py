@@ -287,16 +287,30 @@ def host_devices():
 def privileged(p):
     """A privileged pod: every capability of the host's bounding set, no seccomp, and
     every device node of the host's /dev (containerd lists each in linux.devices; about a
-    hundred here)."""
+    hundred here); and a Bidirectional hostPath, as a CSI driver's node plugin has: what
+    it mounts there reaches the host."""
     pod = p.pod_config("privpod", privileged=True)
     sid = p.run_pod(pod)
     ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+    # containerd wants the source on a shared mount (this host's are private: no systemd),
+    # as the kubelet makes its directory; the Prober's cleanup unmounts what is below p.d.
+    bidi = f"{p.d}/bidi"
+    os.makedirs(bidi)
+    for args in (["--bind", bidi, bidi], ["--make-shared", bidi]):
+        r = run("mount", *args)
+        check(r.returncode == 0, f"mount {args}", r.stderr)
     cfg = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name="priv"), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
         command=["sleep", "1000"], log_path="priv.log",
+        mounts=[pb.Mount(container_path="/bidi", host_path=bidi, propagation=pb.PROPAGATION_BIDIRECTIONAL)],
         linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(namespace_options=ns,
                                                                                        privileged=True)))
     cid, cpid = p.start_container(sid, cfg, pod, "a privileged container")
+    r = p.rt.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=20, cmd=[
+        "sh", "-c", "mkdir /bidi/in && mount -t tmpfs csi /bidi/in && echo from-the-pod > /bidi/in/f"]), timeout=60)
+    check(r.exit_code == 0, "a mount in its Bidirectional hostPath", r.stderr)
+    got = open(f"{bidi}/in/f").read() if os.path.exists(f"{bidi}/in/f") else None
+    check(got == "from-the-pod\n", "reaches the host", got)
     fields, ours = proc_status(cpid), proc_status("self")
     check(fields["CapEff"] == ours["CapBnd"], "with every capability the host has", fields["CapEff"])
     check(fields["Seccomp"].strip() == "0", "and no seccomp filter", fields["Seccomp"])
