@@ -549,6 +549,24 @@ fn case_with_ns(c: &Containerd, id: &str) {
     c.ok(&["container", "rm", &other]);
 }
 
+/// `--net-host`: no network namespace in config.json; the container is in the host's
+/// (its sysfs shows the host's interfaces), the rest of its namespaces its own.
+fn case_net_host(c: &Containerd, id: &str) {
+    let out = c.run_rm(
+        &["--net-host"],
+        id,
+        &["sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/mnt; ls /sys/class/net"],
+        0,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.first().copied(), Some(ns("self", "net").as_str()), "--net-host: {out:?}");
+    assert_ne!(lines.get(1).copied(), Some(ns("self", "mnt").as_str()), "--net-host: its own mount namespace");
+    let host: Vec<String> =
+        std::fs::read_dir("/sys/class/net").unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let inside: Vec<&str> = lines[2..].iter().flat_map(|l| l.split_whitespace()).collect();
+    assert!(host.iter().all(|h| inside.contains(&h.as_str())), "the host's interfaces {host:?}, inside {inside:?}");
+}
+
 /// `--uidmap 0:100000:65536 --gidmap 0:100000:65536`: a user namespace (ctr chowns a
 /// copy of the image's snapshot to the mapped ids). The task is root of its namespace and
 /// host uid 100000 outside; what it makes is the container root's; `task exec` joins
@@ -671,6 +689,7 @@ const CASES: &[(&str, Case)] = &[
     ("missing_program", case_missing_program),
     ("metrics", case_metrics),
     ("userns", case_userns),
+    ("net_host", case_net_host),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
