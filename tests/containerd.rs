@@ -549,6 +549,42 @@ fn case_with_ns(c: &Containerd, id: &str) {
     c.ok(&["container", "rm", &other]);
 }
 
+/// More of `ctr run`'s flags in one container: `--read-only`, `--cap-add`/`--cap-drop`,
+/// `--allow-new-privs` (noNewPrivileges false; ctr's default is true), `--no-pivot`,
+/// `--cpu-shares`, `--device`, `--annotation`, `--env-file`.
+fn case_flags(c: &Containerd, id: &str) {
+    let env_file = c.dir.join("env-file");
+    std::fs::write(&env_file, "FROM_FILE=yes\n").unwrap();
+    let flags = [
+        "--read-only",
+        "--cap-add",
+        "CAP_SYS_TIME",
+        "--cap-drop",
+        "CAP_NET_RAW",
+        "--allow-new-privs",
+        "--no-pivot",
+        "--cpu-shares",
+        "512",
+        "--device",
+        "/dev/fuse",
+        "--annotation",
+        "tinyctr.test=1",
+        "--env-file",
+        env_file.to_str().unwrap(),
+    ];
+    let prog = "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; touch /x 2>&1; echo $FROM_FILE; \
+                ls -l /dev/fuse | cut -c1";
+    let out = c.run_rm(&flags, id, &["sh", "-c", prog], 0);
+    let lines: Vec<&str> = out.lines().collect();
+    // ctr's default set (as tests/fixtures/oci/ctr-run.json), + SYS_TIME (25), - NET_RAW (13).
+    let caps = u64::from_str_radix(lines[0].trim_start_matches("CapEff:").trim(), 16).unwrap();
+    assert_eq!(caps, (0xa80425fb_u64 | 1 << 25) & !(1 << 13), "CapEff: {out:?}");
+    assert_eq!(lines[1].split_whitespace().nth(1), Some("0"), "NoNewPrivs with --allow-new-privs: {out:?}");
+    assert!(lines[2].contains("Read-only file system"), "--read-only: {out:?}");
+    assert_eq!(lines[3], "yes", "--env-file: {out:?}");
+    assert_eq!(lines[4], "c", "--device /dev/fuse: {out:?}");
+}
+
 /// `--net-host`: no network namespace in config.json; the container is in the host's
 /// (its sysfs shows the host's interfaces), the rest of its namespaces its own.
 fn case_net_host(c: &Containerd, id: &str) {
@@ -690,6 +726,7 @@ const CASES: &[(&str, Case)] = &[
     ("metrics", case_metrics),
     ("userns", case_userns),
     ("net_host", case_net_host),
+    ("flags", case_flags),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
