@@ -2247,7 +2247,7 @@ fn a_user_namespace_maps_the_containers_ids() {
         echo x > /dev/null && echo ok > /shared/null; \
         (echo x > /etc/host-owned) 2>/shared/denied; echo mine > /shared/made; \
         cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max > /shared/mem 2>/dev/null; \
-        ulimit -Hn > /shared/nofile; echo started > /shared/started; \
+        ulimit -Hn > /shared/nofile; stat -c '%F %t:%T' /dev/fuse > /shared/fuse; echo started > /shared/started; \
         while [ ! -e /shared/go ]; do sleep 0.02; done";
     let Some(mut c) = Case::new("userns", &["sh", "-c", prog]) else { return };
     let map = json!([{"containerID": 0, "hostID": HOST, "size": 65536}]);
@@ -2255,6 +2255,8 @@ fn a_user_namespace_maps_the_containers_ids() {
     c.config["linux"]["uidMappings"] = map.clone();
     c.config["linux"]["gidMappings"] = map.clone();
     c.config["linux"]["resources"] = json!({"memory": {"limit": 67108864}});
+    // A device plugin's node: mknod is refused in the namespace, the host's is bound.
+    c.config["linux"]["devices"] = json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]);
     c.config["mounts"].as_array_mut().unwrap().push(
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "nodev", "noexec"]}),
     );
@@ -2296,6 +2298,7 @@ fn a_user_namespace_maps_the_containers_ids() {
     assert_eq!((made.uid(), made.gid()), (HOST, HOST), "what the container's root makes is not the mapped id's");
     assert_eq!(read("mem").trim(), "67108864", "the cgroup mount does not show the container's limit");
     assert_eq!(read("nofile").trim(), nofile.to_string(), "process.rlimits' hard limit");
+    assert_eq!(read("fuse").trim(), "character special file a:e5", "linux.devices' node");
     let status = |p: i32| std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
     assert!(status(pid).lines().any(|l| l.starts_with("Uid:\t100000\t")), "{}", status(pid));
 

@@ -486,9 +486,6 @@ fn user_namespace<'a>(lx: &'a super::linux::Linux<'a>) -> Result<Option<(&'a [Id
     if uids.is_empty() || gids.is_empty() {
         return refuse(b"uidMappings and gidMappings: a new user namespace needs both (runc refuses it too)");
     }
-    if !lx.devices.is_empty() {
-        return refuse(b"devices: nodes cannot be made in a user namespace (mknod needs the host's CAP_MKNOD; binding the host's is not supported yet)");
-    }
     Ok(Some((uids, gids)))
 }
 

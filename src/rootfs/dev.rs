@@ -8,11 +8,16 @@
 //! as for a bind.
 
 use core::ffi::CStr;
+#[cfg(feature = "oci")]
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+#[cfg(feature = "oci")]
+use rustix::fs::{AtFlags, OFlags};
+use rustix::fs::{FileType, Mode, CWD};
+#[cfg(feature = "oci")]
 use rustix::io::Errno;
 
 use super::{step, Failure};
+#[cfg(feature = "oci")]
 use crate::buf::Buf;
 use crate::words::cstrs;
 
@@ -101,15 +106,19 @@ pub fn has_dot_component(path: &[u8]) -> bool {
 /// Makes each of `nodes` below /dev (the fresh tmpfs), with the directories they need.
 /// One that is there already (/dev/null and the like, made above; all of /dev is
 /// tinyctr's) is replaced, as runc lets the config's entry win. The walk never follows
-/// a symlink (/dev/fd is one, into /proc).
-pub fn make(nodes: &[Node<'_>]) -> Result<(), Failure> {
+/// a symlink (/dev/fd is one, into /proc). In a user namespace (`host`: the host's root,
+/// see [`populate_bound`]) the host's node at the same path is bound instead, as runc
+/// does: its type, numbers, mode and owner are the host's.
+#[cfg(feature = "oci")]
+pub fn make(nodes: &[Node<'_>], host: Option<rustix::fd::BorrowedFd<'_>>) -> Result<(), Failure> {
     for n in nodes {
-        node(n).map_err(|e| (step::OCI_NODE, e))?;
+        node(n, host).map_err(|e| (step::OCI_NODE, e))?;
     }
     Ok(())
 }
 
-fn node(n: &Node<'_>) -> Result<(), Errno> {
+#[cfg(feature = "oci")]
+fn node(n: &Node<'_>, host: Option<rustix::fd::BorrowedFd<'_>>) -> Result<(), Errno> {
     let dir_flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::RDONLY;
     let mut dir: OwnedFd = rustix::fs::open(c"/dev", dir_flags, Mode::empty())?;
     let rest = n.path.to_bytes().strip_prefix(b"/dev/").ok_or(Errno::INVAL)?;
@@ -127,13 +136,29 @@ fn node(n: &Node<'_>) -> Result<(), Errno> {
             dir = rustix::fs::openat(&dir, name.as_cstr(), dir_flags, Mode::empty())?;
             continue;
         }
-        let mode = Mode::from_raw_mode(n.mode & 0o7777);
-        let made = match rustix::fs::mknodat(&dir, name.as_cstr(), n.kind, mode, n.dev) {
+        let (kind, mode, dev) = match host {
+            Some(_) => (FileType::RegularFile, Mode::from_raw_mode(0o666), 0),
+            None => (n.kind, Mode::from_raw_mode(n.mode & 0o7777), n.dev),
+        };
+        let made = match rustix::fs::mknodat(&dir, name.as_cstr(), kind, mode, dev) {
             Err(Errno::EXIST) => rustix::fs::unlinkat(&dir, name.as_cstr(), AtFlags::empty())
-                .and_then(|()| rustix::fs::mknodat(&dir, name.as_cstr(), n.kind, mode, n.dev)),
+                .and_then(|()| rustix::fs::mknodat(&dir, name.as_cstr(), kind, mode, dev)),
             made => made,
         };
         made?;
+        if let Some(host) = host {
+            use rustix::mount::{MoveMountFlags, OpenTreeFlags};
+            let rel = CStr::from_bytes_with_nul(&n.path.to_bytes_with_nul()[1..]).map_err(|_| Errno::INVAL)?;
+            let tree =
+                rustix::mount::open_tree(host, rel, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC)?;
+            return rustix::mount::move_mount(
+                &tree,
+                c"",
+                &dir,
+                name.as_cstr(),
+                MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+            );
+        }
         if n.uid != 0 || n.gid != 0 {
             let (uid, gid) = (rustix::fs::Uid::from_raw(n.uid), rustix::fs::Gid::from_raw(n.gid));
             rustix::fs::chownat(dir.as_fd(), name.as_cstr(), Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;

@@ -162,9 +162,8 @@ fn populate(
     }
     #[cfg(not(feature = "oci"))]
     dev::populate()?;
-    if cfg!(feature = "oci") {
-        dev::make(plan.nodes)?;
-    }
+    #[cfg(feature = "oci")]
+    dev::make(plan.nodes, host_root.as_ref().map(rustix::fd::AsFd::as_fd))?;
     volume::mount_all(plan, sources, true)?;
     if old_root {
         switch::detach_old(plan.shared)?;
