@@ -77,7 +77,7 @@ pub struct Detached<'a> {
     /// `linux.devices`, checked: the init makes them in /dev.
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     /// The `cgroup` mount at /sys/fs/cgroup, if config.json has one.
-    pub cgroupfs: Option<crate::rootfs::cgroupfs::Table>,
+    pub cgroupfs: Option<&'a crate::rootfs::cgroupfs::Table>,
     /// config.json's sysfs at /sys is read-write (CRI's for a privileged pod).
     pub sysfs_rw: bool,
     /// A new user namespace: its uid and gid maps (both non-empty), which the parent
@@ -304,12 +304,21 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
     let cfg = super::config::parse_mapped(doc.bytes(), "config.json")?;
     // The bundle's path and the root's, in a mapping: two 4 KiB buffers in this frame
     // would be probed (made resident) page by page; there, only what is written is.
-    let mut paths = crate::sys::MapBox::new(|| Paths { cwd: [0; PATH_MAX], root: Buf::new() })
-        .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
-    let Paths { cwd, root: root_buf } = &mut *paths;
+    let mut paths = crate::sys::MapBox::new(|| Paths {
+        cwd: [0; PATH_MAX],
+        root: Buf::new(),
+        room: Scratch {
+            table: crate::rootfs::cgroupfs::Table::EMPTY,
+            parent: Buf::new(),
+            transition: super::lsm::Transition::new(),
+        },
+    })
+    .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
+    let Paths { cwd, root: root_buf, room: Scratch { table, parent, transition } } = &mut *paths;
     let bundle = crate::sys::getcwd(cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
     let entry = Entry::create(root, a.id)?;
-    let made = make(&entry, &cfg, bundle, root_buf, a, host_env);
+    let room = Room { root: root_buf, table, parent, transition };
+    let made = make(&entry, &cfg, bundle, room, a, host_env);
     if made.is_err() {
         let _ = entry.remove(root, a.id);
     }
@@ -321,7 +330,7 @@ fn make(
     entry: &Entry,
     cfg: &Config<'_>,
     bundle: &[u8],
-    root_buf: &mut Buf<PATH_MAX>,
+    room: Room<'_>,
     a: &Args<'_>,
     host_env: CArgs<'_>,
 ) -> Result<()> {
@@ -331,8 +340,8 @@ fn make(
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
     super::sysctl::check(lx)?;
-    let mut transition = super::lsm::Transition::new();
-    let apparmor = match super::lsm::check(&p, "config.json: process.", &mut transition)? {
+    let transition = room.transition;
+    let apparmor = match super::lsm::check(&p, "config.json: process.", transition)? {
         true => transition.as_bytes(),
         false => &[],
     };
@@ -358,7 +367,7 @@ fn make(
         ));
     }
     let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
-    let rootfs = root_path(root_buf, bundle, root.get())?;
+    let rootfs = root_path(room.root, bundle, root.get())?;
 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
@@ -370,8 +379,7 @@ fn make(
     let mut ptrs = pointers(p.args, p.env)?;
     let (argv, env) = arrays(&mut ptrs, p.args, p.env)?;
 
-    let mut parent: Buf<{ CGROUPS_PATH_MAX + 1 }> = Buf::new();
-    let limits = limits(cfg, a.id, &mut parent)?;
+    let limits = limits(cfg, a.id, room.parent)?;
     // Parent and name together, for the v1 freezer and devices cgroups: the cgroupsPath
     // as written (limits refused a trailing slash), or the ID.
     let cgroup_path = match lx.cgroups_path.get().to_bytes() {
@@ -401,7 +409,7 @@ fn make(
         domainname: cfg.domainname.get(),
         apparmor,
         nodes: &lx.devices,
-        cgroupfs: cgroupfs(cfg)?,
+        cgroupfs: cgroupfs(cfg, room.table)?,
         idmaps,
         sysfs_rw: cfg.mounts.iter().any(|m| {
             m.fstype.get() == c"sysfs"
@@ -426,11 +434,9 @@ fn make(
         d.njoins += 1;
     }
 
-    let mut mounts = Mounts::empty();
-    for (i, m) in cfg.mounts.iter().enumerate() {
-        mount(&mut mounts, i, m)?;
-    }
-    let run = RunConfig {
+    // The mounts go straight into the description (no copy of their 1 KiB table on the
+    // stack: every page of create's deepest frame chain is resident).
+    let mut run = RunConfig {
         devices: crate::device::Rules::new(),
         hostname: cfg.hostname.get(),
         workdir: Some(p.cwd.get()),
@@ -439,7 +445,7 @@ fn make(
         rootfs: Some(rootfs),
         read_only: cfg.root.is_some_and(|r| r.readonly),
         limits,
-        mounts,
+        mounts: Mounts::empty(),
         layer: None,
         confine: Default::default(),
         env_count: 0,
@@ -447,6 +453,9 @@ fn make(
         command: CArgs::from_array(&argv),
         oci: Some(&d),
     };
+    for (i, m) in cfg.mounts.iter().enumerate() {
+        mount(&mut run.mounts, i, m)?;
+    }
     let status = match crate::spawn::run_detached(&run, host_env) {
         Ok(s) => s,
         Err(e) => {
@@ -492,7 +501,10 @@ fn user_namespace<'a>(lx: &'a super::linux::Linux<'a>) -> Result<Option<(&'a [Id
 /// The container's /sys/fs/cgroup (crate::rootfs::cgroupfs), when config.json mounts
 /// `cgroup` there: with its per-mount flags (`ro`, `nosuid`...); an option of another
 /// kind is refused by name, as for a bind.
-fn cgroupfs(cfg: &Config<'_>) -> Result<Option<crate::rootfs::cgroupfs::Table>> {
+fn cgroupfs<'t>(
+    cfg: &Config<'_>,
+    t: &'t mut crate::rootfs::cgroupfs::Table,
+) -> Result<Option<&'t crate::rootfs::cgroupfs::Table>> {
     let at = |m: &&Mount<'_>| m.fstype.get() == c"cgroup" && m.destination.get() == c"/sys/fs/cgroup";
     let Some((i, m)) = cfg.mounts.iter().enumerate().find(|(_, m)| at(m)) else { return Ok(None) };
     if !m.data.is_empty() {
@@ -501,13 +513,33 @@ fn cgroupfs(cfg: &Config<'_>) -> Result<Option<crate::rootfs::cgroupfs::Table>> 
         return Err(e);
     }
     let flags = m.flags & (crate::rootfs::volume::PER_MOUNT | linux_raw_sys::general::MS_RDONLY);
-    crate::rootfs::cgroupfs::plan(flags).map(Some)
+    crate::rootfs::cgroupfs::plan(flags, t)?;
+    Ok(Some(t))
 }
 
-/// `create`'s two paths, in a mapping of their own (see there).
+/// `create`'s two paths and its other big buffers, in a mapping of their own (see
+/// there): every page of create's deepest chain of stack frames is resident.
 struct Paths {
     cwd: [u8; PATH_MAX],
     root: Buf<PATH_MAX>,
+    room: Scratch,
+}
+
+/// What [`make`] fills in that would otherwise be kilobytes of its frame.
+struct Scratch {
+    /// The cgroup mount's steps (crate::rootfs::cgroupfs).
+    table: crate::rootfs::cgroupfs::Table,
+    /// The cgroupsPath up to its last component ([`limits`]).
+    parent: Buf<{ CGROUPS_PATH_MAX + 1 }>,
+    transition: super::lsm::Transition,
+}
+
+/// [`make`]'s borrow of it, with the root's path.
+struct Room<'p> {
+    root: &'p mut Buf<PATH_MAX>,
+    table: &'p mut crate::rootfs::cgroupfs::Table,
+    parent: &'p mut Buf<{ CGROUPS_PATH_MAX + 1 }>,
+    transition: &'p mut super::lsm::Transition,
 }
 
 /// The root's path, `root` or (relative) `bundle/root`, as a C string in `out`; one

@@ -53,23 +53,28 @@ pub struct Table {
 /// hierarchy counts when mounted at its root, once (the first such mount), named ones
 /// only `name=systemd`: the hierarchies `create` puts the container in
 /// (oci::hierarchies). A host with more than fit is refused.
+/// Written into `t` (the caller's: `create` keeps it in a mapping, off its stack).
 #[inline(never)]
-pub fn plan(flags: u32) -> crate::error::Result<Table> {
+pub fn plan(flags: u32, t: &mut Table) -> crate::error::Result<()> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::open(MI, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| crate::error::Error::sys("read", MI.to_bytes(), e))?;
-    plan_from(crate::mountinfo::FdSource(fd), flags)
+    plan_from(crate::mountinfo::FdSource(fd), flags, t)
+}
+
+impl Table {
+    pub const EMPTY: Table = Table { flags: 0, tmpfs: false, steps: Steps::new() };
 }
 
 const MI: &CStr = c"/proc/self/mountinfo";
 
 /// [`plan`] from mountinfo as `src` gives it.
-fn plan_from(src: impl crate::mountinfo::Source, flags: u32) -> crate::error::Result<Table> {
+fn plan_from(src: impl crate::mountinfo::Source, flags: u32, t: &mut Table) -> crate::error::Result<()> {
     use crate::error::Error;
     use crate::mountinfo;
     let mut buf = [0u8; 1024];
     let mut lines = mountinfo::Lines::new(src, &mut buf);
-    let mut t = Table { flags, tmpfs: false, steps: Steps::new() };
+    *t = Table { flags, tmpfs: false, steps: Steps::new() };
     let mut seen: Buf<256> = Buf::new();
     // The unified hierarchy's mount point name, if the host mounts it.
     let mut v2: Buf<64> = Buf::new();
@@ -143,7 +148,7 @@ fn plan_from(src: impl crate::mountinfo::Source, flags: u32) -> crate::error::Re
     if t.steps.overflowed() || seen.overflowed() || v2.overflowed() {
         return Err(Error::usage(b"config.json: mounts: /sys/fs/cgroup: more cgroup hierarchies are mounted here than tinyctr mounts in a container"));
     }
-    Ok(t)
+    Ok(())
 }
 
 /// Child side, after the container's /sys is mounted: its cgroup filesystems (see the
@@ -195,7 +200,8 @@ mod tests {
 
     /// The steps as text, one per line: `1 TARGET DATA`, `2 TARGET`, `l LINK TO`.
     fn steps(mountinfo: &str) -> Result<(bool, String), String> {
-        let t = plan_from(crate::mountinfo::SliceSource { data: mountinfo.as_bytes(), chunk: 7 }, MS_RDONLY)
+        let mut t = Table::EMPTY;
+        plan_from(crate::mountinfo::SliceSource { data: mountinfo.as_bytes(), chunk: 7 }, MS_RDONLY, &mut t)
             .map_err(|e| String::from_utf8_lossy(e.line().as_bytes()).into_owned())?;
         assert_eq!(t.flags, MS_RDONLY);
         let mut out = String::new();

@@ -440,7 +440,7 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
         None => None,
     };
     let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
-    let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs.as_ref()) } else { None };
+    let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs) } else { None };
     let sysfs_rw = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.sysfs_rw);
     let userns = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.userns());
     let shared =
