@@ -271,6 +271,10 @@ fn launch(
             plan.cgroups_n += 1;
         }
     }
+    let time = match cfg.oci() {
+        Some(o) => o.new_time_namespace()?,
+        None => None,
+    };
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
     // A network namespace the child unshares itself (the fallback) it also sets up; one
@@ -289,6 +293,10 @@ fn launch(
     };
     drop(cmd_rx);
     drop(err_tx);
+    if let Some(Err(e)) = time.as_ref().map(crate::oci::create::Detached::leave_time_namespace) {
+        container.kill_and_reap();
+        return Err(e);
+    }
 
     // The init waits for its uid and gid maps: one byte on the command pipe says they
     // are written (EPIPE: it died, and its record says why).

@@ -2375,3 +2375,52 @@ fn a_user_namespace_maps_the_containers_ids() {
         assert!(c.rt.state(&c.id).is_none(), "{what}: state succeeds");
     }
 }
+
+/// A time namespace (`linux.namespaces` "time" with `linux.timeOffsets`, as CRIU's
+/// restore and clock tests use it): the init's CLOCK_BOOTTIME (/proc/uptime) is the
+/// host's plus the offset, `exec` joins the same namespace, hooks and the host keep
+/// their clocks; offsets without the namespace are refused.
+#[test]
+fn a_time_namespace_offsets_the_clocks() {
+    let prog = "cat /proc/uptime > /shared/uptime; readlink /proc/self/ns/time > /shared/ns; \
+        echo started > /shared/started; while [ ! -e /shared/go ]; do sleep 0.02; done";
+    let Some(mut c) = Case::new("timens", &["sh", "-c", prog]) else { return };
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return; // Debian 12's runc 1.1 has no time namespaces (1.2 has)
+    }
+    if !std::path::Path::new("/proc/self/ns/time").exists() {
+        assert!(!common::in_ci(), "CI=true: this kernel has no time namespaces");
+        return eprintln!("skipped: no time namespaces in this kernel");
+    }
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "time"}));
+    c.config["linux"]["timeOffsets"] =
+        json!({"boottime": {"secs": 86400, "nanosecs": 0}, "monotonic": {"secs": 3600, "nanosecs": 0}});
+    c.write_config();
+    let uptime =
+        || -> f64 { std::fs::read_to_string("/proc/uptime").unwrap().split(' ').next().unwrap().parse().unwrap() };
+    let pid = c.create();
+    assert_ne!(ns(&pid.to_string(), "time"), ns("self", "time"), "the init is in the host's time namespace");
+    c.ok(&["start", &c.id]);
+    c.wait_shared("started");
+    let host = uptime();
+    let inside: f64 = std::fs::read_to_string(c.shared("uptime")).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((inside - host - 86400.0).abs() < 5.0, "uptime inside {inside}, host {host}");
+    assert_eq!(std::fs::read_to_string(c.shared("ns")).unwrap().trim(), ns(&pid.to_string(), "time"));
+    let epid = c.exec("e1", &["sh", "-c", "cat /proc/uptime; readlink /proc/self/ns/time"]);
+    assert_eq!(wait_exit(epid, WAIT), 0);
+    let out = c.file("exec.out");
+    let e: f64 = out.split(' ').next().unwrap_or("0").parse().unwrap_or(0.0);
+    assert!((e - uptime() - 86400.0).abs() < 5.0, "exec's uptime {out:?}");
+    assert!(out.contains(&ns(&pid.to_string(), "time")), "exec is not in the init's time namespace: {out:?}");
+    assert!((uptime() - host).abs() < 5.0, "the host's clock moved");
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+
+    c.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "time");
+    c.write_config();
+    assert!(!c.create_as(&c.id, "bad.pid").success(), "timeOffsets without a time namespace accepted");
+    assert!(c.log_error().contains("no new \"time\" namespace"), "{}", c.log_error());
+    assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "the refused create left something");
+}

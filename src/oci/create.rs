@@ -80,6 +80,8 @@ pub struct Detached<'a> {
     pub cgroupfs: Option<&'a crate::rootfs::cgroupfs::Table>,
     /// config.json's sysfs at /sys is read-write (CRI's for a privileged pod).
     pub sysfs_rw: bool,
+    /// A new time namespace, with its offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+    time: Option<[Option<(i64, u32)>; 2]>,
     /// A new user namespace: its uid and gid maps (both non-empty), which the parent
     /// writes once the init exists ([`Detached::map_ids`]).
     idmaps: Option<(&'a [IdMap], &'a [IdMap])>,
@@ -128,6 +130,42 @@ impl Lines {
 impl Detached<'_> {
     pub fn joins(&self) -> &[(RawFd, u32)] {
         &self.joins[..self.njoins]
+    }
+
+    /// A new time namespace: the offsets can be written only before a process is in it,
+    /// so tinyctr makes it itself (`unshare` moves only its children there), writes
+    /// them, and the init is cloned into it. The descriptor of tinyctr's own, for
+    /// [`Detached::leave_time_namespace`] right after the clone (the hooks that follow
+    /// run with the host's clocks).
+    pub fn new_time_namespace(&self) -> Result<Option<OwnedFd>> {
+        let Some(offsets) = self.time else { return Ok(None) };
+        let own = c"/proc/self/ns/time";
+        let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open the namespace", own.to_bytes(), e))?;
+        crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME).map_err(|e| {
+            Error::sys_hint("unshare", b"a time namespace", e, b"the kernel needs CONFIG_TIME_NS (5.6 or later)")
+        })?;
+        let mut text: Buf<80> = Buf::new();
+        // CLOCK_MONOTONIC and CLOCK_BOOTTIME by number, which every kernel with time
+        // namespaces reads.
+        for (clock, o) in [(1, offsets[0]), (7, offsets[1])] {
+            if let Some((secs, nanos)) = o {
+                text.push_u64(clock).push(b" ").push_i64(secs).push(b" ").push_u64(nanos as u64).push(b"\n");
+            }
+        }
+        if !text.is_empty() {
+            let file = c"/proc/self/timens_offsets";
+            rustix::fs::open(file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+                .and_then(|f| crate::fdio::write_all(f.as_fd(), text.as_bytes()))
+                .map_err(|e| Error::sys("set linux.timeOffsets in", file.to_bytes(), e))?;
+        }
+        Ok(Some(fd))
+    }
+
+    /// Back to tinyctr's own time namespace for what it starts after the init.
+    pub fn leave_time_namespace(fd: &OwnedFd) -> Result<()> {
+        rustix::thread::move_into_link_name_space(fd.as_fd(), Some(rustix::thread::LinkNameSpaceType::Time))
+            .map_err(|e| Error::sys("return to", b"tinyctr's time namespace", e))
     }
 
     /// The init is made in a user namespace of its own.
@@ -345,8 +383,11 @@ fn make(
         true => transition.as_bytes(),
         false => &[],
     };
-    if lx.namespaces.has(Ns::Time) {
-        return Err(unsupported("time", b" namespace"));
+    let new_time = lx.namespaces.has(Ns::Time) && lx.namespaces.path(Ns::Time).is_none();
+    if !new_time && lx.time_offsets.iter().any(Option::is_some) {
+        return Err(Error::usage(
+            b"config.json: linux.timeOffsets: set, but linux.namespaces has no new \"time\" namespace",
+        ));
     }
     let idmaps = user_namespace(lx)?;
     if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
@@ -393,7 +434,11 @@ fn make(
         fifo: fifo.as_raw_fd(),
         console: console.as_ref().map(|c| c.as_raw_fd()),
         console_size: p.console_size,
-        ns: lx.namespaces.new_flags() & !linux_raw_sys::general::CLONE_NEWCGROUP,
+        // (The cgroup namespace the init makes itself, a time namespace the parent:
+        // Detached::new_time_namespace.)
+        ns: lx.namespaces.new_flags()
+            & !(linux_raw_sys::general::CLONE_NEWCGROUP | linux_raw_sys::general::CLONE_NEWTIME),
+        time: new_time.then_some(lx.time_offsets),
         joins: [(-1, 0); MAX_JOINS],
         njoins: 0,
         pid: Cell::new(0),
@@ -642,12 +687,6 @@ fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
         let hint: &[u8] = if e == rustix::io::Errno::ACCESS { b"a value below 0 needs CAP_SYS_RESOURCE" } else { b"" };
         Error::sys_hint("set process.oomScoreAdj in", path.as_bytes(), e, hint)
     })
-}
-
-fn unsupported(what: &str, tail: &[u8]) -> Error {
-    let mut e = Error::usage(b"config.json: linux.namespaces: a ");
-    e.msg.push(what.as_bytes()).push(tail).push(b" is not supported (tinyctr never runs without one it was asked for)");
-    e
 }
 
 /// A mapping with one pointer slot per string of `list`, and the NULL.

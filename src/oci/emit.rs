@@ -183,8 +183,7 @@ pub fn features(o: &mut Out<'_>) {
     // Every hook kind (hooks.rs).
     o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":").words(names::HOOKS, "");
     o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
-    // Every type but `time`, which create refuses (linux.timeOffsets has no writer).
-    o.raw(b",\"linux\":{\"namespaces\":[\"pid\",\"network\",\"mount\",\"ipc\",\"uts\",\"user\",\"cgroup\"]");
+    o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");
     o.raw(b",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":false}");
     o.raw(b",\"seccomp\":{\"enabled\":true,\"actions\":").words(names::SECCOMP_ACTIONS, "SCMP_ACT_");

@@ -35,7 +35,7 @@ pub struct Args<'a> {
 
 /// The namespaces the child joins, in this order (the mount namespace last: the others'
 /// files were opened before, but its own root and cwd change with it), after the user
-/// namespace when the container has one.
+/// and time namespaces when the container has its own.
 const JOIN: [&CStr; 5] = [c"ipc", c"uts", c"net", c"cgroup", c"mnt"];
 
 /// Child steps (their errnos travel in the trampoline's record).
@@ -79,22 +79,27 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     // Every namespace file of the init, opened before anything changes.
     let ns = |name: &CStr| open_ns(rec.pid, name);
     let pid_ns = ns(c"pid")?;
-    let mut joins: [Option<OwnedFd>; 6] = Default::default();
-    for (slot, name) in joins[1..].iter_mut().zip(JOIN) {
+    let mut joins: [Option<OwnedFd>; 7] = Default::default();
+    for (slot, name) in joins[2..].iter_mut().zip(JOIN) {
         *slot = Some(ns(name)?);
     }
     // A container in a user namespace of its own: that one first (then tinyctr's child
     // has every privilege over the others, and none over the host). One cannot join
-    // the namespace one is in (EINVAL): a container without its own is left out.
-    let user = ns(c"user")?;
-    let same = |a: &OwnedFd, b: &OwnedFd| {
-        let (a, b) = (rustix::fs::fstat(a), rustix::fs::fstat(b));
-        matches!((a, b), (Ok(a), Ok(b)) if a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-    };
-    let own = rustix::fs::open(c"/proc/self/ns/user", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("open the namespace", b"/proc/self/ns/user", e))?;
-    if !same(&user, &own) {
-        joins[0] = Some(user);
+    // the user namespace one is in (EINVAL): a container without its own is left out;
+    // so is a time namespace that is ours (a kernel before 5.6 has no file for it).
+    for (slot, name) in joins.iter_mut().zip([c"user", c"time"]) {
+        let theirs = match ns(name) {
+            Ok(fd) => fd,
+            Err(_) if name == c"time" => continue,
+            Err(e) => return Err(e),
+        };
+        let mut path: Buf<24> = Buf::from(b"/proc/self/ns/");
+        path.push(name.to_bytes());
+        let same = rustix::fs::stat(path.as_cstr())
+            .and_then(|ours| rustix::fs::fstat(&theirs).map(|t| (ours.st_ino, ours.st_dev) == (t.st_ino, t.st_dev)));
+        if !same.unwrap_or(false) {
+            *slot = Some(theirs);
+        }
     }
     rustix::thread::move_into_link_name_space(pid_ns.as_fd(), None)
         .map_err(|e| Error::sys("join the PID namespace of", a.id.to_bytes(), e))?;
@@ -129,7 +134,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let pid = match forked.map_err(|e| Error::sys("fork into container", a.id.to_bytes(), e))? {
         Forked::Child => {
             drop(err_rx);
-            let raw: [RawFd; 6] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
+            let raw: [RawFd; 7] = core::array::from_fn(|i| joins[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let cg: [RawFd; store::MAX_CGROUPS] =
                 core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
@@ -196,7 +201,7 @@ fn container_filter(rec: &store::Record<'_>) -> Result<Option<(Mapping, usize)>>
 fn child(
     err: &OwnedFd,
     cgroups: &[RawFd; store::MAX_CGROUPS],
-    joins: &[RawFd; 6],
+    joins: &[RawFd; 7],
     console: Option<RawFd>,
     console_size: Option<(u16, u16)>,
     cwd: &CStr,

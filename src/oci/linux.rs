@@ -52,6 +52,9 @@ pub struct Linux<'a> {
     pub seccomp: Seccomp<'a>,
     /// `linux.devices`: nodes the init makes below /dev.
     pub devices: List<Node<'a>, MAX_NODES>,
+    /// `timeOffsets`: CLOCK_MONOTONIC's and CLOCK_BOOTTIME's (seconds, nanoseconds) in
+    /// a new time namespace, each when given.
+    pub time_offsets: [Option<(i64, u32)>; 2],
 }
 
 /// Namespace types, in `names::NAMESPACES` order.
@@ -249,7 +252,7 @@ impl Seccomp<'_> {
 #[inline(never)]
 pub(super) fn linux<'a>(j: &mut Json<'a>, l: &mut Linux<'a>) {
     const NAMES: &str = "namespaces uidMappings gidMappings cgroupsPath resources maskedPaths readonlyPaths \
-sysctl rootfsPropagation seccomp devices mountLabel intelRdt personality";
+sysctl rootfsPropagation seccomp devices mountLabel intelRdt personality timeOffsets";
     let mut m = j.members(NAMES, 0);
     while let Some(i) = m.next(j) {
         match i {
@@ -320,6 +323,20 @@ sysctl rootfsPropagation seccomp devices mountLabel intelRdt personality";
             12 => {
                 j.skip();
                 return j.fail("Intel RDT (resctrl) is not supported (leave it out)");
+            }
+            14 => {
+                let mut m = j.members("monotonic boottime", 0);
+                while let Some(c) = m.next(j) {
+                    let (mut secs, mut nanos) = (0, 0);
+                    let mut o = j.members("secs nanosecs", 0);
+                    while let Some(k) = o.next(j) {
+                        match k {
+                            0 => secs = j.int(-(1 << 62), 1 << 62),
+                            _ => nanos = j.int(0, 999_999_999) as u32,
+                        }
+                    }
+                    l.time_offsets[c] = Some((secs, nanos));
+                }
             }
             _ => {
                 let mut m = j.members("domain flags", 0);

@@ -609,7 +609,7 @@ fn features_lists_the_tables() {
     assert!(text.starts_with(
         r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"#
     ));
-    assert!(text.contains(r#""namespaces":["pid","network","mount","ipc","uts","user","cgroup"]"#));
+    assert!(text.contains(r#""namespaces":["pid","network","mount","ipc","uts","user","cgroup","time"]"#));
     assert!(text.contains(r#""CAP_CHECKPOINT_RESTORE"]"#) && text.contains(r#""SCMP_CMP_MASKED_EQ"]"#));
     assert!(text.contains(r#""rbind","private""#) && !text.contains("SCMP_ACT_NOTIFY"));
     assert!(text.ends_with("\"intelRdt\":{\"enabled\":false}}}\n"));
