@@ -2424,3 +2424,44 @@ fn a_time_namespace_offsets_the_clocks() {
     assert!(c.log_error().contains("no new \"time\" namespace"), "{}", c.log_error());
     assert!(!c.rt.root.join(&c.id).exists() && cgroup_dirs(&c.cgroup).is_empty(), "the refused create left something");
 }
+
+/// `linux.resources.cpu.mems` (the kubelet's memory manager pins Guaranteed pods to NUMA
+/// nodes): written into the container's cpuset cgroup (v1, or the v2 one), and by
+/// `update`; a node the host lacks fails create naming the file and the nodes there are,
+/// and leaves nothing.
+#[test]
+fn cpu_mems_go_to_the_cpuset_cgroup() {
+    let Some(mut c) = Case::new("mems", &["sleep", "100"]) else { return };
+    let have = cgroup_dirs("/").into_iter().any(|d| d.join("cpuset.mems").exists());
+    if !have {
+        assert!(!common::in_ci(), "CI=true: this host has no cpuset cgroup");
+        return eprintln!("skipped: no cpuset cgroup here");
+    }
+    c.config["linux"]["resources"] = json!({"cpu": {"mems": "0"}});
+    c.write_config();
+    let pid = c.create();
+    let mems = || cgroup_file(&c.cgroup, "cpuset.mems").map(|s| s.trim().to_owned());
+    assert_eq!(mems().as_deref(), Some("0"), "cpuset.mems after create");
+    let st = c.rt.command(&["update", "--resources", "-", &c.id]).stdin(std::process::Stdio::piped()).spawn().map(
+        |mut ch| {
+            use std::io::Write;
+            ch.stdin.take().unwrap().write_all(br#"{"cpu":{"mems":"0"}}"#).unwrap();
+            ch.wait().unwrap()
+        },
+    );
+    assert!(st.unwrap().success(), "update with cpu.mems: {:?}", c.rt.last_error());
+    assert_eq!(mems().as_deref(), Some("0"));
+    kill9(pid);
+    assert_eq!(wait_exit(pid, WAIT), 137);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+    if std::env::var("TINYCTR_OCI_RUNTIME").is_ok() {
+        return; // the message is tinyctr's
+    }
+    c.config["linux"]["resources"] = json!({"cpu": {"mems": "63"}});
+    c.write_config();
+    assert!(!c.create_as(&c.id, "bad.pid").success(), "a memory node the host lacks accepted");
+    let e = c.log_error();
+    assert!(e.contains("cpuset.mems") && e.contains("memory nodes available are"), "{e}");
+    assert!(c.rt.state(&c.id).is_none() && cgroup_dirs(&c.cgroup).is_empty(), "the failed create left something");
+}

@@ -83,3 +83,32 @@ pub fn write(dirs: &[&[u8]], values: &[Option<u64>; N], at: &str) -> Result<()> 
     }
     Ok(())
 }
+
+/// `cpu.mems` (the kubelet's memory manager pins a pod to NUMA nodes): into the container's
+/// cgroup that has `cpuset.mems` (the v1 cpuset one, made with its parent's nodes, or the
+/// v2 one, cpuset enabled); refused by its JSON path when none has it. A node the parent
+/// lacks says which it has.
+pub fn write_mems(dirs: &[&[u8]], mems: &[u8], at: &str) -> Result<()> {
+    if mems.is_empty() {
+        return Ok(());
+    }
+    const FILE: &CStr = c"cpuset.mems";
+    let Some((d, dir)) = dirs.iter().find_map(|dir| {
+        let d = fs::open_path(dir).ok()?;
+        fs::exists(d.as_fd(), FILE).then_some((d, *dir))
+    }) else {
+        let mut e = Error::usage(at.as_bytes());
+        e.msg.push(b"cpu.mems: no cgroup of the container has cpuset.mems (no cpuset hierarchy here: leave it out)");
+        return Err(e);
+    };
+    fs::write(d.as_fd(), FILE, mems).map_err(|e| {
+        let mut err = fs::write_error(mems, dir, FILE, e);
+        let mut avail = [0u8; 64];
+        let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        let parent = fs::open_path(&dir[..slash]).ok();
+        if let Some(v) = parent.as_ref().and_then(|p| fs::read(p.as_fd(), c"cpuset.effective_mems", &mut avail).ok()) {
+            err.msg.push(b"; the memory nodes available are ").push(v);
+        }
+        err
+    })
+}

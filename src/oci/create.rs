@@ -626,7 +626,10 @@ fn keep(
     // its program runs; then the OOM killer's preference (CRI sets it per pod),
     // inherited by all the container's processes: set on the init while it waits.
     let controls = &cfg.linux.resources.controls;
-    let oom = super::controls::write(&rec.cgroups[..rec.n_cgroups], controls, "config.json: linux.resources.")
+    let at = "config.json: linux.resources.";
+    let dirs = &rec.cgroups[..rec.n_cgroups];
+    let oom = super::controls::write(dirs, controls, at)
+        .and_then(|()| super::controls::write_mems(dirs, cfg.linux.resources.cpu.mems.get().to_bytes(), at))
         .and_then(|()| match cfg.process.and_then(|p| p.oom_score_adj) {
             Some(adj) => oom_score_adj(pid, adj),
             None => Ok(()),
@@ -860,13 +863,6 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>,
     if !r.cpu.cpus.is_empty() {
         l.cpuset_cpus = Some(r.cpu.cpus.get());
     }
-    // No writer for memory nodes (the cpuset keeps its parent's): refused, not dropped.
-    if !r.cpu.mems.is_empty() {
-        return Err(bad(
-            b"cpu.mems",
-            b": memory nodes are not supported (leave it out: the container keeps its parent cgroup's)",
-        ));
-    }
     if let Some(n) = r.pids_limit.filter(|&n| n > 0) {
         l.pids = Some(n as u64);
     }
@@ -1038,7 +1034,8 @@ mod tests {
                 r#"{"memory":{"limit":67108864,"reservation":33554432}}"#,
                 Err("linux.resources.memory.reservation: a soft"),
             ),
-            (r#"{"cpu":{"mems":"0"}}"#, Err("linux.resources.cpu.mems: memory nodes are not supported")),
+            // Memory nodes: written by `keep`, into the cgroup (controls::write_mems).
+            (r#"{"cpu":{"mems":"0"}}"#, Ok((None, None))),
         ];
         for (res, want) in cases {
             let json = format!(r#"{{"linux":{{"resources":{res}}}}}"#);
