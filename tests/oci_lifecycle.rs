@@ -2114,7 +2114,7 @@ fn cgroup_settings_beyond_runs_options_are_written_or_refused() {
     // cpu.idle came with runc 1.2: Debian's runc 1.1 leaves it out.
     let mut res = if tinyctr { json!({"cpu": {"idle": 1}}) } else { json!({"cpu": {}}) };
     if v1_memory {
-        res["memory"] = json!({"swappiness": 30, "disableOOMKiller": true});
+        res["memory"] = json!({"swappiness": 30, "disableOOMKiller": true, "reservation": 33554432});
     }
     if v1_cpu {
         res["cpu"]["realtimePeriod"] = json!(500000);
@@ -2128,6 +2128,7 @@ fn cgroup_settings_beyond_runs_options_are_written_or_refused() {
     }
     if v1_memory {
         assert_eq!(file("memory.swappiness").as_deref(), Some("30"));
+        assert_eq!(file("memory.soft_limit_in_bytes").as_deref(), Some("33554432"), "memory.reservation");
         assert!(file("memory.oom_control").unwrap().contains("oom_kill_disable 1"), "{:?}", file("memory.oom_control"));
         // runc 1.1's update leaves swappiness alone.
         let doc = c.path("res.json");

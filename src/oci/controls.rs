@@ -1,6 +1,6 @@
 //! The cgroup settings of `linux.resources` that `run` has no option for: memory
 //! swappiness and the OOM killer's switch, real-time CPU time, the CFS burst, the idle
-//! policy and the net_cls class (docker's `--memory-swappiness`, `--oom-kill-disable`,
+//! policy, the net_cls class and the memory reservation (docker's `--memory-swappiness`, `--oom-kill-disable`,
 //! `--cpu-rt-runtime`..., through nerdctl or any client of containerd). Each goes to
 //! whichever of the container's cgroups has its file, v1 or v2; a setting none of them
 //! has a file for (cgroup v2 has no swappiness, no OOM switch, no real-time time and no
@@ -27,10 +27,13 @@ pub enum Control {
     Burst,
     Idle,
     ClassId,
+    /// `memory.reservation`: a soft limit, reclaimed towards under memory pressure (v1);
+    /// on v2 the memory protected from reclaim, as runc writes it (`memory.low`).
+    Reservation,
 }
 
 /// How many.
-pub const N: usize = 7;
+pub const N: usize = 8;
 
 /// Each one's JSON path below `linux.resources`, its v1 file, and its v2 file (`""`:
 /// none). The CFS burst is in microseconds in both; v2 has it beside `cpu.max`.
@@ -42,6 +45,7 @@ pub const CONTROLS: [(&str, &CStr, &CStr); N] = [
     ("cpu.burst", c"cpu.cfs_burst_us", c"cpu.max.burst"),
     ("cpu.idle", c"cpu.idle", c"cpu.idle"),
     ("network.classID", c"net_cls.classid", c""),
+    ("memory.reservation", c"memory.soft_limit_in_bytes", c"memory.low"),
 ];
 
 /// Writes every setting of `values` into the cgroup among `dirs` that has its file;

@@ -850,10 +850,6 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>,
         }
         (Some(s), Some(_)) => l.memory_swap = Some(crate::limits::Swap::Total(s as u64)),
     }
-    // A soft limit tinyctr has no writer for: refused, not dropped.
-    if r.memory.reservation.is_some_and(|v| v > 0) {
-        return Err(bad(b"memory.reservation", b": a soft memory limit is not supported (leave it out)"));
-    }
     if let Some(s) = r.cpu.shares.filter(|&s| s > 0) {
         l.cpu_shares = Some(s.clamp(2, 262_144));
     }
@@ -1030,10 +1026,8 @@ mod tests {
                 Err("linux.resources.memory.swap is less than memory.limit"),
             ),
             (r#"{"memory":{"swap":134217728}}"#, Err("linux.resources.memory.swap needs memory.limit")),
-            (
-                r#"{"memory":{"limit":67108864,"reservation":33554432}}"#,
-                Err("linux.resources.memory.reservation: a soft"),
-            ),
+            // A soft limit: written by `keep`, with the other controls.
+            (r#"{"memory":{"limit":67108864,"reservation":33554432}}"#, Ok((Some(M), None))),
             // Memory nodes: written by `keep`, into the cgroup (controls::write_mems).
             (r#"{"cpu":{"mems":"0"}}"#, Ok((None, None))),
         ];

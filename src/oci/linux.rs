@@ -436,7 +436,11 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
                             let v = Some(j.int(-1, i64::MAX));
                             match i {
                                 0 => r.memory.limit = v,
-                                1 => r.memory.reservation = v,
+                                1 => {
+                                    r.memory.reservation = v;
+                                    let soft = v.filter(|&v| v > 0).map(|v| v as u64);
+                                    r.controls[Control::Reservation as usize] = soft;
+                                }
                                 _ => r.memory.swap = v,
                             }
                         }

@@ -80,6 +80,11 @@ pm=$(cat /sys/fs/cgroup/pids/vmoci/c2/pids.max /sys/fs/cgroup/vmoci/c2/pids.max 
 check_eq "50" "$pm" "pids.max after update"
 hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.max 2>/dev/null)
 check_eq "8388608" "$hl" "the 2MB huge page limit after update"
+# memory.reservation: v1's soft limit, or v2's memory.low (as runc writes it).
+echo '{"memory":{"limit":67108864,"reservation":33554432}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
+check_eq "0" "$?" "update with a memory reservation ($(cat /tmp/upd.out))"
+low=$(cat /sys/fs/cgroup/memory/vmoci/c2/memory.soft_limit_in_bytes /sys/fs/cgroup/vmoci/c2/memory.low 2>/dev/null)
+check_eq "33554432" "$low" "the memory reservation"
 # linux.resources.unified, as the kubelet sends it on a v2 node; refused without v2.
 echo '{"unified":{"memory.oom.group":"1"}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
 st=$?
