@@ -155,8 +155,7 @@ impl Detached<'_> {
         }
         if !text.is_empty() {
             let file = c"/proc/self/timens_offsets";
-            rustix::fs::open(file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-                .and_then(|f| crate::fdio::write_all(f.as_fd(), text.as_bytes()))
+            crate::cgroup::fs::write(CWD, file, text.as_bytes())
                 .map_err(|e| Error::sys("set linux.timeOffsets in", file.to_bytes(), e))?;
         }
         Ok(Some(fd))
@@ -175,7 +174,7 @@ impl Detached<'_> {
 
     /// Writes the init's uid and gid maps, from the host's user namespace: the init
     /// waits for them (trampoline) before anything it makes could be owned by an id the
-    /// namespace has no name for. Each map goes in one write, as the kernel takes it.
+    /// namespace has no name for. Each map goes in one write(2), as the kernel takes it.
     /// `setgroups` is left `allow`: tinyctr is the host's root, and the init sets the
     /// process's own groups (or none) as any container's. Then process.rlimits, from
     /// here (see `Rlimits::apply_to`).
@@ -191,13 +190,10 @@ impl Detached<'_> {
                     text.push_u64(n as u64).push(sep);
                 }
             }
-            rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-                .and_then(|fd| crate::fdio::write_all(fd.as_fd(), text.as_bytes()))
-                .map_err(|e| {
-                    let hint: &[u8] =
-                        if e == rustix::io::Errno::INVAL { b"ranges that overlap, or over 340" } else { b"" };
-                    Error::sys_hint("write the user namespace's map", path.as_bytes(), e, hint)
-                })?;
+            crate::cgroup::fs::write(CWD, path.as_cstr(), text.as_bytes()).map_err(|e| {
+                let hint: &[u8] = if e == rustix::io::Errno::INVAL { b"ranges that overlap, or over 340" } else { b"" };
+                Error::sys_hint("write the user namespace's map", path.as_bytes(), e, hint)
+            })?;
         }
         self.confine.rlimits.apply_to(pid).map_err(|(i, e)| {
             Error::sys("set the resource limit of the init in its user namespace", crate::confine::rlimit::name(i), e)
@@ -352,11 +348,10 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
         },
     })
     .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
-    let Paths { cwd, root: root_buf, room: Scratch { table, parent, transition } } = &mut *paths;
+    let Paths { cwd, root: root_buf, room } = &mut *paths;
     let bundle = crate::sys::getcwd(cwd).map_err(|e| Error::sys("find the bundle's path", a.bundle.to_bytes(), e))?;
     let entry = Entry::create(root, a.id)?;
-    let room = Room { root: root_buf, table, parent, transition };
-    let made = make(&entry, &cfg, bundle, room, a, host_env);
+    let made = make(&entry, &cfg, bundle, root_buf, room, a, host_env);
     if made.is_err() {
         let _ = entry.remove(root, a.id);
     }
@@ -368,7 +363,8 @@ fn make(
     entry: &Entry,
     cfg: &Config<'_>,
     bundle: &[u8],
-    room: Room<'_>,
+    root_buf: &mut Buf<PATH_MAX>,
+    room: &mut Scratch,
     a: &Args<'_>,
     host_env: CArgs<'_>,
 ) -> Result<()> {
@@ -378,9 +374,8 @@ fn make(
     // What tinyctr cannot do yet is refused by name, never skipped: a container without
     // the hook or the kernel setting it was made for is not that container.
     super::sysctl::check(lx)?;
-    let transition = room.transition;
-    let apparmor = match super::lsm::check(&p, "config.json: process.", transition)? {
-        true => transition.as_bytes(),
+    let apparmor = match super::lsm::check(&p, "config.json: process.", &mut room.transition)? {
+        true => room.transition.as_bytes(),
         false => &[],
     };
     let new_time = lx.namespaces.has(Ns::Time) && lx.namespaces.path(Ns::Time).is_none();
@@ -408,7 +403,7 @@ fn make(
         ));
     }
     let root = cfg.root.map(|r| r.path).ok_or_else(|| Error::usage(b"config.json: \"root\" is missing"))?;
-    let rootfs = root_path(room.root, bundle, root.get())?;
+    let rootfs = root_path(root_buf, bundle, root.get())?;
 
     // The fifo `start` writes to; the child holds its read end (see trampoline).
     rustix::fs::mkfifoat(&entry.dir, store::FIFO, Mode::from_raw_mode(0o600))
@@ -420,7 +415,7 @@ fn make(
     let mut ptrs = pointers(p.args, p.env)?;
     let (argv, env) = arrays(&mut ptrs, p.args, p.env)?;
 
-    let limits = limits(cfg, a.id, room.parent)?;
+    let limits = limits(cfg, a.id, &mut room.parent)?;
     // Parent and name together, for the v1 freezer and devices cgroups: the cgroupsPath
     // as written (limits refused a trailing slash), or the ID.
     let cgroup_path = match lx.cgroups_path.get().to_bytes() {
@@ -454,7 +449,7 @@ fn make(
         domainname: cfg.domainname.get(),
         apparmor,
         nodes: &lx.devices,
-        cgroupfs: cgroupfs(cfg, room.table)?,
+        cgroupfs: cgroupfs(cfg, &mut room.table)?,
         idmaps,
         sysfs_rw: cfg.mounts.iter().any(|m| {
             m.fstype.get() == c"sysfs"
@@ -579,14 +574,6 @@ struct Scratch {
     transition: super::lsm::Transition,
 }
 
-/// [`make`]'s borrow of it, with the root's path.
-struct Room<'p> {
-    root: &'p mut Buf<PATH_MAX>,
-    table: &'p mut crate::rootfs::cgroupfs::Table,
-    parent: &'p mut Buf<{ CGROUPS_PATH_MAX + 1 }>,
-    transition: &'p mut super::lsm::Transition,
-}
-
 /// The root's path, `root` or (relative) `bundle/root`, as a C string in `out`; one
 /// longer than `out` is refused (it was cut short before: another directory).
 fn root_path<'r>(out: &'r mut Text, bundle: &[u8], root: &CStr) -> Result<&'r CStr> {
@@ -685,8 +672,7 @@ fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
         v.push(b"-");
     }
     v.push_u64(adj.unsigned_abs() as u64);
-    let fd = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty());
-    fd.and_then(|fd| crate::fdio::write_all(fd.as_fd(), v.as_bytes())).map_err(|e| {
+    crate::cgroup::fs::write(CWD, path.as_cstr(), v.as_bytes()).map_err(|e| {
         let hint: &[u8] = if e == rustix::io::Errno::ACCESS { b"a value below 0 needs CAP_SYS_RESOURCE" } else { b"" };
         Error::sys_hint("set process.oomScoreAdj in", path.as_bytes(), e, hint)
     })

@@ -49,17 +49,22 @@ pub fn populate() -> Result<(), Failure> {
 #[cfg(feature = "oci")]
 #[inline(never)]
 pub fn populate_bound(host: rustix::fd::BorrowedFd<'_>) -> Result<(), Failure> {
-    use rustix::mount::{MoveMountFlags, OpenTreeFlags};
     for (i, path) in cstrs(NODES).enumerate() {
-        let rel = CStr::from_bytes_with_nul(&path.to_bytes_with_nul()[1..]).unwrap_or(c"");
-        rustix::mount::open_tree(host, rel, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC)
-            .and_then(|tree| {
-                rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::from_raw_mode(0o666), 0)?;
-                rustix::mount::move_mount(&tree, c"", CWD, path, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
-            })
+        rustix::fs::mknodat(CWD, path, FileType::RegularFile, Mode::from_raw_mode(0o666), 0)
+            .and_then(|()| bind_host_node(host, path, CWD, path))
             .map_err(|e| (step::NODE + i as u8, e))?;
     }
     links()
+}
+
+/// Binds the host's node at the absolute `path` (below `host`, the host's root) over the
+/// file `name` of `dir`: a clone of it (open_tree), attached there (move_mount).
+#[cfg(feature = "oci")]
+fn bind_host_node(host: rustix::fd::BorrowedFd<'_>, path: &CStr, dir: impl AsFd, name: &CStr) -> Result<(), Errno> {
+    use rustix::mount::{MoveMountFlags, OpenTreeFlags};
+    let rel = CStr::from_bytes_with_nul(&path.to_bytes_with_nul()[1..]).map_err(|_| Errno::INVAL)?;
+    let tree = rustix::mount::open_tree(host, rel, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC)?;
+    rustix::mount::move_mount(&tree, c"", dir, name, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
 }
 
 fn links() -> Result<(), Failure> {
@@ -147,17 +152,7 @@ fn node(n: &Node<'_>, host: Option<rustix::fd::BorrowedFd<'_>>) -> Result<(), Er
         };
         made?;
         if let Some(host) = host {
-            use rustix::mount::{MoveMountFlags, OpenTreeFlags};
-            let rel = CStr::from_bytes_with_nul(&n.path.to_bytes_with_nul()[1..]).map_err(|_| Errno::INVAL)?;
-            let tree =
-                rustix::mount::open_tree(host, rel, OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC)?;
-            return rustix::mount::move_mount(
-                &tree,
-                c"",
-                &dir,
-                name.as_cstr(),
-                MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
-            );
+            return bind_host_node(host, n.path, &dir, name.as_cstr());
         }
         if n.uid != 0 || n.gid != 0 {
             let (uid, gid) = (rustix::fs::Uid::from_raw(n.uid), rustix::fs::Gid::from_raw(n.gid));
