@@ -179,6 +179,8 @@ fn confinement() -> Option<&'static str> {
         rlimits: Default::default(),
         umask: None,
         ambient: 0,
+        #[cfg(feature = "oci")]
+        sets: crate::confine::Sets::of(caps::DEFAULT & held),
     };
     print(b"\nconfine:    ");
     let status = match sys::clone_fork(0) {

@@ -499,7 +499,8 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
         return e.with_status(status);
     }
     let Some(s) = Step::from_u8(step) else {
-        let (op, obj) = crate::rootfs::describe(step);
+        let masks = cfg.oci().and_then(|o| crate::rootfs::describe_masks(step, o.masks));
+        let (op, obj) = masks.unwrap_or_else(|| crate::rootfs::describe(step));
         let obj = if obj.is_empty() { cfg.rootfs.map(CStr::to_bytes).unwrap_or(b"") } else { obj };
         return Error::sys(op, obj, errno).with_status(status);
     };

@@ -33,14 +33,14 @@ pub fn nth(list: &'static str, i: usize) -> Option<&'static str> {
 
 /// The NUL-ended C strings packed in `list`, in order: for the child's path tables, where
 /// a `&CStr` each would cost 16 bytes (allocation-free, and every item keeps its NUL).
-pub fn cstrs(list: &'static [u8]) -> impl Iterator<Item = &'static CStr> {
+pub fn cstrs<'a>(list: &'a [u8]) -> impl Iterator<Item = &'a CStr> + 'a {
     let mut rest = list;
     core::iter::from_fn(move || next_cstr(&mut rest))
 }
 
 /// The C string at the start of `rest`, which moves past it.
 #[inline(never)]
-fn next_cstr(rest: &mut &'static [u8]) -> Option<&'static CStr> {
+fn next_cstr<'a>(rest: &mut &'a [u8]) -> Option<&'a CStr> {
     let s = CStr::from_bytes_until_nul(rest).ok()?;
     *rest = rest.get(s.to_bytes().len() + 1..).unwrap_or(&[]);
     Some(s)

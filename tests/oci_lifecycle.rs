@@ -2497,3 +2497,127 @@ fn cpu_mems_go_to_the_cpuset_cgroup() {
     assert!(e.contains("cpuset.mems") && e.contains("memory nodes available are"), "{e}");
     assert!(c.rt.state(&c.id).is_none() && cgroup_dirs(&c.cgroup).is_empty(), "the failed create left something");
 }
+
+/// config.json's own options for the filesystems every container gets: docker's
+/// `--shm-size` is the `size=` of its /dev/shm mount (tinyctr mounted its own 64 MiB
+/// one), the source names it as runc's mount does (`shm`), /dev's size is the config's.
+#[test]
+fn the_standard_mounts_take_the_configs_options() {
+    // Each line: the mount point, then what follows the separator (type, source, options).
+    let prog = "sed 's/^[^ ]* [^ ]* [^ ]* [^ ]* \\([^ ]*\\) .* - /\\1 /' /proc/self/mountinfo > /shared/out.tmp; \
+        mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("stdmounts", &["sh", "-c", prog]) else { return };
+    for m in c.config["mounts"].as_array_mut().unwrap() {
+        match m["destination"].as_str().unwrap() {
+            "/dev/shm" => m["options"] = json!(["nosuid", "noexec", "nodev", "mode=1777", "size=8388608"]),
+            "/dev" => m["options"] = json!(["nosuid", "strictatime", "mode=755", "size=2048k"]),
+            "/dev/mqueue" => m["source"] = json!("mq"),
+            _ => {}
+        }
+    }
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let lines = c.wait_shared("out");
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    let line = |at: &str| {
+        lines.lines().find(|l| l.split(' ').next() == Some(at)).unwrap_or_else(|| panic!("no {at}: {lines}"))
+    };
+    assert_eq!(line("/dev/shm"), "/dev/shm tmpfs shm rw,size=8192k", "{lines}");
+    assert!(line("/dev").starts_with("/dev tmpfs tmpfs rw,size=2048k,mode=755"), "{lines}");
+    assert!(line("/dev/mqueue").starts_with("/dev/mqueue mqueue mq rw"), "{lines}");
+    assert!(line("/sys").starts_with("/sys sysfs sysfs ro"), "{lines}");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// `maskedPaths` and `readonlyPaths` are the config's, exactly (docker's own list was
+/// applied whenever one was there): a path docker does not mask is masked when listed
+/// (a file in /proc, a directory of the image), one docker masks is not when left out
+/// (docker 20.10 and containerd do not list /proc/interrupts), and a read-only path
+/// outside /proc keeps its mount's other flags.
+#[test]
+fn masked_and_read_only_paths_are_the_configs() {
+    let prog =
+        "{ wc -c < /proc/cpuinfo; ls /secret | wc -l; wc -c < /proc/interrupts | grep -qv '^0$' && echo interrupts; \
+        touch /data/x 2>/dev/null || echo data-ro; touch /tmp/y && echo tmp-rw; \
+        grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6; } > /shared/out.tmp; mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("masklists", &["sh", "-c", prog]) else { return };
+    let rootfs = c.bundle.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("secret")).unwrap();
+    std::fs::write(rootfs.join("secret/key"), "k").unwrap();
+    std::fs::create_dir_all(rootfs.join("data")).unwrap();
+    c.config["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/cpuinfo", "/secret", "/no/such/path"]);
+    c.config["linux"]["readonlyPaths"] = json!(["/proc/sys", "/data", "/no/such/dir"]);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let out = c.wait_shared("out");
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    // The image's root is the bundle's directory, bound without nosuid and the like: the
+    // read-only bind of /data keeps that (a remount with proc's flags would add them).
+    assert_eq!(out, "0\n0\ninterrupts\ndata-ro\ntmp-rw\nro,relatime\n");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// docker gives a non-root user (`docker run -u 1000`) its bounding set alone, with no
+/// permitted or effective set: the bounding set is the config's (it was cut to the
+/// permitted set, so a setuid or file-capability program such as ping got nothing).
+#[test]
+fn the_bounding_set_is_the_configs_for_a_non_root_user() {
+    let Some(mut c) = Case::new("bounding", &["grep", "-E", "^Cap(Prm|Eff|Bnd)", "/proc/self/status"]) else {
+        return;
+    };
+    c.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    c.config["process"]["capabilities"] = json!({"bounding": ["CAP_CHOWN", "CAP_NET_RAW", "CAP_KILL"]});
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    assert_eq!(c.file("stdout"), "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000002021\n");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
+/// A process whose environment has no HOME gets its user's home from the container's
+/// /etc/passwd, `/` without an entry (runc's and crun's rule; docker, containerd and CRI
+/// leave it to the runtime); one that sets HOME keeps it. For exec too.
+#[test]
+fn home_comes_from_the_containers_passwd() {
+    let prog = "echo \"$HOME\" > /shared/out.tmp; mv /shared/out.tmp /shared/out; sleep 30";
+    let Some(mut c) = Case::new("home", &["sh", "-c", prog]) else { return };
+    let etc = c.bundle.join("rootfs/etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&c.shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    c.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    assert_eq!(c.wait_shared("out"), "/home/u\n");
+    let cases: [(&str, u32, Option<&str>, &str); 3] =
+        [("root", 0, None, "/root\n"), ("nobody", 4242, None, "/\n"), ("set", 1000, Some("HOME=/x"), "/x\n")];
+    for (tag, uid, env, want) in cases {
+        let mut p = c.config["process"].clone();
+        p["user"] = json!({"uid": uid, "gid": uid});
+        if let Some(e) = env {
+            p["env"].as_array_mut().unwrap().push(json!(e));
+        }
+        p["args"] =
+            json!(["sh", "-c", format!("echo \"$HOME\" > /shared/{tag}.tmp; mv /shared/{tag}.tmp /shared/{tag}")]);
+        let f = c.path(&format!("{tag}.process.json"));
+        std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+        let pid_file = c.path(&format!("{tag}.pid"));
+        c.ok(&["exec", "--process", f.to_str().unwrap(), "--detach", "--pid-file", pid_file.to_str().unwrap(), &c.id]);
+        let epid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        watch(epid);
+        c.pids.borrow_mut().push(epid);
+        assert_eq!(c.wait_shared(tag), want, "exec as {uid} with {env:?}");
+    }
+    kill9(pid);
+    assert_eq!(wait_exit(pid, WAIT), 128 + 9);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}

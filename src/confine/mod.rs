@@ -131,9 +131,52 @@ pub struct Confine {
     pub rlimits: rlimit::Rlimits,
     /// OCI `process.user.umask`; `None`: inherited (tinyctr's own).
     pub umask: Option<u32>,
-    /// OCI `process.capabilities.ambient` (within `caps`): also the inheritable set, as
+    /// OCI `process.capabilities.ambient` (within `caps`): also in the inheritable set, as
     /// the kernel keeps ambient within permitted and inheritable. 0 for `run`.
     pub ambient: u64,
+    /// The OCI sets that need not equal the permitted one (`caps`).
+    #[cfg(feature = "oci")]
+    pub sets: Sets,
+}
+
+impl Confine {
+    fn bounding(&self) -> u64 {
+        #[cfg(feature = "oci")]
+        return self.sets.bounding;
+        #[cfg(not(feature = "oci"))]
+        self.caps
+    }
+
+    fn effective(&self) -> u64 {
+        #[cfg(feature = "oci")]
+        return self.sets.effective;
+        #[cfg(not(feature = "oci"))]
+        self.caps
+    }
+
+    fn inheritable(&self) -> u64 {
+        #[cfg(feature = "oci")]
+        return self.sets.inheritable;
+        #[cfg(not(feature = "oci"))]
+        self.ambient
+    }
+}
+
+/// config.json's bounding, effective and inheritable sets. docker gives a non-root user
+/// its bounding set alone (permitted and effective empty): a setuid or file-capability
+/// program (ping) still gets what the bounding set allows, so it is not `caps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub inheritable: u64,
+}
+
+impl Sets {
+    /// `run`'s: bounding = effective = permitted, inheritable empty.
+    pub const fn of(caps: u64) -> Sets {
+        Sets { bounding: caps, effective: caps, inheritable: 0 }
+    }
 }
 
 /// Parent side, before clone: the description for `asked`. Reads the container's
@@ -173,6 +216,8 @@ pub fn plan<'a>(
         rlimits: asked.rlimits,
         umask: None,
         ambient: 0,
+        #[cfg(feature = "oci")]
+        sets: Sets::of(caps),
     };
     let mut home_len = 0;
     if asked.user.is_some() || asked.group_adds > 0 {
@@ -219,7 +264,7 @@ pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8
         rustix::process::umask(rustix::fs::Mode::from_raw_mode(m));
     }
     c.rlimits.apply().map_err(|(i, e)| (step::RLIMIT + i, e))?;
-    drop_bounding(c.caps).map_err(at(step::BOUNDING))?;
+    drop_bounding(c.bounding()).map_err(at(step::BOUNDING))?;
     let ids = &c.ids;
     if ids.uid != 0 {
         // Without it, leaving uid 0 empties the permitted set before capset can trim it.
@@ -236,23 +281,23 @@ pub fn apply(c: &Confine, filter: &[SockFilter]) -> core::result::Result<(), (u8
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
             .map_err(at(step::PDEATH))?;
     }
-    let sets = |caps: u64| CapabilitySets {
-        effective: CapabilitySet::from_bits_retain(caps),
-        permitted: CapabilitySet::from_bits_retain(caps),
-        inheritable: CapabilitySet::from_bits_retain(c.ambient),
+    let sets = |permitted: u64, effective: u64| CapabilitySets {
+        effective: CapabilitySet::from_bits_retain(effective),
+        permitted: CapabilitySet::from_bits_retain(permitted),
+        inheritable: CapabilitySet::from_bits_retain(c.inheritable()),
     };
-    let capset = |caps: u64| rustix::thread::set_capabilities(None, sets(caps)).map_err(at(step::CAPSET));
+    let capset = |p: u64, e: u64| rustix::thread::set_capabilities(None, sets(p, e)).map_err(at(step::CAPSET));
     let admin = 1u64 << caps::SYS_ADMIN;
-    let early = !filter.is_empty() && !c.no_new_privs && c.caps & admin == 0;
+    let early = !filter.is_empty() && !c.no_new_privs && c.effective() & admin == 0;
     if early {
         if ids.uid != 0 {
             // The switch away from uid 0 emptied the effective set: CAP_SYS_ADMIN back
             // for the load, with what will stay.
-            capset(c.caps | admin)?;
+            capset(c.caps | admin, c.effective() | admin)?;
         }
         seccomp::install(filter).map_err(at(step::SECCOMP))?;
     }
-    capset(c.caps)?;
+    capset(c.caps, c.effective())?;
     // capset with an empty inheritable set already empties the ambient one (the kernel
     // keeps ambient within permitted and inheritable); clearing it says so outright.
     // Then what an OCI process asks for: a non-root program keeps those across execve.
@@ -390,6 +435,8 @@ mod tests {
             rlimits: Default::default(),
             umask: None,
             ambient: 0,
+            #[cfg(feature = "oci")]
+            sets: Sets::of(0),
         };
         for s in step::RLIMIT..=step::SECCOMP {
             let e = describe(s, Errno::PERM, &c).unwrap_or_else(|| panic!("step {s}"));

@@ -261,6 +261,25 @@ pub fn resolve(root: Root<'_>, spec: Option<&CStr>, adds: &[&CStr], home: &mut [
     Ok((ids, home_len))
 }
 
+/// `HOME=<home>` of `uid` in `root`'s /etc/passwd, written into `out`; `HOME=/` without
+/// an entry or a file to read (runc's and crun's default when an OCI process has no HOME
+/// in its environment); `None` when it does not fit.
+pub fn home_of<'o>(root: &CStr, uid: u32, out: &'o mut [u8]) -> Option<&'o CStr> {
+    let mut len = 0;
+    let mut found = false;
+    // An unreadable file is no error: runc's lookup falls back to its defaults too.
+    let _ = Root(Some(root)).each_line(PASSWD, &mut |f| {
+        if !found && id(f[2]) == Some(uid) {
+            found = true;
+            len = write_home(out, f[5]);
+        }
+    });
+    if !found {
+        len = write_home(out, b"");
+    }
+    CStr::from_bytes_with_nul(out.get(..len)?).ok()
+}
+
 /// Writes `HOME=<dir>` and a NUL into `out` (`/` for an empty dir); returns the length.
 fn write_home(out: &mut [u8], dir: &[u8]) -> usize {
     let dir = if dir.is_empty() { b"/" } else { dir };

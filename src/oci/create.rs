@@ -78,8 +78,10 @@ pub struct Detached<'a> {
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     /// The `cgroup` mount at /sys/fs/cgroup, if config.json has one.
     pub cgroupfs: Option<&'a crate::rootfs::cgroupfs::Table>,
-    /// config.json's sysfs at /sys is read-write (CRI's for a privileged pod).
-    pub sysfs_rw: bool,
+    /// config.json's options for the filesystems every container gets ([`standard`]).
+    pub standard: crate::rootfs::Standard<'a>,
+    /// `linux.maskedPaths` and `linux.readonlyPaths`, as they are.
+    pub masks: (&'a [u8], &'a [u8]),
     /// A new time namespace, with its offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME.
     time: Option<[Option<(i64, u32)>; 2]>,
     /// A new user namespace: its uid and gid maps (both non-empty), which the parent
@@ -345,6 +347,7 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
             table: crate::rootfs::cgroupfs::Table::EMPTY,
             parent: Buf::new(),
             transition: super::lsm::Transition::new(),
+            home: [0; HOME_ROOM],
         },
     })
     .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
@@ -412,8 +415,9 @@ fn make(
         rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
 
+    let home = home(p.env, rootfs, p.user.uid, &mut room.home);
     let mut ptrs = pointers(p.args, p.env)?;
-    let (argv, env) = arrays(&mut ptrs, p.args, p.env)?;
+    let (argv, env) = arrays(&mut ptrs, p.args, p.env, home)?;
 
     let limits = limits(cfg, a.id, &mut room.parent)?;
     // Parent and name together, for the v1 freezer and devices cgroups: the cgroupsPath
@@ -451,11 +455,8 @@ fn make(
         nodes: &lx.devices,
         cgroupfs: cgroupfs(cfg, &mut room.table)?,
         idmaps,
-        sysfs_rw: cfg.mounts.iter().any(|m| {
-            m.fstype.get() == c"sysfs"
-                && m.destination.get() == c"/sys"
-                && m.flags & linux_raw_sys::general::MS_RDONLY == 0
-        }),
+        standard: standard(cfg),
+        masks: (lx.masked_paths.as_bytes(), lx.readonly_paths.as_bytes()),
         root_propagation: root_propagation(cfg)?,
         hooks: &cfg.hooks,
         id: a.id.to_bytes(),
@@ -572,6 +573,8 @@ struct Scratch {
     /// The cgroupsPath up to its last component ([`limits`]).
     parent: Buf<{ CGROUPS_PATH_MAX + 1 }>,
     transition: super::lsm::Transition,
+    /// The `HOME=` entry [`home`] adds.
+    home: [u8; HOME_ROOM],
 }
 
 /// The root's path, `root` or (relative) `bundle/root`, as a C string in `out`; one
@@ -680,20 +683,23 @@ fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
 
 /// A mapping with one pointer slot per string of `list`, and the NULL.
 pub(super) fn pointers(args: StrList<'_>, env: StrList<'_>) -> Result<Mapping> {
-    Mapping::new((args.len() + env.len() + 2) * core::mem::size_of::<usize>())
+    // The two NULs and a HOME the environment may lack.
+    Mapping::new((args.len() + env.len() + 3) * core::mem::size_of::<usize>())
         .map_err(|e| Error::sys("map memory for", b"config.json", e))
 }
 
 /// `args` and `env` as execve's pointer arrays, both in `map` (from [`pointers`]): one
-/// mapping, since each is a page of memory at least.
+/// mapping, since each is a page of memory at least. Without a HOME in `env`, the user's
+/// from the container's /etc/passwd is added ([`home`]).
 pub(super) fn arrays<'a>(
     map: &'a mut Mapping,
     args: StrList<'a>,
     env: StrList<'a>,
+    home: Option<&'a CStr>,
 ) -> Result<(PtrArray<'a>, PtrArray<'a>)> {
     let too_many = || Error::usage(b"config.json: too many strings");
     let (argv, rest) = split_slots(map.bytes(), args.len() + 1).ok_or_else(too_many)?;
-    let (envp, _) = split_slots(rest, env.len() + 1).ok_or_else(too_many)?;
+    let (envp, _) = split_slots(rest, env.len() + 2).ok_or_else(too_many)?;
     let (mut a, mut e) = (PtrArray::new(argv), PtrArray::new(envp));
     for s in args.iter() {
         a.push(s);
@@ -701,12 +707,27 @@ pub(super) fn arrays<'a>(
     for s in env.iter() {
         e.push(s);
     }
+    if let Some(h) = home {
+        e.push(h);
+    }
     Ok((a, e))
 }
 
-/// Capabilities, user and rlimits as config.json says. The permitted set is what the
-/// container holds (bounding = permitted = effective, as containerd writes them); a
-/// capability tinyctr itself lacks is left out, as runc does for `--privileged`.
+/// Room for a `HOME=` entry [`home`] makes (a home as long as a path can be).
+pub(super) const HOME_ROOM: usize = 4096 + 6;
+
+/// `HOME=` for a process whose `env` has none: runc's and crun's, the home of `uid` in
+/// the container's /etc/passwd (under `root`), `/` without one. docker, containerd and
+/// CRI leave it to the runtime: programs that keep files in HOME need it.
+pub(super) fn home<'o>(env: StrList<'_>, root: &CStr, uid: u32, out: &'o mut [u8; HOME_ROOM]) -> Option<&'o CStr> {
+    if env.iter().any(|e| e.to_bytes().starts_with(b"HOME=")) {
+        return None;
+    }
+    crate::confine::user::home_of(root, uid, out)
+}
+
+/// Capabilities, user and rlimits as config.json says: each capability set as written (a
+/// capability tinyctr itself lacks is left out, as runc does for `--privileged`).
 fn confine(cfg: &Config<'_>) -> Confine {
     let lx = &cfg.linux;
     let masks = !lx.masked_paths.is_empty() || !lx.readonly_paths.is_empty();
@@ -719,7 +740,18 @@ fn confine(cfg: &Config<'_>) -> Confine {
 #[inline(never)]
 pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
     let held = crate::confine::caps::held(true);
-    let caps = p.capabilities.map_or(held, |c| c.permitted & c.bounding & held);
+    let given = p.capabilities;
+    let caps = given.map_or(held, |c| c.permitted & held);
+    // The kernel keeps the inheritable set within the bounding one (dropped first) and
+    // the ambient within permitted and inheritable.
+    let bounding = given.map_or(held, |c| c.bounding & held);
+    let ambient = given.map_or(0, |c| c.ambient & caps & bounding);
+    #[cfg_attr(not(feature = "oci"), allow(unused_variables))]
+    let sets = crate::confine::Sets {
+        bounding,
+        effective: given.map_or(held, |c| c.effective & caps),
+        inheritable: given.map_or(0, |c| c.inheritable & bounding) | ambient,
+    };
     let mut ids = crate::confine::user::Ids::ROOT;
     ids.uid = p.user.uid;
     ids.gid = p.user.gid;
@@ -733,8 +765,6 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
         rlimits.hard[r.resource as usize] = r.hard;
     }
     let umask = p.user.umask;
-    // Ambient within what the process gets (the kernel would refuse the rest).
-    let ambient = p.capabilities.map_or(0, |c| c.ambient & caps);
     Confine {
         caps,
         no_new_privs: p.no_new_privileges,
@@ -745,6 +775,8 @@ pub(super) fn confine_process(p: &Process<'_>, masks: bool) -> Confine {
         rlimits,
         umask,
         ambient,
+        #[cfg(feature = "oci")]
+        sets,
     }
 }
 
@@ -851,6 +883,37 @@ pub(super) fn resources<'a>(l: &mut Limits<'a>, r: &super::linux::Resources<'a>,
     Ok(())
 }
 
+/// config.json's source, flags and data of its mounts of the filesystems every container
+/// gets (the last of each, as the kernel would show it), by index in [`STANDARD`].
+fn standard<'a>(cfg: &Config<'a>) -> crate::rootfs::Standard<'a> {
+    use linux_raw_sys::general::{MS_BIND, MS_REC, MS_REMOUNT};
+    let mut given = crate::rootfs::Standard::default();
+    for m in cfg.mounts.iter() {
+        let key = (m.fstype.get().to_bytes(), m.destination.get().to_bytes());
+        if let Some(slot) = STANDARD.iter().position(|&s| s == key).and_then(|k| given.get_mut(k)) {
+            let (data, source) = (m.data.get(), m.source.get());
+            *slot = Some(crate::rootfs::Given {
+                source: if source.is_empty() { m.fstype.get() } else { source },
+                flags: m.flags & !(MS_BIND | MS_REC | MS_REMOUNT),
+                data: (!data.is_empty()).then_some(data),
+            });
+        }
+    }
+    given
+}
+
+/// The filesystems every container gets, by type and destination: those of
+/// `rootfs::mounts::MOUNTS` in its order, then the cgroup mount.
+const STANDARD: [(&[u8], &[u8]); 7] = [
+    (b"proc", b"/proc"),
+    (b"sysfs", b"/sys"),
+    (b"tmpfs", b"/dev"),
+    (b"devpts", b"/dev/pts"),
+    (b"tmpfs", b"/dev/shm"),
+    (b"mqueue", b"/dev/mqueue"),
+    (b"cgroup", b"/sys/fs/cgroup"),
+];
+
 /// One entry of `mounts`. The filesystems every container gets (proc, sysfs, /dev's
 /// tmpfs, devpts, shm, mqueue) are those `--rootfs` mounts; binds and other tmpfs
 /// mounts go through the volume code; anything else is refused by name.
@@ -861,15 +924,6 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
     use linux_raw_sys::general::{MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT};
     let dst = m.destination.get().to_bytes();
     let ty = m.fstype.get().to_bytes();
-    const STANDARD: [(&[u8], &[u8]); 7] = [
-        (b"proc", b"/proc"),
-        (b"sysfs", b"/sys"),
-        (b"tmpfs", b"/dev"),
-        (b"devpts", b"/dev/pts"),
-        (b"tmpfs", b"/dev/shm"),
-        (b"mqueue", b"/dev/mqueue"),
-        (b"cgroup", b"/sys/fs/cgroup"),
-    ];
     if STANDARD.contains(&(ty, dst)) {
         return Ok(());
     }

@@ -19,7 +19,9 @@
 //! path a writable view of something else (runc's CVE-2025-31133).
 
 use core::ffi::CStr;
-use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT};
+#[cfg(not(feature = "oci"))]
+use linux_raw_sys::general::MS_REMOUNT;
+use linux_raw_sys::general::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC};
 use rustix::io::Errno;
 
 use super::mounts::mount;
@@ -40,20 +42,51 @@ const DIRS: u16 = 1 << 0 | 1 << 1 | 1 << 8 | 1 << 9 | 1 << 11;
 /// Docker's default read-only paths.
 pub const READ_ONLY: &[u8] = b"/proc/bus\0/proc/fs\0/proc/irq\0/proc/sys\0/proc/sysrq-trigger\0";
 
+/// An OCI config's `maskedPaths` and `readonlyPaths`, each a string of NUL-terminated
+/// paths (as [`MASKED`]); `None`: docker's.
+pub type Lists<'a> = Option<(&'a [u8], &'a [u8])>;
+
 /// Masks, then makes read-only, in the current mount namespace (with /proc mounted).
-pub fn apply() -> Result<(), Failure> {
+pub fn apply(#[cfg(feature = "oci")] lists: Lists<'_>) -> Result<(), Failure> {
+    #[cfg(feature = "oci")]
+    let (masked, read_only_paths) = lists.unwrap_or((MASKED, READ_ONLY));
+    #[cfg(not(feature = "oci"))]
+    let (masked, read_only_paths) = (MASKED, READ_ONLY);
     let null = open_null().map_err(|e| (step::NULL, e))?;
     let mut fd_path: Buf<24> = Buf::new();
     fd_path.push(b"/proc/self/fd/").push_u64(rustix::fd::AsRawFd::as_raw_fd(&null) as u64);
     let mut m = Masker { null: fd_path.as_cstr(), dir: None };
-    for (i, path) in cstrs(MASKED).enumerate() {
-        m.mask(path, DIRS & (1 << i) != 0).map_err(|e| (step::MASK + i as u8, e))?;
+    for (i, path) in cstrs(masked).enumerate() {
+        m.mask(path, is_dir(path, i)).map_err(|e| (step_of(step::MASK, i), e))?;
     }
     drop(null);
-    for (i, path) in cstrs(READ_ONLY).enumerate() {
-        read_only(path).map_err(|e| (step::READ_ONLY + i as u8, e))?;
+    for (i, path) in cstrs(read_only_paths).enumerate() {
+        read_only(path).map_err(|e| (step_of(step::READ_ONLY, i), e))?;
     }
     Ok(())
+}
+
+/// The failure step of entry `i` of a list: an OCI config's may be longer than the 16
+/// steps of its range, whose last then stands for the rest.
+fn step_of(base: u8, i: usize) -> u8 {
+    if cfg!(feature = "oci") {
+        base + i.min(15) as u8
+    } else {
+        base + i as u8
+    }
+}
+
+/// Whether to guess `path`, entry `i` of the masked list, a directory: as [`DIRS`] says
+/// for docker's; an OCI config's path by the docker path it is, a file otherwise.
+#[cfg(feature = "oci")]
+fn is_dir(path: &CStr, _: usize) -> bool {
+    let i = cstrs(MASKED).position(|m| m == path).unwrap_or(16);
+    DIRS as u32 & 1 << i != 0
+}
+
+#[cfg(not(feature = "oci"))]
+fn is_dir(_: &CStr, i: usize) -> bool {
+    DIRS & (1 << i) != 0
 }
 
 /// The null device as an `O_PATH` descriptor, checked to be char 1:3 (ENODEV if not).
@@ -71,16 +104,16 @@ fn open_null() -> Result<rustix::fd::OwnedFd, Errno> {
     }
 }
 
-struct Masker<'a> {
+struct Masker<'a, 'p> {
     /// `/proc/self/fd/N` of the checked null device.
     null: &'a CStr,
     /// The first masked directory, once its tmpfs is mounted: the source of later binds.
-    dir: Option<&'static CStr>,
+    dir: Option<&'p CStr>,
 }
 
-impl Masker<'_> {
+impl<'p> Masker<'_, 'p> {
     /// Masks `path` (guessed a directory if `dir`); a missing path is skipped.
-    fn mask(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
+    fn mask(&mut self, path: &'p CStr, dir: bool) -> Result<(), Errno> {
         match self.mount_as(path, dir) {
             Err(Errno::NOTDIR) => self.mount_as(path, !dir),
             r => r,
@@ -88,7 +121,7 @@ impl Masker<'_> {
         .or_else(|e| if e == Errno::NOENT { Ok(()) } else { Err(e) })
     }
 
-    fn mount_as(&mut self, path: &'static CStr, dir: bool) -> Result<(), Errno> {
+    fn mount_as(&mut self, path: &'p CStr, dir: bool) -> Result<(), Errno> {
         match (dir, self.dir) {
             (false, _) => mount(self.null, path, c"none", MS_BIND, None),
             (true, Some(first)) => mount(first, path, c"none", MS_BIND, None),
@@ -101,11 +134,16 @@ impl Masker<'_> {
     }
 }
 
-/// Binds `path` onto itself, then makes that bind read-only. Every read-only path is in
-/// the container's fresh proc, which tinyctr mounted nosuid,nodev,noexec (with or
+/// Binds `path` onto itself, then makes that bind read-only. Every docker read-only path
+/// is in the container's fresh proc, which tinyctr mounted nosuid,nodev,noexec (with or
 /// without --rootfs): the remount keeps exactly those, without a statfs to learn them.
+/// An OCI config's path may be anywhere, in a mount of other flags: the remount keeps
+/// the ones its mount has.
 fn read_only(path: &CStr) -> Result<(), Errno> {
     match mount(path, path, c"none", MS_BIND | MS_REC, None) {
+        #[cfg(feature = "oci")]
+        Ok(()) => super::mounts::remount_adding(path, MS_RDONLY),
+        #[cfg(not(feature = "oci"))]
         Ok(()) => mount(c"none", path, c"none", MS_BIND | MS_REMOUNT | MS_RDONLY | PROC_FLAGS, None),
         Err(Errno::NOENT) => Ok(()),
         Err(e) => Err(e),
@@ -113,4 +151,5 @@ fn read_only(path: &CStr) -> Result<(), Errno> {
 }
 
 /// The flags of the container's proc mount (`mount::mount_proc`, `mounts::MOUNTS[0]`).
+#[cfg(not(feature = "oci"))]
 const PROC_FLAGS: u32 = MS_NOSUID | MS_NODEV | MS_NOEXEC;

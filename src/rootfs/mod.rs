@@ -27,7 +27,8 @@ pub mod cgroupfs;
 pub mod dev;
 mod mask;
 mod mounts;
-pub use mounts::mkdir_if_missing;
+pub use mask::Lists;
+pub use mounts::{mkdir_if_missing, Given, Standard};
 pub mod overlay;
 pub mod resolve;
 mod switch;
@@ -115,6 +116,9 @@ pub fn enter(
 /// Child side, without --rootfs: the masked and read-only paths over the fresh /proc
 /// (already mounted) and the host's /sys, in the container's private mount namespace.
 pub fn mask_paths() -> Result<(), Failure> {
+    #[cfg(feature = "oci")]
+    return mask::apply(None);
+    #[cfg(not(feature = "oci"))]
     mask::apply()
 }
 
@@ -143,14 +147,11 @@ fn populate(
     // attached until those are mounted (and /dev's nodes are bound from it).
     let keep_old = sources.needs_old_root() || cfg!(feature = "oci") && plan.userns;
     let old_root = switch::into(root, keep_old, plan.shared)?;
+    #[cfg(feature = "oci")]
+    mounts::mount_all(plan.standard)?;
+    #[cfg(not(feature = "oci"))]
     mounts::mount_all()?;
     if cfg!(feature = "oci") {
-        if plan.sysfs_rw {
-            // MOUNTS makes it read-only, as docker and runc by default.
-            use linux_raw_sys::general::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REMOUNT};
-            mounts::mount(c"sysfs", c"/sys", c"sysfs", MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-                .map_err(|e| (step::MOUNT + 1, e))?;
-        }
         if let Some(t) = plan.cgroupfs {
             cgroupfs::mount_all(t)?;
         }
@@ -169,6 +170,9 @@ fn populate(
         switch::detach_old(plan.shared)?;
     }
     if masks {
+        #[cfg(feature = "oci")]
+        mask::apply(plan.masks)?;
+        #[cfg(not(feature = "oci"))]
         mask::apply()?;
     }
     if read_only {
@@ -199,6 +203,17 @@ fn object(range: usize, i: usize) -> Option<&'static CStr> {
         5 => words::cstrs(mask::READ_ONLY).nth(i),
         _ => None,
     }
+}
+
+/// Parent side, OCI: [`describe`] for a failed mask or read-only step, naming the path of
+/// config.json's list (the last step of a range stands for its entry and those after).
+pub fn describe_masks<'a>(step: u8, lists: (&'a [u8], &'a [u8])) -> Option<(&'static str, &'a [u8])> {
+    let (list, op) = match step & !15 {
+        step::MASK => (lists.0, "mask"),
+        step::READ_ONLY => (lists.1, "make read-only"),
+        _ => return None,
+    };
+    words::cstrs(list).nth((step & 15) as usize).map(|p| (op, p.to_bytes()))
 }
 
 /// Parent side: the operation and object of a failed step, for the one-line error. An

@@ -47,12 +47,33 @@ pub static MOUNTS: [Mount; 6] = [
     Mount { target: c"/dev/mqueue", fstype: c"mqueue", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: None },
 ];
 
-/// Mounts every entry of [`MOUNTS`], creating missing mount points.
-pub fn mount_all() -> Result<(), Failure> {
+/// An OCI config's own source, flags and data for an entry of [`MOUNTS`]: runc mounts
+/// what config.json says (docker's `--shm-size` is the size of its /dev/shm, a privileged
+/// pod's sysfs is read-write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Given<'a> {
+    pub source: &'a CStr,
+    pub flags: u32,
+    pub data: Option<&'a CStr>,
+}
+
+/// [`Given`]s by index in [`MOUNTS`]; `None`: tinyctr's own entry.
+pub type Standard<'a> = [Option<Given<'a>>; 6];
+
+/// Mounts every entry of [`MOUNTS`] (as `given` overrides them), creating missing mount
+/// points.
+pub fn mount_all(#[cfg(feature = "oci")] given: Option<&Standard<'_>>) -> Result<(), Failure> {
     for (i, m) in MOUNTS.iter().enumerate() {
+        #[cfg(feature = "oci")]
+        let (source, flags, data) = match given.and_then(|g| g[i]) {
+            Some(g) => (g.source, g.flags, g.data),
+            None => (m.fstype, m.flags, m.data),
+        };
+        #[cfg(not(feature = "oci"))]
+        let (source, flags, data) = (m.fstype, m.flags, m.data);
         let i = i as u8;
         mkdir_if_missing(m.target, 0o755).map_err(|e| (step::MKDIR + i, e))?;
-        mount(m.fstype, m.target, m.fstype, m.flags, m.data).map_err(|e| (step::MOUNT + i, e))?;
+        mount(source, m.target, m.fstype, flags, data).map_err(|e| (step::MOUNT + i, e))?;
     }
     Ok(())
 }

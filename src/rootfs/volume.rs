@@ -401,8 +401,10 @@ pub struct MountPlan<'a> {
     pub nodes: &'a [super::dev::Node<'a>],
     /// An OCI config's `cgroup` mount at /sys/fs/cgroup (`run` has none).
     pub cgroupfs: Option<&'a super::cgroupfs::Table>,
-    /// An OCI config's sysfs without `ro`: /sys stays writable.
-    pub sysfs_rw: bool,
+    /// An OCI config's own options for the filesystems every container gets.
+    pub standard: Option<&'a super::Standard<'a>>,
+    /// An OCI config's masked and read-only paths (`None`: docker's).
+    pub masks: super::Lists<'a>,
     /// An OCI config's new user namespace: /dev's nodes are the host's, bound
     /// (`dev::populate`), and the init waits for its id maps (trampoline).
     pub userns: bool,
@@ -441,12 +443,13 @@ pub fn plan<'a>(cfg: &'a RunConfig<'a>, host_env: CArgs<'_>) -> Result<(MountPla
     };
     let nodes = cfg.oci().map_or(&[][..], |o| o.nodes);
     let cgroupfs = if cfg!(feature = "oci") { cfg.oci().and_then(|o| o.cgroupfs) } else { None };
-    let sysfs_rw = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.sysfs_rw);
+    let standard = if cfg!(feature = "oci") { cfg.oci().map(|o| &o.standard) } else { None };
+    let masks = if cfg!(feature = "oci") { cfg.oci().map(|o| o.masks) } else { None };
     let userns = cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.userns());
     let shared =
         cfg!(feature = "oci") && cfg.oci().is_some_and(|o| o.root_propagation & linux_raw_sys::general::MS_SHARED != 0);
     let list = cfg.mounts.as_slice();
-    let plan = MountPlan { list, nodes, cgroupfs, sysfs_rw, userns, shared, layer: cfg.layer, lacks };
+    let plan = MountPlan { list, nodes, cgroupfs, standard, masks, userns, shared, layer: cfg.layer, lacks };
     Ok((plan, layer_lock))
 }
 
