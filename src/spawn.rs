@@ -292,6 +292,10 @@ fn launch(
         Some(o) => o.new_time_namespace()?,
         None => None,
     };
+    let pid_ns = match cfg.oci() {
+        Some(o) => o.join_pid_namespace()?,
+        None => None,
+    };
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
     plan.unshare = unshare;
     // A network namespace the child unshares itself (the fallback) it also sets up; one
@@ -311,6 +315,10 @@ fn launch(
     drop(cmd_rx);
     drop(err_tx);
     if let Some(Err(e)) = time.as_ref().map(crate::oci::create::Detached::leave_time_namespace) {
+        container.kill_and_reap();
+        return Err(e);
+    }
+    if let Some(Err(e)) = pid_ns.as_ref().map(crate::oci::create::Detached::leave_pid_namespace) {
         container.kill_and_reap();
         return Err(e);
     }

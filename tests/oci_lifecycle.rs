@@ -2621,3 +2621,62 @@ fn home_comes_from_the_containers_passwd() {
     c.ok(&["delete", &c.id]);
     c.assert_gone();
 }
+
+/// A PID namespace joined by path (docker's `--pid container:NAME`, Kubernetes'
+/// shareProcessNamespace): the init is born in it, not as its PID 1, and sees the other
+/// container's processes, which see it; tinyctr itself stays in its own (the hooks it
+/// runs afterwards are the host's); delete leaves the other container running. A path
+/// to another kind of namespace is refused by the kernel, named. (It was refused.)
+#[test]
+fn a_pid_namespace_joined_by_path_is_shared() {
+    let Some(a) = Case::new("pidjoin-a", &["sleep", "60"]) else { return };
+    let a_pid = a.create();
+    a.ok(&["start", &a.id]);
+    let ns_path = format!("/proc/{a_pid}/ns/pid");
+    let prog = "{ echo $$; readlink /proc/self/ns/pid; ps -o args | grep -c '^sleep 60'; } > /shared/out.tmp; \
+        mv /shared/out.tmp /shared/out; sleep 60";
+    let Some(mut b) = Case::new("pidjoin-b", &["sh", "-c", prog]) else { return };
+    for n in b.config["linux"]["namespaces"].as_array_mut().unwrap() {
+        if n["type"] == "pid" {
+            n["path"] = json!(ns_path);
+        }
+    }
+    b.write_config();
+    let b_pid = b.create();
+    assert_eq!(ns(&b_pid.to_string(), "pid"), ns(&a_pid.to_string(), "pid"), "the init is not in the joined namespace");
+    assert_eq!(
+        std::fs::read_link("/proc/self/ns/pid_for_children").unwrap(),
+        std::fs::read_link("/proc/self/ns/pid").unwrap()
+    );
+    b.ok(&["start", &b.id]);
+    let out = b.wait_shared("out");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_ne!(lines[0], "1", "the init is PID 1 of the joined namespace: {out:?}");
+    assert_eq!(lines[1], ns(&a_pid.to_string(), "pid"), "{out:?}");
+    assert_eq!(lines[2], "1", "the other container's process is not seen: {out:?}");
+    b.ok(&["kill", &b.id, "KILL"]);
+    assert_eq!(wait_exit(b_pid, WAIT), 128 + 9);
+    b.ok(&["delete", &b.id]);
+    b.assert_gone();
+    assert!(alive(a_pid), "deleting the joining container killed the other one");
+
+    // A network namespace's file given as the PID one.
+    let Some(mut bad) = Case::new("pidjoin-bad", &["true"]) else { return };
+    for n in bad.config["linux"]["namespaces"].as_array_mut().unwrap() {
+        if n["type"] == "pid" {
+            n["path"] = json!(format!("/proc/{a_pid}/ns/net"));
+        }
+    }
+    bad.write_config();
+    let st = bad.create_as(&bad.id, "init.pid");
+    assert!(!st.success(), "a network namespace joined as the PID one");
+    if runtime().contains("tinyctr") {
+        let e = bad.log_error();
+        assert!(e.contains(&format!("join the PID namespace \"/proc/{a_pid}/ns/net\": EINVAL")), "{e}");
+    }
+    assert!(bad.rt.state(&bad.id).is_none(), "a failed create left its state");
+    a.ok(&["kill", &a.id, "KILL"]);
+    assert_eq!(wait_exit(a_pid, WAIT), 128 + 9);
+    a.ok(&["delete", &a.id]);
+    a.assert_gone();
+}

@@ -48,6 +48,9 @@ pub struct Detached<'a> {
     pub ns: u32,
     joins: [(RawFd, u32); MAX_JOINS],
     njoins: usize,
+    /// A PID namespace to join (by path), and its path: tinyctr's own clone joins it
+    /// ([`Detached::join_pid_namespace`]).
+    pid_join: Option<(RawFd, &'a CStr)>,
     /// The console socket, connected, when the process has a terminal, and its size.
     pub console: Option<RawFd>,
     pub console_size: Option<(u16, u16)>,
@@ -167,6 +170,32 @@ impl Detached<'_> {
     pub fn leave_time_namespace(fd: &OwnedFd) -> Result<()> {
         rustix::thread::move_into_link_name_space(fd.as_fd(), Some(rustix::thread::LinkNameSpaceType::Time))
             .map_err(|e| Error::sys("return to", b"tinyctr's time namespace", e))
+    }
+
+    /// A PID namespace joined by path (docker's `--pid container:NAME`, a pod that shares
+    /// its process namespace): setns of a PID namespace places only the caller's later
+    /// children there, so tinyctr joins it just before the clone (the init is born in
+    /// it, not as its PID 1) and [`Detached::leave_pid_namespace`] goes back right after,
+    /// so the hooks that follow are the host's. The descriptor of tinyctr's own.
+    pub fn join_pid_namespace(&self) -> Result<Option<OwnedFd>> {
+        let Some((target, path)) = self.pid_join else { return Ok(None) };
+        let own = c"/proc/self/ns/pid";
+        let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::sys("open the namespace", own.to_bytes(), e))?;
+        // SAFETY: `make` opened this namespace file and keeps it open until the create
+        // is over; borrowed for the call only.
+        #[allow(unsafe_code)]
+        let target = unsafe { rustix::fd::BorrowedFd::borrow_raw(target) };
+        // The type checked: a path to another kind of namespace fails (EINVAL).
+        rustix::thread::move_into_link_name_space(target, Some(rustix::thread::LinkNameSpaceType::ProcessID))
+            .map_err(|e| Error::sys("join the PID namespace", path.to_bytes(), e))?;
+        Ok(Some(fd))
+    }
+
+    /// Back to tinyctr's own PID namespace for what it starts after the init.
+    pub fn leave_pid_namespace(fd: &OwnedFd) -> Result<()> {
+        rustix::thread::move_into_link_name_space(fd.as_fd(), Some(rustix::thread::LinkNameSpaceType::ProcessID))
+            .map_err(|e| Error::sys("return to", b"tinyctr's PID namespace", e))
     }
 
     /// The init is made in a user namespace of its own.
@@ -388,8 +417,8 @@ fn make(
         ));
     }
     let idmaps = user_namespace(lx)?;
-    if lx.namespaces.path(Ns::Pid).is_some() || lx.namespaces.path(Ns::Mount).is_some() {
-        return Err(Error::usage(b"config.json: linux.namespaces: joining a pid or mount namespace is not supported"));
+    if lx.namespaces.path(Ns::Mount).is_some() {
+        return Err(Error::usage(b"config.json: linux.namespaces: joining a mount namespace is not supported"));
     }
     // sethostname acts on the init's UTS namespace: without one of the container's own
     // (new, or joined by path) it would rename the caller's machine.
@@ -440,6 +469,7 @@ fn make(
         time: new_time.then_some(lx.time_offsets),
         joins: [(-1, 0); MAX_JOINS],
         njoins: 0,
+        pid_join: None,
         pid: Cell::new(0),
         cgroups: RefCell::new(Lines::new()?),
         profile: &lx.seccomp,
@@ -464,15 +494,19 @@ fn make(
         rootfs: rootfs.to_bytes(),
         annotations: cfg.annotations,
     };
-    for (path, flag) in lx.namespaces.joins() {
+    for (k, (path, flag)) in lx.namespaces.joins().enumerate() {
         if d.idmaps.is_some() {
             return Err(Error::usage(b"config.json: linux.namespaces: a namespace joined by path together with a new user namespace is not supported (the init has no privilege over the host's namespaces in its own)"));
         }
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the namespace", path.to_bytes(), e))?;
-        d.joins[d.njoins] = (fd.as_raw_fd(), flag);
-        opened[d.njoins] = Some(fd);
-        d.njoins += 1;
+        if flag == linux_raw_sys::general::CLONE_NEWPID {
+            d.pid_join = Some((fd.as_raw_fd(), path));
+        } else {
+            d.joins[d.njoins] = (fd.as_raw_fd(), flag);
+            d.njoins += 1;
+        }
+        opened[k] = Some(fd);
     }
 
     // The mounts go straight into the description (no copy of their 1 KiB table on the
