@@ -412,6 +412,27 @@ fn case_privileged(d: &Docker) {
     assert_eq!(d.run_sh(&["--privileged"], prog, 0), "Seccomp:\t0\ntimer_list\nrw\n");
 }
 
+/// `--ipc shareable` then `--ipc container:`, `--pid container:`, `--network container:`:
+/// the second container is in the first's namespaces (the PID one joined by path), and
+/// sees its processes and its /dev/shm.
+fn case_shared_namespaces(d: &Docker) {
+    d.detached("t-share", &["--ipc", "shareable"], &["sh", "-c", "echo x > /dev/shm/mark; exec sleep 60"]);
+    let mut pid = String::new();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            pid = d.ok(&["inspect", "-f", "{{.State.Pid}}", "t-share"]).trim().to_owned();
+            pid != "0"
+        }),
+        "no pid for t-share"
+    );
+    let opts = ["--ipc", "container:t-share", "--pid", "container:t-share", "--network", "container:t-share"];
+    let prog =
+        "cat /dev/shm/mark; ps -o args | grep -c '^sleep 60'; for n in ipc pid net; do readlink /proc/self/ns/$n; done";
+    let want: String = ["ipc", "pid", "net"].iter().map(|n| ns(&pid, n) + "\n").collect();
+    assert_eq!(d.run_sh(&opts, prog, 0), format!("x\n1\n{want}"));
+    d.ok(&["rm", "-f", "t-share"]);
+}
+
 const CASES: &[(&str, Case)] = &[
     ("default", case_default),
     ("user", case_user),
@@ -420,6 +441,7 @@ const CASES: &[(&str, Case)] = &[
     ("lifecycle", case_lifecycle),
     ("tty_init_stdin", case_tty_init_stdin),
     ("privileged", case_privileged),
+    ("shared_namespaces", case_shared_namespaces),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
