@@ -258,8 +258,8 @@ class Pod:
         state = f"{self.d}/runc-root/k8s.io"
         return os.listdir(state) if os.path.isdir(state) else []
 
-    def pod_config(self, name, privileged=False):
-        ns = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+    def pod_config(self, name, privileged=False, share_pid=False):
+        ns = pb.NamespaceOption(network=pb.POD, pid=pb.POD if share_pid else pb.CONTAINER, ipc=pb.POD)
         sec = pb.LinuxSandboxSecurityContext(namespace_options=ns, privileged=privileged)
         return pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=f"uid-{name}", namespace="default"),
@@ -326,6 +326,32 @@ def privileged(p):
     host = host_devices()
     missing = {k: v for k, v in host.items() if inside.get(k) != v}
     check(len(host) > 10 and not missing, f"the {len(host)} device nodes of the host's /dev are in its /dev", missing)
+    p.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
+    p.remove(sid, cid)
+    check(not p.state_left(), "nothing of it is left", p.state_left())
+
+
+def shared_pid(p):
+    """A pod with shareProcessNamespace (NamespaceOption pid=POD): containerd puts the
+    container into the pause container's PID namespace by path; it sees the pause process
+    as PID 1, and is not PID 1 itself."""
+    pod = p.pod_config("sharepid", share_pid=True)
+    sid = p.run_pod(pod)
+    st = p.rt.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid, verbose=True), timeout=30)
+    spid = json.loads(st.info["info"])["pid"]
+    ns = pb.NamespaceOption(network=pb.POD, pid=pb.POD, ipc=pb.POD)
+    cfg = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="sharer"), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
+        command=["sleep", "1000"], log_path="sharer.log",
+        linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(namespace_options=ns)))
+    cid, cpid = p.start_container(sid, cfg, pod, "a container of a pod that shares its PID namespace")
+    same = os.readlink(f"/proc/{cpid}/ns/pid") == os.readlink(f"/proc/{spid}/ns/pid")
+    check(same, "is in the pause container's PID namespace")
+    r = p.rt.ExecSync(pb.ExecSyncRequest(container_id=cid, timeout=20, cmd=[
+        "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; ps -o args | grep -c '^sleep 1000$'"]), timeout=60)
+    out = r.stdout.decode().splitlines()
+    check(r.exit_code == 0 and len(out) == 2 and out[0].startswith("sh -c trap") and out[1] == "1",
+          "sees the pause process as PID 1, and its own", r.stdout + r.stderr)
     p.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
     p.remove(sid, cid)
     check(not p.state_left(), "nothing of it is left", p.state_left())
@@ -427,6 +453,7 @@ def main():
         p.start()
         scenario(p)
         privileged(p)
+        shared_pid(p)
     except Failed as e:
         print("FAIL:", e, flush=True)
         return 1
