@@ -290,7 +290,7 @@ fn case_user(d: &Docker) {
     assert_eq!(d.run_sh(&["-u", "1000", "-e", "HOME=/x"], "echo HOME=$HOME", 0), "HOME=/x\n");
 }
 
-/// `--shm-size`, `--tmpfs` with a size, `--read-only`, `-v ...:ro`, `-w`, `-e`, `--hostname`.
+/// `--shm-size`, `--tmpfs` with a size and an owner, `--read-only`, `-v ...:ro`, `-w`, `-e`, `--hostname`.
 fn case_mounts_and_options(d: &Docker) {
     let vol = d.dir.join("vol");
     std::fs::create_dir_all(&vol).unwrap();
@@ -300,7 +300,7 @@ fn case_mounts_and_options(d: &Docker) {
         "--shm-size",
         "8m",
         "--tmpfs",
-        "/run:size=1m",
+        "/run:size=1m,uid=1000",
         "--read-only",
         "-v",
         &v,
@@ -312,8 +312,9 @@ fn case_mounts_and_options(d: &Docker) {
         "box",
     ];
     let prog = "df -k /dev/shm /run | tail -2 | awk '{print $2}'; touch /x 2>/dev/null || echo root-ro; \
-        cat f; touch f 2>/dev/null || echo vol-ro; touch /run/y && echo run-rw; pwd; echo $FOO; hostname";
-    assert_eq!(d.run_sh(&opts, prog, 0), "8192\n1024\nroot-ro\nfrom the host\nvol-ro\nrun-rw\n/vol\nbar\nbox\n");
+        cat f; touch f 2>/dev/null || echo vol-ro; touch /run/y && echo run-rw; stat -c %u /run; pwd; echo $FOO; hostname";
+    let want = "8192\n1024\nroot-ro\nfrom the host\nvol-ro\nrun-rw\n1000\n/vol\nbar\nbox\n";
+    assert_eq!(d.run_sh(&opts, prog, 0), want);
 }
 
 /// `--memory`, `--pids-limit`, `--cpus`, `--ulimit`, `--cap-drop`/`--cap-add`,

@@ -2680,3 +2680,37 @@ fn a_pid_namespace_joined_by_path_is_shared() {
     a.ok(&["delete", &a.id]);
     a.assert_gone();
 }
+
+/// A tmpfs's options go to the kernel as written (docker's `--tmpfs /run:uid=1000`,
+/// `nr_inodes=`, `huge=`: only size and mode were taken, the rest refused); one the
+/// kernel does not know fails create, naming the mount, and leaves nothing.
+#[test]
+fn a_tmpfs_takes_its_options_as_written() {
+    let prog = "{ stat -c '%a %u %g' /scratch; grep ' /scratch ' /proc/self/mountinfo | sed 's/.* - //'; } \
+        > /shared/out.tmp; mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("tmpfsopts", &["sh", "-c", prog]) else { return };
+    let mount = json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+        "options": ["nosuid", "nodev", "mode=700", "uid=1000", "gid=1001", "nr_inodes=100", "size=1m"]});
+    c.config["mounts"].as_array_mut().unwrap().push(mount);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let out = c.wait_shared("out");
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    assert_eq!(out, "700 1000 1001\ntmpfs tmpfs rw,size=1024k,nr_inodes=100,mode=700,uid=1000,gid=1001\n");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+
+    let Some(mut bad) = Case::new("tmpfsbad", &["true"]) else { return };
+    let mount = json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["bogus=1"]});
+    bad.config["mounts"].as_array_mut().unwrap().push(mount);
+    bad.write_config();
+    let st = bad.create_as(&bad.id, "init.pid");
+    assert!(!st.success(), "a tmpfs option the kernel does not know was accepted");
+    if runtime().contains("tinyctr") {
+        let e = bad.log_error();
+        assert!(e.contains("/scratch") && e.contains("EINVAL"), "{e}");
+    }
+    assert!(bad.rt.state(&bad.id).is_none(), "a failed create left its state");
+    assert!(cgroup_dirs(&bad.cgroup).is_empty(), "a failed create left its cgroup");
+}

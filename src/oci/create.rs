@@ -983,22 +983,24 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             size: 0,
             mode: None,
             propagation: m.propagation,
+            #[cfg(feature = "oci")]
+            data: None,
         },
-        (false, b"tmpfs") => {
-            let (size, mode) =
-                tmpfs_data(m.data.to_bytes()).ok_or_else(|| bad_mount(i, b"options: ", m.data.to_bytes()))?;
-            Req {
-                kind: Kind::Tmpfs,
-                source: b"",
-                target: dst,
-                read_only: m.flags & MS_RDONLY != 0,
-                flags: m.flags & !(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT),
-                size,
-                mode,
-                // A new tmpfs under the container's private or slave tree is private.
-                propagation: 0,
-            }
-        }
+        // Its options as written, for the kernel to read (uid=, gid=, nr_inodes=, huge=...:
+        // runc passes them on too); one it does not know fails the mount, named.
+        (false, b"tmpfs") => Req {
+            kind: Kind::Tmpfs,
+            source: b"",
+            target: dst,
+            read_only: m.flags & MS_RDONLY != 0,
+            flags: m.flags & !(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT),
+            size: 0,
+            mode: None,
+            // A new tmpfs under the container's private or slave tree is private.
+            propagation: 0,
+            #[cfg(feature = "oci")]
+            data: (!m.data.is_empty()).then(|| m.data.get()),
+        },
         _ => return Err(bad_mount(i, b"type: not supported: ", ty)),
     };
     if req.kind == Kind::Bind && !req.source.starts_with(b"/") {
@@ -1011,28 +1013,6 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
         return Err(bad_mount(i, b"one too many: tinyctr takes at most 16 binds and tmpfs mounts", b""));
     }
     Ok(())
-}
-
-/// A tmpfs's `size=` (bytes, with k/m/g) and `mode=` (octal); other options refused.
-fn tmpfs_data(data: &[u8]) -> Option<(u64, Option<u32>)> {
-    let (mut size, mut mode) = (0, None);
-    for o in data.split(|&c| c == b',').filter(|o| !o.is_empty()) {
-        if let Some(v) = o.strip_prefix(b"size=") {
-            size = crate::limits::parse_size(v).ok()?;
-        } else if let Some(v) = o.strip_prefix(b"mode=") {
-            let mut m = 0u32;
-            for &c in v {
-                if !(b'0'..=b'7').contains(&c) || m > 0o7777 {
-                    return None;
-                }
-                m = m * 8 + (c - b'0') as u32;
-            }
-            mode = Some(m);
-        } else if o != b"strictatime" && o != b"relatime" && o != b"noatime" {
-            return None;
-        }
-    }
-    Some((size, mode))
 }
 
 fn bad_mount(i: usize, what: &[u8], value: &[u8]) -> Error {
@@ -1157,8 +1137,9 @@ mod tests {
         assert!(line(e).contains("linux.cgroupsPath: has a . or .. component"));
     }
 
-    /// The filesystems every container gets are tinyctr's own; binds and other tmpfs
-    /// mounts become volume requests with their flags; other types are refused by name.
+    /// The filesystems every container gets are left to [`standard`]; binds and other
+    /// tmpfs mounts become volume requests with their flags (a tmpfs with its options as
+    /// written); other types are refused by name.
     #[test]
     fn mounts() {
         let json = r#"{"mounts":[
@@ -1179,10 +1160,8 @@ mod tests {
                 (r[0].kind, r[0].source, r[0].target, r[0].read_only),
                 (Kind::Bind, &b"/srv/data"[..], &b"/data"[..], true)
             );
-            assert_eq!(
-                (r[1].kind, r[1].target, r[1].size, r[1].mode),
-                (Kind::Tmpfs, &b"/run"[..], 65536 * 1024, Some(0o755))
-            );
+            assert_eq!((r[1].kind, r[1].target), (Kind::Tmpfs, &b"/run"[..]));
+            assert_eq!(r[1].data, Some(c"size=65536k,mode=755"), "a tmpfs's options go to the kernel as written");
             use linux_raw_sys::general::{MS_NODEV, MS_NOSUID};
             assert_eq!(r[1].flags, MS_NOSUID | MS_NODEV);
             assert_eq!((r[2].kind, r[2].source, r[2].read_only), (Kind::Bind, &b"/srv/old"[..], false));
@@ -1193,7 +1172,6 @@ mod tests {
                 r#"{"mounts":[{"destination":"/x","type":"bind","source":"rel"}]}"#,
                 "mounts[0].source: not an absolute path",
             ),
-            (r#"{"mounts":[{"destination":"/x","type":"tmpfs","options":["huge=always"]}]}"#, "mounts[0].options"),
             (
                 r#"{"mounts":[{"destination":"/x","type":"bind","source":"/y","options":["rbind","nosiud"]}]}"#,
                 "mounts[0].options: 'nosiud' is not a bind mount option tinyctr knows",

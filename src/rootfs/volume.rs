@@ -72,6 +72,10 @@ pub struct Req<'a> {
     /// A bind's propagation once attached (`MS_PRIVATE`, `MS_SLAVE` or `MS_UNBINDABLE`,
     /// with `MS_REC`: an OCI mount's option); 0: as its source's (the namespace's).
     pub propagation: u32,
+    /// An OCI tmpfs's options as config.json gives them (docker's `--tmpfs
+    /// /run:uid=1000,nr_inodes=1k`), for the kernel to read; `None`: `size` and `mode`.
+    #[cfg(feature = "oci")]
+    pub data: Option<&'a CStr>,
 }
 
 /// The flags a mount has of its own, not its filesystem's (those a bind remount or
@@ -89,6 +93,8 @@ impl Req<'_> {
         size: 0,
         mode: None,
         propagation: 0,
+        #[cfg(feature = "oci")]
+        data: None,
     };
 }
 
@@ -664,6 +670,10 @@ fn fstat(fd: impl AsFd) -> core::result::Result<(u64, u64), Errno> {
 fn mount_tmpfs(r: &Req<'_>, target: &OwnedFd) -> core::result::Result<(), Errno> {
     let mut data = tmpfs_data(r);
     let flags = r.flags | if r.read_only { MS_RDONLY } else { 0 };
+    #[cfg(feature = "oci")]
+    if let Some(given) = r.data {
+        return mount(c"tmpfs", fd_path(target).as_cstr(), c"tmpfs", flags, Some(given));
+    }
     let data = if data.is_empty() { None } else { Some(data.as_cstr()) };
     mount(c"tmpfs", fd_path(target).as_cstr(), c"tmpfs", flags, data)
 }
