@@ -1161,6 +1161,7 @@ mod tests {
                 (Kind::Bind, &b"/srv/data"[..], &b"/data"[..], true)
             );
             assert_eq!((r[1].kind, r[1].target), (Kind::Tmpfs, &b"/run"[..]));
+            #[cfg(feature = "oci")]
             assert_eq!(r[1].data, Some(c"size=65536k,mode=755"), "a tmpfs's options go to the kernel as written");
             use linux_raw_sys::general::{MS_NODEV, MS_NOSUID};
             assert_eq!(r[1].flags, MS_NOSUID | MS_NODEV);
