@@ -288,12 +288,9 @@ fn launch(
             plan.cgroups_n += 1;
         }
     }
-    let time = match cfg.oci() {
-        Some(o) => o.new_time_namespace()?,
-        None => None,
-    };
-    let pid_ns = match cfg.oci() {
-        Some(o) => o.join_pid_namespace()?,
+    #[cfg(feature = "oci")]
+    let own_ns = match cfg.oci() {
+        Some(o) => Some(o.enter_for_init()?),
         None => None,
     };
     let (forked, unshare, born_inside) = clone_namespaces(ns, cgroup_fd, host_env)?;
@@ -314,11 +311,8 @@ fn launch(
     };
     drop(cmd_rx);
     drop(err_tx);
-    if let Some(Err(e)) = time.as_ref().map(crate::oci::create::Detached::leave_time_namespace) {
-        container.kill_and_reap();
-        return Err(e);
-    }
-    if let Some(Err(e)) = pid_ns.as_ref().map(crate::oci::create::Detached::leave_pid_namespace) {
+    #[cfg(feature = "oci")]
+    if let Some(Err(e)) = own_ns.as_ref().map(crate::oci::create::Detached::leave) {
         container.kill_and_reap();
         return Err(e);
     }

@@ -49,7 +49,7 @@ pub struct Detached<'a> {
     joins: [(RawFd, u32); MAX_JOINS],
     njoins: usize,
     /// A PID namespace to join (by path), and its path: tinyctr's own clone joins it
-    /// ([`Detached::join_pid_namespace`]).
+    /// ([`Detached::enter_for_init`]).
     pid_join: Option<(RawFd, &'a CStr)>,
     /// The console socket, connected, when the process has a terminal, and its size.
     pub console: Option<RawFd>,
@@ -137,65 +137,64 @@ impl Detached<'_> {
         &self.joins[..self.njoins]
     }
 
-    /// A new time namespace: the offsets can be written only before a process is in it,
-    /// so tinyctr makes it itself (`unshare` moves only its children there), writes
-    /// them, and the init is cloned into it. The descriptor of tinyctr's own, for
-    /// [`Detached::leave_time_namespace`] right after the clone (the hooks that follow
-    /// run with the host's clocks).
-    pub fn new_time_namespace(&self) -> Result<Option<OwnedFd>> {
-        let Some(offsets) = self.time else { return Ok(None) };
-        let own = c"/proc/self/ns/time";
-        let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::sys("open the namespace", own.to_bytes(), e))?;
-        crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME).map_err(|e| {
-            Error::sys_hint("unshare", b"a time namespace", e, b"the kernel needs CONFIG_TIME_NS (5.6 or later)")
-        })?;
-        let mut text: Buf<80> = Buf::new();
-        // CLOCK_MONOTONIC and CLOCK_BOOTTIME by number, which every kernel with time
-        // namespaces reads.
-        for (clock, o) in [(1, offsets[0]), (7, offsets[1])] {
-            if let Some((secs, nanos)) = o {
-                text.push_u64(clock).push(b" ").push_i64(secs).push(b" ").push_u64(nanos as u64).push(b"\n");
+    /// The namespaces the init is cloned into that tinyctr itself must enter first (the
+    /// kernel moves only the caller's later children there), in `own` order: a new time
+    /// namespace, whose offsets can be written only before a process is in it (unshare,
+    /// then the offsets), and a PID namespace joined by path (docker's `--pid
+    /// container:NAME`, a pod that shares its process namespace: the init is born in it,
+    /// not as its PID 1). Returns tinyctr's own of each, for [`Detached::leave`] right
+    /// after the clone, so the hooks that follow are the host's.
+    #[inline(never)]
+    pub fn enter_for_init(&self) -> Result<[Option<OwnedFd>; 2]> {
+        let mut own: [Option<OwnedFd>; 2] = Default::default();
+        for (slot, (wanted, file)) in own
+            .iter_mut()
+            .zip([(self.time.is_some(), c"/proc/self/ns/time"), (self.pid_join.is_some(), c"/proc/self/ns/pid")])
+        {
+            if wanted {
+                *slot = Some(
+                    rustix::fs::open(file, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                        .map_err(|e| Error::sys("open the namespace", file.to_bytes(), e))?,
+                );
             }
         }
-        if !text.is_empty() {
-            let file = c"/proc/self/timens_offsets";
-            crate::cgroup::fs::write(CWD, file, text.as_bytes())
-                .map_err(|e| Error::sys("set linux.timeOffsets in", file.to_bytes(), e))?;
+        if let Some(offsets) = self.time {
+            crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME).map_err(|e| {
+                Error::sys_hint("unshare", b"a time namespace", e, b"the kernel needs CONFIG_TIME_NS (5.6 or later)")
+            })?;
+            let mut text: Buf<80> = Buf::new();
+            // CLOCK_MONOTONIC and CLOCK_BOOTTIME by number, which every kernel with time
+            // namespaces reads.
+            for (clock, o) in [(1, offsets[0]), (7, offsets[1])] {
+                if let Some((secs, nanos)) = o {
+                    text.push_u64(clock).push(b" ").push_i64(secs).push(b" ").push_u64(nanos as u64).push(b"\n");
+                }
+            }
+            if !text.is_empty() {
+                let file = c"/proc/self/timens_offsets";
+                crate::cgroup::fs::write(CWD, file, text.as_bytes())
+                    .map_err(|e| Error::sys("set linux.timeOffsets in", file.to_bytes(), e))?;
+            }
         }
-        Ok(Some(fd))
+        if let Some((target, path)) = self.pid_join {
+            // SAFETY: `make` opened this namespace file and keeps it open until the
+            // create is over; borrowed for the call only.
+            #[allow(unsafe_code)]
+            let target = unsafe { rustix::fd::BorrowedFd::borrow_raw(target) };
+            // The type checked: a path to another kind of namespace fails (EINVAL).
+            rustix::thread::move_into_link_name_space(target, Some(rustix::thread::LinkNameSpaceType::ProcessID))
+                .map_err(|e| Error::sys("join the PID namespace", path.to_bytes(), e))?;
+        }
+        Ok(own)
     }
 
-    /// Back to tinyctr's own time namespace for what it starts after the init.
-    pub fn leave_time_namespace(fd: &OwnedFd) -> Result<()> {
-        rustix::thread::move_into_link_name_space(fd.as_fd(), Some(rustix::thread::LinkNameSpaceType::Time))
-            .map_err(|e| Error::sys("return to", b"tinyctr's time namespace", e))
-    }
-
-    /// A PID namespace joined by path (docker's `--pid container:NAME`, a pod that shares
-    /// its process namespace): setns of a PID namespace places only the caller's later
-    /// children there, so tinyctr joins it just before the clone (the init is born in
-    /// it, not as its PID 1) and [`Detached::leave_pid_namespace`] goes back right after,
-    /// so the hooks that follow are the host's. The descriptor of tinyctr's own.
-    pub fn join_pid_namespace(&self) -> Result<Option<OwnedFd>> {
-        let Some((target, path)) = self.pid_join else { return Ok(None) };
-        let own = c"/proc/self/ns/pid";
-        let fd = rustix::fs::open(own, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::sys("open the namespace", own.to_bytes(), e))?;
-        // SAFETY: `make` opened this namespace file and keeps it open until the create
-        // is over; borrowed for the call only.
-        #[allow(unsafe_code)]
-        let target = unsafe { rustix::fd::BorrowedFd::borrow_raw(target) };
-        // The type checked: a path to another kind of namespace fails (EINVAL).
-        rustix::thread::move_into_link_name_space(target, Some(rustix::thread::LinkNameSpaceType::ProcessID))
-            .map_err(|e| Error::sys("join the PID namespace", path.to_bytes(), e))?;
-        Ok(Some(fd))
-    }
-
-    /// Back to tinyctr's own PID namespace for what it starts after the init.
-    pub fn leave_pid_namespace(fd: &OwnedFd) -> Result<()> {
-        rustix::thread::move_into_link_name_space(fd.as_fd(), Some(rustix::thread::LinkNameSpaceType::ProcessID))
-            .map_err(|e| Error::sys("return to", b"tinyctr's PID namespace", e))
+    /// Back to tinyctr's own namespaces ([`Detached::enter_for_init`]).
+    pub fn leave(own: &[Option<OwnedFd>; 2]) -> Result<()> {
+        for fd in own.iter().flatten() {
+            rustix::thread::move_into_link_name_space(fd.as_fd(), None)
+                .map_err(|e| Error::sys("return to", b"tinyctr's own time or PID namespace", e))?;
+        }
+        Ok(())
     }
 
     /// The init is made in a user namespace of its own.
@@ -376,7 +375,6 @@ pub fn create(root: &CStr, a: &Args<'_>, host_env: CArgs<'_>) -> Result<()> {
             table: crate::rootfs::cgroupfs::Table::EMPTY,
             parent: Buf::new(),
             transition: super::lsm::Transition::new(),
-            home: [0; HOME_ROOM],
         },
     })
     .map_err(|e| Error::sys("map memory for the paths of", a.id.to_bytes(), e))?;
@@ -444,9 +442,8 @@ fn make(
         rustix::fs::openat(&entry.dir, store::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::sys("open the exec fifo of", a.id.to_bytes(), e))?;
 
-    let home = home(p.env, rootfs, p.user.uid, &mut room.home);
     let mut ptrs = pointers(p.args, p.env)?;
-    let (argv, env) = arrays(&mut ptrs, p.args, p.env, home)?;
+    let (argv, env) = arrays(&mut ptrs, p.args, p.env, (rootfs, p.user.uid))?;
 
     let limits = limits(cfg, a.id, &mut room.parent)?;
     // Parent and name together, for the v1 freezer and devices cgroups: the cgroupsPath
@@ -463,7 +460,7 @@ fn make(
         console: console.as_ref().map(|c| c.as_raw_fd()),
         console_size: p.console_size,
         // (The cgroup namespace the init makes itself, a time namespace the parent:
-        // Detached::new_time_namespace.)
+        // Detached::enter_for_init.)
         ns: lx.namespaces.new_flags()
             & !(linux_raw_sys::general::CLONE_NEWCGROUP | linux_raw_sys::general::CLONE_NEWTIME),
         time: new_time.then_some(lx.time_offsets),
@@ -607,8 +604,6 @@ struct Scratch {
     /// The cgroupsPath up to its last component ([`limits`]).
     parent: Buf<{ CGROUPS_PATH_MAX + 1 }>,
     transition: super::lsm::Transition,
-    /// The `HOME=` entry [`home`] adds.
-    home: [u8; HOME_ROOM],
 }
 
 /// The root's path, `root` or (relative) `bundle/root`, as a C string in `out`; one
@@ -715,50 +710,44 @@ fn oom_score_adj(pid: i32, adj: i32) -> Result<()> {
     })
 }
 
-/// A mapping with one pointer slot per string of `list`, and the NULL.
+/// A mapping with one pointer slot per string of `args` and `env`, their NULLs, a slot
+/// for a HOME the environment may lack and room for its text ([`arrays`]).
 pub(super) fn pointers(args: StrList<'_>, env: StrList<'_>) -> Result<Mapping> {
-    // The two NULs and a HOME the environment may lack.
-    Mapping::new((args.len() + env.len() + 3) * core::mem::size_of::<usize>())
+    Mapping::new((args.len() + env.len() + 3) * core::mem::size_of::<usize>() + HOME_ROOM)
         .map_err(|e| Error::sys("map memory for", b"config.json", e))
 }
 
 /// `args` and `env` as execve's pointer arrays, both in `map` (from [`pointers`]): one
-/// mapping, since each is a page of memory at least. Without a HOME in `env`, the user's
-/// from the container's /etc/passwd is added ([`home`]).
+/// mapping, since each is a page of memory at least. Without a HOME in `env`, the home of
+/// `user`'s uid in the container's /etc/passwd under its root is added, its text after
+/// the pointers (in their page, unless the environment is long): runc's and crun's rule,
+/// `/` without an entry; docker, containerd and CRI leave HOME to the runtime.
 pub(super) fn arrays<'a>(
     map: &'a mut Mapping,
     args: StrList<'a>,
     env: StrList<'a>,
-    home: Option<&'a CStr>,
+    user: (&CStr, u32),
 ) -> Result<(PtrArray<'a>, PtrArray<'a>)> {
     let too_many = || Error::usage(b"config.json: too many strings");
     let (argv, rest) = split_slots(map.bytes(), args.len() + 1).ok_or_else(too_many)?;
-    let (envp, _) = split_slots(rest, env.len() + 2).ok_or_else(too_many)?;
+    let (envp, text) = split_slots(rest, env.len() + 2).ok_or_else(too_many)?;
     let (mut a, mut e) = (PtrArray::new(argv), PtrArray::new(envp));
     for s in args.iter() {
         a.push(s);
     }
+    let mut has_home = false;
     for s in env.iter() {
+        has_home |= s.to_bytes().starts_with(b"HOME=");
         e.push(s);
     }
-    if let Some(h) = home {
+    if let Some(h) = (!has_home).then(|| crate::confine::user::home_of(user.0, user.1, text)).flatten() {
         e.push(h);
     }
     Ok((a, e))
 }
 
-/// Room for a `HOME=` entry [`home`] makes (a home as long as a path can be).
-pub(super) const HOME_ROOM: usize = 4096 + 6;
-
-/// `HOME=` for a process whose `env` has none: runc's and crun's, the home of `uid` in
-/// the container's /etc/passwd (under `root`), `/` without one. docker, containerd and
-/// CRI leave it to the runtime: programs that keep files in HOME need it.
-pub(super) fn home<'o>(env: StrList<'_>, root: &CStr, uid: u32, out: &'o mut [u8; HOME_ROOM]) -> Option<&'o CStr> {
-    if env.iter().any(|e| e.to_bytes().starts_with(b"HOME=")) {
-        return None;
-    }
-    crate::confine::user::home_of(root, uid, out)
-}
+/// Room for the `HOME=` entry [`arrays`] adds (a home as long as a path can be).
+const HOME_ROOM: usize = 4096 + 6;
 
 /// Capabilities, user and rlimits as config.json says: each capability set as written (a
 /// capability tinyctr itself lacks is left out, as runc does for `--privileged`).

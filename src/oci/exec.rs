@@ -72,12 +72,11 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         None => &[],
     };
     conf.seccomp = !filter.is_empty();
+    // The container's root, with its mounts, for the passwd a missing HOME comes from.
     let mut root: Buf<32> = Buf::new();
     root.push(b"/proc/").push_u64(rec.pid as u64).push(b"/root");
-    let mut home = [0; super::create::HOME_ROOM];
-    let home = super::create::home(p.env, root.as_cstr(), p.user.uid, &mut home);
     let mut ptrs = super::create::pointers(p.args, p.env)?;
-    let (argv, env) = super::create::arrays(&mut ptrs, p.args, p.env, home)?;
+    let (argv, env) = super::create::arrays(&mut ptrs, p.args, p.env, (root.as_cstr(), p.user.uid))?;
     let path = crate::env::lookup(CArgs::from_array(&env), b"PATH").map_or(&b""[..], |e| &e.to_bytes()[5..]);
 
     // Every namespace file of the init, opened before anything changes.

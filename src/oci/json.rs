@@ -160,7 +160,8 @@ impl<'a> StrList<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + 'a {
-        self.as_bytes().split_inclusive(|&c| c == 0).filter_map(|s| CStr::from_bytes_with_nul(s).ok())
+        // The crate's one C-string walker (words::cstrs), not an iterator of its own.
+        crate::words::cstrs(self.as_bytes())
     }
 
     /// The packed bytes, every string followed by its NUL (or, for a list read with
