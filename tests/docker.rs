@@ -1,6 +1,7 @@
 //! The OCI runtime under docker 20.10 (Debian's docker.io): a private dockerd (every path
 //! under a scratch directory: data root, exec root, socket, pid file; its own managed
-//! containerd; no bridge, no iptables; the vfs storage driver; cgroups below
+//! containerd; its default network on a bridge the test makes, no iptables; the vfs
+//! storage driver; cgroups below
 //! /tinyctr-test-docker) with the runtime added as `tinyctr` and made the default, a
 //! busybox image imported from a tarball (no registry), and `docker -H unix://SOCK run`.
 //!
@@ -35,6 +36,9 @@ use common::rootfs;
 use oci::*;
 
 const IMAGE: &str = "local/busybox";
+/// The bridge of the test's own that dockerd's default network uses, and its subnet.
+const BRIDGE: &str = "tinyctr-dk0";
+const SUBNET: &str = "10.233.78";
 const CGROUP_PARENT: &str = "/tinyctr-test-docker";
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -77,6 +81,18 @@ impl Docker {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
+        // docker's default network, on a bridge of ours (not docker0, which a host may
+        // have): containers get a veth and an address, and config.json docker's
+        // libnetwork prestart hook (`/proc/DOCKERD/exe libnetwork-setkey`).
+        let _ = Command::new("ip").args(["link", "del", BRIDGE]).output();
+        for args in [
+            vec!["link", "add", BRIDGE, "type", "bridge"],
+            vec!["addr", "add", &format!("{SUBNET}.1/24"), "dev", BRIDGE],
+            vec!["link", "set", BRIDGE, "up"],
+        ] {
+            let o = Command::new("ip").args(&args).output().expect("ip (iproute2)");
+            assert!(o.status.success(), "ip {args:?}: {}", common::stderr(&o));
+        }
         let mut d = Docker {
             child: None,
             runtime: runtime(),
@@ -90,7 +106,7 @@ impl Docker {
             .arg(d.dir.join("exec"))
             .arg("--pidfile")
             .arg(d.dir.join("dockerd.pid"))
-            .args(["-H", &d.host, "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false"])
+            .args(["-H", &d.host, "--bridge", BRIDGE, "--iptables=false", "--ip6tables=false", "--ip-masq=false"])
             .args(["--storage-driver=vfs", "--exec-opt", "native.cgroupdriver=cgroupfs"])
             .args(["--cgroup-parent", CGROUP_PARENT, "--containerd-namespace", "tinyctr-test-docker"])
             .args(["--containerd-plugins-namespace", "tinyctr-test-docker-plugins"])
@@ -244,6 +260,7 @@ impl Drop for Docker {
             let _ = child.wait();
         }
         unmount_below(self.dir.path());
+        let _ = Command::new("ip").args(["link", "del", BRIDGE]).output();
         for d in cgroup_dirs(CGROUP_PARENT) {
             for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -434,6 +451,17 @@ fn case_shared_namespaces(d: &Docker) {
     d.ok(&["rm", "-f", "t-share"]);
 }
 
+/// docker's default network on the test's bridge: the container has an address of the
+/// subnet (set up by docker's libnetwork prestart hook, which the runtime runs) and
+/// reaches the gateway; /etc/hosts names it.
+fn case_bridge_network(d: &Docker) {
+    let prog = format!("ip -o -4 addr show eth0 | grep -o '{SUBNET}\\.[0-9]*/24'; ping -c1 -W2 {SUBNET}.1 >/dev/null && echo reached; \
+        grep -c \"^{SUBNET}\\.\" /etc/hosts");
+    let out = d.run_sh(&[], &prog, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() == 3 && lines[0].starts_with(SUBNET) && lines[1] == "reached" && lines[2] == "1", "{out:?}");
+}
+
 const CASES: &[(&str, Case)] = &[
     ("default", case_default),
     ("user", case_user),
@@ -443,6 +471,7 @@ const CASES: &[(&str, Case)] = &[
     ("tty_init_stdin", case_tty_init_stdin),
     ("privileged", case_privileged),
     ("shared_namespaces", case_shared_namespaces),
+    ("bridge_network", case_bridge_network),
 ];
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
