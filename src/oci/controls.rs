@@ -15,6 +15,9 @@ use rustix::fd::{AsFd, OwnedFd};
 use crate::buf::Buf;
 use crate::cgroup::fs;
 use crate::error::{Error, Result};
+use crate::sys::list::List;
+
+use super::linux::{Throttle, MAX_THROTTLES};
 
 /// The settings, in `Resources::controls` order.
 #[derive(Clone, Copy)]
@@ -115,4 +118,88 @@ pub fn write_mems(dirs: &[&[u8]], mems: &[u8], at: &str) -> Result<()> {
         }
         err
     })
+}
+
+/// `blockIO`'s throttles (nerdctl's `--device-read-bps` and the like): each device's
+/// rate into the container's cgroup that has the throttle files, one write per rate:
+/// v1 blkio's `MAJ:MIN RATE` into the four `blkio.throttle.*_device` files, v2's
+/// `MAJ:MIN rbps=RATE` (wbps, riops, wiops) into io.max, where 0 is `max`, no limit (as
+/// 0 removes it on v1). Refused by its JSON path when no cgroup has the files; a device
+/// the kernel will not throttle (not a disk) fails naming the file.
+pub fn write_throttles(dirs: &[&[u8]], lists: &[List<Throttle, MAX_THROTTLES>; 4], at: &str) -> Result<()> {
+    if lists.iter().all(|l| l.is_empty()) {
+        return Ok(());
+    }
+    const V1: [&CStr; 4] = [
+        c"blkio.throttle.read_bps_device",
+        c"blkio.throttle.write_bps_device",
+        c"blkio.throttle.read_iops_device",
+        c"blkio.throttle.write_iops_device",
+    ];
+    const V2: &CStr = c"io.max";
+    let find = || {
+        dirs.iter().find_map(|dir| {
+            let d = fs::open_path(dir).ok()?;
+            let v1 = fs::exists(d.as_fd(), V1[0]);
+            (v1 || fs::exists(d.as_fd(), V2)).then_some((d, *dir, v1))
+        })
+    };
+    // v2 shows io.max once the io controller is enabled down to the container's parent
+    // (create enables only those of the limits `run` has, and hugetlb when asked).
+    let found = match find() {
+        None => {
+            enable_io(dirs)?;
+            find()
+        }
+        f => f,
+    };
+    let Some((d, dir, v1)) = found else {
+        let mut e = Error::usage(at.as_bytes());
+        e.msg.push(b"blockIO: no cgroup of the container has blkio.throttle files or io.max (leave the throttles out)");
+        return Err(e);
+    };
+    for (k, list) in lists.iter().enumerate() {
+        for t in list.iter() {
+            let mut line: Buf<64> = Buf::new();
+            line.push_u64(t.major as u64).push(b":").push_u64(t.minor as u64).push(b" ");
+            let file = match v1 {
+                true => {
+                    line.push_u64(t.rate);
+                    V1[k]
+                }
+                false => {
+                    line.push([&b"rbps="[..], b"wbps=", b"riops=", b"wiops="][k]);
+                    match t.rate {
+                        0 => line.push(b"max"),
+                        r => line.push_u64(r),
+                    };
+                    V2
+                }
+            };
+            fs::write_at(d.as_fd(), dir, file, line.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Enables io for the container's v2 cgroup among `dirs` (the one with
+/// `cgroup.controllers`), from its hierarchy's root (the highest ancestor that is still a
+/// cgroup) down to its parent.
+fn enable_io(dirs: &[&[u8]]) -> Result<()> {
+    let is_cgroup2 = |p: &[u8]| fs::open_path(p).is_ok_and(|d| fs::exists(d.as_fd(), c"cgroup.controllers"));
+    let Some(dir) = dirs.iter().copied().find(|d| is_cgroup2(d)) else { return Ok(()) };
+    let parent = &dir[..dir.iter().rposition(|&c| c == b'/').unwrap_or(0)];
+    let mut root = parent.len();
+    while let Some(up) = dir[..root].iter().rposition(|&c| c == b'/').filter(|&i| i > 0 && is_cgroup2(&dir[..i])) {
+        root = up;
+    }
+    match crate::cgroup::v2::enable(parent, root, 0, b"io")? {
+        None => Ok(()),
+        Some(len) => Err(Error::sys_hint(
+            "enable io in",
+            &parent[..len],
+            rustix::io::Errno::BUSY,
+            b"that cgroup holds processes, and cgroup v2 then gives its children no controller",
+        )),
+    }
 }

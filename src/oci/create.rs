@@ -649,6 +649,7 @@ fn keep(
     let dirs = &rec.cgroups[..rec.n_cgroups];
     let oom = super::controls::write(dirs, controls, at)
         .and_then(|()| super::controls::write_mems(dirs, cfg.linux.resources.cpu.mems.get().to_bytes(), at))
+        .and_then(|()| super::controls::write_throttles(dirs, &cfg.linux.resources.throttles, at))
         .and_then(|()| match cfg.process.and_then(|p| p.oom_score_adj) {
             Some(adj) => oom_score_adj(pid, adj),
             None => Ok(()),

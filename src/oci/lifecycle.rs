@@ -402,6 +402,7 @@ pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     // is written when the container has no cgroup for one (they touch no limit below).
     super::controls::write(&rec.cgroups[..rec.n_cgroups], &r.controls, "resources: ")?;
     super::controls::write_mems(&rec.cgroups[..rec.n_cgroups], r.cpu.mems.get().to_bytes(), "resources: ")?;
+    super::controls::write_throttles(&rec.cgroups[..rec.n_cgroups], &r.throttles, "resources: ")?;
     for (dir, slot) in rec.cgroups[..rec.n_cgroups].iter().zip(found.iter()) {
         let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let (Some((fd, version, ctls)), Ok(parent)) = (slot, fs::open_path(&dir[..slash])) else { continue };

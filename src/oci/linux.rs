@@ -134,6 +134,20 @@ pub struct Resources<'a> {
     /// The settings `run` has no option for (crate::oci::controls), in
     /// [`super::controls::CONTROLS`] order; `None`: absent.
     pub controls: [Option<u64>; super::controls::N],
+    /// `blockIO`'s throttleReadBpsDevice, throttleWriteBpsDevice, throttleReadIOPSDevice
+    /// and throttleWriteIOPSDevice, in that order.
+    pub throttles: [List<Throttle, MAX_THROTTLES>; 4],
+}
+
+/// Devices each blockIO throttle list may name.
+pub const MAX_THROTTLES: usize = 16;
+
+/// One block device's rate (bytes or operations per second; 0: no limit).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Throttle {
+    pub major: u32,
+    pub minor: u32,
+    pub rate: u64,
 }
 
 /// `unified` entries at most.
@@ -500,18 +514,23 @@ fn resources<'a>(j: &mut Json<'a>, r: &mut Resources<'a>) {
                     }
                 }
             }
-            // No writer for these: refused when they ask for anything, never dropped.
+            // The throttles (crate::oci::controls::write_throttles); weights, which
+            // take BFQ and a conversion on v2, are refused when they ask for anything.
             7 => {
-                const NAMES: &str = "weight leafWeight weightDevice throttleReadBpsDevice throttleWriteBpsDevice \
-throttleReadIOPSDevice throttleWriteIOPSDevice";
+                const NAMES: &str = "throttleReadBpsDevice throttleWriteBpsDevice throttleReadIOPSDevice \
+throttleWriteIOPSDevice weight leafWeight weightDevice";
                 let mut m = j.members(NAMES, 0);
                 while let Some(i) = m.next(j) {
                     let asks = match i {
-                        0 | 1 => j.u64() > 0,
+                        0..=3 => {
+                            list(j, &mut r.throttles[i], throttle);
+                            false
+                        }
+                        4 | 5 => j.u64() > 0,
                         _ => j.elements().next(j).is_some(),
                     };
                     if asks {
-                        return j.fail("block I/O weights and limits are not supported (leave them out)");
+                        return j.fail("block I/O weights are not supported (leave them out; throttles are)");
                     }
                 }
             }
@@ -549,6 +568,17 @@ fn cgroup_file_name(key: &[u8]) -> bool {
         && ctl.iter().all(|&c| c.is_ascii_lowercase() || c == b'_')
         && !rest.is_empty()
         && rest.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+}
+
+fn throttle(j: &mut Json<'_>, t: &mut Throttle) {
+    let mut m = j.members("major minor rate", 7);
+    while let Some(i) = m.next(j) {
+        match i {
+            0 => t.major = j.u32(),
+            1 => t.minor = j.u32(),
+            _ => t.rate = j.u64(),
+        }
+    }
 }
 
 #[inline(never)]

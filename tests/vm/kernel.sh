@@ -11,10 +11,11 @@ set -eu
 
 # Features Debian builds as modules that guest tests may need (path under the
 # kernel's module tree). Everything the harness itself needs is built in.
-MODULES="kernel/fs/overlayfs/overlay.ko"
+MODULES="kernel/fs/overlayfs/overlay.ko kernel/drivers/block/loop.ko"
 
 dir=$1
-[ -s "$dir/vmlinux" ] && [ -d "$dir/modules" ] && exit 0
+have() { for m in $MODULES; do [ -f "$dir/modules/$(basename "$m")" ] || return 1; done; }
+[ -s "$dir/vmlinux" ] && have && exit 0
 mkdir -p "$dir"
 work=$(mktemp -d "$dir/kernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT

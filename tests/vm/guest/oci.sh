@@ -80,6 +80,17 @@ pm=$(cat /sys/fs/cgroup/pids/vmoci/c2/pids.max /sys/fs/cgroup/vmoci/c2/pids.max 
 check_eq "50" "$pm" "pids.max after update"
 hl=$(cat /sys/fs/cgroup/hugetlb/vmoci/c2/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/vmoci/c2/hugetlb.2MB.max 2>/dev/null)
 check_eq "8388608" "$hl" "the 2MB huge page limit after update"
+# blockIO throttles: a loop device's rate in blkio (v1) or io.max (v2).
+check "insmod loop" insmod /lib/modules/loop.ko
+dd if=/dev/zero of=/tmp/disk bs=1024 count=1024 2>/dev/null
+check "losetup" losetup /dev/loop0 /tmp/disk
+mm=$(cat /sys/block/loop0/dev)
+echo "{\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":${mm%:*},\"minor\":${mm#*:},\"rate\":1048576}]}}" |
+	oci update --resources - c2 >/tmp/upd.out 2>&1
+check_eq "0" "$?" "update with a read throttle ($(cat /tmp/upd.out))"
+got=$(cat /sys/fs/cgroup/blkio/vmoci/c2/blkio.throttle.read_bps_device /sys/fs/cgroup/vmoci/c2/io.max 2>/dev/null)
+check_match "$mm*1048576*" "$got" "the loop device's read throttle"
+losetup -d /dev/loop0
 # memory.reservation: v1's soft limit, or v2's memory.low (as runc writes it).
 echo '{"memory":{"limit":67108864,"reservation":33554432}}' | oci update --resources - c2 >/tmp/upd.out 2>&1
 check_eq "0" "$?" "update with a memory reservation ($(cat /tmp/upd.out))"
