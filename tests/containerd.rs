@@ -43,17 +43,6 @@ const CONFIG: &str = include_str!("containerd/config.toml");
 const BUILD_IMAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/containerd/build-image.sh");
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// `name` found in PATH (or /usr/sbin, /sbin: root's usual extras).
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    found
-}
-
 /// False (after saying why) when this host cannot run the test; under CI=true a missing
 /// piece is a failure.
 fn can_run() -> bool {
@@ -729,40 +718,28 @@ const CASES: &[(&str, Case)] = &[
     ("flags", case_flags),
 ];
 
-fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
-    e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
-}
-
 #[test]
 fn ctr_runs_containers_through_the_runtime() {
     if !can_run() {
         return;
     }
-    let only: Vec<String> = std::env::var("TINYCTR_CTRD_CASES")
-        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let wanted = selected_cases("TINYCTR_CTRD_CASES");
     let t0 = Instant::now();
     let c = Containerd::start();
     eprintln!("containerd up, image imported: {:?}; runtime {}", t0.elapsed(), c.runtime);
     let mut failed = Vec::new();
     for &(name, case) in CASES {
-        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+        if !wanted(name) {
             continue;
         }
         let id = format!("c-{}", name.replace('_', "-"));
         let t = Instant::now();
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&c, &id)));
-        let ran = r.map_err(|e| panic_text(&*e));
+        let ran = caught(|| case(&c, &id));
         // Whatever happened, remove what the case made; then check nothing is left.
         c.remove(&id);
         c.remove(&format!("{id}-net"));
-        let clean =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.assert_clean())).map_err(|e| panic_text(&*e));
-        let verdict = match (&ran, &clean) {
-            (Ok(()), Ok(())) => "ok".to_owned(),
-            (Err(e), _) => format!("FAILED: {e}"),
-            (Ok(()), Err(e)) => format!("FAILED (left something behind): {e}"),
-        };
+        let clean = caught(|| c.assert_clean());
+        let verdict = verdict(&ran, &clean);
         eprintln!("case {name}: {verdict} ({:?})", t.elapsed());
         if ran.is_err() || clean.is_err() {
             failed.push(format!("{name}: {verdict}"));

@@ -42,17 +42,6 @@ const SUBNET: &str = "10.233.78";
 const CGROUP_PARENT: &str = "/tinyctr-test-docker";
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// `name` found in PATH (or /usr/sbin, /usr/bin).
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    found
-}
-
 fn can_run() -> bool {
     if !common::require_root("the docker tests") || !rootfs::can_run() {
         return false;
@@ -492,36 +481,25 @@ const CASES: &[(&str, Case)] = &[
     ("block_io_throttle", case_block_io_throttle),
 ];
 
-fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
-    e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
-}
-
 #[test]
 fn docker_runs_containers_through_the_runtime() {
     if !can_run() {
         return;
     }
-    let only: Vec<String> = std::env::var("TINYCTR_DOCKER_CASES")
-        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let wanted = selected_cases("TINYCTR_DOCKER_CASES");
     let t0 = Instant::now();
     let d = Docker::start();
     eprintln!("dockerd up, image imported: {:?}; runtime {}", t0.elapsed(), d.runtime);
     let mut failed = Vec::new();
     for &(name, case) in CASES {
-        if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+        if !wanted(name) {
             continue;
         }
         let t = Instant::now();
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&d))).map_err(|e| panic_text(&*e));
+        let ran = caught(|| case(&d));
         d.remove_all();
-        let clean =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.assert_clean())).map_err(|e| panic_text(&*e));
-        let verdict = match (&ran, &clean) {
-            (Ok(()), Ok(())) => "ok".to_owned(),
-            (Err(e), _) => format!("FAILED: {e}"),
-            (Ok(()), Err(e)) => format!("FAILED (left something behind): {e}"),
-        };
+        let clean = caught(|| d.assert_clean());
+        let verdict = verdict(&ran, &clean);
         eprintln!("case {name}: {verdict} ({:?})", t.elapsed());
         if ran.is_err() || clean.is_err() {
             failed.push(format!("{name}: {verdict}"));

@@ -736,13 +736,13 @@ pub(super) fn arrays<'a>(
     for s in args.iter() {
         a.push(s);
     }
-    let mut has_home = false;
     for s in env.iter() {
-        has_home |= s.to_bytes().starts_with(b"HOME=");
         e.push(s);
     }
-    if let Some(h) = (!has_home).then(|| crate::confine::user::home_of(user.0, user.1, text)).flatten() {
-        e.push(h);
+    if crate::env::lookup(crate::sys::args::CArgs::from_array(&e), b"HOME").is_none() {
+        if let Some(h) = crate::confine::user::home_of(user.0, user.1, text) {
+            e.push(h);
+        }
     }
     Ok((a, e))
 }

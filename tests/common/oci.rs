@@ -1,7 +1,8 @@
 //! Helpers for the tests that drive an OCI runtime binary the way containerd's runc-v2
 //! shim does (tests/oci_lifecycle.rs, tests/containerd.rs): which binary is under test,
 //! its `--log` JSON lines, the cgroup directories a cgroupsPath names in every hierarchy,
-//! and the processes a test must reap or kill. Declared from those files with
+//! the processes a test must reap or kill, and the case loop of the daemon-driven tests
+//! (tests/containerd.rs, tests/docker.rs). Declared from those files with
 //! `#[path = "common/oci.rs"] mod oci;` next to `mod common;`.
 #![allow(dead_code)]
 
@@ -394,5 +395,44 @@ impl Runtime {
             panic!("state {id} failed: {:?}", self.last_error());
         });
         s["status"].as_str().unwrap_or_else(|| panic!("state without a status: {s}")).to_owned()
+    }
+}
+
+/// `name` found in PATH (or /usr/sbin, /sbin, /usr/bin: root's usual extras).
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin"])
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file());
+    found
+}
+
+/// The words of the comma-separated list in env `var` (`TINYCTR_CTRD_CASES=a,b`): the
+/// cases to run are those whose names contain one; none set, every case.
+pub fn selected_cases(var: &str) -> impl Fn(&str) -> bool {
+    let only: Vec<String> = std::env::var(var)
+        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    move |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()))
+}
+
+/// Runs `f`, a failed assertion caught as its message.
+pub fn caught(f: impl FnOnce()) -> Result<(), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+/// A case's verdict from its run and the check that nothing was left after it.
+pub fn verdict(ran: &Result<(), String>, clean: &Result<(), String>) -> String {
+    match (ran, clean) {
+        (Ok(()), Ok(())) => "ok".to_owned(),
+        (Err(e), _) => format!("FAILED: {e}"),
+        (Ok(()), Err(e)) => format!("FAILED (left something behind): {e}"),
     }
 }
