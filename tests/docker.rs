@@ -421,7 +421,8 @@ fn case_privileged(d: &Docker) {
 
 /// `--ipc shareable` then `--ipc container:`, `--pid container:`, `--network container:`:
 /// the second container is in the first's namespaces (the PID one joined by path), and
-/// sees its processes and its /dev/shm.
+/// sees its processes and its /dev/shm: the bind docker puts there, with no tmpfs of the
+/// runtime's below it.
 fn case_shared_namespaces(d: &Docker) {
     d.detached("t-share", &["--ipc", "shareable"], &["sh", "-c", "echo x > /dev/shm/mark; exec sleep 60"]);
     let mut pid = String::new();
@@ -433,10 +434,10 @@ fn case_shared_namespaces(d: &Docker) {
         "no pid for t-share"
     );
     let opts = ["--ipc", "container:t-share", "--pid", "container:t-share", "--network", "container:t-share"];
-    let prog =
-        "cat /dev/shm/mark; ps -o args | grep -c '^sleep 60'; for n in ipc pid net; do readlink /proc/self/ns/$n; done";
+    let prog = "cat /dev/shm/mark; grep -c ' /dev/shm ' /proc/self/mountinfo; ps -o args | grep -c '^sleep 60'; \
+        for n in ipc pid net; do readlink /proc/self/ns/$n; done";
     let want: String = ["ipc", "pid", "net"].iter().map(|n| ns(&pid, n) + "\n").collect();
-    assert_eq!(d.run_sh(&opts, prog, 0), format!("x\n1\n{want}"));
+    assert_eq!(d.run_sh(&opts, prog, 0), format!("x\n1\n1\n{want}"));
     d.ok(&["rm", "-f", "t-share"]);
 }
 

@@ -2536,6 +2536,30 @@ fn the_standard_mounts_take_the_configs_options() {
     c.assert_gone();
 }
 
+/// A config that puts another kind of mount where tinyctr mounts its own /dev/shm
+/// (docker's `--ipc container:X` and `--ipc shareable` bind a host directory there) gets
+/// that mount alone: no tmpfs of tinyctr's lies hidden below it.
+#[test]
+fn a_bind_at_dev_shm_replaces_the_tmpfs() {
+    let prog = "{ grep -c ' /dev/shm ' /proc/self/mountinfo; cat /dev/shm/seg; } > /shared/out.tmp; \
+        mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("shmbind", &["sh", "-c", prog]) else { return };
+    let shm = c.bundle.join("shm");
+    std::fs::create_dir_all(&shm).unwrap();
+    std::fs::write(shm.join("seg"), "shared\n").unwrap();
+    let at = c.config["mounts"].as_array().unwrap().iter().position(|m| m["destination"] == "/dev/shm").unwrap();
+    c.config["mounts"][at] = json!({"destination": "/dev/shm", "type": "bind", "source": shm,
+                                     "options": ["rbind", "nosuid", "noexec", "nodev", "rprivate"]});
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let out = c.wait_shared("out");
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    assert_eq!(out, "1\nshared\n");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// `maskedPaths` and `readonlyPaths` are the config's, exactly (docker's own list was
 /// applied whenever one was there): a path docker does not mask is masked when listed
 /// (a file in /proc, a directory of the image), one docker masks is not when left out

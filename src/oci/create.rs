@@ -913,15 +913,23 @@ fn standard<'a>(cfg: &Config<'a>) -> crate::rootfs::Standard<'a> {
     use linux_raw_sys::general::{MS_BIND, MS_REC, MS_REMOUNT};
     let mut given = crate::rootfs::Standard::default();
     for m in cfg.mounts.iter() {
-        let key = (m.fstype.get().to_bytes(), m.destination.get().to_bytes());
-        if let Some(slot) = STANDARD.iter().position(|&s| s == key).and_then(|k| given.get_mut(k)) {
-            let (data, source) = (m.data.get(), m.source.get());
-            *slot = Some(crate::rootfs::Given {
+        let (ty, dst) = (m.fstype.get().to_bytes(), m.destination.get().to_bytes());
+        let Some(k) = STANDARD.iter().position(|&(_, d)| d == dst) else { continue };
+        let Some(slot) = given.get_mut(k) else { continue };
+        let (data, source) = (m.data.get(), m.source.get());
+        *slot = Some(match STANDARD[k].0 == ty {
+            true => crate::rootfs::Given {
                 source: if source.is_empty() { m.fstype.get() } else { source },
                 flags: m.flags & !(MS_BIND | MS_REC | MS_REMOUNT),
                 data: (!data.is_empty()).then_some(data),
-            });
-        }
+            },
+            // Another kind of mount in its place (docker's `--ipc container:X` binds the
+            // other container's /dev/shm there): the config's own, mounted with the
+            // binds; tinyctr's would only lie hidden below it. Not /dev itself, nor /proc
+            // and /sys: what tinyctr puts into them (device nodes, masks) needs its own.
+            false if k >= 3 => crate::rootfs::Given::ELSEWHERE,
+            false => continue,
+        });
     }
     given
 }

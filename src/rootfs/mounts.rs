@@ -57,6 +57,11 @@ pub struct Given<'a> {
     pub data: Option<&'a CStr>,
 }
 
+impl Given<'_> {
+    /// The config mounts something else at the entry's target: [`mount_all`] leaves it.
+    pub const ELSEWHERE: Given<'static> = Given { source: c"", flags: 0, data: None };
+}
+
 /// [`Given`]s by index in [`MOUNTS`]; `None`: tinyctr's own entry.
 pub type Standard<'a> = [Option<Given<'a>>; 6];
 
@@ -66,6 +71,7 @@ pub fn mount_all(#[cfg(feature = "oci")] given: Option<&Standard<'_>>) -> Result
     for (i, m) in MOUNTS.iter().enumerate() {
         #[cfg(feature = "oci")]
         let (source, flags, data) = match given.and_then(|g| g[i]) {
+            Some(g) if g.source.is_empty() => continue,
             Some(g) => (g.source, g.flags, g.data),
             None => (m.fstype, m.flags, m.data),
         };
