@@ -128,6 +128,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         cgroups_n: 0,
         devices_cgroup: None,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
+        cgroupns: cfg.oci().map_or(trampoline::CgroupNs::New, |o| o.cgroupns),
         console: cfg.oci().and_then(|o| o.console),
         console_size: cfg.oci().and_then(|o| o.console_size),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),
@@ -509,7 +510,7 @@ fn describe(cfg: &RunConfig<'_>, conf: &crate::confine::Confine, step: u8, errno
     // Most steps differ only in their texts: one `Error::sys` for them all.
     let (op, obj, hint): (&str, &[u8], &[u8]) = match s {
         Step::Unshare => ("unshare namespaces", b"", b""),
-        Step::CgroupNs => ("unshare the cgroup namespace", b"", b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
+        Step::CgroupNs => ("set up the cgroup namespace", b"", b"the kernel needs CONFIG_CGROUPS (4.6 or later)"),
         Step::MakePrivate => (
             "make mounts private below",
             b"/",

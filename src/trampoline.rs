@@ -28,7 +28,8 @@
 
 use core::ffi::{c_char, CStr};
 
-use rustix::fd::{AsRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::confine::seccomp::SockFilter;
@@ -159,6 +160,7 @@ pub struct ChildPlan<'a> {
     pub devices_cgroup: Option<RawFd>,
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
+    pub cgroupns: CgroupNs,
     /// `create` with hooks that run before the root switch: wait for the command (the
     /// parent sends it once they ran) before it instead of after the namespaces' setup.
     pub early_command: bool,
@@ -182,6 +184,22 @@ pub struct ChildPlan<'a> {
     /// Room for the command's argv pointers (argc + 1) and its bytes, filled from the pipe.
     pub argv_slots: &'a mut [*const c_char],
     pub cmd_bytes: &'a mut [u8],
+}
+
+/// The cgroup namespace the container's process ends in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CgroupNs {
+    /// A new one, made once every cgroup is joined: rooted at the container's own
+    /// (`run`, and an OCI config listing `cgroup` without a path).
+    New,
+    /// One an OCI config names by path, joined with its other namespaces.
+    Joined,
+    /// tinyctr's own: an OCI config lists none, and the spec says the container then
+    /// inherits the runtime's (as runc; monitoring agents read other processes'
+    /// /proc/PID/cgroup as the host names them). Its `cgroup` mount is still made in a
+    /// new one, which the init leaves again once mounted, so that it shows the
+    /// container's cgroups as its root (what runc's binds of them show).
+    Host,
 }
 
 /// The pipe ends the child keeps, and the parent's ends it must close.
@@ -306,10 +324,21 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     if plan.mounts.userns {
         become_root(cmd_rx)?;
     }
-    // The container's /sys/fs/cgroup (an OCI config's `cgroup` mount) is mounted in its
-    // own cgroup namespace (see rootfs::cgroupfs): made here, once every cgroup is
-    // joined (create joins them all above), and not again below.
-    let cgroupns_made = cfg!(feature = "oci") && plan.mounts.cgroupfs.is_some() && plan.devices_cgroup.is_none();
+    // The container's /sys/fs/cgroup (an OCI config's `cgroup` mount) is mounted in a
+    // cgroup namespace of its own (see rootfs::cgroupfs): made here, once every cgroup is
+    // joined (create joins them all above), and not again below; or the joined one.
+    let cgroupns_made = cfg!(feature = "oci")
+        && plan.mounts.cgroupfs.is_some()
+        && plan.devices_cgroup.is_none()
+        && plan.cgroupns != CgroupNs::Joined;
+    // Left again for tinyctr's own once mounted. Not from a user namespace of the
+    // container's: the kernel lets it mount cgroups only from a cgroup namespace it owns,
+    // and gives it no way back to the host's (README: the one namespace tinyctr adds).
+    let mut host_cgroupns = None;
+    if cgroupns_made && plan.cgroupns == CgroupNs::Host && !plan.mounts.userns {
+        let own = rustix::fs::open(c"/proc/self/ns/cgroup", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
+        host_cgroupns = Some(own.map_err(at(Step::CgroupNs))?);
+    }
     if cgroupns_made {
         unshare_cgroupns()?;
     }
@@ -343,6 +372,10 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
             }
         }
     }
+    if let Some(own) = host_cgroupns {
+        rustix::thread::move_into_link_name_space(own.as_fd(), Some(rustix::thread::LinkNameSpaceType::ControlGroup))
+            .map_err(at(Step::CgroupNs))?;
+    }
     // An OCI config.json without `hostname` keeps the UTS namespace's copy of the host's.
     if !plan.hostname.is_empty() {
         check(Point::ChildHostname)
@@ -375,7 +408,7 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
     let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];
     check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
-    if !cgroupns_made {
+    if (!cfg!(feature = "oci") || plan.cgroupns == CgroupNs::New) && !cgroupns_made {
         unshare_cgroupns()?;
     }
     let workdir = match (plan.workdir, plan.rootfs) {

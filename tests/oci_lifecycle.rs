@@ -1501,6 +1501,57 @@ fn the_cgroup_mount_shows_the_containers_own_cgroups() {
     );
 }
 
+/// The cgroup namespace is the one config.json asks for: none listed (`ctr run`, docker
+/// on a v1 host), the runtime's own, as the spec says (the container always had a new
+/// one), with /proc/self/cgroup naming the host's paths and the `cgroup` mount still
+/// showing the container's cgroup, its root that path (what runc's binds show); listed,
+/// a new one rooted there; listed with a path, that one.
+#[test]
+fn the_cgroup_namespace_is_the_configs() {
+    let prog = "{ grep -E '^[0-9]+:(memory)?:' /proc/self/cgroup | sort | tail -1 | cut -d: -f3; \
+        grep -E ' /sys/fs/cgroup(/memory)? ' /proc/self/mountinfo | grep -v ' - tmpfs ' | cut -d' ' -f4; \
+        cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null; } > /shared/out.tmp; \
+        mv /shared/out.tmp /shared/out; exec sleep 1000";
+    let cgroup_mount = json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                              "options": ["ro", "nosuid", "nodev", "noexec"]});
+    // (The container's memory cgroup as it names it, its cgroup mount's root, the limit
+    // read there; its cgroup namespace.)
+    let run = |tag: &str, ns_entry: Option<Value>| -> Option<(String, String)> {
+        let mut c = Case::new(tag, &["sh", "-c", prog])?;
+        c.config["linux"]["resources"] = json!({"memory": {"limit": 67108864}});
+        c.config["mounts"].as_array_mut().unwrap().push(cgroup_mount.clone());
+        if let Some(n) = ns_entry {
+            c.config["linux"]["namespaces"].as_array_mut().unwrap().push(n);
+        }
+        c.write_config();
+        let pid = c.create();
+        c.ok(&["start", &c.id]);
+        let out = c.wait_shared("out");
+        let theirs = ns(&pid.to_string(), "cgroup");
+        c.ok(&["delete", "--force", &c.id]);
+        c.assert_gone();
+        Some((out.replace(&c.cgroup, "CG"), theirs))
+    };
+    let ours = ns("self", "cgroup");
+    let Some((out, theirs)) = run("cgnshost", None) else { return };
+    assert_eq!(theirs, ours, "no cgroup namespace listed, yet the container has one of its own");
+    assert_eq!(out, "CG\nCG\n67108864\n", "the host's path, the mount's root and the limit inside");
+    let Some((out, theirs)) = run("cgnsnew", Some(json!({"type": "cgroup"}))) else { return };
+    assert_ne!(theirs, ours, "a new cgroup namespace was listed");
+    assert_eq!(out, "/\n/\n67108864\n");
+    // Joined by path: a process of the host's in a cgroup namespace of its own.
+    let mut other = std::process::Command::new("unshare").args(["-C", "sleep", "100"]).spawn().expect("unshare -C");
+    let other_pid = other.id().to_string();
+    assert!(wait_until(WAIT, || ns(&other_pid, "cgroup") != ours), "unshare -C made no cgroup namespace");
+    let path = format!("/proc/{other_pid}/ns/cgroup");
+    let joined = run("cgnsjoin", Some(json!({"type": "cgroup", "path": path})));
+    let want = ns(&other_pid, "cgroup");
+    let _ = other.kill();
+    let _ = other.wait();
+    let Some((_, theirs)) = joined else { return };
+    assert_eq!(theirs, want, "the cgroup namespace named by path was not joined");
+}
+
 /// Whether the v1 hierarchy of `ctls` (as /proc/self/cgroup names it) is mounted at
 /// its root here.
 fn v1_mounted(ctls: &str) -> bool {

@@ -81,6 +81,8 @@ pub struct Detached<'a> {
     pub nodes: &'a [crate::rootfs::dev::Node<'a>],
     /// The `cgroup` mount at /sys/fs/cgroup, if config.json has one.
     pub cgroupfs: Option<&'a crate::rootfs::cgroupfs::Table>,
+    /// `linux.namespaces`' cgroup entry.
+    pub cgroupns: crate::trampoline::CgroupNs,
     /// config.json's options for the filesystems every container gets ([`standard`]).
     pub standard: crate::rootfs::Standard<'a>,
     /// `linux.maskedPaths` and `linux.readonlyPaths`, as they are.
@@ -481,6 +483,14 @@ fn make(
         apparmor,
         nodes: &lx.devices,
         cgroupfs: cgroupfs(cfg, &mut room.table)?,
+        cgroupns: {
+            use crate::trampoline::CgroupNs;
+            match (lx.namespaces.has(Ns::Cgroup), lx.namespaces.path(Ns::Cgroup)) {
+                (false, _) => CgroupNs::Host,
+                (true, None) => CgroupNs::New,
+                (true, Some(_)) => CgroupNs::Joined,
+            }
+        },
         idmaps,
         standard: standard(cfg),
         masks: (lx.masked_paths.as_bytes(), lx.readonly_paths.as_bytes()),

@@ -17,7 +17,9 @@
 //! allocation, raw syscalls). It must run in a cgroup namespace of the container's own,
 //! made once every cgroup was joined: a v1 mount of an existing hierarchy in the initial
 //! namespace would show the host's whole tree, and a cgroup2 mount there would reapply
-//! the host's root options (trampoline::setup unshares it first for `create`).
+//! the host's root options (trampoline::setup unshares it first for `create`, and
+//! leaves it again once mounted when config.json lists no cgroup namespace: the mounts
+//! keep their roots).
 
 use core::ffi::CStr;
 
