@@ -42,9 +42,10 @@ check_eq "0" "$(sed -n 2p /vm/shared/out)" "as root"
 # or on v2 a device program on the container's cgroup.
 check_eq "refused" "$(cat /vm/shared/fuse)" "mknod of a device outside the allow-list"
 check_eq "made" "$(cat /vm/shared/null)" "mknod of one inside it"
-# config.json's cgroup mount: the container's own cgroups (the root of each mount),
-# read-only; v1 hierarchies in a tmpfs, else cgroup2 itself.
-if [ -d /sys/fs/cgroup/memory ]; then want="/ /sys/fs/cgroup/memory ro,"; else want="/ /sys/fs/cgroup ro,"; fi
+# config.json's cgroup mount: the container's own cgroups (the root of each mount, named
+# as the host names it: the config lists no cgroup namespace, so the container is in
+# the host's), read-only; v1 hierarchies in a tmpfs, else cgroup2 itself.
+if [ -d /sys/fs/cgroup/memory ]; then want="/vmoci/c1 /sys/fs/cgroup/memory ro,"; else want="/vmoci/c1 /sys/fs/cgroup ro,"; fi
 check_match "*$want*" "$(cat /vm/shared/cgroupfs 2>/dev/null)" "the container's /sys/fs/cgroup"
 check "delete" oci delete c1
 check_match "*does not exist*" "$(oci state c1 2>&1)" "no state after delete"
