@@ -26,7 +26,7 @@ mod oci;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::rootfs::{self, Rootfs};
@@ -1540,7 +1540,7 @@ fn the_cgroup_namespace_is_the_configs() {
     assert_ne!(theirs, ours, "a new cgroup namespace was listed");
     assert_eq!(out, "/\n/\n67108864\n");
     // Joined by path: a process of the host's in a cgroup namespace of its own.
-    let mut other = std::process::Command::new("unshare").args(["-C", "sleep", "100"]).spawn().expect("unshare -C");
+    let mut other = Command::new("unshare").args(["-C", "sleep", "100"]).spawn().expect("unshare -C");
     let other_pid = other.id().to_string();
     assert!(wait_until(WAIT, || ns(&other_pid, "cgroup") != ours), "unshare -C made no cgroup namespace");
     let path = format!("/proc/{other_pid}/ns/cgroup");
@@ -2789,10 +2789,102 @@ fn a_tmpfs_takes_its_options_as_written() {
     assert!(!st.success(), "a tmpfs option the kernel does not know was accepted");
     if runtime().contains("tinyctr") {
         let e = bad.log_error();
-        assert!(e.contains("/scratch") && e.contains("EINVAL"), "{e}");
+        assert!(e.contains("/scratch") && e.contains("EINVAL") && e.contains("tmpfs refused an option"), "{e}");
     }
     assert!(bad.rt.state(&bad.id).is_none(), "a failed create left its state");
     assert!(cgroup_dirs(&bad.cgroup).is_empty(), "a failed create left its cgroup");
+}
+
+/// `tmpcopyup` (runc's extension: podman and CRI-O put it on a read-only container's
+/// /run, /tmp and /var/tmp, podman on every `--tmpfs`; tinyctr passed it to the kernel,
+/// which refused it): the tmpfs starts with a copy of the image's directory below it, directories,
+/// files, symbolic links (not followed) and fifos with their modes and owners, writable,
+/// or read-only with `ro`; the image's directory is unchanged. On a bind it is refused
+/// by name; a copy that does not fit fails create, saying so, and leaves nothing.
+#[test]
+fn tmpcopyup_fills_the_tmpfs_with_what_it_covers() {
+    let prog = "{ cd /srv && find . | sort | while read f; do stat -c '%n %A %u:%g %s' \"$f\"; done; \
+        readlink link; cat lock/sub/f; echo new > lock/new && echo written; touch /ro/x 2>/dev/null || echo ro; \
+        cat /ro/kept; grep -E ' /(srv|ro) ' /proc/self/mountinfo | cut -d' ' -f5,6,9 | sort; } > /shared/out.tmp; \
+        mv /shared/out.tmp /shared/out";
+    let Some(mut c) = Case::new("copyup", &["sh", "-c", prog]) else { return };
+    let root = c.bundle.join("rootfs");
+    let run = root.join("srv");
+    std::fs::create_dir_all(run.join("lock/sub")).unwrap();
+    std::fs::write(run.join("lock/sub/f"), "data\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", run.join("link")).unwrap();
+    let sh = |cmd: &str| assert!(Command::new("sh").args(["-c", cmd]).status().unwrap().success(), "{cmd}");
+    sh(&format!("cd {} && chmod 4755 lock/sub/f && chown 1000:1001 lock && chmod 0750 lock", run.display()));
+    // (runc 1.1 copies no fifo: it fails on one.)
+    let fifo = runtime().contains("tinyctr");
+    if fifo {
+        sh(&format!("mkfifo {}/fifo", run.display()));
+    }
+    std::fs::create_dir_all(root.join("ro")).unwrap();
+    std::fs::write(root.join("ro/kept"), "kept\n").unwrap();
+    let tmpfs = |dst: &str, extra: &[&str]| {
+        let mut o = vec!["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"];
+        o.extend_from_slice(extra);
+        json!({"destination": dst, "type": "tmpfs", "source": "tmpfs", "options": o})
+    };
+    c.config["mounts"].as_array_mut().unwrap().extend([tmpfs("/srv", &[]), tmpfs("/ro", &["ro"])]);
+    c.write_config();
+    let pid = c.create();
+    c.ok(&["start", &c.id]);
+    let out = c.wait_shared("out");
+    assert_eq!(wait_exit(pid, WAIT), 0, "stderr {:?}", c.file("stderr"));
+    let want =
+        ". drwxr-xr-x 0:0 100\n./fifo prw-r--r-- 0:0 0\n./link lrwxrwxrwx 0:0 11\n./lock drwxr-x--- 1000:1001 60\n\
+        ./lock/sub drwxr-xr-x 0:0 60\n./lock/sub/f -rwsr-xr-x 0:0 5\n/etc/passwd\ndata\nwritten\nro\nkept\n\
+        /ro ro,nosuid,nodev,relatime tmpfs\n/srv rw,nosuid,nodev,relatime tmpfs\n";
+    // (The root's mode and size are the tmpfs's own: runc's too.)
+    let strip = |s: &str| s.lines().skip(1).filter(|l| fifo || !l.starts_with("./fifo")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&out), strip(want), "{out}");
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+    assert!(!run.join("lock/new").exists(), "the copy wrote through to the image");
+
+    if !runtime().contains("tinyctr") {
+        return;
+    }
+    let Some(mut bad) = Case::new("copyupbind", &["true"]) else { return };
+    let mount = json!({"destination": "/x", "type": "bind", "source": "/tmp", "options": ["rbind", "tmpcopyup"]});
+    bad.config["mounts"].as_array_mut().unwrap().push(mount);
+    bad.write_config();
+    assert!(!bad.create_as(&bad.id, "init.pid").success(), "tmpcopyup on a bind was accepted");
+    let e = bad.log_error();
+    assert!(e.contains("'tmpcopyup' is not a bind mount option"), "{e}");
+
+    let Some(mut full) = Case::new("copyupfull", &["true"]) else { return };
+    std::fs::create_dir_all(full.bundle.join("rootfs/big")).unwrap();
+    std::fs::write(full.bundle.join("rootfs/big/f"), vec![7u8; 256 * 1024]).unwrap();
+    full.config["mounts"].as_array_mut().unwrap().push(tmpfs("/big", &["size=64k"]));
+    full.write_config();
+    assert!(!full.create_as(&full.id, "init.pid").success(), "a copy larger than the tmpfs passed");
+    let e = full.log_error();
+    assert!(e.contains("/big") && e.contains("ENOSPC") && e.contains("does not fit the tmpfs"), "{e}");
+    assert!(
+        full.rt.state(&full.id).is_none() && cgroup_dirs(&full.cgroup).is_empty(),
+        "a failed create left state or a cgroup"
+    );
+
+    // Sixteen levels of directories below the mount point are copied, not seventeen.
+    for (levels, ok) in [(16, true), (17, false)] {
+        let Some(mut deep) = Case::new(&format!("copyup{levels}"), &["true"]) else { return };
+        std::fs::create_dir_all(deep.bundle.join("rootfs/deep").join(vec!["d"; levels].join("/"))).unwrap();
+        deep.config["mounts"].as_array_mut().unwrap().push(tmpfs("/deep", &[]));
+        deep.write_config();
+        let st = deep.create_as(&deep.id, "init.pid");
+        assert_eq!(st.success(), ok, "{levels} levels: {:?}", deep.rt.last_error());
+        match ok {
+            true => drop(deep.ok(&["delete", "--force", &deep.id])),
+            false => {
+                let e = deep.log_error();
+                assert!(e.contains("ELOOP") && e.contains("at most 16 levels"), "{e}");
+            }
+        }
+        deep.assert_gone();
+    }
 }
 
 /// `linux.resources.blockIO` throttles (nerdctl's `--device-read-bps` and the like): each

@@ -150,6 +150,8 @@ pub struct Mount<'a> {
     pub propagation: u32,
     /// The options that are not flags, joined by commas: filesystem data (`""`: none).
     pub data: Str<'a>,
+    /// `tmpcopyup` (runc's extension, crate::rootfs::copyup); `notmpcopyup` clears it.
+    pub copy_up: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -377,7 +379,9 @@ fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
                 (m.flags, m.propagation) = (0, 0);
                 let mut s = j.strings(b',');
                 while let Some(o) = s.next(j) {
-                    if !mount_option(o, &mut m.flags, &mut m.propagation) {
+                    if let Some(no) = o.strip_suffix(b"tmpcopyup").filter(|no| no.is_empty() || *no == b"no") {
+                        m.copy_up = no.is_empty();
+                    } else if !mount_option(o, &mut m.flags, &mut m.propagation) {
                         s.keep(j);
                     }
                 }

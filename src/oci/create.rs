@@ -973,8 +973,9 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
     // A bind takes no filesystem data: an option that is no flag tinyctr knows (a typo of
     // `nosuid`, an `idmap`) would be dropped by the kernel, and the mount be other than
     // asked.
-    if bind && !m.data.is_empty() {
-        let mut e = bad_mount(i, b"options: '", m.data.to_bytes());
+    if bind && (!m.data.is_empty() || m.copy_up) {
+        let data = if m.copy_up { b"tmpcopyup" } else { m.data.to_bytes() };
+        let mut e = bad_mount(i, b"options: '", data);
         e.msg.push(b"' is not a bind mount option tinyctr knows (leave it out)");
         return Err(e);
     }
@@ -993,6 +994,8 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             propagation: m.propagation,
             #[cfg(feature = "oci")]
             data: None,
+            #[cfg(feature = "oci")]
+            copy_up: false,
         },
         // Its options as written, for the kernel to read (uid=, gid=, nr_inodes=, huge=...:
         // runc passes them on too); one it does not know fails the mount, named.
@@ -1008,6 +1011,8 @@ fn mount<'a>(out: &mut Mounts<'a>, i: usize, m: &Mount<'a>) -> Result<()> {
             propagation: 0,
             #[cfg(feature = "oci")]
             data: (!m.data.is_empty()).then(|| m.data.get()),
+            #[cfg(feature = "oci")]
+            copy_up: m.copy_up,
         },
         _ => return Err(bad_mount(i, b"type: not supported: ", ty)),
     };

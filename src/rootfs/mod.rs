@@ -24,6 +24,8 @@
 //! mounted over or created by tinyctr.
 
 pub mod cgroupfs;
+#[cfg(feature = "oci")]
+mod copyup;
 pub mod dev;
 mod mask;
 mod mounts;

@@ -76,6 +76,9 @@ pub struct Req<'a> {
     /// /run:uid=1000,nr_inodes=1k`), for the kernel to read; `None`: `size` and `mode`.
     #[cfg(feature = "oci")]
     pub data: Option<&'a CStr>,
+    /// An OCI tmpfs's `tmpcopyup`: it starts with a copy of what it covers (super::copyup).
+    #[cfg(feature = "oci")]
+    pub copy_up: bool,
 }
 
 /// The flags a mount has of its own, not its filesystem's (those a bind remount or
@@ -95,6 +98,8 @@ impl Req<'_> {
         propagation: 0,
         #[cfg(feature = "oci")]
         data: None,
+        #[cfg(feature = "oci")]
+        copy_up: false,
     };
 }
 
@@ -544,6 +549,11 @@ fn mount_each(
         let target = open_target(&root, r.target, create, openat2)?;
         at.0 = MOUNT;
         let Some(src) = sources.fds[i].as_ref() else {
+            #[cfg(feature = "oci")]
+            if r.copy_up {
+                copy_up(r, &root, &target, openat2)?;
+                continue;
+            }
             mount_tmpfs(r, &target)?;
             continue;
         };
@@ -678,6 +688,33 @@ fn mount_tmpfs(r: &Req<'_>, target: &OwnedFd) -> core::result::Result<(), Errno>
     mount(c"tmpfs", fd_path(target).as_cstr(), c"tmpfs", flags, data)
 }
 
+/// A `tmpcopyup` tmpfs: the directory it covers, opened before (a mount hides it from
+/// paths, not from a descriptor), copied into it once mounted; read-only only after.
+#[cfg(feature = "oci")]
+#[inline(never)]
+fn copy_up(
+    r: &Req<'_>,
+    root: &((u64, u64), OwnedFd),
+    target: &OwnedFd,
+    openat2: bool,
+) -> core::result::Result<(), Errno> {
+    let dir = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let below = rustix::fs::openat(target, c".", dir, Mode::empty())?;
+    mount_tmpfs(&Req { read_only: false, ..*r }, target)?;
+    // The new mount, found again by its path inside the root: it must be a tmpfs other
+    // than what it covers (nothing of the container runs yet; this checks the walk).
+    let top = open_target(root, r.target, Create::No, openat2)?;
+    if fstat(&top)? == fstat(&below)? || rustix::fs::fstatfs(&top)?.f_type as u32 != linux_raw_sys::general::TMPFS_MAGIC
+    {
+        return Err(Errno::BUSY);
+    }
+    super::copyup::copy(below, rustix::fs::openat(&top, c".", dir, Mode::empty())?)?;
+    match r.read_only {
+        true => remount_adding(fd_path(&top).as_cstr(), MS_RDONLY),
+        false => Ok(()),
+    }
+}
+
 /// tmpfs's options: `size=BYTES,mode=OCTAL`, either or neither.
 #[inline(never)]
 fn tmpfs_data(r: &Req<'_>) -> Buf<48> {
@@ -710,7 +747,19 @@ const OPS: &str = "open the volume source|resolve the mount target|mount on|make
 /// Hint keys besides the operations: a target without --rootfs, a step of the layer
 /// (`LAYER + its step`), any step of the layer.
 const HOST_TARGET: u8 = 4;
+/// An OCI tmpfs's mount, with hints of its own ([`TMPFS_HINTS`]).
+#[cfg(feature = "oci")]
+const TMPFS: u8 = 5;
 const LAYER: u8 = 8;
+
+/// Where an OCI tmpfs's mount fails: its options go to the kernel as written, and a
+/// `tmpcopyup` copy must fit.
+#[cfg(feature = "oci")]
+const TMPFS_HINTS: [(Errno, &str); 3] = [
+    (Errno::INVAL, "tmpfs refused an option (config.json's are passed on as written)"),
+    (Errno::NOSPC, "tmpcopyup: what the directory holds does not fit the tmpfs"),
+    (Errno::LOOP, "tmpcopyup copies at most 16 levels of directories"),
+];
 const ANY_LAYER: u8 = 7;
 
 /// The texts of [`HINTS`] (`words::nth`).
@@ -758,6 +807,8 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
         let r = cfg.mounts.as_slice().get((n & 15) as usize)?;
         let op = n >> 4;
         let key = if op == TARGET && cfg.rootfs.is_none() { HOST_TARGET } else { op };
+        #[cfg(feature = "oci")]
+        let key = if op == MOUNT && r.kind == Kind::Tmpfs { TMPFS } else { key };
         (words::nth(OPS, op as usize)?, if op == SOURCE { r.source } else { r.target }, key)
     };
     // The hints of a host target are a target's too; ANY_LAYER's go with every layer step.
@@ -768,6 +819,11 @@ pub fn describe(cfg: &RunConfig<'_>, step: u8, errno: Errno) -> Option<Error> {
     };
     let hint = HINTS.iter().find(|h| (h.0 == key || h.0 == any) && h.1 as i32 == errno.raw_os_error());
     let hint = hint.and_then(|h| words::nth(HINT_TEXTS, h.2 as usize)).unwrap_or("");
+    #[cfg(feature = "oci")]
+    let hint = match key {
+        TMPFS => TMPFS_HINTS.iter().find(|h| h.0 == errno).map_or("", |h| h.1),
+        _ => hint,
+    };
     Some(Error::sys_hint(op, obj, errno, hint.as_bytes()))
 }
 
