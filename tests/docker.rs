@@ -112,27 +112,8 @@ impl Docker {
         let up = wait_until(Duration::from_secs(30), || d.docker(&["version"]).status.success());
         assert!(up, "dockerd did not come up:\n{}", d.log_tail());
 
-        // The image: busybox, an applet link each, root and user 1000 (home /tmp).
-        let root = d.dir.join("img/rootfs");
-        for sub in ["bin", "etc", "tmp", "root"] {
-            std::fs::create_dir_all(root.join(sub)).unwrap();
-        }
-        std::fs::copy(rootfs::BUSYBOX, root.join("bin/busybox")).unwrap();
-        let list = Command::new(rootfs::BUSYBOX).arg("--list").output().unwrap();
-        for applet in String::from_utf8(list.stdout).unwrap().lines() {
-            let link = root.join("bin").join(applet);
-            if !link.exists() {
-                std::os::unix::fs::symlink("busybox", link).unwrap();
-            }
-        }
-        std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n")
-            .unwrap();
-        std::fs::write(root.join("etc/group"), "root:x:0:\nuser:x:1000:\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
         let tar = d.dir.join("img/busybox.tar");
-        let o = Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg(".").output().unwrap();
-        assert!(o.status.success(), "tar: {}", common::stderr(&o));
+        busybox_tar(&tar, |_| {});
         let o = d.docker(&["import", "-c", "ENV PATH=/bin", "-c", "CMD [\"sh\"]", tar.to_str().unwrap(), IMAGE]);
         assert!(o.status.success(), "docker import: {}", common::stderr(&o));
         d
@@ -487,25 +468,8 @@ fn docker_runs_containers_through_the_runtime() {
     if !can_run() {
         return;
     }
-    let wanted = selected_cases("TINYCTR_DOCKER_CASES");
     let t0 = Instant::now();
     let d = Docker::start();
     eprintln!("dockerd up, image imported: {:?}; runtime {}", t0.elapsed(), d.runtime);
-    let mut failed = Vec::new();
-    for &(name, case) in CASES {
-        if !wanted(name) {
-            continue;
-        }
-        let t = Instant::now();
-        let ran = caught(|| case(&d));
-        d.remove_all();
-        let clean = caught(|| d.assert_clean());
-        let verdict = verdict(&ran, &clean);
-        eprintln!("case {name}: {verdict} ({:?})", t.elapsed());
-        if ran.is_err() || clean.is_err() {
-            failed.push(format!("{name}: {verdict}"));
-        }
-    }
-    eprintln!("all cases: {:?}", t0.elapsed());
-    assert!(failed.is_empty(), "{} case(s) failed:\n{}", failed.len(), failed.join("\n"));
+    run_cases(&d, "TINYCTR_DOCKER_CASES", CASES, Docker::remove_all, Docker::assert_clean);
 }

@@ -34,7 +34,7 @@ fn not_here(command: &[u8]) -> Error {
 /// by their index keeps the parser small (a match on byte strings compares byte by
 /// byte).
 const VALUED: &str = "root log log-format bundle pid-file console-socket format process b resources";
-const FLAGS: &str = "systemd-cgroup no-pivot no-new-keyring all force detach a f d";
+const FLAGS: &str = "systemd-cgroup no-pivot no-new-keyring all force detach a f d tty t";
 const ROOT: usize = 0;
 const LOG: usize = 1;
 const LOG_FORMAT: usize = 2;
@@ -49,6 +49,9 @@ const RESOURCES: usize = 9;
 const ALL: u16 = 1 << 3 | 1 << 6;
 const FORCE: u16 = 1 << 4 | 1 << 7;
 const DETACH: u16 = 1 << 5 | 1 << 8;
+/// exec's `--tty`/`-t` (conmon passes it with a terminal process): as if the process
+/// said `terminal: true`.
+const TTY: u16 = 1 << 9 | 1 << 10;
 
 /// Whether argv is an OCI command line: its first word is a command or a global option.
 pub fn is_oci(args: CArgs<'_>) -> bool {
@@ -193,6 +196,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
                 pid_file: p.values[PID_FILE],
                 console_socket: p.values[CONSOLE],
                 detach: p.flags & DETACH != 0,
+                tty: p.flags & TTY != 0,
                 id,
             };
             return super::exec::exec(root, &a);

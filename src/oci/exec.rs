@@ -30,6 +30,9 @@ pub struct Args<'a> {
     pub console_socket: Option<&'a CStr>,
     /// Without it, tinyctr waits for the process and exits with its status.
     pub detach: bool,
+    /// `--tty`: a terminal whatever the process says (runc's reading without --process;
+    /// conmon passes it with a process that asks for one anyway).
+    pub tty: bool,
     pub id: &'a CStr,
 }
 
@@ -64,7 +67,7 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
         true => transition.as_bytes(),
         false => &[],
     };
-    let console = super::create::terminal(p.terminal, a.console_socket)?;
+    let console = super::create::terminal(p.terminal || a.tty, a.console_socket)?;
     let mut conf = super::create::confine_process(&p, false);
     let mut filter_map = container_filter(&rec)?;
     let filter = match &mut filter_map {

@@ -428,6 +428,50 @@ pub fn caught(f: impl FnOnce()) -> Result<(), String> {
     })
 }
 
+/// The case loop of a daemon's test (docker, podman): each case `var` selects, then
+/// `tidy` (removes what the case made, whatever happened) and `clean` (checks nothing is
+/// left); at the end a panic names every case that failed.
+pub fn run_cases<D>(d: &D, var: &str, cases: &[(&str, fn(&D))], tidy: impl Fn(&D), clean: impl Fn(&D)) {
+    let wanted = selected_cases(var);
+    let t0 = Instant::now();
+    let mut failed = Vec::new();
+    for &(name, case) in cases {
+        if !wanted(name) {
+            continue;
+        }
+        let t = Instant::now();
+        let ran = caught(|| case(d));
+        tidy(d);
+        let left = caught(|| clean(d));
+        let verdict = verdict(&ran, &left);
+        eprintln!("case {name}: {verdict} ({:?})", t.elapsed());
+        if ran.is_err() || left.is_err() {
+            failed.push(format!("{name}: {verdict}"));
+        }
+    }
+    eprintln!("all cases: {:?}", t0.elapsed());
+    assert!(failed.is_empty(), "{} case(s) failed:\n{}", failed.len(), failed.join("\n"));
+}
+
+/// A busybox image's filesystem, as a tarball at `tar` for `docker import` and `podman
+/// import`: an applet link each, root and user 1000 (home /tmp), a 1777 /tmp; `extra`
+/// adds to the tree before it is packed.
+pub fn busybox_tar(tar: &Path, extra: impl FnOnce(&Path)) {
+    let r = crate::common::rootfs::Rootfs::new("image");
+    let root = &r.dir;
+    for sub in ["etc", "root"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n")
+        .unwrap();
+    std::fs::write(root.join("etc/group"), "root:x:0:\nuser:x:1000:\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    extra(root);
+    let o = Command::new("tar").arg("-C").arg(root).arg("-cf").arg(tar).arg(".").output().unwrap();
+    assert!(o.status.success(), "tar: {}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A case's verdict from its run and the check that nothing was left after it.
 pub fn verdict(ran: &Result<(), String>, clean: &Result<(), String>) -> String {
     match (ran, clean) {
