@@ -277,7 +277,7 @@ fn case_limits_and_users(p: &Podman) {
     assert_eq!(p.run_sh(&maps, "id -u; cat /proc/self/uid_map | tr -s ' '", 0), "0\n 0 100000 65536\n");
 }
 
-const CASES: &[(&str, fn(&Podman))] = &[
+const CASES: &[Case<Podman>] = &[
     ("default", case_default),
     ("read_only", case_read_only),
     ("tmpfs", case_tmpfs),

@@ -428,10 +428,13 @@ pub fn caught(f: impl FnOnce()) -> Result<(), String> {
     })
 }
 
+/// A daemon test's case: its name and what it does with the daemon.
+pub type Case<D> = (&'static str, fn(&D));
+
 /// The case loop of a daemon's test (docker, podman): each case `var` selects, then
 /// `tidy` (removes what the case made, whatever happened) and `clean` (checks nothing is
 /// left); at the end a panic names every case that failed.
-pub fn run_cases<D>(d: &D, var: &str, cases: &[(&str, fn(&D))], tidy: impl Fn(&D), clean: impl Fn(&D)) {
+pub fn run_cases<D>(d: &D, var: &str, cases: &[Case<D>], tidy: impl Fn(&D), clean: impl Fn(&D)) {
     let wanted = selected_cases(var);
     let t0 = Instant::now();
     let mut failed = Vec::new();
