@@ -34,6 +34,20 @@ fn err(text: &str) -> String {
     }
 }
 
+/// `tmpcopyup` (runc's extension) is no filesystem data: it marks the mount, and
+/// `notmpcopyup` after it clears the mark; a longer word is data.
+#[test]
+fn tmpcopyup_is_a_mark_not_data() {
+    let doc = br#"{"mounts": [
+        {"destination": "/run", "type": "tmpfs", "options": ["rw", "tmpcopyup", "size=1m"]},
+        {"destination": "/tmp", "type": "tmpfs", "options": ["tmpcopyup", "notmpcopyup"]},
+        {"destination": "/x", "type": "tmpfs", "options": ["xtmpcopyup"]}]}"#;
+    with(doc, |c| {
+        let got: Vec<_> = c.mounts.iter().map(|m| (m.copy_up, m.data.get())).collect();
+        assert_eq!(got, [(true, c"size=1m"), (false, c""), (false, c"xtmpcopyup")]);
+    });
+}
+
 fn strs<'a>(l: super::json::StrList<'a>) -> Vec<&'a str> {
     l.iter().map(|c| c.to_str().unwrap()).collect()
 }
