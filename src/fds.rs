@@ -14,11 +14,12 @@
 use rustix::fd::{AsFd, RawFd};
 use rustix::io::Errno;
 
-/// Closes every descriptor from 3 up except those in `keep` (at most a few). One
-/// `close_range` call per gap; on kernels before 5.9, the entries of `/proc/self/fd`
-/// one by one (the container's /proc is mounted by then).
-pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
-    let mut from = 3u32;
+/// Closes every descriptor from `first` (3, or above those an OCI `--preserve-fds`
+/// passes on) up except those in `keep` (at most a few). One `close_range` call per gap;
+/// on kernels before 5.9, the entries of `/proc/self/fd` one by one (the container's
+/// /proc is mounted by then).
+pub fn close_all_but(first: u32, keep: &[RawFd]) -> Result<(), Errno> {
+    let mut from = first;
     let mut r = Ok(());
     // Ascending order of what is kept, without allocating: repeatedly the next one up.
     while r.is_ok() {
@@ -33,12 +34,12 @@ pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
         }
     }
     match r {
-        Err(Errno::NOSYS) => close_listed(keep),
+        Err(Errno::NOSYS) => close_listed(first, keep),
         r => r,
     }
 }
 
-fn close_listed(keep: &[RawFd]) -> Result<(), Errno> {
+fn close_listed(first: u32, keep: &[RawFd]) -> Result<(), Errno> {
     use core::mem::MaybeUninit;
     use rustix::fs::{Mode, OFlags, RawDir};
     let dir = rustix::fs::open(c"/proc/self/fd", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
@@ -49,7 +50,7 @@ fn close_listed(keep: &[RawFd]) -> Result<(), Errno> {
         let e = e?;
         let n = crate::limits::parse_uint(e.file_name().to_bytes()).and_then(|n| RawFd::try_from(n).ok());
         match n {
-            Some(fd) if fd > 2 && !keep.contains(&fd) && fd != own => {
+            Some(fd) if fd >= first as RawFd && !keep.contains(&fd) && fd != own => {
                 crate::sys::close_raw(fd);
             }
             _ => {}
@@ -92,8 +93,8 @@ mod tests {
         let raw: Vec<RawFd> = files.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
         assert!(raw.contains(&5) && raw.contains(&9), "{raw:?}");
         match how.to_str() {
-            Some("listed") => close_listed(&[9, 5]).unwrap(),
-            _ => close_all_but(&[9, 5]).unwrap(),
+            Some("listed") => close_listed(3, &[9, 5]).unwrap(),
+            _ => close_all_but(3, &[9, 5]).unwrap(),
         }
         // What is still open and names /dev/null (the listing's own descriptor does not).
         let mut open: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")

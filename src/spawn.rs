@@ -129,6 +129,7 @@ fn run_inner(cfg: &RunConfig<'_>, host_env: CArgs<'_>) -> Result<u8> {
         devices_cgroup: None,
         joins: cfg.oci().map_or(&[][..], |o| o.joins()),
         cgroupns: cfg.oci().map_or(trampoline::CgroupNs::New, |o| o.cgroupns),
+        preserve_fds: cfg.oci().map_or(0, |o| o.preserve_fds),
         console: cfg.oci().and_then(|o| o.console),
         console_size: cfg.oci().and_then(|o| o.console_size),
         sysctls: cfg.oci().map_or(&[][..], |o| o.sysctls),

@@ -161,6 +161,8 @@ pub struct ChildPlan<'a> {
     /// Namespaces to join (an open `/proc/PID/ns/*` file and its `CLONE_NEW*` type).
     pub joins: &'a [(RawFd, u32)],
     pub cgroupns: CgroupNs,
+    /// An OCI `--preserve-fds N`: descriptors 3 to 3+N-1 stay open for the program.
+    pub preserve_fds: u32,
     /// `create` with hooks that run before the root switch: wait for the command (the
     /// parent sends it once they ran) before it instead of after the namespaces' setup.
     pub early_command: bool,
@@ -407,7 +409,9 @@ fn setup<'a>(plan: ChildPlan<'a>, cmd_rx: &OwnedFd, err_tx: RawFd) -> Result<Rea
     // Nothing of tinyctr's or its caller's may reach the working directory or the
     // container (see crate::fds): only 0-2 and our two pipes (closed on exec) stay.
     let keep = [err_tx, cmd_rx.as_raw_fd(), plan.detach.unwrap_or(err_tx)];
-    check(Point::ChildFds).and_then(|()| crate::fds::close_all_but(&keep)).map_err(at(Step::Fds))?;
+    check(Point::ChildFds)
+        .and_then(|()| crate::fds::close_all_but(3 + if cfg!(feature = "oci") { plan.preserve_fds } else { 0 }, &keep))
+        .map_err(at(Step::Fds))?;
     if (!cfg!(feature = "oci") || plan.cgroupns == CgroupNs::New) && !cgroupns_made {
         unshare_cgroupns()?;
     }

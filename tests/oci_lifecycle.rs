@@ -2587,6 +2587,69 @@ fn the_standard_mounts_take_the_configs_options() {
     c.assert_gone();
 }
 
+/// `--preserve-fds N` (podman passes a systemd socket activation's descriptors so; it
+/// was refused as an unknown option): descriptors 3 to 3+N-1 of `create` reach the
+/// container's program, open across its execve, and those of `exec` its process; none
+/// of tinyctr's own above them does. A count whose descriptor is not open is refused,
+/// naming it, before anything is made (else one of tinyctr's would take its number).
+#[test]
+fn preserve_fds_pass_descriptors_on() {
+    let prog = "for f in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && printf \"$f \"; done; echo; cat <&3; cat <&4; \
+        while [ ! -e /shared/go ]; do sleep 0.02; done";
+    let Some(c) = Case::new("keepfds", &["sh", "-c", prog]) else { return };
+    for (name, text) in [("three", "three\n"), ("four", "four\n")] {
+        std::fs::write(c.path(name), text).unwrap();
+    }
+    // The runtime's command line, run by a shell that opens 3 and 4 first.
+    let with_fds = |args: &[&str], redirect: &str, out: &str| -> ExitStatus {
+        let cmd = c.rt.command(args);
+        let argv: Vec<_> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).collect();
+        let open = |p: PathBuf| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap();
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("cd {} && exec \"$@\" {redirect}", c.dir.path().display()))
+            .arg("sh")
+            .args(argv)
+            .stdin(std::process::Stdio::null())
+            .stdout(open(c.path(out)))
+            .stderr(open(c.path(&format!("{out}.err"))))
+            .status()
+            .unwrap()
+    };
+    let b = c.bundle.to_str().unwrap().to_owned();
+    let pid_file = c.path("init.pid");
+    let create = ["create", "--bundle", &b, "--pid-file", pid_file.to_str().unwrap(), "--preserve-fds", "2", &c.id];
+    // Descriptor 4 missing: refused, and nothing made. (runc 1.1 passes on whatever of
+    // its own took the number: its --log file.)
+    if runtime().contains("tinyctr") {
+        assert!(!with_fds(&create, "3<three", "stdout").success(), "--preserve-fds 2 with 4 closed was accepted");
+        let e = c.log_error();
+        assert!(e.contains("--preserve-fds: descriptor 4 is not open"), "{e}");
+        assert!(c.rt.state(&c.id).is_none() && cgroup_dirs(&c.cgroup).is_empty(), "a refused create left something");
+    }
+
+    assert!(with_fds(&create, "3<three 4<four", "stdout").success(), "create: {:?}", c.rt.last_error());
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    watch(pid);
+    c.pids.borrow_mut().push(pid);
+    c.ok(&["start", &c.id]);
+    assert!(wait_until(WAIT, || c.file("stdout").ends_with("four\n")), "the program's output: {:?}", c.file("stdout"));
+    assert_eq!(c.file("stdout"), "3 4 \nthree\nfour\n");
+
+    let mut process = c.config["process"].clone();
+    process["args"] =
+        json!(["sh", "-c", "for f in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && printf \"$f \"; done; echo; cat <&3"]);
+    let f = c.path("exec.json");
+    std::fs::write(&f, serde_json::to_vec(&process).unwrap()).unwrap();
+    let exec = ["exec", "--process", f.to_str().unwrap(), "--preserve-fds", "1", &c.id];
+    assert!(with_fds(&exec, "3<four", "exec.out").success(), "exec: {:?}", c.rt.last_error());
+    assert_eq!(c.file("exec.out"), "3 \nfour\n");
+    std::fs::write(c.shared("go"), "").unwrap();
+    assert_eq!(wait_exit(pid, WAIT), 0);
+    c.ok(&["delete", &c.id]);
+    c.assert_gone();
+}
+
 /// A config that puts another kind of mount where tinyctr mounts its own /dev/shm
 /// (docker's `--ipc container:X` and `--ipc shareable` bind a host directory there) gets
 /// that mount alone: no tmpfs of tinyctr's lies hidden below it.

@@ -9,8 +9,9 @@
 //! podman drives the runtime through conmon, which differs from containerd's shim: it
 //! passes no `--log` (errors are read from the runtime's stderr), `exec` gets `--tty`
 //! along with a terminal process, `--read-only` puts tmpfs mounts with runc's
-//! `tmpcopyup` on /run, /tmp and /var/tmp, and every `--tmpfs` gets `tmpcopyup` too.
-//! Both failed under tinyctr before these cases existed. Each case checks what a podman
+//! `tmpcopyup` on /run, /tmp and /var/tmp, every `--tmpfs` gets `tmpcopyup` too, and
+//! `--preserve-fds` (socket activation) passes descriptors on. All three failed under
+//! tinyctr before these cases existed. Each case checks what a podman
 //! user sees; the same cases pass against runc (`TINYCTR_OCI_RUNTIME=$(which runc)`).
 //!
 //! One #[test] runs the cases one after another; after each, no container, no cgroup of
@@ -277,6 +278,25 @@ fn case_limits_and_users(p: &Podman) {
     assert_eq!(p.run_sh(&maps, "id -u; cat /proc/self/uid_map | tr -s ' '", 0), "0\n 0 100000 65536\n");
 }
 
+/// `--preserve-fds 1` (what podman does with a systemd socket activation's LISTEN_FDS):
+/// podman's descriptor 3 is the program's, and nothing more is.
+fn case_preserve_fds(p: &Podman) {
+    std::fs::write(p.dir.join("fd3"), "passed\n").unwrap();
+    let mut v = p.with_defaults(vec!["run", "--rm", "--preserve-fds", "1"], &[]);
+    let prog = "cat <&3; for f in 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && echo leaked $f; done; true";
+    v.extend([IMAGE, "sh", "-c", prog]);
+    let cmd = p.command(&v);
+    let argv: Vec<_> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).collect();
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg("exec \"$@\" 3<fd3").arg("sh").args(argv).current_dir(p.dir.path());
+    sh.envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let o = common::wait_output(
+        sh.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
+        LIMIT,
+    );
+    assert_eq!((o.status.code(), common::stdout(&o)), (Some(0), "passed\n".to_owned()), "{}", common::stderr(&o));
+}
+
 const CASES: &[Case<Podman>] = &[
     ("default", case_default),
     ("read_only", case_read_only),
@@ -284,6 +304,7 @@ const CASES: &[Case<Podman>] = &[
     ("exec", case_exec),
     ("lifecycle", case_lifecycle),
     ("limits_and_users", case_limits_and_users),
+    ("preserve_fds", case_preserve_fds),
 ];
 
 #[test]

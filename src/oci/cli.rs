@@ -33,7 +33,7 @@ fn not_here(command: &[u8]) -> Error {
 /// [`Parsed::values`], and the switches, by bit in [`Parsed::flags`]. Matching names
 /// by their index keeps the parser small (a match on byte strings compares byte by
 /// byte).
-const VALUED: &str = "root log log-format bundle pid-file console-socket format process b resources";
+const VALUED: &str = "root log log-format bundle pid-file console-socket format process b resources preserve-fds";
 const FLAGS: &str = "systemd-cgroup no-pivot no-new-keyring all force detach a f d tty t";
 const ROOT: usize = 0;
 const LOG: usize = 1;
@@ -46,6 +46,7 @@ const PROCESS: usize = 7;
 /// `-b`, the short `--bundle`.
 const B: usize = 8;
 const RESOURCES: usize = 9;
+const PRESERVE_FDS: usize = 10;
 const ALL: u16 = 1 << 3 | 1 << 6;
 const FORCE: u16 = 1 << 4 | 1 << 7;
 const DETACH: u16 = 1 << 5 | 1 << 8;
@@ -65,7 +66,7 @@ pub fn is_oci(args: CArgs<'_>) -> bool {
 /// What the command line said.
 #[derive(Default)]
 struct Parsed<'a> {
-    values: [Option<&'a CStr>; 10],
+    values: [Option<&'a CStr>; 11],
     flags: u16,
     command: &'a [u8],
     /// ID, then kill's signal.
@@ -127,6 +128,25 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
     Ok(p)
 }
 
+/// Checks that descriptors 3 to 3+N-1 are open and clears their close-on-exec flag; N.
+#[inline(never)]
+fn pass_on(n: &[u8]) -> Result<u32> {
+    let bad = |why| crate::limits::bad_value(b"--preserve-fds", n, why);
+    let n = crate::limits::parse_uint(n).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| bad("is not a number"))?;
+    for fd in 3..3u32.saturating_add(n) {
+        // SAFETY: only flags are set, on a descriptor number the caller says it passed;
+        // nothing here owns or closes it.
+        #[allow(unsafe_code)]
+        let f = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd as i32) };
+        if rustix::io::fcntl_setfd(f, rustix::io::FdFlags::empty()).is_err() {
+            let mut e = Error::usage(b"--preserve-fds: descriptor ");
+            e.msg.push_u64(fd as u64).push(b" is not open (the caller must pass each of 3 to 3+N-1)");
+            return Err(e);
+        }
+    }
+    Ok(n)
+}
+
 /// Runs the OCI command in `args`; returns the exit status.
 pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
     match run(args, host_env) {
@@ -141,6 +161,11 @@ pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
 #[inline(never)]
 fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
     let p = parse(args)?;
+    // `--preserve-fds N` (podman passes a systemd socket activation's descriptors so):
+    // before anything is opened, the log included, each of 3 to 3+N-1 must be open, or
+    // one of tinyctr's own would take its number and reach the container; made to survive
+    // the sealed re-exec. (Its error goes to the log once that is open.)
+    let preserve_fds = p.values[PRESERVE_FDS].map_or(Ok(0), |v| pass_on(v.to_bytes()));
     if let Some(log) = p.values[LOG] {
         // Appended to, as runc does; made if missing (containerd reads it after a failure).
         let fd = rustix::fs::open(
@@ -165,6 +190,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
             return Err(e);
         }
     };
+    let preserve_fds = preserve_fds?;
     let done = match which {
         Some(0) => {
             // Before anything else: the container's processes must never be able to
@@ -175,6 +201,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
                 pid_file: p.values[PID_FILE],
                 pid_dir: None,
                 console_socket: p.values[CONSOLE],
+                preserve_fds,
                 id,
             };
             super::create::create(root, &a, host_env)
@@ -197,6 +224,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
                 console_socket: p.values[CONSOLE],
                 detach: p.flags & DETACH != 0,
                 tty: p.flags & TTY != 0,
+                preserve_fds,
                 id,
             };
             return super::exec::exec(root, &a);

@@ -44,6 +44,8 @@ pub struct Detached<'a> {
     pub env: CArgs<'a>,
     /// The exec fifo's read end, for the child.
     pub fifo: RawFd,
+    /// `--preserve-fds`: how many descriptors from 3 the init keeps for the program.
+    pub preserve_fds: u32,
     /// `CLONE_NEW*` of the namespaces to make.
     pub ns: u32,
     joins: [(RawFd, u32); MAX_JOINS],
@@ -347,6 +349,8 @@ pub struct Args<'a> {
     /// before entering the bundle).
     pub pid_dir: Option<BorrowedFd<'a>>,
     pub console_socket: Option<&'a CStr>,
+    /// `--preserve-fds N`: descriptors 3 to 3+N-1 pass on to the container's process.
+    pub preserve_fds: u32,
     pub id: &'a CStr,
 }
 
@@ -459,6 +463,7 @@ fn make(
         confine: confine(cfg),
         env: CArgs::from_array(&env),
         fifo: fifo.as_raw_fd(),
+        preserve_fds: a.preserve_fds,
         console: console.as_ref().map(|c| c.as_raw_fd()),
         console_size: p.console_size,
         // (The cgroup namespace the init makes itself, a time namespace the parent:

@@ -33,6 +33,8 @@ pub struct Args<'a> {
     /// `--tty`: a terminal whatever the process says (runc's reading without --process;
     /// conmon passes it with a process that asks for one anyway).
     pub tty: bool,
+    /// `--preserve-fds N`: descriptors 3 to 3+N-1 pass on to the process.
+    pub preserve_fds: u32,
     pub id: &'a CStr,
 }
 
@@ -144,7 +146,8 @@ pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
             let cg: [RawFd; store::MAX_CGROUPS] =
                 core::array::from_fn(|i| cgroups[i].as_ref().map_or(-1, |f| f.as_raw_fd()));
             let console = console.as_ref().map(|c| c.as_raw_fd());
-            child(&err_tx, &cg, &raw, console, p.console_size, &p.cwd, apparmor, &conf, filter, &argv, &env, path)
+            let io = (console, p.console_size, a.preserve_fds);
+            child(&err_tx, &cg, &raw, io, &p.cwd, apparmor, &conf, filter, &argv, &env, path)
         }
         Forked::Parent { pid, .. } => pid,
     };
@@ -208,8 +211,8 @@ fn child(
     err: &OwnedFd,
     cgroups: &[RawFd; store::MAX_CGROUPS],
     joins: &[RawFd; 7],
-    console: Option<RawFd>,
-    console_size: Option<(u16, u16)>,
+    // The console socket and the terminal's size; how many descriptors from 3 pass on.
+    (console, console_size, preserve): (Option<RawFd>, Option<(u16, u16)>, u32),
     cwd: &CStr,
     apparmor: &[u8],
     conf: &crate::confine::Confine,
@@ -242,7 +245,7 @@ fn child(
         if let Some(sock) = console {
             super::console::attach(sock, console_size).map_err(at(STEP_CONSOLE))?;
         }
-        crate::fds::close_all_but(&[err.as_raw_fd()]).map_err(at(STEP_JOIN))?;
+        crate::fds::close_all_but(3 + preserve, &[err.as_raw_fd()]).map_err(at(STEP_JOIN))?;
         rustix::process::chdir(cwd).map_err(at(STEP_CWD))?;
         if !crate::fds::workdir_inside_root() {
             return Err((STEP_CWD, Errno::XDEV));

@@ -197,7 +197,7 @@ fn child(
         0 => exe.map_or(-1, |f| f.as_raw_fd()),
         i => ns[i - 1].as_ref().map_or(-1, |f| f.as_raw_fd()),
     });
-    ok = ok && crate::fds::close_all_but(&keep).is_ok() && crate::trampoline::restore_signals().is_ok();
+    ok = ok && crate::fds::close_all_but(3, &keep).is_ok() && crate::trampoline::restore_signals().is_ok();
     if ok && ns[0].is_some() {
         for fd in ns.iter().flatten() {
             ok = ok && rustix::thread::move_into_link_name_space(fd.as_fd(), None).is_ok();
