@@ -182,7 +182,10 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 pub fn features(o: &mut Out<'_>) {
     // Every hook kind (hooks.rs).
     o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":").words(names::HOOKS, "");
+    // The flags, then runc's extension (crate::rootfs::copyup): `]` reopened.
     o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
+    o.len -= 1;
+    o.raw(b",\"tmpcopyup\",\"notmpcopyup\"]");
     o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");
     o.raw(b",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":false}");

@@ -626,6 +626,7 @@ fn features_lists_the_tables() {
     assert!(text.contains(r#""namespaces":["pid","network","mount","ipc","uts","user","cgroup","time"]"#));
     assert!(text.contains(r#""CAP_CHECKPOINT_RESTORE"]"#) && text.contains(r#""SCMP_CMP_MASKED_EQ"]"#));
     assert!(text.contains(r#""rbind","private""#) && !text.contains("SCMP_ACT_NOTIFY"));
+    assert!(text.contains(r#""runbindable","tmpcopyup","notmpcopyup"],"linux""#));
     assert!(text.ends_with("\"intelRdt\":{\"enabled\":false}}}\n"));
     // The document itself reads as JSON, member by member.
     let mut b = text.into_bytes();
