@@ -1126,6 +1126,28 @@ fn features_and_spec() {
     assert_eq!(std::fs::read_to_string(b.join("config.json")).unwrap(), text);
 }
 
+/// An option another command takes is refused, as runc refuses it, naming it and the
+/// command (it was accepted and ignored: `state --force`, `create --tty`); the global
+/// ones go anywhere.
+#[test]
+fn each_command_takes_its_own_options() {
+    let Some(c) = Case::new("opts", &["true"]) else { return };
+    for (args, want) in [
+        (&["state", "--force", "x"][..], "'--force' is not an option of state"),
+        (&["create", "--tty", "--bundle", "/nonexistent", "x"], "'--tty' is not an option of create"),
+        (&["kill", "--detach", "x"], "'--detach' is not an option of kill"),
+        (&["delete", "--process", "p", "x"], "'--process' is not an option of delete"),
+    ] {
+        let o = c.rt.run(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        if runtime().contains("tinyctr") {
+            assert!(c.log_error().contains(want), "{args:?}: {}", c.log_error());
+        }
+    }
+    let o = c.rt.run(&["state", "--log-format=json", "nope"]);
+    assert!(!o.status.success() && c.log_error().contains("does not exist"), "{}", c.log_error());
+}
+
 /// The pty master sent over `--console-socket` (one message, one SCM_RIGHTS fd), as
 /// the shim receives it: accepted only after `create` returned.
 fn recv_console(listener: &std::os::unix::net::UnixListener) -> (std::fs::File, usize) {

@@ -54,6 +54,47 @@ const DETACH: u16 = 1 << 5 | 1 << 8;
 /// said `terminal: true`.
 const TTY: u16 = 1 << 9 | 1 << 10;
 
+/// The options each command takes, in [`COMMANDS`] order: bits by index in [`VALUED`]
+/// and in [`FLAGS`]. runc refuses any other (`state --force`), and so does tinyctr: an
+/// option it would accept and ignore would say it did something.
+const TAKES: [(u16, u16); 12] = [
+    // create: bundle, pid-file, console-socket, b, preserve-fds; no-pivot, no-new-keyring.
+    (1 << 3 | 1 << 4 | 1 << 5 | 1 << 8 | 1 << 10, 1 << 1 | 1 << 2),
+    (0, 0),
+    (0, 0),
+    (0, ALL),
+    (0, FORCE),
+    (1 << 6, 0),
+    // exec: pid-file, console-socket, process, preserve-fds; detach, tty.
+    (1 << 4 | 1 << 5 | 1 << 7 | 1 << 10, DETACH | TTY),
+    (0, 0),
+    (1 << 3 | 1 << 8, 0),
+    (0, 0),
+    (0, 0),
+    (1 << 9, 0),
+];
+
+/// Whether `command` takes option `(0, VALUED index)` or `(1, FLAGS index)`: --root,
+/// --log, --log-format and --systemd-cgroup go with every command, and before it.
+fn takes(command: &[u8], (kind, k): (usize, usize)) -> bool {
+    let own = crate::words::position(COMMANDS, command).map_or((0, 0), |c| TAKES[c]);
+    let (values, flags) = (own.0 | 0b111, own.1 | 1);
+    [values, flags][kind] & 1 << k != 0
+}
+
+fn not_taken(command: &[u8], option: &[u8]) -> Error {
+    if crate::words::position(NOT_HERE, command).is_some() {
+        return not_here(command);
+    }
+    let mut e = Error::usage(b"command line: '");
+    e.msg.push(option);
+    match command.is_empty() {
+        true => e.msg.push(b"' goes after the command"),
+        false => e.msg.push(b"' is not an option of ").push(command),
+    };
+    e
+}
+
 /// Whether argv is an OCI command line: its first word is a command or a global option.
 pub fn is_oci(args: CArgs<'_>) -> bool {
     let Some(first) = args.get(1).map(CStr::to_bytes) else { return false };
@@ -95,7 +136,13 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
         };
         let eq = opt.iter().position(|&c| c == b'=');
         let name = &opt[..eq.unwrap_or(opt.len())];
-        if let Some(k) = crate::words::position(VALUED, name) {
+        let valued = crate::words::position(VALUED, name);
+        let flag = crate::words::position(FLAGS, name).filter(|_| eq.is_none());
+        let taken = valued.map(|k| (0, k)).or(flag.map(|k| (1, k)));
+        if taken.is_some_and(|t| !takes(p.command, t)) {
+            return Err(not_taken(p.command, b));
+        }
+        if let Some(k) = valued {
             let v = match eq {
                 // The value after `=`, NUL-terminated as the whole argument is.
                 Some(eq) => CStr::from_bytes_with_nul(&a.to_bytes_with_nul()[b.len() - opt.len() + eq + 1..]).ok(),
@@ -105,7 +152,7 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
                 }
             };
             p.values[k] = Some(v.ok_or_else(|| bad(b, "needs a value"))?);
-        } else if let (Some(f), None) = (crate::words::position(FLAGS, name), eq) {
+        } else if let Some(f) = flag {
             // --no-pivot and --no-new-keyring change nothing here: tinyctr pivots where
             // the kernel allows (an initramfs root is moved and chrooted into by itself),
             // and never makes a session keyring. --systemd-cgroup: a cgroupsPath in the
@@ -160,13 +207,27 @@ pub fn main(args: CArgs<'_>, host_env: CArgs<'_>) -> u8 {
 
 #[inline(never)]
 fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
-    let p = parse(args)?;
+    let parsed = parse(args);
+    // containerd reads a failed command's error in the log: opened for a bad command
+    // line too, found by a plain look for `--log` (the parse stopped at the error).
+    let log = match &parsed {
+        Ok(p) => p.values[LOG],
+        Err(_) => (1..).map_while(|i| args.get(i).map(|a| (a, args.get(i + 1)))).find_map(|(a, next)| {
+            let b = a.to_bytes_with_nul();
+            match b.strip_prefix(b"--log") {
+                Some(b"\0") => next,
+                Some([b'=', v @ ..]) => CStr::from_bytes_with_nul(v).ok(),
+                _ => None,
+            }
+        }),
+    };
     // `--preserve-fds N` (podman passes a systemd socket activation's descriptors so):
     // before anything is opened, the log included, each of 3 to 3+N-1 must be open, or
     // one of tinyctr's own would take its number and reach the container; made to survive
     // the sealed re-exec. (Its error goes to the log once that is open.)
-    let preserve_fds = p.values[PRESERVE_FDS].map_or(Ok(0), |v| pass_on(v.to_bytes()));
-    if let Some(log) = p.values[LOG] {
+    let keep = parsed.as_ref().ok().and_then(|p| p.values[PRESERVE_FDS]);
+    let preserve_fds = keep.map_or(Ok(0), |v| pass_on(v.to_bytes()));
+    if let Some(log) = log {
         // Appended to, as runc does; made if missing (containerd reads it after a failure).
         let fd = rustix::fs::open(
             log,
@@ -176,6 +237,7 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         .map_err(|e| Error::sys("open the log file", log.to_bytes(), e))?;
         crate::out::log_to(fd);
     }
+    let p = parsed?;
     let root = p.values[ROOT].unwrap_or(super::store::DEFAULT_ROOT);
     let which = crate::words::position(COMMANDS, p.command);
     // Every command but features and spec names a container: checked once, here (one
