@@ -237,7 +237,8 @@ fn run(args: CArgs<'_>, host_env: CArgs<'_>) -> Result<u8> {
         .map_err(|e| Error::sys("open the log file", log.to_bytes(), e))?;
         crate::out::log_to(fd);
     }
-    let p = parsed?;
+    // (A reference: a second copy of the parse would deepen every command's stack.)
+    let Ok(p) = &parsed else { return parsed.map(|_| 0) };
     let root = p.values[ROOT].unwrap_or(super::store::DEFAULT_ROOT);
     let which = crate::words::position(COMMANDS, p.command);
     // Every command but features and spec names a container: checked once, here (one
