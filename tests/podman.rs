@@ -44,10 +44,10 @@ fn can_run() -> bool {
     if !common::require_root("the podman tests") || !rootfs::can_run() {
         return false;
     }
-    if which("podman").is_some() && which("conmon").is_some() {
+    if ["podman", "conmon", "buildah"].iter().all(|b| which(b).is_some()) {
         return true;
     }
-    let why = "no podman or conmon on this host (apt-get install podman conmon)";
+    let why = "no podman, conmon or buildah on this host (apt-get install podman conmon buildah)";
     assert!(!common::in_ci(), "CI=true, so the podman tests may not skip: {why}");
     eprintln!("skipped: {why}");
     false
@@ -297,6 +297,31 @@ fn case_preserve_fds(p: &Podman) {
     assert_eq!((o.status.code(), common::stdout(&o)), (Some(0), "passed\n".to_owned()), "{}", common::stderr(&o));
 }
 
+/// `buildah bud` on podman's storage: each RUN step of a Containerfile runs through the
+/// runtime (create, start, state, delete: buildah drives it without conmon), WORKDIR
+/// included; the image it tags runs under podman.
+fn case_buildah(p: &Podman) {
+    let ctx = p.dir.join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    let file = format!("FROM {IMAGE}\nRUN echo built > /built && id -u >> /built\nWORKDIR /srv\nRUN pwd >> /built\n");
+    std::fs::write(ctx.join("Containerfile"), file).unwrap();
+    let at = |sub: &str| p.dir.join(sub).to_str().unwrap().to_owned();
+    let o = Command::new(which("buildah").unwrap())
+        .args(["--root", &at("storage"), "--runroot", &at("run"), "--storage-driver", "vfs"])
+        .args(["bud", "--runtime", &p.runtime, "--network", "none", "--cgroupns", "host", "--isolation", "oci"])
+        .args(["-t", "localhost/tinyctr-test-built", ctx.to_str().unwrap()])
+        .current_dir(p.dir.path())
+        .env("CONTAINERS_CONF", p.dir.join("containers.conf"))
+        .env("CONTAINERS_REGISTRIES_CONF", p.dir.join("registries.conf"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "buildah bud: {}\n{}", common::stdout(&o), common::stderr(&o));
+    let mut v = p.with_defaults(vec!["run", "--rm"], &[]);
+    v.extend(["localhost/tinyctr-test-built", "cat", "/built"]);
+    assert_eq!(p.ok(&v), "built\n0\n/srv\n");
+    p.ok(&["rmi", "localhost/tinyctr-test-built"]);
+}
+
 const CASES: &[Case<Podman>] = &[
     ("default", case_default),
     ("read_only", case_read_only),
@@ -305,6 +330,7 @@ const CASES: &[Case<Podman>] = &[
     ("lifecycle", case_lifecycle),
     ("limits_and_users", case_limits_and_users),
     ("preserve_fds", case_preserve_fds),
+    ("buildah", case_buildah),
 ];
 
 #[test]
