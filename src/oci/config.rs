@@ -379,10 +379,11 @@ fn mount<'a>(j: &mut Json<'a>, m: &mut Mount<'a>) {
                 (m.flags, m.propagation) = (0, 0);
                 let mut s = j.strings(b',');
                 while let Some(o) = s.next(j) {
-                    if let Some(no) = o.strip_suffix(b"tmpcopyup").filter(|no| no.is_empty() || *no == b"no") {
-                        m.copy_up = no.is_empty();
-                    } else if !mount_option(o, &mut m.flags, &mut m.propagation) {
-                        s.keep(j);
+                    match o {
+                        b"tmpcopyup" => m.copy_up = true,
+                        b"notmpcopyup" => m.copy_up = false,
+                        _ if !mount_option(o, &mut m.flags, &mut m.propagation) => s.keep(j),
+                        _ => {}
                     }
                 }
                 m.data = s.finish(j).joined();

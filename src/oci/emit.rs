@@ -83,6 +83,11 @@ impl<'b> Out<'b> {
 
     /// The words of a name table as an array of strings, each with `prefix`.
     fn words(&mut self, table: &str, prefix: &str) -> &mut Self {
+        self.words_and(table, prefix, b"")
+    }
+
+    /// [`Out::words`], then `more`: further items as JSON, each after its comma.
+    fn words_and(&mut self, table: &str, prefix: &str, more: &[u8]) -> &mut Self {
         self.raw(b"[");
         for (i, w) in names::words(table).enumerate() {
             if i > 0 {
@@ -90,7 +95,7 @@ impl<'b> Out<'b> {
             }
             self.raw(b"\"").raw(prefix.as_bytes()).raw(w).raw(b"\"");
         }
-        self.raw(b"]")
+        self.raw(more).raw(b"]")
     }
 
     /// `secs` since the epoch as RFC 3339 UTC, `2026-12-02T01:00:00Z`; with `nanos`, nine
@@ -182,10 +187,8 @@ pub fn log_line(level: &str, msg: &[u8], secs: i64, o: &mut Out<'_>) {
 pub fn features(o: &mut Out<'_>) {
     // Every hook kind (hooks.rs).
     o.raw(b"{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":").words(names::HOOKS, "");
-    // The flags, then runc's extension (crate::rootfs::copyup): `]` reopened.
-    o.raw(b",\"mountOptions\":").words(names::MOUNT_OPTIONS, "");
-    o.len -= 1;
-    o.raw(b",\"tmpcopyup\",\"notmpcopyup\"]");
+    // The flags, then runc's extension (crate::rootfs::copyup).
+    o.raw(b",\"mountOptions\":").words_and(names::MOUNT_OPTIONS, "", b",\"tmpcopyup\",\"notmpcopyup\"");
     o.raw(b",\"linux\":{\"namespaces\":").words(names::NAMESPACES, "");
     o.raw(b",\"capabilities\":").words(names::CAPS, "CAP_");
     o.raw(b",\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":false}");
