@@ -124,9 +124,7 @@ impl Containerd {
 
     /// `ctr --address A -n tinyctr-test ARGS`, stdin /dev/null.
     fn ctr(&self, args: &[&str]) -> Output {
-        let child =
-            self.ctr_command(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        common::wait_output(child, LIMIT)
+        captured(self.ctr_command(args), LIMIT)
     }
 
     /// The runtime options of `ctr run`.
@@ -195,16 +193,7 @@ impl Containerd {
     }
 
     fn ok(&self, args: &[&str]) -> Output {
-        let o = self.ctr(args);
-        assert!(
-            o.status.success(),
-            "ctr {}: {}; stdout {:?}; stderr {:?}",
-            args.join(" "),
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        o
+        succeeded("ctr", args, self.ctr(args))
     }
 
     /// A shell command line for `script -qec`: ctr with its address and namespace, then

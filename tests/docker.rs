@@ -133,22 +133,12 @@ impl Docker {
 
     /// `docker -H SOCK ARGS`, stdin /dev/null.
     fn docker(&self, args: &[&str]) -> Output {
-        let child = self.command(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-        common::wait_output(child.unwrap(), LIMIT)
+        captured(self.command(args), LIMIT)
     }
 
     /// `docker ARGS`, which must succeed; its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let o = self.docker(args);
-        assert!(
-            o.status.success(),
-            "docker {}: {}; stdout {:?}; stderr {:?}",
-            args.join(" "),
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
+        common::stdout(&succeeded("docker", args, self.docker(args)))
     }
 
     /// `docker run --rm OPTS IMAGE sh -c PROG`, which must exit with `code`; its stdout.

@@ -227,11 +227,17 @@ impl Case {
 
     /// `exec --process F --detach --pid-file P ID` for `args` (the rest of the process
     /// as config.json's), stdio to the files `exec.out`/`exec.err`; the new pid.
-    fn exec(&self, tag: &str, args: &[&str]) -> i32 {
+    /// The config's `process` with `args`, as `exec --process` reads it: its path.
+    fn process_file(&self, tag: &str, args: &[&str]) -> PathBuf {
         let mut p = self.config["process"].clone();
         p["args"] = json!(args);
         let f = self.path(&format!("{tag}.process.json"));
         std::fs::write(&f, serde_json::to_vec(&p).unwrap()).unwrap();
+        f
+    }
+
+    fn exec(&self, tag: &str, args: &[&str]) -> i32 {
+        let f = self.process_file(tag, args);
         let pid_file = self.path(&format!("{tag}.pid"));
         let st = self.rt.run_stdio(
             &["exec", "--process", f.to_str().unwrap(), "--detach", "--pid-file", pid_file.to_str().unwrap(), &self.id],
@@ -2622,16 +2628,12 @@ fn preserve_fds_pass_descriptors_on() {
     for (name, text) in [("three", "three\n"), ("four", "four\n")] {
         std::fs::write(c.path(name), text).unwrap();
     }
-    // The runtime's command line, run by a shell that opens 3 and 4 first.
-    let with_fds = |args: &[&str], redirect: &str, out: &str| -> ExitStatus {
-        let cmd = c.rt.command(args);
-        let argv: Vec<_> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).collect();
+    // The runtime's command line, run by a shell that opens the files named first.
+    let with_fds = |args: &[&str], files: &[&str], out: &str| -> ExitStatus {
+        let redirect: Vec<String> =
+            files.iter().enumerate().map(|(i, f)| format!("{}<{}", i + 3, c.path(f).display())).collect();
         let open = |p: PathBuf| std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap();
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("cd {} && exec \"$@\" {redirect}", c.dir.path().display()))
-            .arg("sh")
-            .args(argv)
+        exec_with(&c.rt.command(args), &redirect.join(" "))
             .stdin(std::process::Stdio::null())
             .stdout(open(c.path(out)))
             .stderr(open(c.path(&format!("{out}.err"))))
@@ -2644,13 +2646,13 @@ fn preserve_fds_pass_descriptors_on() {
     // Descriptor 4 missing: refused, and nothing made. (runc 1.1 passes on whatever of
     // its own took the number: its --log file.)
     if runtime().contains("tinyctr") {
-        assert!(!with_fds(&create, "3<three", "stdout").success(), "--preserve-fds 2 with 4 closed was accepted");
+        assert!(!with_fds(&create, &["three"], "stdout").success(), "--preserve-fds 2 with 4 closed was accepted");
         let e = c.log_error();
         assert!(e.contains("--preserve-fds: descriptor 4 is not open"), "{e}");
         assert!(c.rt.state(&c.id).is_none() && cgroup_dirs(&c.cgroup).is_empty(), "a refused create left something");
     }
 
-    assert!(with_fds(&create, "3<three 4<four", "stdout").success(), "create: {:?}", c.rt.last_error());
+    assert!(with_fds(&create, &["three", "four"], "stdout").success(), "create: {:?}", c.rt.last_error());
     let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
     watch(pid);
     c.pids.borrow_mut().push(pid);
@@ -2658,13 +2660,10 @@ fn preserve_fds_pass_descriptors_on() {
     assert!(wait_until(WAIT, || c.file("stdout").ends_with("four\n")), "the program's output: {:?}", c.file("stdout"));
     assert_eq!(c.file("stdout"), "3 4 \nthree\nfour\n");
 
-    let mut process = c.config["process"].clone();
-    process["args"] =
-        json!(["sh", "-c", "for f in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && printf \"$f \"; done; echo; cat <&3"]);
-    let f = c.path("exec.json");
-    std::fs::write(&f, serde_json::to_vec(&process).unwrap()).unwrap();
+    let prog = "for f in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && printf \"$f \"; done; echo; cat <&3";
+    let f = c.process_file("e1", &["sh", "-c", prog]);
     let exec = ["exec", "--process", f.to_str().unwrap(), "--preserve-fds", "1", &c.id];
-    assert!(with_fds(&exec, "3<four", "exec.out").success(), "exec: {:?}", c.rt.last_error());
+    assert!(with_fds(&exec, &["four"], "exec.out").success(), "exec: {:?}", c.rt.last_error());
     assert_eq!(c.file("exec.out"), "3 \nfour\n");
     std::fs::write(c.shared("go"), "").unwrap();
     assert_eq!(wait_exit(pid, WAIT), 0);

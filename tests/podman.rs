@@ -30,7 +30,7 @@ mod oci;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::rootfs;
@@ -101,22 +101,12 @@ impl Podman {
     }
 
     fn podman(&self, args: &[&str]) -> Output {
-        let child = self.command(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-        common::wait_output(child.unwrap(), LIMIT)
+        captured(self.command(args), LIMIT)
     }
 
     /// `podman ARGS`, which must succeed; its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let o = self.podman(args);
-        assert!(
-            o.status.success(),
-            "podman {}: {}; stdout {:?}; stderr {:?}",
-            args.join(" "),
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
+        common::stdout(&succeeded("podman", args, self.podman(args)))
     }
 
     /// The options every container gets: no network, our cgroup parent, limits the
@@ -285,15 +275,8 @@ fn case_preserve_fds(p: &Podman) {
     let mut v = p.with_defaults(vec!["run", "--rm", "--preserve-fds", "1"], &[]);
     let prog = "cat <&3; for f in 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && echo leaked $f; done; true";
     v.extend([IMAGE, "sh", "-c", prog]);
-    let cmd = p.command(&v);
-    let argv: Vec<_> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).collect();
-    let mut sh = Command::new("sh");
-    sh.arg("-c").arg("exec \"$@\" 3<fd3").arg("sh").args(argv).current_dir(p.dir.path());
-    sh.envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
-    let o = common::wait_output(
-        sh.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
-        LIMIT,
-    );
+    // (podman runs in the scratch directory, which holds fd3.)
+    let o = captured(exec_with(&p.command(&v), "3<fd3"), LIMIT);
     assert_eq!((o.status.code(), common::stdout(&o)), (Some(0), "passed\n".to_owned()), "{}", common::stderr(&o));
 }
 

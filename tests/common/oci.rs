@@ -428,6 +428,40 @@ pub fn caught(f: impl FnOnce()) -> Result<(), String> {
     })
 }
 
+/// `cmd` run by a shell that first applies `redirect` (`3<FILE 4<FILE`: descriptors the
+/// command is to find open, as a caller of `--preserve-fds` passes them), in `cmd`'s
+/// directory and with its environment.
+pub fn exec_with(cmd: &Command, redirect: &str) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(format!("exec \"$@\" {redirect}")).arg("sh").arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        sh.current_dir(d);
+    }
+    sh.envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    sh
+}
+
+/// A daemon's client command (`ctr`, `docker`, `podman`) run with stdin /dev/null and
+/// its stdout and stderr captured, within `limit`.
+pub fn captured(mut cmd: Command, limit: Duration) -> Output {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    wait_output(child.unwrap_or_else(|e| panic!("{:?}: {e}", cmd.get_program())), limit)
+}
+
+/// `o` of `tool ARGS`, which must have succeeded: else a panic with its status and output.
+pub fn succeeded(tool: &str, args: &[&str], o: Output) -> Output {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        o.status.success(),
+        "{tool} {}: {}; stdout {:?}; stderr {:?}",
+        args.join(" "),
+        o.status,
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    o
+}
+
 /// A daemon test's case: its name and what it does with the daemon.
 pub type Case<D> = (&'static str, fn(&D));
 
