@@ -675,14 +675,23 @@ def lc_runtimes(args):
     return out
 
 
+def cgroup_roots():
+    """The root of every cgroup hierarchy (below the namespace's root): /sys/fs/cgroup
+    itself when cgroup v2 is mounted there alone, else each mount point in it."""
+    if os.path.isfile("/sys/fs/cgroup/cgroup.procs"):
+        return ["/sys/fs/cgroup"]
+    roots = [os.path.join("/sys/fs/cgroup", h) for h in os.listdir("/sys/fs/cgroup")]
+    return [r for r in roots if os.path.ismount(r)]
+
+
 def remove_cgroup_everywhere(name):
-    """rmdir /sys/fs/cgroup/*/NAME (ours: below the namespace's root) and whatever is
-    below it; the leftovers found below it, if any."""
+    """rmdir NAME (ours) in every hierarchy and whatever is below it; the leftovers
+    found below it, if any."""
     left = []
-    for h in os.listdir("/sys/fs/cgroup"):
-        top = os.path.join("/sys/fs/cgroup", h, name)
+    for root in cgroup_roots():
+        top = os.path.join(root, name)
         if os.path.isdir(top):
-            left += [os.path.join(h, name, x) for x in remove_tree(top)]
+            left += [os.path.relpath(os.path.join(top, x), "/sys/fs/cgroup") for x in remove_tree(top)]
     return left
 
 
@@ -692,12 +701,7 @@ def make_cgroup_everywhere(name):
     one's controllers enabled for its children as they are at the root. The parent that
     kubelet (a pod's cgroup) or an earlier container (runc and crun leave /docker,
     /default, ... behind) has made in real use."""
-    if os.path.isfile("/sys/fs/cgroup/cgroup.procs"):  # v2 alone: the mount is the hierarchy
-        roots = ["/sys/fs/cgroup"]
-    else:
-        roots = [os.path.join("/sys/fs/cgroup", h) for h in os.listdir("/sys/fs/cgroup")]
-        roots = [r for r in roots if os.path.ismount(r)]
-    for root in roots:
+    for root in cgroup_roots():
         d = os.path.join(root, name)
         os.makedirs(d, exist_ok=True)
         for f in ("cpuset.cpus", "cpuset.mems"):
