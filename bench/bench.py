@@ -664,6 +664,9 @@ def lc_runtimes(args):
     out = []
     if args.tinyctr_oci:
         out.append(("tinyctr", "tinyctr (oci build)", args.tinyctr_oci, []))
+    # The C floor of the job (bench/lcfloor.c): the bundle's system calls and nothing else.
+    out.append(("floor", "C floor (lcfloor.c)", os.path.join(args.work, "bin", "lcfloor"),
+                ["--rootfs", os.path.join(args.work, "oci", "rootfs"), "--cgroup", LC_CGROUP]))
     out.append(("crun", "crun", which("crun"), ["--cgroup-manager=cgroupfs"]))
     out.append(("runc", "runc", which("runc"), []))
     out = [r for r in out if want is None or r[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
@@ -1074,6 +1077,12 @@ def report(env, tools, R, args):
             if tc and other in C:
                 r = C[other]["median"] / tc
                 bl.append("- tinyctr lifecycle >= %dx faster than %s: %.2fx -> %s" % (lim, other, r, "ok" if r >= lim else "UNDER"))
+        if "floor" in C and "runc" in C:
+            f, allowed = C["floor"]["median"], C["runc"]["median"] / 10
+            bl.append("- the C floor of the job takes %.2f ms; 10x faster than runc allows %.2f ms: the floor alone is %s"
+                      % (f, allowed, "within it" if f <= allowed else "over it by %.2f ms" % (f - allowed)))
+            if tc:
+                bl.append("- tinyctr lifecycle against the C floor: %.2fx (+%.2f ms)" % (tc / f, tc - f))
         if "tinyctr" in C and C["tinyctr"].get("hwm_create", -1) >= 0:
             s = C["tinyctr"]
             peak = max(s["hwm_create"], s["hwm_start"], s["hwm_delete"])
