@@ -11,6 +11,15 @@
 //! that leaves a container behind once it exits does, and first re-executes itself from
 //! a copy in a memfd sealed against any write: `/proc/PID/exe` then names that copy,
 //! which nobody can change and which goes with the last process that uses it.
+//!
+//! runc 1.2's zero-copy way was tried and measured (fourteenth session): the file seen
+//! through a detached overlayfs of its directory with no upper layer. It is no faster:
+//! the copy is saved, but closing the detached mount's descriptor dissolves its
+//! anonymous mount namespace, which waits for an expedited RCU grace period (perf:
+//! namespace_unlock -> synchronize_rcu_expedited); a fork + re-exec + exit took 364 us
+//! against the memfd's 370 (a plain exec 228), a whole lifecycle 4.77 ms against 4.69.
+//! And its code (+1.1 KB) took the OCI build into a 54th page of text, create's peak RSS
+//! to 256 KiB.
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags};
