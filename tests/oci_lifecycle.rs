@@ -1030,7 +1030,8 @@ fn a_1mb_config_works_or_fails_cleanly() {
 }
 
 /// `ps --format json ID` prints a JSON array of the container's host pids: init's, and
-/// an exec'd process's.
+/// an exec'd process's; `-f json` is the same (runc's short form; delete's `-f` stays
+/// `--force`).
 #[test]
 fn ps_lists_host_pids_as_json() {
     let prog = wait_for_go(0);
@@ -1042,10 +1043,12 @@ fn ps_lists_host_pids_as_json() {
     let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps output {out:?}: {e}"));
     assert!(v.contains(&(pid as i64)), "ps {v:?} lacks init {pid}");
     let epid = c.exec("sleeper", &["sleep", "1000"]);
-    let out = c.ok(&["ps", "--format", "json", &c.id]);
-    let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps output {out:?}: {e}"));
-    assert!(v.contains(&(pid as i64)) && v.contains(&(epid as i64)), "ps {v:?} lacks init {pid} or exec {epid}");
-    c.ok(&["delete", "--force", &c.id]);
+    for format in [["--format", "json"], ["-f", "json"]] {
+        let out = c.ok(&["ps", format[0], format[1], &c.id]);
+        let v: Vec<i64> = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("ps {format:?}: {out:?}: {e}"));
+        assert!(v.contains(&(pid as i64)) && v.contains(&(epid as i64)), "ps {v:?} lacks init {pid} or exec {epid}");
+    }
+    c.ok(&["delete", "-f", &c.id]);
     c.assert_gone();
 }
 

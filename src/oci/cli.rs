@@ -136,7 +136,8 @@ fn parse(args: CArgs<'_>) -> Result<Parsed<'_>> {
         };
         let eq = opt.iter().position(|&c| c == b'=');
         let name = &opt[..eq.unwrap_or(opt.len())];
-        let valued = crate::words::position(VALUED, name);
+        // `-f` is ps's `--format` (runc's short form) and delete's `--force`.
+        let valued = crate::words::position(VALUED, name).or((name == b"f" && p.command == b"ps").then_some(FORMAT));
         let flag = crate::words::position(FLAGS, name).filter(|_| eq.is_none());
         let taken = valued.map(|k| (0, k)).or(flag.map(|k| (1, k)));
         if taken.is_some_and(|t| !takes(p.command, t)) {
