@@ -667,9 +667,14 @@ def lc_runtimes(args):
     # The C floor of the job (bench/lcfloor.c): the bundle's system calls and nothing else.
     out.append(("floor", "C floor (lcfloor.c)", os.path.join(args.work, "bin", "lcfloor"),
                 ["--rootfs", os.path.join(args.work, "oci", "rootfs"), "--cgroup", LC_CGROUP]))
+    # --lc-floor-steps: the floor plus steps of tinyctr's the job does not need (lcfloor.c
+    # --steps), to see what each costs in the same round-robin.
+    floor = out[-1]
+    for steps in args.lc_floor_steps:
+        out.append(("floor+" + steps, "C floor + " + steps, floor[2], floor[3] + ["--steps", steps]))
     out.append(("crun", "crun", which("crun"), ["--cgroup-manager=cgroupfs"]))
     out.append(("runc", "runc", which("runc"), []))
-    out = [r for r in out if want is None or r[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
+    out = [r for r in out if want is None or r[0].split("+")[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
     # --lc-extra: other builds in the same round-robin (an A/B in the benchmark's own
     # namespace), whatever --only says.
     for i, spec in enumerate(args.lc_extra):
@@ -1230,6 +1235,9 @@ def main():
     p.add_argument("--lc-warmup", type=int, default=10, help="lifecycle warm-up rounds (section lc)")
     p.add_argument("--lc-extra", action="append", default=[], metavar="LABEL=BINARY",
                    help="another OCI runtime build to run in the lifecycle round-robin (repeatable; section lc)")
+    p.add_argument("--lc-floor-steps", action="append", default=[], metavar="STEPS",
+                   help="also the C floor with these of tinyctr's steps (lcfloor.c --steps, comma list; "
+                        "repeatable; section lc)")
     p.add_argument("--lc-rss-runs", type=int, default=3, help="untimed lifecycle rounds under ptrace for VmHWM (section lc)")
     p.add_argument("--ctrd-runs", type=int, default=7, help="ctr run --rm runs per runtime (section ctrd)")
     p.add_argument("--runs", type=int, default=600, help="back-to-back runs per tool")

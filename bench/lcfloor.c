@@ -28,6 +28,20 @@
  *   delete  reads the state file and the init's /proc/PID/stat, removes the cgroups
  *           and the state directory.
  * Errors: a message on stderr and exit status 1 (lifecycle.c reports the step).
+ *
+ * `--steps LIST` adds steps tinyctr takes that the job does not need, one at a time,
+ * to measure what each costs (bench.py --lc-floor-steps; none by default):
+ *   seal       create re-executes itself from a sealed memfd copy of its binary first
+ *   handshake  the child waits for a byte from the parent after joining its cgroups
+ *   loparent   the parent brings lo up in the child's namespace (setns through the
+ *              clone3 pidfd and back), not the child
+ *   cgns       the child mounts the cgroup hierarchies from a new cgroup namespace and
+ *              setns's back to its own after
+ *   mountinfo  create reads /proc/self/mountinfo three times and /proc/self/cgroup once
+ *   locks      flock of the state directory (every command) and of each cgroup and its
+ *              parent (create)
+ *   xattrs     create marks each cgroup it makes with an xattr, delete reads the parent's
+ *   caps       create reads the bounding set (PR_CAPBSET_READ for each capability, capget)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -48,7 +62,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sendfile.h>
+#include <sys/file.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* <linux/capability.h>, which musl-gcc does not see */
@@ -61,6 +79,9 @@ struct cap_data { uint32_t effective, permitted, inheritable; };
 
 #define MAXH 16
 static const char *rootfs, *cgname, *state_root = "/run/lcfloor";
+enum { SEAL = 1, HANDSHAKE = 2, LOPARENT = 4, CGNS = 8, MOUNTINFO = 16, LOCKS = 32, XATTRS = 64, CAPS = 128 };
+static const char *step_names[] = { "seal", "handshake", "loparent", "cgns", "mountinfo", "locks", "xattrs", "caps" };
+static unsigned steps;
 static char hier[MAXH][256];
 static int nhier;
 
@@ -111,16 +132,27 @@ static void maybe(const char *src, const char *dst, unsigned long flags)
 		die(dst);
 }
 
-static void child(const char *id, int *cgfd, int ready, int fifo)
+static void lo_up(void)
 {
-	char buf[4096];
-	for (int h = 0; h < nhier; h++)
-		put(cgfd[h], "tasks", "0");
 	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = { .ifr_name = "lo", .ifr_flags = IFF_UP | IFF_LOOPBACK };
 	if (s < 0 || ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		die("lo up");
 	close(s);
+}
+
+static void child(const char *id, int *cgfd, int ready, int fifo, int go)
+{
+	char buf[4096];
+	for (int h = 0; h < nhier; h++)
+		put(cgfd[h], "tasks", "0");
+	if (steps & HANDSHAKE) {
+		char c;
+		if (read(go, &c, 1) != 1)
+			die("handshake");
+	}
+	if (!(steps & LOPARENT))
+		lo_up();
 
 	mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	mnt(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
@@ -137,6 +169,12 @@ static void child(const char *id, int *cgfd, int ready, int fifo)
 	mkdir("/dev/mqueue", 0755);
 	mnt("mqueue", "/dev/mqueue", "mqueue", nse, NULL);
 	mnt("tmpfs", "/sys/fs/cgroup", "tmpfs", nse, "mode=755");
+	int own_cgns = -1;
+	if (steps & CGNS) {
+		own_cgns = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+		if (own_cgns < 0 || unshare(CLONE_NEWCGROUP) < 0)
+			die("cgroup namespace");
+	}
 	for (int h = 0; h < nhier; h++) {
 		snprintf(buf, sizeof buf, "/sys/fs/cgroup/%.200s", hier[h]);
 		mkdir(buf, 0555);
@@ -144,6 +182,8 @@ static void child(const char *id, int *cgfd, int ready, int fifo)
 		mnt("cgroup", buf, "cgroup", MS_RDONLY | nse | MS_RELATIME, opt);
 	}
 	mnt("tmpfs", "/sys/fs/cgroup", NULL, MS_REMOUNT | MS_RDONLY | nse, "mode=755");
+	if (own_cgns >= 0 && setns(own_cgns, CLONE_NEWCGROUP) < 0)
+		die("setns cgroup");
 	static const struct { const char *name; unsigned maj, min; } nodes[] = {
 		{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
 		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
@@ -204,24 +244,100 @@ static void child(const char *id, int *cgfd, int ready, int fifo)
 	die("execve /bin/true");
 }
 
+/* seal: unless running from a sealed memfd already, copy the binary into one and
+ * execute it with the same arguments (tinyctr's src/sealed.rs). */
+static void seal(char **argv, char **envp)
+{
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		die("/proc/self/exe");
+	const int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	int have = fcntl(exe, F_GET_SEALS);
+	if (have >= 0 && (have & seals) == seals) {
+		close(exe);
+		return;
+	}
+	struct stat st;
+	int m = memfd_create("lcfloor", MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x10 /* MFD_EXEC */);
+	if (m < 0)
+		m = memfd_create("lcfloor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m < 0 || fstat(exe, &st) < 0)
+		die("memfd");
+	for (off_t off = 0; off < st.st_size;)
+		if (sendfile(m, exe, &off, st.st_size - off) <= 0)
+			die("sendfile");
+	if (fcntl(m, F_ADD_SEALS, seals) < 0)
+		die("seals");
+	close(exe);
+	syscall(SYS_execveat, m, "", argv, envp, AT_EMPTY_PATH);
+	die("execveat");
+}
+
+static void read_file(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(path);
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	close(fd);
+}
+
+static void lock(int fd)
+{
+	if (flock(fd, LOCK_EX) < 0)
+		die("flock");
+}
+
 static int create(const char *pidfile, const char *id)
 {
 	char dir[4096], buf[4096];
+	if (steps & CAPS) {
+		struct cap_header hd = { CAP_V3, 0 };
+		struct cap_data data[2];
+		if (syscall(SYS_capget, &hd, data) < 0)
+			die("capget");
+		for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+			;
+	}
+	if (steps & MOUNTINFO)
+		read_file("/proc/self/mountinfo");
 	snprintf(dir, sizeof dir, "%s/%s", state_root, id);
 	if (mkdir(dir, 0711) < 0)
 		die(dir);
 	int st = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st >= 0 && (steps & LOCKS))
+		lock(st);
 	if (st < 0 || mknodat(st, "exec.fifo", S_IFIFO | 0600, 0) < 0)
 		die("exec.fifo");
 	int fifo = openat(st, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0)
 		die("exec.fifo");
+	if (steps & MOUNTINFO) {
+		read_file("/proc/self/cgroup");
+		read_file("/proc/self/mountinfo");
+		read_file("/proc/self/mountinfo");
+	}
 	hierarchies();
 	int cgfd[MAXH];
 	for (int h = 0; h < nhier; h++) {
+		int parent = -1;
+		if (steps & LOCKS) {
+			cgpath(buf, sizeof buf, h, NULL);
+			if ((parent = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				die(buf);
+			lock(parent);
+		}
 		cgpath(buf, sizeof buf, h, id);
 		if (mkdir(buf, 0755) < 0 || (cgfd[h] = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(buf);
+		if (steps & LOCKS) {
+			lock(cgfd[h]);
+			close(parent);
+		}
+		if ((steps & XATTRS) && fsetxattr(cgfd[h], "trusted.lcfloor", "1", 1, 0) < 0)
+			die("fsetxattr");
 		if (!strcmp(hier[h], "cpuset")) {
 			for (int f = 0; f < 2; f++) {
 				const char *file = f ? "cpuset.cpus" : "cpuset.mems";
@@ -247,20 +363,34 @@ static int create(const char *pidfile, const char *id)
 			close(fd);
 		}
 	}
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	int pipefd[2], go[2], pidfd = -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
 		die("pipe2");
 	struct {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	} args = { CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET, 0, 0, 0, SIGCHLD, 0, 0, 0 };
+	} args = { CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD,
+		   (uint64_t)(uintptr_t)&pidfd, 0, 0, SIGCHLD, 0, 0, 0 };
 	long pid = syscall(SYS_clone3, &args, sizeof args);
 	if (pid < 0)
 		die("clone3");
 	if (pid == 0) {
 		close(pipefd[0]);
-		child(id, cgfd, pipefd[1], fifo);
+		close(go[1]);
+		child(id, cgfd, pipefd[1], fifo, go[0]);
 	}
 	close(pipefd[1]);
+	close(go[0]);
+	if (steps & LOPARENT) {
+		int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (own < 0 || setns(pidfd, CLONE_NEWNET) < 0)
+			die("setns into the container's network namespace");
+		lo_up();
+		if (setns(own, CLONE_NEWNET) < 0)
+			die("setns back");
+		close(own);
+	}
+	if ((steps & HANDSHAKE) && write(go[1], "g", 1) != 1)
+		die("handshake");
 	char c;
 	if (read(pipefd[0], &c, 1) != 1) { /* EOF: the child died before it was ready */
 		fprintf(stderr, "lcfloor: the container's set-up failed\n");
@@ -274,6 +404,8 @@ static int create(const char *pidfile, const char *id)
 	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, n - 1) != n - 1)
 		die(pidfile);
+	if (steps & LOCKS) /* the init shares the descriptor, and so the lock, until it execs */
+		flock(st, LOCK_UN);
 	return 0;
 }
 
@@ -302,6 +434,8 @@ static int open_state(const char *id)
 static int start(const char *id)
 {
 	int st = open_state(id);
+	if (steps & LOCKS)
+		lock(st);
 	read_state(st);
 	int fifo = openat(st, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0 || unlinkat(st, "exec.fifo", 0) < 0 || write(fifo, "0", 1) != 1)
@@ -313,6 +447,8 @@ static int delete(const char *id, int force)
 {
 	char buf[4096];
 	int st = open_state(id);
+	if (steps & LOCKS)
+		lock(st);
 	long pid = read_state(st);
 	if (force) /* the benchmark's clean-up after a failure: the init may still wait */
 		kill(pid, SIGKILL);
@@ -331,6 +467,12 @@ static int delete(const char *id, int force)
 				die(buf);
 			else
 				usleep(10000); /* the killed init has not left its cgroups yet */
+		if (steps & XATTRS) {
+			char mark[4];
+			cgpath(buf, sizeof buf, h, NULL);
+			if (getxattr(buf, "trusted.lcfloor", mark, sizeof mark) < 0 && errno != ENODATA)
+				die("getxattr");
+		}
 	}
 	unlinkat(st, "state", 0);
 	unlinkat(st, "exec.fifo", 0);
@@ -340,7 +482,7 @@ static int delete(const char *id, int force)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
 	const char *bundle = NULL, *pidfile = NULL;
 	int force = 0;
@@ -354,6 +496,13 @@ int main(int argc, char **argv)
 			cgname = argv[i + 1];
 		else if (!strcmp(argv[i], "--root"))
 			state_root = argv[i + 1];
+		else if (!strcmp(argv[i], "--steps"))
+			for (unsigned k = 0; k < sizeof step_names / sizeof step_names[0]; k++) {
+				const char *w = strstr(argv[i + 1], step_names[k]);
+				size_t n = strlen(step_names[k]);
+				if (w && (w == argv[i + 1] || w[-1] == ',') && (w[n] == 0 || w[n] == ','))
+					steps |= 1u << k;
+			}
 	}
 	if (i >= argc || !rootfs || !cgname) {
 		fprintf(stderr, "usage: lcfloor --rootfs DIR --cgroup NAME [--root R] create|start|delete ...\n");
@@ -373,8 +522,11 @@ int main(int argc, char **argv)
 	(void)bundle;
 	if (!id)
 		die("no container id");
-	if (!strcmp(cmd, "create") && pidfile)
+	if (!strcmp(cmd, "create") && pidfile) {
+		if (steps & SEAL)
+			seal(argv, envp);
 		return create(pidfile, id);
+	}
 	if (!strcmp(cmd, "start"))
 		return start(id);
 	if (!strcmp(cmd, "delete"))

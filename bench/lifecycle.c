@@ -60,7 +60,7 @@
 #define __WALL 0x40000000
 #endif
 
-#define MAXRT 8
+#define MAXRT 16
 #define MAXARG 64
 enum { S_CREATE, S_START, S_WAIT, S_DELETE, NSTEP };
 static const char *step_name[NSTEP] = { "create", "start", "wait", "delete" };
