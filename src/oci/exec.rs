@@ -54,8 +54,7 @@ const STEP_APPARMOR: u8 = 6;
 #[inline(never)]
 pub fn exec(root: &CStr, a: &Args<'_>) -> Result<u8> {
     let entry = Entry::open(root, a.id, false)?;
-    let mut buf = [0u8; 8192];
-    let rec = entry.read(&mut buf).map_err(|e| Error::sys("read the state of", a.id.to_bytes(), e))?;
+    let rec = entry.read(store::room()).map_err(|e| Error::sys("read the state of", a.id.to_bytes(), e))?;
     if !store::alive(&rec) || entry.waiting() {
         let mut e = Error::usage(b"cannot exec in container \"");
         crate::error::push_shown(&mut e.msg, a.id.to_bytes());

@@ -17,9 +17,6 @@ use crate::buf::Buf;
 use crate::cgroup::fs;
 use crate::error::{push_shown, Error, Result};
 
-/// The state file of one container is a few lines; room for it.
-type StateBuf = [u8; 8192];
-
 fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
     match (store::alive(rec), entry.waiting()) {
         (false, _) => "stopped",
@@ -34,8 +31,8 @@ fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
 #[inline(never)]
 pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     let want = if frozen { "running" } else { "paused" };
     let status = status(&entry, &rec);
     if status != want {
@@ -47,7 +44,7 @@ pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
     super::freezer::set(&rec, id, frozen)
 }
 
-fn read<'b>(entry: &Entry, id: &CStr, buf: &'b mut StateBuf) -> Result<Record<'b>> {
+fn read<'b>(entry: &Entry, id: &CStr, buf: &'b mut [u8]) -> Result<Record<'b>> {
     entry.read(buf).map_err(|e| Error::sys("read the state of", id.to_bytes(), e))
 }
 
@@ -63,8 +60,8 @@ fn not_running(id: &CStr, what: &[u8]) -> Error {
 #[inline(never)]
 pub fn start(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     if !entry.waiting() {
         let mut e = Error::usage(b"cannot start container \"");
         push_shown(&mut e.msg, id.to_bytes());
@@ -135,8 +132,8 @@ fn state_of<'b>(
 #[inline(never)]
 pub fn state(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     let mut notes = None;
     let s = state_of(&entry, &rec, id, status(&entry, &rec), &mut notes);
     let mut out = crate::sys::Mapping::new(super::emit::state_room(&s))
@@ -174,8 +171,8 @@ pub fn parse_signal(s: &[u8]) -> Result<u32> {
 #[inline(never)]
 pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     if all {
         let mut any = false;
         each_pid(&rec, &mut |pid| {
@@ -223,8 +220,8 @@ fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
 #[inline(never)]
 pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     let mut out: Buf<4096> = Buf::from(if json { b"[" } else { b"PID\n" });
     let mut first = true;
     each_pid(&rec, &mut |pid| {
@@ -250,9 +247,9 @@ pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
 #[inline(never)]
 pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let mut buf = [0; 8192];
+    let buf = store::room();
     // A record that cannot be read is a create that died half-way: nothing to stop.
-    if let Ok(rec) = entry.read(&mut buf) {
+    if let Ok(rec) = entry.read(buf) {
         let status = status(&entry, &rec);
         if (status == "running" || status == "paused") && !force {
             let mut e = Error::usage(b"cannot delete container \"");
@@ -328,8 +325,8 @@ fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
 pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     use crate::cgroup::layout::{ctl_mask, Ctl, Version};
     let entry = Entry::open(root, id, true)?;
-    let mut buf = [0; 8192];
-    let rec = read(&entry, id, &mut buf)?;
+    let buf = store::room();
+    let rec = read(&entry, id, buf)?;
     if !store::alive(&rec) {
         return Err(not_running(id, b"cannot update container"));
     }

@@ -35,6 +35,21 @@ pub const CONFIG: &CStr = c"config.json";
 /// (every one `create` can join).
 pub const MAX_CGROUPS: usize = crate::cgroup::layout::MAX_HIERS + super::hierarchies::MAX;
 
+/// Room for reading one state file ([`Entry::write`] refuses one over 8 KiB), in an
+/// anonymous mapping. In a command's frame it was two more stack pages that every
+/// command touched (the stack is probed page by page) and its peak RSS counted; mapped,
+/// only the page the record fills becomes resident. (In .bss it pushed musl's globals
+/// onto a page of their own, which every command touches: create's peak +4 KiB.) Each
+/// command reads one state, and the process ends soon after: the mapping is never
+/// unmapped. Without memory for it, an empty slice, whose read fails as a state that
+/// does not parse.
+pub fn room() -> &'static mut [u8] {
+    match crate::sys::Mapping::new(8192) {
+        Ok(map) => map.leak(),
+        Err(_) => &mut [],
+    }
+}
+
 /// What `create` recorded. Strings borrow the buffer the record was read into.
 #[derive(Default)]
 pub struct Record<'a> {

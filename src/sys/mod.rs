@@ -222,6 +222,14 @@ impl Mapping {
         Ok(Mapping { ptr: ptr.cast(), len })
     }
 
+    /// The bytes, for the rest of the process's life: the mapping is never unmapped.
+    pub fn leak(self) -> &'static mut [u8] {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: ptr..ptr+len is our mapping, readable and writable; with the Mapping
+        // never dropped it is never unmapped, and the one reference is the one returned.
+        unsafe { core::slice::from_raw_parts_mut(this.ptr, this.len) }
+    }
+
     pub fn bytes(&mut self) -> &mut [u8] {
         // SAFETY: ptr..ptr+len is our mapping, readable and writable, and `&mut self`
         // makes this the only live reference into it.
