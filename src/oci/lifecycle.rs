@@ -31,8 +31,7 @@ fn status(entry: &Entry, rec: &Record<'_>) -> &'static str {
 #[inline(never)]
 pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     let want = if frozen { "running" } else { "paused" };
     let status = status(&entry, &rec);
     if status != want {
@@ -44,8 +43,9 @@ pub fn pause(root: &CStr, id: &CStr, frozen: bool) -> Result<()> {
     super::freezer::set(&rec, id, frozen)
 }
 
-fn read<'b>(entry: &Entry, id: &CStr, buf: &'b mut [u8]) -> Result<Record<'b>> {
-    entry.read(buf).map_err(|e| Error::sys("read the state of", id.to_bytes(), e))
+/// The container's state record, read into [`store::room`].
+fn read(entry: &Entry, id: &CStr) -> Result<Record<'static>> {
+    entry.read(store::room()).map_err(|e| Error::sys("read the state of", id.to_bytes(), e))
 }
 
 fn not_running(id: &CStr, what: &[u8]) -> Error {
@@ -60,8 +60,7 @@ fn not_running(id: &CStr, what: &[u8]) -> Error {
 #[inline(never)]
 pub fn start(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     if !entry.waiting() {
         let mut e = Error::usage(b"cannot start container \"");
         push_shown(&mut e.msg, id.to_bytes());
@@ -132,8 +131,7 @@ fn state_of<'b>(
 #[inline(never)]
 pub fn state(root: &CStr, id: &CStr) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     let mut notes = None;
     let s = state_of(&entry, &rec, id, status(&entry, &rec), &mut notes);
     let mut out = crate::sys::Mapping::new(super::emit::state_room(&s))
@@ -171,8 +169,7 @@ pub fn parse_signal(s: &[u8]) -> Result<u32> {
 #[inline(never)]
 pub fn kill(root: &CStr, id: &CStr, signo: u32, all: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     if all {
         let mut any = false;
         each_pid(&rec, &mut |pid| {
@@ -220,8 +217,7 @@ fn each_pid(rec: &Record<'_>, f: &mut dyn FnMut(i32)) {
 #[inline(never)]
 pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
     let entry = Entry::open(root, id, false)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     let mut out: Buf<4096> = Buf::from(if json { b"[" } else { b"PID\n" });
     let mut first = true;
     each_pid(&rec, &mut |pid| {
@@ -247,9 +243,8 @@ pub fn ps(root: &CStr, id: &CStr, json: bool) -> Result<()> {
 #[inline(never)]
 pub fn delete(root: &CStr, id: &CStr, force: bool) -> Result<()> {
     let entry = Entry::open(root, id, true)?;
-    let buf = store::room();
     // A record that cannot be read is a create that died half-way: nothing to stop.
-    if let Ok(rec) = entry.read(buf) {
+    if let Ok(rec) = entry.read(store::room()) {
         let status = status(&entry, &rec);
         if (status == "running" || status == "paused") && !force {
             let mut e = Error::usage(b"cannot delete container \"");
@@ -325,8 +320,7 @@ fn remove_cgroup(dir: &[u8], how: fs::Removal) -> bool {
 pub fn update(root: &CStr, id: &CStr, resources: &CStr) -> Result<()> {
     use crate::cgroup::layout::{ctl_mask, Ctl, Version};
     let entry = Entry::open(root, id, true)?;
-    let buf = store::room();
-    let rec = read(&entry, id, buf)?;
+    let rec = read(&entry, id)?;
     if !store::alive(&rec) {
         return Err(not_running(id, b"cannot update container"));
     }
