@@ -154,15 +154,7 @@ impl Containerd {
     /// `ctr run --rm`, which must succeed with status `code`; its stdout.
     fn run_rm(&self, opts: &[&str], id: &str, args: &[&str], code: i32) -> String {
         let o = self.run("--rm", opts, id, args);
-        assert_eq!(
-            o.status.code(),
-            Some(code),
-            "ctr run --rm {id}: status {} (want {code}); stdout {:?}; stderr {:?}",
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
+        exited_with(&format!("ctr run --rm {id}"), &o, code)
     }
 
     /// `ctr run -d ... ID ARGS`; the task's host pid.

@@ -147,15 +147,7 @@ impl Docker {
         v.extend_from_slice(opts);
         v.extend([IMAGE, "sh", "-c", prog]);
         let o = self.docker(&v);
-        assert_eq!(
-            o.status.code(),
-            Some(code),
-            "docker run {opts:?} sh -c {prog:?}: {} (want {code}); stdout {:?}; stderr {:?}",
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
+        exited_with(&format!("docker run {opts:?} sh -c {prog:?}"), &o, code)
     }
 
     /// `docker run -d --name NAME OPTS IMAGE ARGS`.

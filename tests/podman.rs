@@ -126,15 +126,7 @@ impl Podman {
         let mut v = self.with_defaults(vec!["run", "--rm"], opts);
         v.extend([IMAGE, "sh", "-c", prog]);
         let o = self.podman(&v);
-        assert_eq!(
-            o.status.code(),
-            Some(code),
-            "podman run {opts:?} sh -c {prog:?}: {} (want {code}); stdout {:?}; stderr {:?}",
-            o.status,
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
+        exited_with(&format!("podman run {opts:?} sh -c {prog:?}"), &o, code)
     }
 
     /// `podman run -d --name NAME IMAGE sh -c PROG`.

@@ -462,6 +462,20 @@ pub fn succeeded(tool: &str, args: &[&str], o: Output) -> Output {
     o
 }
 
+/// Asserts that the client command `what` exited with status `code`; its stdout.
+pub fn exited_with(what: &str, o: &Output, code: i32) -> String {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{what}: {} (want {code}); stdout {:?}; stderr {:?}",
+        o.status,
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    text(&o.stdout)
+}
+
 /// A daemon test's case: its name and what it does with the daemon.
 pub type Case<D> = (&'static str, fn(&D));
 
