@@ -664,14 +664,14 @@ def lc_runtimes(args):
     out = []
     if args.tinyctr_oci:
         out.append(("tinyctr", "tinyctr (oci build)", args.tinyctr_oci, []))
-    # The C floor of the job (bench/lcfloor.c): the bundle's system calls and nothing else.
-    out.append(("floor", "C floor (lcfloor.c)", os.path.join(args.work, "bin", "lcfloor"),
-                ["--rootfs", os.path.join(args.work, "oci", "rootfs"), "--cgroup", LC_CGROUP]))
-    # --lc-floor-steps: the floor plus steps of tinyctr's the job does not need (lcfloor.c
-    # --steps), to see what each costs in the same round-robin.
-    floor = out[-1]
+    # The C floor of the job (bench/lcfloor.c): the bundle's system calls and nothing else;
+    # with --lc-floor-steps, also the floor plus steps of tinyctr's the job does not need
+    # (lcfloor.c --steps), to see what each costs in the same round-robin.
+    lcfloor = os.path.join(args.work, "bin", "lcfloor")
+    floor_opts = ["--rootfs", os.path.join(args.work, "oci", "rootfs"), "--cgroup", LC_CGROUP]
+    out.append(("floor", "C floor (lcfloor.c)", lcfloor, floor_opts))
     for steps in args.lc_floor_steps:
-        out.append(("floor+" + steps, "C floor + " + steps, floor[2], floor[3] + ["--steps", steps]))
+        out.append(("floor+" + steps, "C floor + " + steps, lcfloor, floor_opts + ["--steps", steps]))
     out.append(("crun", "crun", which("crun"), ["--cgroup-manager=cgroupfs"]))
     out.append(("runc", "runc", which("runc"), []))
     out = [r for r in out if want is None or r[0].split("+")[0] in want or (r[0] == "tinyctr" and "tinyctr-oci" in want)]
